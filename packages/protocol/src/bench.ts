@@ -1,3 +1,5 @@
+import { cpus, platform, arch } from 'node:os';
+
 /**
  * The shape every `acereason bench <suite> --json` prints: raw figures (medians, p99) plus
  * `ratios`, each ours / baseline measured in the same run (above 1 means we are better).
@@ -36,4 +38,10 @@ function quantileMid(sorted: readonly number[]): number {
   const mid = Math.floor(n / 2);
   if (n % 2 === 1) return sorted[mid] ?? NaN;
   return ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
+}
+
+/** Describes the machine a benchmark ran on, for the report. */
+export function benchHost(): BenchHost {
+  const c = cpus();
+  return { cpus: c.length, cpuModel: c[0]?.model ?? 'unknown', node: process.version, platform: `${platform()}-${arch()}` };
 }
