@@ -1,0 +1,81 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { codecs, packValue, unpackBytes } from './codec.js';
+import { AceReasonError, DecodeError, ValidationError } from './errors.js';
+import { exampleTask, exampleGroup, exampleScored, exampleWeightsAnnounced, exampleHeartbeat, exampleStageChanged } from './examples.js';
+import { WeightManifestCodec, WeightChunkCodec, LearnerStatusCodec, WeightServiceDefinition } from './gen/acereason_v1.js';
+
+const examples = {
+  RolloutTask: exampleTask(),
+  TrajectoryGroup: exampleGroup(),
+  ScoredGroup: exampleScored(),
+  WeightsAnnounced: exampleWeightsAnnounced(),
+  Heartbeat: exampleHeartbeat(),
+  StageChanged: exampleStageChanged(),
+} as const;
+
+for (const [kind, value] of Object.entries(examples)) {
+  test(`${kind} round-trips through msgpack with typed arrays intact`, () => {
+    const codec = codecs[kind as keyof typeof codecs] as { encode(v: unknown): Uint8Array; decode(b: Uint8Array): unknown };
+    const decoded = codec.decode(codec.encode(value));
+    assert.deepEqual(decoded, value);
+  });
+}
+
+test('token ids and logprobs decode as Uint32Array and Float32Array', () => {
+  const g = codecs.TrajectoryGroup.decode(codecs.TrajectoryGroup.encode(exampleGroup({ groupSize: 2, tokensPerResponse: 5 })));
+  assert.ok(g.responses[0]?.tokens instanceof Uint32Array);
+  assert.ok(g.responses[0]?.logprobs instanceof Float32Array);
+  assert.equal(g.responses[0]?.tokens.length, 5);
+});
+
+test('random bytes never decode: a DecodeError or ValidationError, never something else', () => {
+  let seed = 12345;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296);
+  for (let i = 0; i < 2000; i++) {
+    const bytes = new Uint8Array(Math.floor(rnd() * 64));
+    for (let j = 0; j < bytes.length; j++) bytes[j] = Math.floor(rnd() * 256);
+    assert.throws(() => codecs.TrajectoryGroup.decode(bytes), (e: unknown) => e instanceof AceReasonError);
+  }
+});
+
+test('truncated msgpack is a DecodeError', () => {
+  assert.throws(() => unpackBytes(new Uint8Array([0x92, 0x01])), DecodeError);
+});
+
+test('valid msgpack with a wrong shape names the bad field', () => {
+  const bad = { ...exampleGroup({ groupSize: 3 }) } as Record<string, unknown>;
+  const responses = (bad.responses as unknown[]).slice();
+  responses[2] = { ...(responses[2] as object), tokens: [1, 2, 3] };
+  bad.responses = responses;
+  const bytes = packValue(bad);
+  assert.throws(() => codecs.TrajectoryGroup.decode(bytes), (e: unknown) => {
+    assert.ok(e instanceof ValidationError);
+    assert.equal(e.field, 'responses[2].tokens');
+    assert.match(e.message, /responses\[2\]\.tokens: expected a Uint32Array, got an array/);
+    return true;
+  });
+  assert.throws(() => codecs.RolloutTask.decode(packValue({ ...exampleTask(), domain: 'poetry' })), /domain: expected one of "math", "code"/);
+  assert.throws(() => codecs.RolloutTask.decode(packValue({ ...exampleTask(), groupSize: 0 })), /groupSize: must be >= 1/);
+  assert.throws(() => codecs.Heartbeat.decode(packValue(42)), /expected an object, got a number/);
+});
+
+test('a newer schema version is refused with a clear error', () => {
+  assert.throws(() => codecs.Heartbeat.decode(packValue({ ...exampleHeartbeat(), schema: 2 })), (e: unknown) => e instanceof AceReasonError && e.code === 'SCHEMA_VERSION');
+});
+
+test('encode refuses an invalid message at the sender', () => {
+  assert.throws(() => codecs.RolloutTask.encode({ ...exampleTask(), seed: -1 }), /seed: must be >= 0/);
+});
+
+test('generated protobuf codecs round-trip weight manifests and chunks', () => {
+  const m = { runId: 'r', version: 7, weightsSha256: 'ff', tensors: [{ name: 'model.embed_tokens.weight', dtype: 'F32', shape: [512, 64], sha256: 'aa', byteLength: 131072 }], totalBytes: 131072, createdAtMs: 1_700_000_000_000 };
+  assert.deepEqual(WeightManifestCodec.decode(WeightManifestCodec.encode(m)), m);
+  const c = WeightChunkCodec.decode(WeightChunkCodec.encode({ version: 7, tensorIndex: 0, offset: 65536, data: new Uint8Array([1, 2, 3]) }));
+  assert.equal(c.offset, 65536);
+  assert.deepEqual([...c.data], [1, 2, 3]);
+  const st = LearnerStatusCodec.decode(LearnerStatusCodec.encode({ runId: 'r', state: 'running', stage: 's', stageIndex: 0, step: 1, stageStep: 1, policyVersion: 1, weightsSha256: '', lastStep: { step: 1, stage: 's', policyVersion: 1, values: { reward_mean: 0.5 }, timeMs: 3 }, startedAtMs: 0 }));
+  assert.equal(st.lastStep?.values.reward_mean, 0.5);
+  assert.equal(WeightServiceDefinition.streamWeights.path, '/acereason.v1.WeightService/StreamWeights');
+  assert.equal(WeightServiceDefinition.streamWeights.responseStream, true);
+});

@@ -1,0 +1,169 @@
+/**
+ * The NATS messages of the loop. Every message carries `schema` (the wire schema version),
+ * `kind`, `runId` and a unique `id` used for JetStream msg-id dedup.
+ */
+import * as s from './schema.js';
+
+export const SCHEMA_VERSION = 1;
+
+export const DOMAINS = ['math', 'code'] as const;
+export type Domain = (typeof DOMAINS)[number];
+
+export const FINISH_REASONS = ['stop', 'length'] as const;
+export type FinishReason = (typeof FINISH_REASONS)[number];
+
+/** Verification outcomes; timeouts and sandbox failures are distinct from wrong answers. */
+export const VERIFY_STATUSES = [
+  'correct', 'wrong', 'no_answer', 'timeout', 'error',
+  'accepted', 'wrong_answer', 'runtime_error', 'time_limit', 'memory_limit', 'output_limit',
+  'compile_error', 'no_code', 'sandbox_error',
+] as const;
+export type VerifyStatus = (typeof VERIFY_STATUSES)[number];
+
+const MAX_TOKENS = 1 << 20;
+const envelope = <K extends string>(kind: K) => ({
+  schema: s.literal(SCHEMA_VERSION),
+  kind: s.literal(kind),
+  runId: s.string({ minLength: 1, maxLength: 200 }),
+  id: s.string({ minLength: 1, maxLength: 500 }),
+  createdAtMs: s.number({ min: 0 }),
+});
+
+export const SamplingParamsSchema = s.object({
+  temperature: s.number({ min: 0 }),
+  topP: s.number({ min: 0, max: 1 }),
+  topK: s.integer({ min: 0 }),
+  maxNewTokens: s.integer({ min: 1, max: MAX_TOKENS }),
+  stopTokens: s.array(s.integer({ min: 0 })),
+});
+export type SamplingParams = s.Infer<typeof SamplingParamsSchema>;
+
+/** What a prompt is checked against: a math answer or code tests. Opaque to actors. */
+export const ReferenceSchema = s.discriminated('type', {
+  math: s.object({ type: s.literal('math'), answer: s.string() }),
+  code: s.object({
+    type: s.literal('code'),
+    language: s.optional(s.string()),
+    inputs: s.array(s.unknownValue()),
+    outputs: s.array(s.unknownValue()),
+    fnName: s.optional(s.string()),
+    timeLimitS: s.optional(s.number({ min: 0 })),
+    memoryMb: s.optional(s.number({ min: 1 })),
+  }),
+});
+export type Reference = s.Infer<typeof ReferenceSchema>;
+
+export const RolloutTaskSchema = s.object({
+  ...envelope('RolloutTask'),
+  step: s.integer({ min: 0 }),
+  stage: s.string(),
+  promptId: s.string({ minLength: 1 }),
+  domain: s.oneOf(DOMAINS),
+  promptTokens: s.uint32Array({ maxLength: MAX_TOKENS }),
+  groupSize: s.integer({ min: 1, max: 1024 }),
+  sampling: SamplingParamsSchema,
+  seed: s.integer({ min: 0 }),
+  /** The version to generate with; in async mode any version >= minPolicyVersion is accepted. */
+  policyVersion: s.integer({ min: 0 }),
+  minPolicyVersion: s.integer({ min: 0 }),
+  weightsSha256: s.string(),
+  reference: ReferenceSchema,
+});
+export type RolloutTask = s.Infer<typeof RolloutTaskSchema>;
+
+export const ResponseSchema = s.object({
+  tokens: s.uint32Array({ maxLength: MAX_TOKENS }),
+  logprobs: s.float32Array({ maxLength: MAX_TOKENS }),
+  /** Mean per-token entropy of the sampling distribution (temperature-adjusted). */
+  entropy: s.number(),
+  finishReason: s.oneOf(FINISH_REASONS),
+  text: s.string(),
+});
+export type Response = s.Infer<typeof ResponseSchema>;
+
+export const TrajectoryGroupSchema = s.object({
+  ...envelope('TrajectoryGroup'),
+  taskId: s.string({ minLength: 1 }),
+  step: s.integer({ min: 0 }),
+  stage: s.string(),
+  promptId: s.string({ minLength: 1 }),
+  domain: s.oneOf(DOMAINS),
+  promptTokens: s.uint32Array({ maxLength: MAX_TOKENS }),
+  policyVersion: s.integer({ min: 0 }),
+  /** The hash of the weights that actually produced the responses. */
+  weightsSha256: s.string({ minLength: 1 }),
+  actorId: s.string({ minLength: 1 }),
+  responses: s.array(ResponseSchema, { minLength: 1 }),
+  reference: ReferenceSchema,
+  timings: s.object({ queuedMs: s.number({ min: 0 }), weightFetchMs: s.number({ min: 0 }), generateMs: s.number({ min: 0 }) }),
+});
+export type TrajectoryGroup = s.Infer<typeof TrajectoryGroupSchema>;
+
+export const VerifyResultSchema = s.object({
+  reward: s.number(),
+  status: s.oneOf(VERIFY_STATUSES),
+  correct: s.boolean(),
+  extracted: s.optional(s.string()),
+  reason: s.string(),
+  latencyMs: s.number({ min: 0 }),
+});
+export type VerifyResult = s.Infer<typeof VerifyResultSchema>;
+
+export const ScoredGroupSchema = s.object({
+  ...envelope('ScoredGroup'),
+  group: TrajectoryGroupSchema,
+  results: s.array(VerifyResultSchema, { minLength: 1 }),
+  verifierId: s.string({ minLength: 1 }),
+  verifyMs: s.number({ min: 0 }),
+});
+export type ScoredGroup = s.Infer<typeof ScoredGroupSchema>;
+
+export const WeightsAnnouncedSchema = s.object({
+  ...envelope('WeightsAnnounced'),
+  version: s.integer({ min: 0 }),
+  weightsSha256: s.string({ minLength: 1 }),
+  /** host:port of the learner's WeightService. */
+  address: s.string({ minLength: 1 }),
+  totalBytes: s.integer({ min: 0 }),
+});
+export type WeightsAnnounced = s.Infer<typeof WeightsAnnouncedSchema>;
+
+export const ROLES = ['learner', 'actor', 'verifier', 'operator'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const HeartbeatSchema = s.object({
+  ...envelope('Heartbeat'),
+  role: s.oneOf(ROLES),
+  workerId: s.string({ minLength: 1 }),
+  host: s.string(),
+  pid: s.integer({ min: 0 }),
+  state: s.string(),
+  inFlight: s.integer({ min: 0 }),
+  processed: s.integer({ min: 0 }),
+  policyVersion: s.optional(s.integer({ min: 0 })),
+  /** Recent throughput: tokens/s for actors, responses/s for verifiers. */
+  throughput: s.optional(s.number({ min: 0 })),
+});
+export type Heartbeat = s.Infer<typeof HeartbeatSchema>;
+
+export const StageChangedSchema = s.object({
+  ...envelope('StageChanged'),
+  fromStage: s.optional(s.string()),
+  toStage: s.string(),
+  stageIndex: s.integer({ min: 0 }),
+  step: s.integer({ min: 0 }),
+  reason: s.string(),
+});
+export type StageChanged = s.Infer<typeof StageChangedSchema>;
+
+export const MessageSchemas = {
+  RolloutTask: RolloutTaskSchema,
+  TrajectoryGroup: TrajectoryGroupSchema,
+  ScoredGroup: ScoredGroupSchema,
+  WeightsAnnounced: WeightsAnnouncedSchema,
+  Heartbeat: HeartbeatSchema,
+  StageChanged: StageChangedSchema,
+} as const;
+export type MessageKind = keyof typeof MessageSchemas;
+export type MessageOf<K extends MessageKind> = s.Infer<(typeof MessageSchemas)[K]>;
+export type AnyMessage = { [K in MessageKind]: MessageOf<K> }[MessageKind];

@@ -1,0 +1,50 @@
+/** Subject, stream, consumer and bucket names: the one place they are spelled. */
+import type { Domain } from './messages.js';
+
+const PREFIX = 'acereason';
+
+export const Streams = {
+  TASKS: 'ACEREASON_TASKS',
+  TRAJECTORIES: 'ACEREASON_TRAJECTORIES',
+  SCORED: 'ACEREASON_SCORED',
+  EVENTS: 'ACEREASON_EVENTS',
+  DEAD_LETTER: 'ACEREASON_DLQ',
+} as const;
+export type StreamName = (typeof Streams)[keyof typeof Streams];
+
+export const Buckets = {
+  WORKERS: 'acereason_workers',
+  RUN_STATE: 'acereason_runs',
+  PASS_RATES: 'acereason_passrates',
+} as const;
+
+/** Subject wildcards each stream captures. */
+export const StreamSubjects: Record<StreamName, string[]> = {
+  [Streams.TASKS]: [`${PREFIX}.tasks.>`],
+  [Streams.TRAJECTORIES]: [`${PREFIX}.traj.>`],
+  [Streams.SCORED]: [`${PREFIX}.scored.>`],
+  [Streams.EVENTS]: [`${PREFIX}.events.>`],
+  [Streams.DEAD_LETTER]: [`${PREFIX}.dlq.>`],
+};
+
+/** Run ids become subject tokens: only these characters are allowed. */
+export const RUN_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+export const Subjects = {
+  task: (runId: string, domain: Domain) => `${PREFIX}.tasks.${runId}.${domain}`,
+  tasksOfRun: (runId: string) => `${PREFIX}.tasks.${runId}.>`,
+  trajectory: (runId: string, domain: Domain) => `${PREFIX}.traj.${runId}.${domain}`,
+  trajectoriesOfDomain: (runId: string, domain: Domain) => `${PREFIX}.traj.${runId}.${domain}`,
+  scored: (runId: string) => `${PREFIX}.scored.${runId}`,
+  weights: (runId: string) => `${PREFIX}.events.${runId}.weights`,
+  stage: (runId: string) => `${PREFIX}.events.${runId}.stage`,
+  heartbeat: (runId: string) => `${PREFIX}.events.${runId}.heartbeat`,
+  /** Dead letters keep the stream they came from in the subject. */
+  deadLetter: (fromStream: string) => `${PREFIX}.dlq.${fromStream}`,
+} as const;
+
+export const Consumers = {
+  actors: (runId: string) => `actors_${runId}`,
+  verifiers: (runId: string, domain: Domain) => `verifiers_${runId}_${domain}`,
+  learner: (runId: string) => `learner_${runId}`,
+} as const;
