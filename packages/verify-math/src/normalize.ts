@@ -1,0 +1,114 @@
+/**
+ * String-level normalisation of a LaTeX or plain-text answer into one canonical spelling. The
+ * result is what the cache is keyed by and what the parser reads. Every rule is a linear-time
+ * regex or scan: this runs on the caller's thread.
+ */
+
+const UNICODE: [RegExp, string][] = [
+  [/[−–—]/g, '-'],
+  [/π/g, '\\pi '],
+  [/∞/g, '\\infty '],
+  [/√/g, '\\sqrt'],
+  [/×/g, '\\times '],
+  [/[·⋅]/g, '\\cdot '],
+  [/≤/g, '\\le '],
+  [/≥/g, '\\ge '],
+  [/≠/g, '\\ne '],
+  [/∪/g, '\\cup '],
+  [/∩/g, '\\cap '],
+  [/±/g, '\\pm '],
+  [/°/g, '\\circ '],
+  [/∅/g, '\\emptyset '],
+];
+
+/** Commands whose braced argument is kept as plain content. */
+const UNWRAP = /\\(?:text|textbf|textit|textrm|textup|texttt|textnormal|mathrm|mathbf|mathit|mathsf|mathtt|mbox|operatorname|boldsymbol|bm|hbox|rm|bf|displaystyle|textstyle|scriptstyle)\s*\{([^{}]*)\}/g;
+
+const UNIT_WORDS = [
+  'units?', 'square units?', 'sq\\.? units?', 'cubic units?', 'unit squares?',
+  'cm', 'mm', 'km', 'm', 'in', 'ft', 'yd', 'mi', 'mph', 'kg', 'g', 'mg', 'lb', 'lbs', 'oz', 'ml', 'l',
+  'centimeters?', 'millimeters?', 'kilometers?', 'meters?', 'metres?', 'inch(?:es)?', 'feet', 'foot', 'yards?', 'miles?',
+  'grams?', 'kilograms?', 'pounds?', 'ounces?', 'liters?', 'litres?', 'gallons?',
+  'seconds?', 'secs?', 'minutes?', 'mins?', 'hours?', 'hrs?', 'days?', 'weeks?', 'months?', 'years?',
+  'degrees?', 'radians?', 'dollars?', 'cents?', 'percent', 'points?', 'people', 'persons?', 'students?',
+  'ways?', 'times', 'items?', 'coins?', 'marbles?', 'books?', 'apples?', 'boxes', 'balls?', 'cards?',
+  'sq', 'squared', 'cubed',
+];
+const TRAILING_UNIT = new RegExp(`([0-9}.)])\\s*(?:(?:(?:square|sq\\.?|cubic)\\s+)?(?:${UNIT_WORDS.join('|')})(?:\\s*\\^\\s*\\{?[23]\\}?)?\\s*)+$`, 'i');
+
+export function normalizeAnswer(raw: string): string {
+  let s = raw.trim();
+  for (const [re, to] of UNICODE) s = s.replace(re, to);
+
+  // Math delimiters and display wrappers.
+  s = s.replace(/(?<!\\)\\[()[\]]/g, ' ').replace(/\$/g, ' ').replace(/\\\$/g, ' ');
+  s = s.replace(/\\(?:displaystyle|textstyle|scriptstyle|limits|nolimits)(?![a-zA-Z])/g, '');
+  s = s.replace(/\\boxed\s*\{/g, '{');
+
+  // Sizing: \left( \right] \bigl| ... keep the delimiter, drop the size. `\left.` is no delimiter.
+  s = s.replace(/\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|Biggl|Biggr|big|Big|bigg|Bigg)(?![a-zA-Z])\s*\.?/g, '');
+
+  // Text-like wrappers (innermost first; bounded passes keep this linear in practice).
+  for (let pass = 0; pass < 8; pass++) {
+    const next = s.replace(UNWRAP, ' $1 ');
+    if (next === s) break;
+    s = next;
+  }
+  s = s.replace(/\\mathbb\s*\{?\s*R\s*\}?/g, '\\mathbbR ');
+
+  // Spacing commands and escaped punctuation.
+  s = s.replace(/(?<!\\)\\[!,;: ]/g, ' ').replace(/\\q?quad(?![a-zA-Z])/g, ' ').replace(/~/g, ' ');
+  s = s.replace(/\{,\}/g, ',');
+
+  // Spelled-out commands to one spelling.
+  s = s.replace(/\\[dtc]frac(?![a-zA-Z])/g, '\\frac').replace(/\\[dt]binom(?![a-zA-Z])/g, '\\binom');
+  s = s.replace(/\\(?:leq|leqslant|le)(?![a-zA-Z])/g, '\\le ').replace(/\\(?:geq|geqslant|ge)(?![a-zA-Z])/g, '\\ge ');
+  s = s.replace(/\\(?:neq|ne)(?![a-zA-Z])/g, '\\ne ').replace(/\\lt(?![a-zA-Z])/g, '<').replace(/\\gt(?![a-zA-Z])/g, '>');
+  s = s.replace(/<=/g, '\\le ').replace(/>=/g, '\\ge ').replace(/!=/g, '\\ne ');
+  s = s.replace(/\\(?:varnothing|emptyset)(?![a-zA-Z])/g, '\\emptyset ').replace(/\\\{\s*\\\}/g, '\\emptyset ');
+  s = s.replace(/\\lbrace(?![a-zA-Z])/g, '\\{').replace(/\\rbrace(?![a-zA-Z])/g, '\\}');
+  s = s.replace(/\\(?:lvert|rvert|vert|mid)(?![a-zA-Z])/g, '|');
+  s = s.replace(/\\(?:dots|ldots|cdots)(?![a-zA-Z])/g, '\\ldots ');
+  s = s.replace(/\\(?:to|rightarrow|implies|Rightarrow)(?![a-zA-Z])/g, ' \\to ');
+  s = s.replace(/\*\*/g, '^');
+
+  // Degrees and percent.
+  s = s.replace(/\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|\\degree/g, ' ');
+  s = s.replace(/\\?%/g, ' ');
+
+  // Short forms: \frac12, \frac1{x}, \frac{x}2, \sqrt2, \sqrt x.
+  s = s.replace(/\\frac\s*([0-9a-zA-Z])\s*([0-9a-zA-Z])/g, '\\frac{$1}{$2}');
+  s = s.replace(/\\frac\s*([0-9a-zA-Z])\s*\{/g, '\\frac{$1}{');
+  s = s.replace(/\\frac\s*\{([^{}]*)\}\s*([0-9a-zA-Z])/g, '\\frac{$1}{$2}');
+  s = s.replace(/\\sqrt\s*([0-9a-zA-Z])/g, '\\sqrt{$1}');
+
+  // Units, when they trail a number.
+  s = s.replace(/\s+/g, ' ').trim();
+  s = stripTrailingUnits(s);
+
+  // Thousands separators: 1,234,567 and 1 234 567 (only well-formed groups of three).
+  s = s.replace(/(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,]|\.\d)/g, (m) => m.replace(/,/g, ''));
+  s = s.replace(/(?<![\d.])\d{1,3}(?: \d{3})+(?![\d.])/g, (m) => m.replace(/ /g, ''));
+
+  // Mixed numbers: 3\frac{1}{2} -> (3+\frac{1}{2}); base subscripts: 204_5, 1011_{2} -> digits.
+  s = s.replace(/(?<![\d.}^_a-zA-Z])(\d+)\s*\\frac\{(\d+)\}\{(\d+)\}/g, '($1+\\frac{$2}{$3})');
+  s = s.replace(/(?<![\w.])(\d+)_\{?\(?(\d{1,2})\)?\}?/g, '$1');
+
+  // Trailing punctuation, whitespace.
+  s = s.replace(/[\s.,;:!?]+$/g, '').replace(/^[\s,;:]+/, '');
+  s = s.replace(/\s+/g, ' ').trim();
+  return s;
+}
+
+function stripTrailingUnits(s: string): string {
+  // Repeat: "5 \text{ cm}^2" and "12 square feet" both end in units.
+  for (let k = 0; k < 3; k++) {
+    const m = TRAILING_UNIT.exec(s);
+    if (!m || m.index === undefined) break;
+    const kept = s.slice(0, m.index + (m[1]?.length ?? 0)).trim();
+    if (kept === '' || kept === s) break;
+    s = kept;
+  }
+  // A leading currency sign.
+  return s.replace(/^\\\$\s*/, '');
+}

@@ -1,0 +1,36 @@
+/** The outcome of one math verification. `timeout` and `error` are never folded into `wrong`. */
+export type VerifyStatus = 'correct' | 'wrong' | 'no_answer' | 'timeout' | 'error';
+
+export interface MathVerdict {
+  status: VerifyStatus;
+  /** True only when `status` is `correct`: the reward bit. */
+  correct: boolean;
+  /** The answer taken from the response (before normalisation), or null when there is none. */
+  extracted: string | null;
+  /** Why the verdict was reached, for people reading logs (not for branching). */
+  reason: string;
+}
+
+export interface ExtractOptions {
+  /**
+   * Also accept "final answer is ..." and "Answer: ..." when there is no box. Off by default:
+   * for a reward, the box is the contract with the policy.
+   */
+  fallbacks?: boolean;
+}
+
+export interface CompareOptions {
+  /**
+   * Use the symbolic backend (compute-engine) when the built-in parser cannot read an answer.
+   * On by default; it is slow to load and is best used inside the worker pool.
+   */
+  symbolicFallback?: boolean;
+  /** Seed for the random evaluation points (answers are compared at the same points every time). */
+  seed?: number;
+}
+
+export type CheckOptions = ExtractOptions & CompareOptions;
+
+export function verdict(status: VerifyStatus, extracted: string | null, reason: string): MathVerdict {
+  return { status, correct: status === 'correct', extracted, reason };
+}
