@@ -12,6 +12,8 @@ export function broadcastShapes(a: readonly Dim[], b: readonly Dim[]): Dim[] {
     const db = b[b.length - n + i] ?? 1;
     if (da === 1) out.push(db);
     else if (db === 1 || da === db) out.push(da);
+    // Two different symbols must agree at run time (ONNX checks); keep the first.
+    else if (typeof da === 'string' || typeof db === 'string') out.push(typeof da === 'string' ? db : da);
     else throw new Error(`cannot broadcast [${a.join(',')}] with [${b.join(',')}]`);
   }
   return out;

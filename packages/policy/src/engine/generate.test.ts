@@ -1,0 +1,58 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createOnnxEngine } from './onnx-engine.js';
+import type { GenerateRequest } from './types.js';
+import type { ModelConfig } from '../model/config.js';
+
+const model: ModelConfig = { vocabSize: 48, hiddenSize: 32, intermediateSize: 64, numLayers: 2, numHeads: 4, numKvHeads: 2, ropeTheta: 10000, maxPositions: 128, rmsNormEps: 1e-6, attentionBias: true, tieEmbeddings: false };
+const sampling = { temperature: 1, topP: 1, topK: 0, maxNewTokens: 12, stopTokens: [3] };
+const prompt = (n: number, k: number): Uint32Array => Uint32Array.from({ length: n }, (_, i) => (i * 7 + k * 5 + 1) % 48);
+
+test('generation with the KV cache matches full-sequence scoring (padded batch, different lengths)', async () => {
+  // Larger init so the distribution is far from uniform and mistakes would show.
+  const engine = await createOnnxEngine({ model, seed: 3, threads: 1 });
+  try {
+    const w = engine.exportWeights().map((t) => ({ ...t, data: t.name.includes('norm') ? t.data : t.data.map((x) => x * 20) }));
+    await engine.loadWeights(w);
+    const reqs: GenerateRequest[] = [1, 5, 9, 3].map((n, k) => ({ taskId: `t${k}`, promptTokens: prompt(n, k), numSamples: 2, sampling, seed: 11 }));
+    const out = await engine.generate(reqs);
+    assert.equal(out.length, 8);
+    const scored = await engine.score(out.map((s) => {
+      const p = reqs.find((r) => r.taskId === s.taskId)?.promptTokens ?? new Uint32Array();
+      return { tokens: Uint32Array.from([...p, ...s.tokens]), scoreFrom: p.length };
+    }));
+    let maxDiff = 0;
+    out.forEach((s, i) => {
+      const sc = scored[i];
+      assert.ok(sc);
+      assert.equal(sc.logprobs.length, s.tokens.length);
+      for (let t = 0; t < s.tokens.length; t++) {
+        maxDiff = Math.max(maxDiff, Math.abs((sc.logprobs[t] ?? 0) - (s.logprobs[t] ?? 0)), Math.abs((sc.entropy[t] ?? 0) - (s.entropy[t] ?? 0)));
+      }
+      assert.ok(s.finishReason === 'stop' ? s.tokens[s.tokens.length - 1] === 3 : s.tokens.length === 12);
+    });
+    assert.ok(maxDiff < 1e-4, `max |generate - score| = ${maxDiff}`);
+    const lens = new Set(out.map((s) => s.tokens.length));
+    assert.ok(lens.size > 1 || out.some((s) => s.finishReason === 'length'));
+  } finally {
+    await engine.dispose();
+  }
+});
+
+test('samples depend only on (seed, taskId, sampleIndex), not on the batch around them', async () => {
+  const engine = await createOnnxEngine({ model, seed: 5, threads: 1 });
+  try {
+    const target: GenerateRequest = { taskId: 'task-42', promptTokens: prompt(4, 2), numSamples: 3, sampling: { ...sampling, topP: 0.9, topK: 20, stopTokens: [] }, seed: 7 };
+    const alone = await engine.generate([target]);
+    const others: GenerateRequest[] = [0, 1, 2].map((k) => ({ taskId: `o${k}`, promptTokens: prompt(2 + 3 * k, k), numSamples: 2, sampling, seed: 7 }));
+    const mixed = await engine.generate([others[0] as GenerateRequest, target, ...others.slice(1)]);
+    const fromMixed = mixed.filter((s) => s.taskId === 'task-42');
+    assert.deepEqual(fromMixed.map((s) => [...s.tokens]), alone.map((s) => [...s.tokens]));
+    // Different samples of a group differ, and a different seed changes them.
+    assert.notDeepEqual([...(alone[0]?.tokens ?? [])], [...(alone[1]?.tokens ?? [])]);
+    const reseeded = await engine.generate([{ ...target, seed: 8 }]);
+    assert.notDeepEqual(reseeded.map((s) => [...s.tokens]), alone.map((s) => [...s.tokens]));
+  } finally {
+    await engine.dispose();
+  }
+});

@@ -1,0 +1,170 @@
+import ort from 'onnxruntime-node';
+import { ValidationError } from '@acereason/protocol';
+import { validateModelConfig } from '../model/config.js';
+import type { ModelConfig, ResolvedModelConfig } from '../model/config.js';
+import { initWeights } from '../model/params.js';
+import type { NamedTensor } from '../model/params.js';
+import { buildGenerationGraph, buildScoringGraph } from '../graphs/compile.js';
+import { createSession, outF32, validateRuntimeOptions } from '../runtime/session.js';
+import type { ExecutionProvider, OrtSession, RuntimeOptions } from '../runtime/session.js';
+import { Trainer, paramFeeds } from '../train/trainer.js';
+import { DEFAULT_OPTIMIZER, validateOptimizerConfig } from '../train/optimizer-config.js';
+import type { OptimizerConfig } from '../train/optimizer-config.js';
+import { selectModelWeights } from '../weights/hf.js';
+import { weightsSha256 } from '../weights/hash.js';
+import { readSafetensors, writeSafetensors } from '../weights/safetensors.js';
+import { packMicroBatches, sequenceFeeds } from './batching.js';
+import { Generator } from './generator.js';
+import type { GenerateRequest, GeneratedSample, PolicyEngine, ScoreRequest, ScoreResult, TrainBatch, TrainStepResult } from './types.js';
+
+export interface OnnxEngineOptions {
+  model: ModelConfig;
+  /** Named tensors (HF names) or safetensors bytes; fresh seeded weights if omitted. */
+  weights?: readonly NamedTensor[] | Uint8Array;
+  executionProvider?: ExecutionProvider;
+  /** Intra-op threads (0 = ONNX Runtime default). */
+  threads?: number;
+  /** Seed for fresh weights. */
+  seed?: number;
+  optimizer?: Partial<OptimizerConfig>;
+  /** Rows generated at once (default 64). */
+  maxBatch?: number;
+  /** Padded tokens per scoring run (default 8192). */
+  scoreBatchTokens?: number;
+}
+
+const clone = (t: NamedTensor): NamedTensor => ({ name: t.name, dtype: 'F32', shape: [...t.shape], data: Float32Array.from(t.data) });
+
+/** The embedded engine: the model's ONNX graphs on onnxruntime-node. */
+export class OnnxEngine implements PolicyEngine {
+  private weights: NamedTensor[];
+  private hash: string | undefined;
+  private generator: Promise<{ gen: Generator; session: OrtSession }> | undefined;
+  private scoreSession: Promise<OrtSession> | undefined;
+  private readonly trainer: Trainer;
+
+  constructor(readonly model: ResolvedModelConfig, weights: NamedTensor[], private readonly rt: RuntimeOptions, readonly optimizer: OptimizerConfig, private readonly maxBatch: number, private readonly scoreTokens: number) {
+    this.weights = weights;
+    this.trainer = new Trainer(model, optimizer, rt, () => this.weights, (seqs, temp) => this.scorePositions(seqs, temp).then((r) => r.map((x) => x.logprobs)));
+  }
+
+  private async genState(): Promise<{ gen: Generator; session: OrtSession }> {
+    if (this.generator === undefined) {
+      const model = buildGenerationGraph(this.model, this.weights);
+      this.generator = createSession(model, this.rt).then((session) => ({ session, gen: new Generator(this.model, session, this.maxBatch) }));
+    }
+    return this.generator;
+  }
+
+  async generate(requests: readonly GenerateRequest[]): Promise<GeneratedSample[]> {
+    // Captures the current weights' generator: a concurrent loadWeights() does not affect this call.
+    const { gen } = await this.genState();
+    return gen.generate(requests);
+  }
+
+  /** Per-position logprob of the next token and entropy, for each full sequence (length n - 1). */
+  private async scorePositions(seqs: readonly Uint32Array[], temperature: number): Promise<ScoreResult[]> {
+    if (this.scoreSession === undefined) this.scoreSession = createSession(buildScoringGraph(this.model), this.rt);
+    const session = await this.scoreSession;
+    const pf = paramFeeds(this.weights);
+    const results: ScoreResult[] = new Array<ScoreResult>(seqs.length);
+    for (const group of packMicroBatches(seqs.map((s) => s.length), this.scoreTokens)) {
+      const { feeds, T } = sequenceFeeds(this.model, group.map((i) => seqs[i] ?? new Uint32Array()));
+      Object.assign(feeds, pf, { inv_temp: new ort.Tensor('float32', new Float32Array([1 / temperature]), []) });
+      const out = await session.run(feeds);
+      const lp = outF32(out, 'logprobs');
+      const ent = outF32(out, 'entropy');
+      group.forEach((si, b) => {
+        const n = Math.max(0, (seqs[si]?.length ?? 0) - 1);
+        results[si] = { logprobs: lp.slice(b * T, b * T + n), entropy: ent.slice(b * T, b * T + n) };
+      });
+    }
+    return results;
+  }
+
+  async score(requests: readonly ScoreRequest[], temperature = 1): Promise<ScoreResult[]> {
+    if (!(temperature > 0)) throw new ValidationError('temperature', 'must be > 0');
+    requests.forEach((r, i) => {
+      if (r.tokens.length < 2) throw new ValidationError(`requests[${i}].tokens`, 'need at least 2 tokens');
+      if (r.tokens.length > this.model.maxPositions) throw new ValidationError(`requests[${i}].tokens`, `longer than maxPositions (${this.model.maxPositions})`);
+      if (r.tokens.some((t) => t >= this.model.vocabSize)) throw new ValidationError(`requests[${i}].tokens`, 'token id outside the vocabulary');
+      const from = r.scoreFrom ?? 1;
+      if (!Number.isInteger(from) || from < 1 || from > r.tokens.length) throw new ValidationError(`requests[${i}].scoreFrom`, `must be in [1, ${r.tokens.length}]`);
+    });
+    const raw = await this.scorePositions(requests.map((r) => r.tokens), temperature);
+    return raw.map((r, i) => {
+      const from = (requests[i]?.scoreFrom ?? 1) - 1;
+      return { logprobs: r.logprobs.slice(from), entropy: r.entropy.slice(from) };
+    });
+  }
+
+  async trainStep(batch: TrainBatch): Promise<TrainStepResult> {
+    const r = await this.trainer.step(batch);
+    this.invalidate();
+    return r;
+  }
+
+  private invalidate(): void {
+    this.hash = undefined;
+    const old = this.generator;
+    this.generator = undefined;
+    if (old !== undefined) void old.then((s) => s.session.release()).catch(() => undefined);
+  }
+
+  exportWeights(): NamedTensor[] {
+    return this.weights.map(clone);
+  }
+
+  exportSafetensors(): Uint8Array {
+    return writeSafetensors(this.weights, { format: 'pt', acereason_sha256: this.weightsSha256() });
+  }
+
+  async loadWeights(tensors: readonly NamedTensor[] | Uint8Array): Promise<void> {
+    const list = tensors instanceof Uint8Array ? readSafetensors(tensors).tensors : tensors;
+    const next = selectModelWeights(this.model, list).map(clone);
+    // Build the new generation session before swapping, so the swap is atomic for callers.
+    const session = await createSession(buildGenerationGraph(this.model, next), this.rt);
+    const old = this.generator;
+    this.weights = next;
+    this.hash = undefined;
+    this.generator = Promise.resolve({ session, gen: new Generator(this.model, session, this.maxBatch) });
+    if (old !== undefined) void old.then((s) => s.session.release()).catch(() => undefined);
+  }
+
+  weightsSha256(): string {
+    this.hash ??= weightsSha256(this.weights);
+    return this.hash;
+  }
+
+  saveOptimizerState(): Uint8Array {
+    return this.trainer.adam.save();
+  }
+
+  loadOptimizerState(bytes: Uint8Array): void {
+    this.trainer.adam.load(bytes);
+  }
+
+  async dispose(): Promise<void> {
+    await this.trainer.dispose();
+    if (this.generator) await (await this.generator).session.release();
+    if (this.scoreSession) await (await this.scoreSession).release();
+    this.generator = undefined;
+    this.scoreSession = undefined;
+  }
+}
+
+export async function createOnnxEngine(opts: OnnxEngineOptions): Promise<OnnxEngine> {
+  const model = validateModelConfig(opts.model);
+  const rt: RuntimeOptions = { executionProvider: opts.executionProvider ?? 'cpu', threads: opts.threads ?? 0 };
+  validateRuntimeOptions(rt);
+  const optimizer = validateOptimizerConfig({ ...DEFAULT_OPTIMIZER, ...opts.optimizer });
+  let weights: NamedTensor[];
+  if (opts.weights === undefined) weights = initWeights(model, opts.seed ?? 0);
+  else {
+    const list = opts.weights instanceof Uint8Array ? readSafetensors(opts.weights).tensors : opts.weights;
+    weights = selectModelWeights(model, list).map(clone);
+  }
+  const maxBatch = opts.maxBatch ?? 64;
+  if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new ValidationError('maxBatch', 'must be an integer >= 1');
+  return new OnnxEngine(model, weights, rt, optimizer, maxBatch, opts.scoreBatchTokens ?? 8192);
+}

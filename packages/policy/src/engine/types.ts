@@ -1,0 +1,92 @@
+import type { NamedTensor } from '../model/params.js';
+import type { ResolvedModelConfig } from '../model/config.js';
+import type { SamplingParams } from '../sampling/sampler.js';
+import type { LossConfig } from '../train/loss-config.js';
+import type { OptimizerConfig } from '../train/optimizer-config.js';
+
+export interface GenerateRequest {
+  taskId: string;
+  promptTokens: Uint32Array;
+  numSamples: number;
+  sampling: SamplingParams;
+  seed: number;
+}
+
+export type FinishReason = 'stop' | 'length';
+
+export interface GeneratedSample {
+  taskId: string;
+  sampleIndex: number;
+  tokens: Uint32Array;
+  /** Behaviour logprob of each generated token under softmax(logits / temperature). */
+  logprobs: Float32Array;
+  entropy: Float32Array;
+  finishReason: FinishReason;
+}
+
+export interface ScoreRequest {
+  /** Prompt followed by the response. */
+  tokens: Uint32Array;
+  /** Tokens before this index are not scored (the prompt); default 1. */
+  scoreFrom?: number;
+}
+
+export interface ScoreResult {
+  /** logprobs[i] is the logprob of tokens[scoreFrom + i] given everything before it. */
+  logprobs: Float32Array;
+  entropy: Float32Array;
+}
+
+export interface TrainSequence {
+  tokens: Uint32Array;
+  /** Index of the first response token: only tokens from here on contribute to the loss. */
+  responseStart: number;
+  /** Per response token (length tokens.length - responseStart). */
+  advantages?: Float32Array;
+  /** Per response token; 0 excludes a token (e.g. overlong filtering). Default all ones. */
+  lossMask?: Float32Array;
+  /** Behaviour logprobs per response token (pi_old). Default: the current policy's (ratio 1). */
+  oldLogprobs?: Float32Array;
+  /** Reference-policy logprobs per response token, for the KL term. */
+  refLogprobs?: Float32Array;
+}
+
+export interface TrainBatch {
+  sequences: TrainSequence[];
+  loss: LossConfig;
+}
+
+export interface TrainStepResult {
+  /** The aggregated loss (sum over micro-batches). */
+  loss: number;
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+  /** Tokens that carried loss weight. */
+  tokens: number;
+  learningRate: number;
+  microBatches: number;
+  /** Optimizer step count after this update. */
+  step: number;
+  /** Mean entropy and clipped fraction over weighted tokens. */
+  entropy: number;
+  clipFraction: number;
+  seconds: number;
+}
+
+/** The engine boundary: an embedded ONNX Runtime engine or a remote one implements it. */
+export interface PolicyEngine {
+  readonly model: ResolvedModelConfig;
+  generate(requests: readonly GenerateRequest[]): Promise<GeneratedSample[]>;
+  score(requests: readonly ScoreRequest[], temperature?: number): Promise<ScoreResult[]>;
+  trainStep(batch: TrainBatch): Promise<TrainStepResult>;
+  exportWeights(): NamedTensor[];
+  /** Replaces all weights atomically: a generate() already running keeps the old ones. */
+  loadWeights(tensors: readonly NamedTensor[] | Uint8Array): Promise<void>;
+  /** The weights as safetensors bytes (HF names). */
+  exportSafetensors(): Uint8Array;
+  weightsSha256(): string;
+  saveOptimizerState(): Uint8Array;
+  loadOptimizerState(bytes: Uint8Array): void;
+  readonly optimizer: OptimizerConfig;
+  dispose(): Promise<void>;
+}

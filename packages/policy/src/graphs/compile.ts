@@ -1,0 +1,129 @@
+import type { Value } from '../onnx/graph.js';
+import { Ops } from '../onnx/ops.js';
+import type { FloatType } from '../onnx/ops.js';
+import { backprop } from '../onnx/autodiff.js';
+import { serializeModel } from '../onnx/serialize.js';
+import type { ResolvedModelConfig } from '../model/config.js';
+import { paramSpecs } from '../model/params.js';
+import type { NamedTensor } from '../model/params.js';
+import { forward } from '../model/transformer.js';
+import type { ParamLookup } from '../model/transformer.js';
+import { tokenLogprobs } from './heads.js';
+
+export type LossKind = 'pg' | 'sft';
+export const gradName = (param: string): string => `grad.${param}`;
+
+/** Parameters either become graph inputs (scoring/training: weights change every step) or are baked in (generation). */
+function params(o: Ops, c: ResolvedModelConfig, baked?: readonly NamedTensor[]): { lookup: ParamLookup; values: Value[] } {
+  const byName = new Map<string, Value>();
+  const values: Value[] = [];
+  const bakedMap = new Map((baked ?? []).map((t) => [t.name, t]));
+  for (const s of paramSpecs(c)) {
+    let v: Value;
+    if (baked !== undefined) {
+      const t = bakedMap.get(s.name);
+      if (t === undefined) throw new Error(`weights lack ${s.name}`);
+      v = o.constTensor({ type: 'float32', dims: s.shape, data: t.data }, s.name);
+    } else v = o.input(s.name, s.shape);
+    byName.set(s.name, v);
+    values.push(v);
+  }
+  return {
+    lookup: (name) => {
+      const v = byName.get(name);
+      if (v === undefined) throw new Error(`unknown parameter ${name}`);
+      return v;
+    },
+    values,
+  };
+}
+
+function seqInputs(o: Ops, c: ResolvedModelConfig, T: string, Tk: string): { ids: Value; cos: Value; sin: Value; mask: Value } {
+  return {
+    ids: o.input('ids', ['B', T], 'int32'),
+    cos: o.input('cos', ['B', T, c.headDim]),
+    sin: o.input('sin', ['B', T, c.headDim]),
+    mask: o.input('mask', ['B', 1, 1, T, Tk]),
+  };
+}
+
+/**
+ * Prefill and decode are one graph: `T` new tokens attend to `P` cached positions plus themselves
+ * (prefill: P = 0; decode: T = 1). Returns the logits at the `pick` position of each row and the
+ * updated per-layer K/V.
+ */
+export function buildGenerationGraph(c: ResolvedModelConfig, weights: readonly NamedTensor[]): Uint8Array {
+  const o = new Ops('generate');
+  const { lookup } = params(o, c, weights);
+  const inp = seqInputs(o, c, 'T', 'K');
+  const pick = o.input('pick', ['B', 1, c.hiddenSize], 'int32');
+  const past = [...Array(c.numLayers).keys()].map((i) => ({
+    k: o.input(`past_k_${i}`, ['B', c.numKvHeads, 'P', c.headDim]),
+    v: o.input(`past_v_${i}`, ['B', c.numKvHeads, 'P', c.headDim]),
+  }));
+  const out = forward(o, c, lookup, { ...inp, past, pick });
+  o.output(out.logits, 'logits');
+  out.present.forEach((kv, i) => {
+    o.output(kv.k, `present_k_${i}`);
+    o.output(kv.v, `present_v_${i}`);
+  });
+  return serializeModel(o.g);
+}
+
+/** Per-token logprobs of `targets` and entropies for right-padded batches. */
+export function buildScoringGraph(c: ResolvedModelConfig): Uint8Array {
+  const o = new Ops('score');
+  const { lookup } = params(o, c);
+  const inp = seqInputs(o, c, 'T', 'T');
+  const targets = o.input('targets', ['B', 'T'], 'int32');
+  const invTemp = o.input('inv_temp', []);
+  const { logits } = forward(o, c, lookup, inp);
+  const h = tokenLogprobs(o, logits, targets, invTemp);
+  o.output(h.tokLogp, 'logprobs');
+  o.output(h.entropy, 'entropy');
+  return serializeModel(o.g);
+}
+
+/**
+ * Forward, loss and the gradient of every parameter in one graph. The per-token `weight` input
+ * carries both the loss mask and the aggregation (token-mean, sequence-mean, constant), computed on
+ * the host over the whole batch, so micro-batch gradients simply add up.
+ *   pg:  sum_t w_t * ( -min(r A, clip(r, 1-eps_low, 1+eps_high) A) + kl_coef * k3 - ent_coef * H )
+ *   sft: sum_t w_t * ( -log p(target_t) )
+ */
+export function buildTrainingGraph(c: ResolvedModelConfig, kind: LossKind, ft: FloatType = 'float32'): { bytes: Uint8Array; paramNames: string[] } {
+  const o = new Ops(`train_${kind}`, ft);
+  const { lookup, values } = params(o, c);
+  const inp = seqInputs(o, c, 'T', 'T');
+  const targets = o.input('targets', ['B', 'T'], 'int32');
+  const weight = o.input('weight', ['B', 'T']);
+  const invTemp = o.input('inv_temp', []);
+  const { logits } = forward(o, c, lookup, inp);
+  const h = tokenLogprobs(o, logits, targets, invTemp);
+  let perTok: Value;
+  if (kind === 'sft') {
+    perTok = o.neg(h.tokLogp);
+  } else {
+    const adv = o.input('advantages', ['B', 'T']);
+    const old = o.input('old_logprobs', ['B', 'T']);
+    const ref = o.input('ref_logprobs', ['B', 'T']);
+    const epsLow = o.input('eps_low', []);
+    const epsHigh = o.input('eps_high', []);
+    const klCoef = o.input('kl_coef', []);
+    const entCoef = o.input('ent_coef', []);
+    const one = o.scalar(1);
+    const ratio = o.exp(o.sub(h.tokLogp, old));
+    const clipped = o.clip(ratio, o.sub(one, epsLow), o.add(one, epsHigh));
+    const pg = o.neg(o.min(o.mul(ratio, adv), o.mul(clipped, adv)));
+    const d = o.sub(ref, h.tokLogp);
+    const k3 = o.sub(o.sub(o.exp(d), d), one);
+    perTok = o.sub(o.add(pg, o.mul(klCoef, k3)), o.mul(entCoef, h.entropy));
+  }
+  const loss = o.reduceSum(o.mul(perTok, weight), [0, 1], false);
+  const grads = backprop(o, loss, values);
+  o.output(loss, 'loss');
+  o.output(h.tokLogp, 'logprobs');
+  o.output(h.entropy, 'entropy');
+  for (const v of values) o.output(grads.get(v.name) as Value, gradName(v.name));
+  return { bytes: serializeModel(o.g), paramNames: values.map((v) => v.name) };
+}

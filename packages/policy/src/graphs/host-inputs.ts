@@ -1,0 +1,51 @@
+import type { ResolvedModelConfig } from '../model/config.js';
+
+/** Large negative used for masked attention logits (finite, so fully padded rows stay NaN-free). */
+export const MASKED = -1e9;
+
+/** Rotary inverse frequencies for the model's head size. */
+export function ropeInvFreq(c: ResolvedModelConfig): Float64Array {
+  const half = c.headDim / 2;
+  const inv = new Float64Array(half);
+  for (let i = 0; i < half; i++) inv[i] = 1 / Math.pow(c.ropeTheta, (2 * i) / c.headDim);
+  return inv;
+}
+
+/** cos/sin tables [rows, headDim] for the given positions (flattened [B*T]). */
+export function ropeTables(c: ResolvedModelConfig, positions: ArrayLike<number>, inv: Float64Array = ropeInvFreq(c)): { cos: Float32Array; sin: Float32Array } {
+  const hd = c.headDim;
+  const half = hd / 2;
+  const cos = new Float32Array(positions.length * hd);
+  const sin = new Float32Array(positions.length * hd);
+  for (let r = 0; r < positions.length; r++) {
+    const pos = positions[r] ?? 0;
+    for (let i = 0; i < half; i++) {
+      const a = pos * (inv[i] ?? 0);
+      const cs = Math.cos(a);
+      const sn = Math.sin(a);
+      cos[r * hd + i] = cs;
+      cos[r * hd + half + i] = cs;
+      sin[r * hd + i] = sn;
+      sin[r * hd + half + i] = sn;
+    }
+  }
+  return { cos, sin };
+}
+
+/**
+ * Causal + padding mask [B, 1, 1, T, T] for right-padded full sequences: query i of row b may see
+ * key j iff j <= i and j < lengths[b].
+ */
+export function causalMask(lengths: readonly number[], T: number): Float32Array {
+  const B = lengths.length;
+  const m = new Float32Array(B * T * T).fill(MASKED);
+  for (let b = 0; b < B; b++) {
+    const len = lengths[b] ?? 0;
+    for (let i = 0; i < T; i++) {
+      const lim = Math.min(i, len - 1);
+      for (let j = 0; j <= lim; j++) m[(b * T + i) * T + j] = 0;
+      if (lim < 0) m[(b * T + i) * T] = 0;
+    }
+  }
+  return m;
+}

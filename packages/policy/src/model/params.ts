@@ -1,0 +1,64 @@
+import type { ResolvedModelConfig } from './config.js';
+
+/** One named parameter tensor, Hugging Face name and layout (Linear weights are [out, in]). */
+export interface ParamSpec {
+  name: string;
+  shape: number[];
+  /** How it is initialised for a fresh model. */
+  init: 'normal' | 'ones' | 'zeros';
+}
+
+export interface NamedTensor {
+  name: string;
+  dtype: 'F32';
+  shape: number[];
+  data: Float32Array;
+}
+
+export const layerPrefix = (i: number): string => `model.layers.${i}`;
+
+/** Every parameter of the model in a fixed order, named as in Hugging Face Llama / Qwen2 checkpoints. */
+export function paramSpecs(c: ResolvedModelConfig): ParamSpec[] {
+  const D = c.hiddenSize;
+  const q = c.numHeads * c.headDim;
+  const kv = c.numKvHeads * c.headDim;
+  const specs: ParamSpec[] = [{ name: 'model.embed_tokens.weight', shape: [c.vocabSize, D], init: 'normal' }];
+  for (let i = 0; i < c.numLayers; i++) {
+    const p = layerPrefix(i);
+    specs.push({ name: `${p}.input_layernorm.weight`, shape: [D], init: 'ones' });
+    specs.push({ name: `${p}.self_attn.q_proj.weight`, shape: [q, D], init: 'normal' });
+    if (c.attentionBias) specs.push({ name: `${p}.self_attn.q_proj.bias`, shape: [q], init: 'zeros' });
+    specs.push({ name: `${p}.self_attn.k_proj.weight`, shape: [kv, D], init: 'normal' });
+    if (c.attentionBias) specs.push({ name: `${p}.self_attn.k_proj.bias`, shape: [kv], init: 'zeros' });
+    specs.push({ name: `${p}.self_attn.v_proj.weight`, shape: [kv, D], init: 'normal' });
+    if (c.attentionBias) specs.push({ name: `${p}.self_attn.v_proj.bias`, shape: [kv], init: 'zeros' });
+    specs.push({ name: `${p}.self_attn.o_proj.weight`, shape: [D, q], init: 'normal' });
+    specs.push({ name: `${p}.post_attention_layernorm.weight`, shape: [D], init: 'ones' });
+    specs.push({ name: `${p}.mlp.gate_proj.weight`, shape: [c.intermediateSize, D], init: 'normal' });
+    specs.push({ name: `${p}.mlp.up_proj.weight`, shape: [c.intermediateSize, D], init: 'normal' });
+    specs.push({ name: `${p}.mlp.down_proj.weight`, shape: [D, c.intermediateSize], init: 'normal' });
+  }
+  specs.push({ name: 'model.norm.weight', shape: [D], init: 'ones' });
+  if (!c.tieEmbeddings) specs.push({ name: 'lm_head.weight', shape: [c.vocabSize, D], init: 'normal' });
+  return specs;
+}
+
+export const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** Deterministic fresh weights (std 0.02 normal, as in the HF initialisers) from a seed. */
+export function initWeights(c: ResolvedModelConfig, seed: number): NamedTensor[] {
+  let s = (seed >>> 0) ^ 0x9e3779b9;
+  const uniform = (): number => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
+  };
+  return paramSpecs(c).map((p) => {
+    const data = new Float32Array(numel(p.shape));
+    if (p.init === 'ones') data.fill(1);
+    else if (p.init === 'normal') for (let i = 0; i < data.length; i++) data[i] = 0.02 * Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+    return { name: p.name, dtype: 'F32', shape: [...p.shape], data };
+  });
+}

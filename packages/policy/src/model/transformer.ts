@@ -1,0 +1,93 @@
+import type { Value } from '../onnx/graph.js';
+import type { Ops } from '../onnx/ops.js';
+import type { ResolvedModelConfig } from './config.js';
+import { layerPrefix } from './params.js';
+
+/**
+ * The model, defined once. Every graph (generation, scoring, training) calls `forward`; they differ
+ * only in what they feed (full sequences or one new token plus a KV cache) and what they compute
+ * from the logits.
+ */
+export interface ForwardInputs {
+  /** Token ids, int32 [B, T]. */
+  ids: Value;
+  /** Rotary tables for each token's position, [B, T, headDim] (halves duplicated, HF layout). */
+  cos: Value;
+  sin: Value;
+  /** Additive attention mask [B, 1, 1, T, Tk]: 0 where a query may attend, a large negative elsewhere. */
+  mask: Value;
+  /** Per layer cached keys/values [B, kvHeads, Tpast, headDim] (generation only). */
+  past?: { k: Value; v: Value }[];
+  /** int32 [B, 1, hiddenSize]: computes logits only at this position of each row (prefill/decode). */
+  pick?: Value;
+}
+
+export interface ForwardOutputs {
+  logits: Value;
+  /** Per layer keys/values including this call's tokens (when `past` was given). */
+  present: { k: Value; v: Value }[];
+}
+
+export type ParamLookup = (name: string) => Value;
+
+function rmsNorm(o: Ops, x: Value, w: Value, d: number, eps: number): Value {
+  const ms = o.mul(o.reduceSum(o.mul(x, x), [-1], true), o.scalar(1 / d));
+  return o.mul(o.div(x, o.sqrt(o.add(ms, o.scalar(eps)))), w);
+}
+
+function linear(o: Ops, x: Value, w: Value, b?: Value): Value {
+  const y = o.matmul(x, o.transpose(w, [1, 0]));
+  return b === undefined ? y : o.add(y, b);
+}
+
+/** x [B, T, heads, hd] rotated by position: x*cos + rotate_half(x)*sin. */
+function rope(o: Ops, x: Value, cos4: Value, sin4: Value, hd: number): Value {
+  const [x1, x2] = o.split(x, -1, [hd / 2, hd / 2]) as [Value, Value];
+  const rot = o.concat([o.neg(x2), x1], -1);
+  return o.add(o.mul(x, cos4), o.mul(rot, sin4));
+}
+
+export function forward(o: Ops, c: ResolvedModelConfig, p: ParamLookup, inp: ForwardInputs): ForwardOutputs {
+  const { hiddenSize: D, numHeads: H, numKvHeads: KV, headDim: hd } = c;
+  const g = H / KV;
+  const B = inp.ids.shape[0] ?? 'B';
+  const T = inp.ids.shape[1] ?? 'T';
+  const cos4 = o.unsqueeze(inp.cos, [2]);
+  const sin4 = o.unsqueeze(inp.sin, [2]);
+  const scale = o.scalar(1 / Math.sqrt(hd));
+  let h = o.gather(p('model.embed_tokens.weight'), inp.ids, 0);
+  const present: { k: Value; v: Value }[] = [];
+  for (let i = 0; i < c.numLayers; i++) {
+    const pre = layerPrefix(i);
+    const bias = (n: string): Value | undefined => (c.attentionBias ? p(`${pre}.self_attn.${n}.bias`) : undefined);
+    const x = rmsNorm(o, h, p(`${pre}.input_layernorm.weight`), D, c.rmsNormEps);
+    let q = o.reshape(linear(o, x, p(`${pre}.self_attn.q_proj.weight`), bias('q_proj')), [0, 0, H, hd], [B, T, H, hd]);
+    let k = o.reshape(linear(o, x, p(`${pre}.self_attn.k_proj.weight`), bias('k_proj')), [0, 0, KV, hd], [B, T, KV, hd]);
+    const v0 = o.reshape(linear(o, x, p(`${pre}.self_attn.v_proj.weight`), bias('v_proj')), [0, 0, KV, hd], [B, T, KV, hd]);
+    q = o.mul(rope(o, q, cos4, sin4, hd), scale);
+    k = rope(o, k, cos4, sin4, hd);
+    // Grouped-query attention without repeating K/V: queries are grouped [B, KV, g, T, hd] and
+    // the keys/values broadcast over the group axis inside MatMul.
+    const q5 = o.transpose(o.reshape(q, [0, 0, KV, g, hd], [B, T, KV, g, hd]), [0, 2, 3, 1, 4]);
+    let kT = o.transpose(k, [0, 2, 1, 3]);
+    let vT = o.transpose(v0, [0, 2, 1, 3]);
+    const past = inp.past?.[i];
+    if (past !== undefined) {
+      kT = o.concat([past.k, kT], 2);
+      vT = o.concat([past.v, vT], 2);
+      present.push({ k: kT, v: vT });
+    }
+    const scores = o.add(o.matmul(q5, o.transpose(o.unsqueeze(kT, [2]), [0, 1, 2, 4, 3])), inp.mask);
+    const attn = o.matmul(o.softmax(scores, -1), o.unsqueeze(vT, [2]));
+    const merged = o.reshape(o.transpose(attn, [0, 3, 1, 2, 4]), [0, 0, -1], [B, T, H * hd]);
+    h = o.add(h, linear(o, merged, p(`${pre}.self_attn.o_proj.weight`)));
+    const y = rmsNorm(o, h, p(`${pre}.post_attention_layernorm.weight`), D, c.rmsNormEps);
+    const gate = linear(o, y, p(`${pre}.mlp.gate_proj.weight`));
+    const up = linear(o, y, p(`${pre}.mlp.up_proj.weight`));
+    h = o.add(h, linear(o, o.mul(o.mul(gate, o.sigmoid(gate)), up), p(`${pre}.mlp.down_proj.weight`)));
+  }
+  if (inp.pick !== undefined) h = o.gatherElements(h, inp.pick, 1);
+  h = rmsNorm(o, h, p('model.norm.weight'), D, c.rmsNormEps);
+  const head = c.tieEmbeddings ? p('model.embed_tokens.weight') : p('lm_head.weight');
+  return { logits: linear(o, h, head), present };
+}
