@@ -1,1 +1,11 @@
-export {};
+export { extractProgram, type ExtractedProgram } from './extract.js';
+export { compareOutput, compareJson, canonicalDecimal, type CompareOptions, type CompareResult } from './compare.js';
+export type { CodeStatus, CodeVerdict, CodeLanguage, CodeTests, CodeSubmission } from './verdict.js';
+export { CODE_STATUSES } from './verdict.js';
+export { CodeVerifier, SandboxUnavailableError, type CodeVerifierOptions } from './pool.js';
+export { detectSandbox, probeSandbox, type SandboxStatus } from './sandbox/detect.js';
+export type { SandboxChoice, SandboxKind, SandboxOptions } from './sandbox/kinds.js';
+export { INSTALL_HINT } from './sandbox/kinds.js';
+export type { LimitOptions } from './limits.js';
+export { runVerifyCodeCli, parseLine, type VerifyCodeCliOptions } from './cli.js';
+export { benchVerifyCode } from './bench.js';

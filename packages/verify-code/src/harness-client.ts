@@ -1,0 +1,117 @@
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import type { SandboxCommand } from './sandbox/command.js';
+
+/** The harness could not be driven: it is a fault of the sandbox, never of the program. */
+export class HarnessError extends Error {
+  override readonly name = 'HarnessError';
+}
+
+/**
+ * A running harness: one sandbox for one submission. Requests are length-prefixed JSON frames;
+ * every request has a deadline after which the whole sandbox is killed from outside.
+ */
+export class HarnessProcess {
+  private readonly child: ChildProcessByStdio<Writable, Readable, Readable>;
+  private buffer: Buffer = Buffer.alloc(0);
+  private stderrTail = '';
+  private pending: { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout } | undefined;
+  private exited = false;
+  private exitInfo = '';
+  readonly exitedPromise: Promise<void>;
+
+  constructor(cmd: SandboxCommand) {
+    this.child = spawn(cmd.file, cmd.args, {
+      cwd: cmd.cwd,
+      env: cmd.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(cmd.uid === undefined ? {} : { uid: cmd.uid }),
+      ...(cmd.gid === undefined ? {} : { gid: cmd.gid }),
+    });
+    this.exitedPromise = new Promise((resolve) => {
+      const done = (info: string): void => {
+        if (this.exited) return;
+        this.exited = true;
+        this.exitInfo = info;
+        this.fail(new HarnessError(`sandbox exited (${info})${this.stderrTail ? `: ${this.stderrTail.trim()}` : ''}`));
+        resolve();
+      };
+      this.child.once('close', (code, signal) => done(signal === null ? `exit code ${code}` : `signal ${signal}`));
+      this.child.once('error', (err) => done(`cannot start ${cmd.file}: ${err.message}`));
+    });
+    this.child.stdin.on('error', () => undefined); // the close handler reports
+    this.child.stderr.setEncoding('utf8');
+    this.child.stderr.on('data', (s: string) => {
+      this.stderrTail = (this.stderrTail + s).slice(-2000);
+    });
+    this.child.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
+  }
+
+  private onData(chunk: Buffer): void {
+    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    while (this.buffer.length >= 4) {
+      const n = this.buffer.readUInt32BE(0);
+      if (this.buffer.length < 4 + n) return;
+      const body = this.buffer.subarray(4, 4 + n).toString('utf8');
+      this.buffer = this.buffer.subarray(4 + n);
+      const p = this.pending;
+      this.pending = undefined;
+      if (p === undefined) continue;
+      clearTimeout(p.timer);
+      try {
+        p.resolve(JSON.parse(body));
+      } catch (e) {
+        p.reject(new HarnessError(`bad frame from harness: ${(e as Error).message}`));
+      }
+    }
+  }
+
+  private fail(err: Error): void {
+    const p = this.pending;
+    this.pending = undefined;
+    if (p === undefined) return;
+    clearTimeout(p.timer);
+    p.reject(err);
+  }
+
+  /** Sends one request and waits for its reply; on timeout the sandbox is killed. */
+  request(message: object, timeoutMs: number): Promise<unknown> {
+    if (this.exited) return Promise.reject(new HarnessError(`sandbox already exited (${this.exitInfo}): ${this.stderrTail.trim()}`));
+    if (this.pending !== undefined) return Promise.reject(new HarnessError('request already in flight'));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.kill();
+        this.fail(new HarnessError(`harness did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending = { resolve, reject, timer };
+      this.send(message);
+    });
+  }
+
+  send(message: object): void {
+    const body = Buffer.from(JSON.stringify(message), 'utf8');
+    const head = Buffer.alloc(4);
+    head.writeUInt32BE(body.length, 0);
+    this.child.stdin.write(Buffer.concat([head, body]));
+  }
+
+  /** Kills the sandbox from outside; its pid namespace takes every process in it down. */
+  kill(): void {
+    if (!this.exited) this.child.kill('SIGKILL');
+  }
+
+  /** Asks the harness to finish and waits for the sandbox to be gone (killing it after graceMs). */
+  async close(graceMs = 2000): Promise<void> {
+    if (!this.exited) {
+      try {
+        this.send({ op: 'end' });
+        this.child.stdin.end();
+      } catch {
+        // already gone
+      }
+      const timer = setTimeout(() => this.kill(), graceMs);
+      await this.exitedPromise;
+      clearTimeout(timer);
+    }
+  }
+}
