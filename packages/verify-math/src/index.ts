@@ -4,3 +4,7 @@ export { normalizeAnswer } from './normalize.js';
 export { parseAnswer, type Answer, type Interval, type RelOp } from './parse/answer.js';
 export { isEquivalent, checkAnswer, compareNormalized, MAX_ANSWER_CHARS } from './verify.js';
 export { loadSymbolicBackend, symbolicBackendLoaded } from './compare/symbolic.js';
+export { MathVerifierPool, type MathVerifierPoolOptions, type VerifyRequest, type PoolStats } from './pool.js';
+export { LruCache } from './cache.js';
+export { runVerifyMathCli, type VerifyMathCliOptions, type VerifyMathCliSummary } from './cli.js';
+export { benchVerifyMath } from './bench.js';

@@ -1,0 +1,86 @@
+import { availableParallelism } from 'node:os';
+import { benchHost, summarize, type BenchReport } from '@acereason/protocol';
+import { benchMix } from './bench-mix.js';
+import { MathVerifierPool } from './pool.js';
+import { checkAnswer } from './verify.js';
+
+/** The paper's checker: ~3.9 s per 1,024 samples on 64 processes, i.e. ~244 ms per sample per process. */
+const PAPER_MS_PER_SAMPLE_PER_PROCESS = (3.9 * 64 * 1000) / 1024;
+const PAPER_SAMPLES_PER_S_PER_PROCESS = 1000 / PAPER_MS_PER_SAMPLE_PER_PROCESS;
+
+/** `acereason bench verify-math --json`: single-core latency and throughput, and pool throughput on all cores. */
+export async function benchVerifyMath(opts: { quick?: boolean } = {}): Promise<BenchReport> {
+  const n = opts.quick === true ? 3000 : 30000;
+  const samples = benchMix(n);
+
+  // One core: the checker in-process, one answer at a time (warm-up first: JIT).
+  for (const s of samples.slice(0, 500)) checkAnswer(s.response, s.answer, { symbolicFallback: false });
+  const lat: number[] = [];
+  let slowest = { ms: 0, kind: '', answer: '', extracted: '' as string | null };
+  let correct = 0;
+  const t0 = performance.now();
+  for (const s of samples) {
+    const a = performance.now();
+    const v = checkAnswer(s.response, s.answer, { symbolicFallback: false });
+    const ms = performance.now() - a;
+    lat.push(ms);
+    if (v.correct) correct++;
+    if (ms > slowest.ms) slowest = { ms, kind: s.kind, answer: s.answer, extracted: v.extracted };
+  }
+  const oneCoreS = (performance.now() - t0) / 1000;
+  const l = summarize(lat);
+
+  // All cores: the worker pool, cache off, every request submitted at once.
+  const workers = availableParallelism();
+  const pool = new MathVerifierPool({ workers, cacheSize: 0, timeoutMs: 10_000 });
+  let poolS: number;
+  const statuses: Record<string, number> = {};
+  try {
+    await Promise.all(samples.slice(0, workers * 20).map((s) => pool.verify(s)));
+    const t1 = performance.now();
+    const verdicts = await Promise.all(samples.map((s) => pool.verify(s)));
+    poolS = (performance.now() - t1) / 1000;
+    for (const v of verdicts) statuses[v.status] = (statuses[v.status] ?? 0) + 1;
+  } finally {
+    await pool.close();
+  }
+
+  const oneCorePerS = n / oneCoreS;
+  const allCoresPerS = n / poolS;
+  return {
+    suite: 'verify-math',
+    host: benchHost(),
+    samples: n,
+    mix: countKinds(samples.map((s) => s.kind)),
+    one_core: {
+      verifications_per_s: round(oneCorePerS),
+      p50_ms: round(l.median, 4),
+      p99_ms: round(l.p99, 4),
+      max_ms: round(l.max, 3),
+      mean_ms: round(l.mean, 4),
+      correct_fraction: round(correct / n, 3),
+      slowest: { ...slowest, ms: round(slowest.ms, 3) },
+    },
+    all_cores: { workers, verifications_per_s: round(allCoresPerS), statuses },
+    baseline: {
+      source: 'AceReason-Nemotron paper: ~3.9 s per 1,024 math samples on 64 processes',
+      ms_per_sample_per_process: round(PAPER_MS_PER_SAMPLE_PER_PROCESS, 1),
+    },
+    ratios: {
+      vs_paper_per_process: round(PAPER_MS_PER_SAMPLE_PER_PROCESS / l.median, 1),
+      vs_paper_per_process_p99: round(PAPER_MS_PER_SAMPLE_PER_PROCESS / l.p99, 1),
+      one_core_throughput_vs_paper_process: round(oneCorePerS / PAPER_SAMPLES_PER_S_PER_PROCESS, 1),
+    },
+  };
+}
+
+function countKinds(kinds: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of kinds) out[k] = (out[k] ?? 0) + 1;
+  return out;
+}
+
+function round(x: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

@@ -1,0 +1,3 @@
+import { serveVerifier } from './worker-protocol.js';
+
+await serveVerifier();
