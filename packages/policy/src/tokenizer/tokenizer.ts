@@ -1,0 +1,9 @@
+/** One interface over the demo's character tokenizer and Hugging Face `tokenizer.json` tokenizers. */
+export interface Tokenizer {
+  readonly vocabSize: number;
+  /** End-of-sequence id, used as a stop token. */
+  readonly eosTokenId: number | undefined;
+  encode(text: string): Uint32Array;
+  decode(ids: ArrayLike<number>): string;
+  tokenId(token: string): number | undefined;
+}
