@@ -127,3 +127,12 @@ export function buildTrainingGraph(c: ResolvedModelConfig, kind: LossKind, ft: F
   for (const v of values) o.output(grads.get(v.name) as Value, gradName(v.name));
   return { bytes: serializeModel(o.g), paramNames: values.map((v) => v.name) };
 }
+
+/** Full-sequence logits [B, T, V] (params as inputs), for parity checks against other implementations. */
+export function buildLogitsGraph(c: ResolvedModelConfig): Uint8Array {
+  const o = new Ops('logits');
+  const { lookup } = params(o, c);
+  const inp = seqInputs(o, c, 'T', 'T');
+  o.output(forward(o, c, lookup, inp).logits, 'logits');
+  return serializeModel(o.g);
+}
