@@ -95,7 +95,7 @@ export function normalizeAnswer(raw: string): string {
   s = s.replace(/(?<![\w.])(\d+)_\{?\(?(\d{1,2})\)?\}?/g, '$1');
 
   // Trailing punctuation, whitespace.
-  s = s.replace(/[\s.,;:!?]+$/g, '').replace(/^[\s,;:]+/, '');
+  s = s.replace(/[\s.,;:?]+$/g, '').replace(/^[\s,;:]+/, '');
   s = s.replace(/\s+/g, ' ').trim();
   return s;
 }

@@ -31,6 +31,7 @@ export function compareNormalized(raw: string, np: string, ng: string, options: 
   if (goldLetter) {
     const p = PRED_LETTER.exec(np);
     if (p === null) return verdict('wrong', raw, 'gold is a choice letter; the answer is not');
+    if (/(?<![a-zA-Z\\])[A-J](?![a-zA-Z])/.test(np.slice(p[0].length))) return verdict('wrong', raw, 'more than one choice letter');
     return p[1] === goldLetter[1] ? verdict('correct', raw, `same choice ${goldLetter[1]}`) : verdict('wrong', raw, `choice ${p[1]} != ${goldLetter[1]}`);
   }
   let gold: Answer;

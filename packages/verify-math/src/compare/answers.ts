@@ -39,6 +39,7 @@ function statedValue(pred: Answer): Answer | null {
   const last = pred.sides[pred.sides.length - 1];
   if (first === undefined || last === undefined) return null;
   if (first.t === 'expr' && isNameLike(first.e)) return last;
+  if (first.t === 'tuple' && first.items.every((a) => a.t === 'expr' && a.e.k === 'sym')) return last;
   return null;
 }
 
@@ -72,6 +73,29 @@ function againstRelation(pred: Answer, sides: Answer[], ops: RelOp[]): Compariso
     if (pred.t !== 'rel') return compareAnswers(pred, g1);
     const pv = pred.ops.length === 1 && pred.ops[0] === '=' ? pred.sides : null;
     if (pv !== null && pv[0]?.t === 'expr' && pv[0].e.k === 'sym' && pv[0].e.name === g0.e.name && pv[1] !== undefined) return compareAnswers(pv[1], g1);
+  }
+  // Gold `(x, y) = (1, 2)`: a pair, the same statement, or `x = 1, y = 2`.
+  if (ops.length === 1 && ops[0] === '=' && g0?.t === 'tuple' && g1?.t === 'tuple') {
+    const names = g0.items.map((a) => (a.t === 'expr' && a.e.k === 'sym' ? a.e.name : null));
+    if (names.every((n) => n !== null)) {
+      if (pred.t === 'tuple') return compareAnswers(pred, g1);
+      if (pred.t === 'rel') {
+        const v = statedValue(pred);
+        return v === null ? differ('a relation that does not state the values') : compareAnswers(v, g1);
+      }
+      if (pred.t === 'set') {
+        const byName = new Map<string, Answer>();
+        for (const it of pred.items) {
+          const v = statedValue(it);
+          const lhs = it.t === 'rel' ? it.sides[0] : undefined;
+          if (v === null || lhs?.t !== 'expr' || lhs.e.k !== 'sym') return differ('a list that does not state each value');
+          byName.set(lhs.e.name, v);
+        }
+        const items = names.map((n) => byName.get(n as string));
+        if (items.some((x) => x === undefined) || byName.size !== names.length) return differ('values stated for other variables');
+        return compareAnswers({ t: 'tuple', items: items as Answer[], brackets: '()' }, g1);
+      }
+    }
   }
   if (pred.t === 'intervals' || pred.t === 'tuple') {
     const gi = relationAsInterval(sides, ops);

@@ -48,7 +48,12 @@ function compareConstants(pred: Expr, gold: Expr, pPlaces: number | null, gPlace
   const ulp = Math.pow(10, -places);
   const diff = Math.abs(p - g);
   const scale = Math.max(Math.abs(p), Math.abs(g));
-  if (diff <= ulp * (1 + 1e-9) && diff <= DECIMAL_RTOL * scale + 1e-12) return same(`decimal within rounding (${places} places)`);
+  // Correctly rounded (half a unit in the last place), or truncated when there are 3+ places.
+  const decimalSide = Math.abs(pPlaces !== null ? p : g);
+  const exactSide = Math.abs(pPlaces !== null ? g : p);
+  const truncated = places >= 3 && decimalSide < exactSide && diff < ulp;
+  const within = diff <= (ulp / 2) * (1 + 1e-9) || truncated;
+  if (within && diff <= DECIMAL_RTOL * scale + 1e-12) return same(`decimal within rounding (${places} places)`);
   return differ(`${fmt(p)} != ${fmt(g)} (decimal tolerance)`);
 }
 

@@ -1,0 +1,22 @@
+import type { VerifyStatus } from '../types.js';
+
+/** One verification case with the reason its verdict is the right one. */
+export interface Case {
+  /** A full response: extraction runs first. */
+  response?: string;
+  /** An already extracted answer (when `response` is absent). */
+  pred?: string;
+  gold: string;
+  expect: VerifyStatus;
+  why: string;
+  /** Run with the fallback phrases ("final answer is ...") enabled. */
+  fallbacks?: boolean;
+  /** The answer extraction must produce, when the case is about extraction. */
+  extracted?: string | null;
+  /** A known limitation: the verifier is expected to get this case wrong (counted against accuracy). */
+  known?: string;
+}
+
+export const yes = (pred: string, gold: string, why: string): Case => ({ pred, gold, expect: 'correct', why });
+export const no = (pred: string, gold: string, why: string): Case => ({ pred, gold, expect: 'wrong', why });
+export const box = (body: string): string => `<think>\nlet me think\n</think>\nThe answer is $\\boxed{${body}}$.`;

@@ -1,0 +1,25 @@
+import { adversarial } from './adversarial.js';
+import type { Case } from './case.js';
+import { choices } from './choices.js';
+import { collections } from './collections.js';
+import { expressions } from './expressions.js';
+import { extraction } from './extraction.js';
+import { intervals } from './intervals.js';
+import { normalization } from './normalization.js';
+import { numbers } from './numbers.js';
+import { relations } from './relations.js';
+
+/** Every case table, by category. */
+export const CASES: Record<string, Case[]> = {
+  extraction,
+  normalization,
+  numbers,
+  expressions,
+  relations,
+  intervals,
+  collections,
+  choices,
+  adversarial,
+};
+
+export type { Case } from './case.js';
