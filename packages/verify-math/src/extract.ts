@@ -79,7 +79,7 @@ export function matchBraces(text: string): Int32Array {
 }
 
 const PHRASES: { re: RegExp; source: Extraction['source'] }[] = [
-  { re: /final answer(?: is|:)\s*(?:\*\*)?\s*(.+)/gi, source: 'final-answer' },
+  { re: /final answer(?: is|:)[ \t]{0,20}(?:\*\*)?[ \t]{0,20}(.+)/gi, source: 'final-answer' },
   { re: /(?:^|\n)[ \t]{0,20}(?:\*\*)?answer(?:\*\*)?[ \t]{0,5}:[ \t]{0,20}(.+)/gi, source: 'answer-colon' },
 ];
 
@@ -95,7 +95,9 @@ function lastPhrase(text: string): Extraction | null {
 }
 
 function cleanPhrase(s: string): string {
-  let t = s.trim().slice(0, 500);
+  let t = s.trim();
+  // A phrase this long is prose, not an answer; cutting it would change what it says.
+  if (t.length > 500) return '';
   t = t.replace(/\*\*/g, '');
   const dollars = /^\$+([^$]+)\$+/.exec(t) ?? /^\\\((.+?)\\\)/.exec(t) ?? /^\\\[(.+?)\\\]/.exec(t);
   if (dollars && dollars[1] !== undefined) return dollars[1].trim();

@@ -21,20 +21,22 @@ const UNICODE: [RegExp, string][] = [
   [/∅/g, '\\emptyset '],
 ];
 
+// Each unit word must end at a word boundary, and "square"/"cubic" exist only as a prefix, so a
+// run of units splits one way only: no catastrophic backtracking on inputs like "5 mmmm...x".
 /** Commands whose braced argument is kept as plain content. */
 const UNWRAP = /\\(?:text|textbf|textit|textrm|textup|texttt|textnormal|mathrm|mathbf|mathit|mathsf|mathtt|mbox|operatorname|boldsymbol|bm|hbox|rm|bf|displaystyle|textstyle|scriptstyle)\s*\{([^{}]*)\}/g;
 
 const UNIT_WORDS = [
-  'units?', 'square units?', 'sq\\.? units?', 'cubic units?', 'unit squares?',
+  'units?', 'unit squares?',
   'cm', 'mm', 'km', 'm', 'in', 'ft', 'yd', 'mi', 'mph', 'kg', 'g', 'mg', 'lb', 'lbs', 'oz', 'ml', 'l',
   'centimeters?', 'millimeters?', 'kilometers?', 'meters?', 'metres?', 'inch(?:es)?', 'feet', 'foot', 'yards?', 'miles?',
   'grams?', 'kilograms?', 'pounds?', 'ounces?', 'liters?', 'litres?', 'gallons?',
   'seconds?', 'secs?', 'minutes?', 'mins?', 'hours?', 'hrs?', 'days?', 'weeks?', 'months?', 'years?',
   'degrees?', 'radians?', 'dollars?', 'cents?', 'percent', 'points?', 'people', 'persons?', 'students?',
   'ways?', 'times', 'items?', 'coins?', 'marbles?', 'books?', 'apples?', 'boxes', 'balls?', 'cards?',
-  'sq', 'squared', 'cubed',
+  'squared', 'cubed',
 ];
-const TRAILING_UNIT = new RegExp(`([0-9}.)])\\s*(?:(?:(?:square|sq\\.?|cubic)\\s+)?(?:${UNIT_WORDS.join('|')})(?:\\s*\\^\\s*\\{?[23]\\}?)?\\s*)+$`, 'i');
+const TRAILING_UNIT = new RegExp(`([0-9}.)])\\s*(?:(?:(?:square|sq\\.?|cubic)\\s+)?(?:${UNIT_WORDS.join('|')})\\b(?:\\s*\\^\\s*\\{?[23]\\}?)?\\s*)+$`, 'i');
 
 export function normalizeAnswer(raw: string): string {
   let s = raw.trim();

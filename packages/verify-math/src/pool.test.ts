@@ -64,6 +64,12 @@ describe('MathVerifierPool', () => {
     await assert.rejects(pool.verify({ response: boxed('1'), answer: '1' }), (e: unknown) => e instanceof AceReasonError && e.code === ErrorCodes.CANCELLED);
   });
 
+  it('gives up with an error (no respawn loop) when workers cannot start', async () => {
+    const pool = new MathVerifierPool({ workers: 1, workerUrl: new URL('./testing/no-such-worker.js', import.meta.url), symbolic: false });
+    await assert.rejects(pool.verify({ response: boxed('1'), answer: '2' }), (e: unknown) => e instanceof AceReasonError && e.code === ErrorCodes.INTERNAL);
+    await pool.close();
+  });
+
   it('caches verdicts by the normalised pair', async () => {
     await using pool = new MathVerifierPool({ workers: 1, symbolic: false });
     const a = await pool.verify({ response: boxed('\\dfrac{2}{4}'), answer: '0.5' });

@@ -8,6 +8,9 @@ import { verdict, type MathVerdict } from './types.js';
 import { MAX_ANSWER_CHARS } from './verify.js';
 import type { WorkerJob, WorkerReply } from './worker-protocol.js';
 
+/** Consecutive workers that die before they are ready after which the pool gives up. */
+const MAX_START_FAILURES = 5;
+
 export interface MathVerifierPoolOptions {
   /** Worker threads (default: available cores, at most 8). Never grows beyond this. */
   workers?: number;
@@ -85,6 +88,7 @@ export class MathVerifierPool implements AsyncDisposable {
   private completed = 0;
   private timeouts = 0;
   private restarts = 0;
+  private startFailures = 0;
 
   constructor(options: MathVerifierPoolOptions = {}) {
     this.size = positiveInt(options.workers ?? Math.min(8, availableParallelism()), 'workers');
@@ -156,6 +160,19 @@ export class MathVerifierPool implements AsyncDisposable {
     );
   }
 
+  /** Fails every waiting and running request with `error` and shuts the pool down. */
+  private fail(error: AceReasonError): void {
+    this.closed = true;
+    for (const p of this.queue.splice(0)) p.reject(error);
+    for (const s of this.slots) {
+      if (s.timer !== null) clearTimeout(s.timer);
+      for (const p of s.inflight.splice(0)) p.reject(error);
+      s.worker.removeAllListeners();
+      s.worker.on('error', () => undefined);
+      void s.worker.terminate();
+    }
+  }
+
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
@@ -172,6 +189,7 @@ export class MathVerifierPool implements AsyncDisposable {
   private onMessage(slot: Slot, m: WorkerReply): void {
     if ('ready' in m) {
       slot.ready = true;
+      this.startFailures = 0;
       this.pump();
       return;
     }
@@ -188,6 +206,14 @@ export class MathVerifierPool implements AsyncDisposable {
 
   private onCrash(slot: Slot, why: string): void {
     if (this.closed || !this.slots.includes(slot)) return;
+    if (!slot.ready) {
+      // A worker that dies before it is ready will die again: stop instead of respawning forever.
+      this.startFailures++;
+      if (this.startFailures >= MAX_START_FAILURES) {
+        this.fail(new AceReasonError(ErrorCodes.INTERNAL, `verifier workers fail to start: ${why}`));
+        return;
+      }
+    }
     const head = this.evict(slot);
     head?.resolve(verdict('error', head.job.raw, why));
     this.pump();

@@ -41,4 +41,12 @@ export const adversarial: Case[] = [
   { pred: 'x^{' + '{'.repeat(400) + '2' + '}'.repeat(400) + '}', gold: 'x^2', expect: 'correct', why: 'deep nesting past the parser limit: refused by the parser, accepted by the textual fallback' },
   no('\\unknowncommand{5}', '5', 'an unknown command never becomes correct by guessing'),
   no('5\\%\\%\\%', '6', 'repeated percent signs'),
+  no('5 ' + 'm'.repeat(3000) + 'x', '5', 'unit-like letters: the unit pattern cannot backtrack exponentially'),
+  no('5 ' + 'square units '.repeat(250) + 'x', '5', 'repeated unit phrases then a non-unit'),
+  no('('.repeat(1999) + ')'.repeat(1999), '5', 'deep parentheses are refused by the parser depth guard'),
+  no('-'.repeat(3000) + '1', '1', 'a long chain of signs hits the depth guard'),
+  no('2^'.repeat(1500) + '2', '2', 'a 1,500-storey power tower'),
+  no('1,'.repeat(1500) + '1', '1', 'a list of 1,501 answers where one is expected'),
+  { response: '</think>The final answer is' + ' '.repeat(100_000) + '5', gold: '5', expect: 'correct', fallbacks: true, why: 'whitespace after a fallback phrase is bounded: linear scan' },
+  { response: '</think>The final answer is ' + 'x '.repeat(400) + '5', gold: '5', expect: 'no_answer', fallbacks: true, why: 'a phrase too long to be an answer is not cut down to one' },
 ];
