@@ -38,6 +38,7 @@ export function bwrapCommand(slot: number, harnessSource: string, o: SandboxOpti
     '--hostname', 'sandbox',
     '--proc', '/proc',
     '--dev', '/dev',
+    '--remount-ro', '/dev',
     '--size', String(o.tmpBytes ?? 64 * 1024 * 1024),
     '--tmpfs', '/tmp',
     '--remount-ro', '/',
