@@ -4,6 +4,8 @@ export interface BenchSample {
   kind: string;
   response: string;
   answer: string;
+  /** What a careful grader would say (the mix is built so that this is known). */
+  expectCorrect: boolean;
 }
 
 const FILLER = 'We consider the cases carefully. Substituting gives 12 + 7 = 19, then 19 / 3 is not an integer, so we try 4. ';
@@ -67,7 +69,7 @@ export function benchMix(n: number, seed = 1): BenchSample[] {
     }
     const think = FILLER.repeat(int(5, 40));
     const response = pred === '' ? `<think>${think}</think>The answer is ${gold}.` : `<think>${think}</think>\nSo the final answer is $\\boxed{${pred}}$.`;
-    out.push({ kind, response, answer: gold });
+    out.push({ kind, response, answer: gold, expectCorrect: pred !== '' && !wrong });
   }
   return out;
 }

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { benchHost, summarize, type BenchReport } from '@acereason/protocol';
-import { benchMix } from './bench-mix.js';
+import { benchMix, type BenchSample } from './bench-mix.js';
 import { MathVerifierPool } from './pool.js';
 import { checkAnswer } from './verify.js';
 
@@ -16,8 +16,8 @@ export async function benchVerifyMath(opts: { quick?: boolean } = {}): Promise<B
   // One core: the checker in-process, one answer at a time (warm-up first: JIT).
   for (const s of samples.slice(0, 500)) checkAnswer(s.response, s.answer, { symbolicFallback: false });
   const lat: number[] = [];
-  let slowest = { ms: 0, kind: '', answer: '', extracted: '' as string | null };
   let correct = 0;
+  let agree = 0;
   const t0 = performance.now();
   for (const s of samples) {
     const a = performance.now();
@@ -25,10 +25,11 @@ export async function benchVerifyMath(opts: { quick?: boolean } = {}): Promise<B
     const ms = performance.now() - a;
     lat.push(ms);
     if (v.correct) correct++;
-    if (ms > slowest.ms) slowest = { ms, kind: s.kind, answer: s.answer, extracted: v.extracted };
+    if (v.correct === s.expectCorrect) agree++;
   }
   const oneCoreS = (performance.now() - t0) / 1000;
   const l = summarize(lat);
+  const slowest = slowestCase(samples, lat);
 
   // All cores: the worker pool, cache off, every request submitted at once.
   const workers = availableParallelism();
@@ -59,7 +60,8 @@ export async function benchVerifyMath(opts: { quick?: boolean } = {}): Promise<B
       max_ms: round(l.max, 3),
       mean_ms: round(l.mean, 4),
       correct_fraction: round(correct / n, 3),
-      slowest: { ...slowest, ms: round(slowest.ms, 3) },
+      agreement_with_labels: round(agree / n, 4),
+      slowest,
     },
     all_cores: { workers, verifications_per_s: round(allCoresPerS), statuses },
     baseline: {
@@ -72,6 +74,29 @@ export async function benchVerifyMath(opts: { quick?: boolean } = {}): Promise<B
       one_core_throughput_vs_paper_process: round(oneCorePerS / PAPER_SAMPLES_PER_S_PER_PROCESS, 1),
     },
   };
+}
+
+/**
+ * The slowest case by content, not by luck: the 20 slowest single timings are re-run 7 times each
+ * and ranked by their median (one slow timing on a shared machine is usually a GC pause).
+ */
+function slowestCase(samples: BenchSample[], lat: number[]): { median_ms: number; kind: string; answer: string; extracted: string | null } {
+  const idx = lat.map((ms, k) => ({ ms, k })).sort((a, b) => b.ms - a.ms).slice(0, 20);
+  let best = { median_ms: -1, kind: '', answer: '', extracted: null as string | null };
+  for (const { k } of idx) {
+    const s = samples[k];
+    if (s === undefined) continue;
+    const times: number[] = [];
+    let extracted: string | null = null;
+    for (let r = 0; r < 7; r++) {
+      const a = performance.now();
+      extracted = checkAnswer(s.response, s.answer, { symbolicFallback: false }).extracted;
+      times.push(performance.now() - a);
+    }
+    const med = summarize(times).median;
+    if (med > best.median_ms) best = { median_ms: round(med, 4), kind: s.kind, answer: s.answer, extracted };
+  }
+  return best;
 }
 
 function countKinds(kinds: string[]): Record<string, number> {

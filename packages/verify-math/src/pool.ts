@@ -178,7 +178,8 @@ export class MathVerifierPool implements AsyncDisposable {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(this.workerUrl, { resourceLimits: { maxOldGenerationSizeMb: this.maxHeapMb } });
+    // execArgv: [] -- the caller's flags (--input-type, --eval, --test ...) make no sense in a worker.
+    const worker = new Worker(this.workerUrl, { execArgv: [], resourceLimits: { maxOldGenerationSizeMb: this.maxHeapMb } });
     const slot: Slot = { worker, ready: false, inflight: [], timer: null };
     worker.on('message', (m: WorkerReply) => this.onMessage(slot, m));
     worker.on('error', (e) => this.onCrash(slot, `worker failed: ${e.message}`));

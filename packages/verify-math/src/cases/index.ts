@@ -5,6 +5,7 @@ import { collections } from './collections.js';
 import { expressions } from './expressions.js';
 import { extraction } from './extraction.js';
 import { intervals } from './intervals.js';
+import { limitations } from './limitations.js';
 import { normalization } from './normalization.js';
 import { numbers } from './numbers.js';
 import { relations } from './relations.js';
@@ -20,6 +21,7 @@ export const CASES: Record<string, Case[]> = {
   collections,
   choices,
   adversarial,
+  limitations,
 };
 
 export type { Case } from './case.js';
