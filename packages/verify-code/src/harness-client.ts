@@ -1,6 +1,31 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Readable, Writable } from 'node:stream';
 import type { SandboxCommand } from './sandbox/command.js';
+
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/).filter((x) => x !== '').map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Gone, or a zombie: a pid-namespace init only becomes a zombie once every process in it is gone. */
+function isGone(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return true;
+  }
+}
+
+async function waitGone(pids: readonly number[], timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (pids.some((p) => !isGone(p)) && Date.now() < until) await sleep(5);
+}
 
 /** The harness could not be driven: it is a fault of the sandbox, never of the program. */
 export class HarnessError extends Error {
@@ -18,6 +43,8 @@ export class HarnessProcess {
   private pending: { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout } | undefined;
   private exited = false;
   private exitInfo = '';
+  /** The sandbox's init (or the harness's children when not namespaced), once killed from outside. */
+  private killedInner: number[] = [];
   readonly exitedPromise: Promise<void>;
 
   constructor(cmd: SandboxCommand) {
@@ -34,7 +61,7 @@ export class HarnessProcess {
         this.exited = true;
         this.exitInfo = info;
         this.fail(new HarnessError(`sandbox exited (${info})${this.stderrTail ? `: ${this.stderrTail.trim()}` : ''}`));
-        resolve();
+        void waitGone(this.killedInner, 5000).then(() => resolve());
       };
       this.child.once('close', (code, signal) => done(signal === null ? `exit code ${code}` : `signal ${signal}`));
       this.child.once('error', (err) => done(`cannot start ${cmd.file}: ${err.message}`));
@@ -97,7 +124,27 @@ export class HarnessProcess {
 
   /** Kills the sandbox from outside; its pid namespace takes every process in it down. */
   kill(): void {
-    if (!this.exited) this.child.kill('SIGKILL');
+    if (this.exited) return;
+    const pid = this.child.pid;
+    const inner = pid === undefined ? [] : childrenOf(pid);
+    if (inner.length === 0) {
+      this.child.kill('SIGKILL');
+      return;
+    }
+    // Kill the namespace's init: the kernel takes down everything inside it, and the outer process
+    // (bwrap, unshare) reaps it and exits, so 'close' means the sandbox is gone. The outer process
+    // is killed too if it lingers.
+    this.killedInner = inner;
+    for (const p of inner) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    setTimeout(() => {
+      if (!this.exited) this.child.kill('SIGKILL');
+    }, 500).unref();
   }
 
   /** Asks the harness to finish and waits for the sandbox to be gone (killing it after graceMs). */
