@@ -151,6 +151,17 @@ def train_bench(model, rows, T, steps, vocab):
     return rows * T / sorted(times)[len(times) // 2]
 
 
+def blas_in_use():
+    """The BLAS library actually mapped into this process (Debian picks it by alternatives)."""
+    torch.matmul(torch.ones(64, 64), torch.ones(64, 64))
+    try:
+        with open("/proc/self/maps") as f:
+            libs = {line.split()[-1].rsplit("/", 1)[-1] for line in f if "blas" in line.lower()}
+        return ",".join(sorted(libs)) or "unknown"
+    except OSError:
+        return "unknown"
+
+
 def main():
     d = sys.argv[1]
     cfg = json.load(open(os.path.join(d, "config.json")))
@@ -162,7 +173,7 @@ def main():
     with torch.inference_mode():
         logits, _ = model.forward(ids, torch.arange(pt).expand(pb, pt), causal(pt))
     logits.numpy().astype(np.float32).tofile(os.path.join(d, "parity_logits.bin"))
-    out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": "openblas" if "openblas" in torch.__config__.show().lower() else "other", "decode": {}}
+    out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas_in_use(), "decode": {}}
     for b in cfg["decodeBatches"]:
         out["decode"][str(b)] = decode_bench(model, b, cfg["prompt"], cfg["newTokens"], m["vocabSize"])
     out["train"] = train_bench(model, cfg["trainRows"], cfg["trainLen"], cfg["trainSteps"], m["vocabSize"])

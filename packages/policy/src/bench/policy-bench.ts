@@ -97,7 +97,8 @@ export async function benchPolicy(opts: { quick?: boolean; threads?: number } = 
     for (const b of plan.decodeBatches) decode[`b${b}`] = round(await decodeTokensPerSecond(engine, plan, b));
     const seqs = trainBatch(c, plan);
     const loss = { kind: 'pg' as const, epsLow: 0.2, epsHigh: 0.28, aggregation: 'token-mean' as const };
-    await engine.trainStep({ sequences: seqs, loss });
+    // The first run of a new shape is several times slower (kernel setup, arena growth).
+    for (let i = 0; i < 2; i++) await engine.trainStep({ sequences: seqs, loss });
     const stepTimes: number[] = [];
     for (let i = 0; i < plan.trainSteps; i++) stepTimes.push((await engine.trainStep({ sequences: seqs, loss })).seconds);
     const stepS = summarize(stepTimes).median;

@@ -1,11 +1,15 @@
 import { spawnSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** The PyTorch reference script shipped with the package (bench/torch_ref.py). */
 export const TORCH_REF_SCRIPT = fileURLToPath(new URL('../../bench/torch_ref.py', import.meta.url));
 
+/** Debian's PyTorch lives in Debian's interpreter, which a user-level python3 may shadow. */
+const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+
 function hasTorch(): boolean {
-  return spawnSync('python3', ['-c', 'import torch, numpy'], { stdio: 'ignore' }).status === 0;
+  return spawnSync(PYTHON, ['-c', 'import torch, numpy'], { stdio: 'ignore' }).status === 0;
 }
 function hasOpenblas(): boolean {
   return spawnSync('dpkg', ['-s', 'libopenblas0-pthread'], { stdio: 'ignore' }).status === 0;
@@ -32,7 +36,7 @@ export function ensureTorch(): string | undefined {
 /** Runs the reference script on a prepared directory and parses its JSON line. */
 export function runTorchRef(dir: string): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
-    const child = spawn('python3', [TORCH_REF_SCRIPT, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(PYTHON, [TORCH_REF_SCRIPT, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);

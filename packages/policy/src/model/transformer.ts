@@ -30,8 +30,9 @@ export interface ForwardOutputs {
 
 export type ParamLookup = (name: string) => Value;
 
-function rmsNorm(o: Ops, x: Value, w: Value, d: number, eps: number): Value {
-  const ms = o.mul(o.reduceSum(o.mul(x, x), [-1], true), o.scalar(1 / d));
+/** Written in the Pow/ReduceMean/Sqrt/Div form that ONNX Runtime fuses into one RMSNorm kernel. */
+function rmsNorm(o: Ops, x: Value, w: Value, eps: number): Value {
+  const ms = o.reduceMean(o.pow(x, o.scalar(2)), [-1], true);
   return o.mul(o.div(x, o.sqrt(o.add(ms, o.scalar(eps)))), w);
 }
 
@@ -48,7 +49,7 @@ function rope(o: Ops, x: Value, cos4: Value, sin4: Value, hd: number): Value {
 }
 
 export function forward(o: Ops, c: ResolvedModelConfig, p: ParamLookup, inp: ForwardInputs): ForwardOutputs {
-  const { hiddenSize: D, numHeads: H, numKvHeads: KV, headDim: hd } = c;
+  const { numHeads: H, numKvHeads: KV, headDim: hd } = c;
   const g = H / KV;
   const B = inp.ids.shape[0] ?? 'B';
   const T = inp.ids.shape[1] ?? 'T';
@@ -60,7 +61,7 @@ export function forward(o: Ops, c: ResolvedModelConfig, p: ParamLookup, inp: For
   for (let i = 0; i < c.numLayers; i++) {
     const pre = layerPrefix(i);
     const bias = (n: string): Value | undefined => (c.attentionBias ? p(`${pre}.self_attn.${n}.bias`) : undefined);
-    const x = rmsNorm(o, h, p(`${pre}.input_layernorm.weight`), D, c.rmsNormEps);
+    const x = rmsNorm(o, h, p(`${pre}.input_layernorm.weight`), c.rmsNormEps);
     let q = o.reshape(linear(o, x, p(`${pre}.self_attn.q_proj.weight`), bias('q_proj')), [0, 0, H, hd], [B, T, H, hd]);
     let k = o.reshape(linear(o, x, p(`${pre}.self_attn.k_proj.weight`), bias('k_proj')), [0, 0, KV, hd], [B, T, KV, hd]);
     const v0 = o.reshape(linear(o, x, p(`${pre}.self_attn.v_proj.weight`), bias('v_proj')), [0, 0, KV, hd], [B, T, KV, hd]);
@@ -81,13 +82,13 @@ export function forward(o: Ops, c: ResolvedModelConfig, p: ParamLookup, inp: For
     const attn = o.matmul(o.softmax(scores, -1), o.unsqueeze(vT, [2]));
     const merged = o.reshape(o.transpose(attn, [0, 3, 1, 2, 4]), [0, 0, -1], [B, T, H * hd]);
     h = o.add(h, linear(o, merged, p(`${pre}.self_attn.o_proj.weight`)));
-    const y = rmsNorm(o, h, p(`${pre}.post_attention_layernorm.weight`), D, c.rmsNormEps);
+    const y = rmsNorm(o, h, p(`${pre}.post_attention_layernorm.weight`), c.rmsNormEps);
     const gate = linear(o, y, p(`${pre}.mlp.gate_proj.weight`));
     const up = linear(o, y, p(`${pre}.mlp.up_proj.weight`));
     h = o.add(h, linear(o, o.mul(o.mul(gate, o.sigmoid(gate)), up), p(`${pre}.mlp.down_proj.weight`)));
   }
   if (inp.pick !== undefined) h = o.gatherElements(h, inp.pick, 1);
-  h = rmsNorm(o, h, p('model.norm.weight'), D, c.rmsNormEps);
+  h = rmsNorm(o, h, p('model.norm.weight'), c.rmsNormEps);
   const head = c.tieEmbeddings ? p('model.embed_tokens.weight') : p('lm_head.weight');
   return { logits: linear(o, h, head), present };
 }

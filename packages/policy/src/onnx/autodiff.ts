@@ -80,6 +80,24 @@ export const gradRules: Record<string, GradRule> = {
   },
   Neg: (o, _n, gy) => [o.neg(first(gy))],
   Sqrt: (o, n, gy) => [o.div(o.mul(first(gy), o.scalar(0.5)), out(n))],
+  Pow: (o, n, gy) => {
+    // d/dx x^e = e * x^(e-1); the exponent is treated as a constant.
+    const [x, e] = [inp(n, 0), inp(n, 1)];
+    return [reduceTo(o, o.mul(o.mul(first(gy), e), o.pow(x, o.sub(e, o.scalar(1)))), x), undefined];
+  },
+  ReduceMean: (o, n, gy) => {
+    const x = inp(n, 0);
+    const axes = intsAttr(n, 'axes');
+    let count = 1;
+    for (const a of axes) {
+      const d = x.shape[a < 0 ? a + x.shape.length : a];
+      if (typeof d !== 'number') throw new Error('ReduceMean gradient needs static reduced dims');
+      count *= d;
+    }
+    let g = first(gy);
+    if (intAttr(n, 'keepdims', 1) === 0) g = o.unsqueeze(g, axes);
+    return [o.expandLike(o.mul(g, o.scalar(1 / count)), x)];
+  },
   Exp: (o, n, gy) => [o.mul(first(gy), out(n))],
   Sigmoid: (o, n, gy) => {
     const y = out(n);

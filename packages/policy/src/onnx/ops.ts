@@ -69,6 +69,7 @@ export class Ops {
   mul(a: Value, b: Value): Value { return this.binary('Mul', a, b); }
   div(a: Value, b: Value): Value { return this.binary('Div', a, b); }
   min(a: Value, b: Value): Value { return this.binary('Min', a, b); }
+  pow(a: Value, b: Value): Value { return this.binary('Pow', a, b); }
   max(a: Value, b: Value): Value { return this.binary('Max', a, b); }
   lessOrEqual(a: Value, b: Value): Value { return this.binary('LessOrEqual', a, b, 'bool'); }
   greaterOrEqual(a: Value, b: Value): Value { return this.binary('GreaterOrEqual', a, b, 'bool'); }
@@ -128,6 +129,14 @@ export class Ops {
     const ax = new Set(axes.map((a) => normAxis(a, r)));
     const shape = keepdims ? x.shape.map((d, i) => (ax.has(i) ? 1 : d)) : x.shape.filter((_, i) => !ax.has(i));
     return this.one('ReduceSum', [x, this.ints([...ax])], x.type, shape, { keepdims: keepdims ? 1 : 0 });
+  }
+
+  /** ReduceMean with the axes attribute (opset 17). */
+  reduceMean(x: Value, axes: readonly number[], keepdims: boolean): Value {
+    const r = x.shape.length;
+    const ax = [...new Set(axes.map((a) => normAxis(a, r)))];
+    const shape = keepdims ? x.shape.map((d, i) => (ax.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !ax.includes(i));
+    return this.one('ReduceMean', [x], x.type, shape, { axes: ax, keepdims: keepdims ? 1 : 0 });
   }
 
   expandLike(x: Value, like: Value): Value {

@@ -28,6 +28,9 @@ export async function createSession(model: Uint8Array, o: RuntimeOptions): Promi
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
+    // Shapes change every call (batch, length); a recorded memory pattern only helps fixed shapes
+    // and made the second run of a new shape as slow as the first.
+    enableMemPattern: false,
   });
 }
 
