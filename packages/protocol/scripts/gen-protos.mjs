@@ -58,18 +58,18 @@ function codec<T>(typeName: string): MessageCodec<T> {
 }
 
 /** One RPC method, independent of the gRPC library (structurally what @grpc/grpc-js expects). */
-export interface MethodDefinition<Req, Res> {
+export interface MethodDefinition<Req, Res, ResponseStream extends boolean = boolean> {
   readonly path: string;
   readonly originalName: string;
   readonly requestStream: boolean;
-  readonly responseStream: boolean;
+  readonly responseStream: ResponseStream;
   readonly requestSerialize: (value: Req) => Buffer;
   readonly requestDeserialize: (bytes: Buffer) => Req;
   readonly responseSerialize: (value: Res) => Buffer;
   readonly responseDeserialize: (bytes: Buffer) => Res;
 }
 
-function method<Req, Res>(service: string, name: string, req: MessageCodec<Req>, res: MessageCodec<Res>, requestStream: boolean, responseStream: boolean): MethodDefinition<Req, Res> {
+function method<Req, Res, RS extends boolean>(service: string, name: string, req: MessageCodec<Req>, res: MessageCodec<Res>, requestStream: boolean, responseStream: RS): MethodDefinition<Req, Res, RS> {
   return {
     path: \`/\${service}/\${name}\`,
     originalName: name,
@@ -108,7 +108,8 @@ for (const s of services) {
   for (const m of s.methodsArray) {
     const req = m.resolvedRequestType.name;
     const res = m.resolvedResponseType.name;
-    out += `  ${lowerFirst(m.name)}: method<${req}, ${res}>('${full}', '${m.name}', ${req}Codec, ${res}Codec, ${!!m.requestStream}, ${!!m.responseStream}),\n`;
+    if (m.requestStream) throw new Error(`${full}.${m.name}: client streaming is not supported by the generator`);
+    out += `  ${lowerFirst(m.name)}: method<${req}, ${res}, ${!!m.responseStream}>('${full}', '${m.name}', ${req}Codec, ${res}Codec, false, ${!!m.responseStream}),\n`;
   }
   out += '} as const;\n\n';
 }

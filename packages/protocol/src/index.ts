@@ -7,3 +7,4 @@ export * from './codec.js';
 export * from './subjects.js';
 export * from './gen/acereason_v1.js';
 export * from './examples.js';
+export * from './weights-digest.js';

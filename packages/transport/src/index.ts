@@ -1,1 +1,14 @@
-export {};
+export * from './logger.js';
+export * from './nats/connection.js';
+export * from './nats/topology.js';
+export * from './nats/publish.js';
+export * from './nats/consumer.js';
+export * from './nats/dead-letter.js';
+export * from './grpc/server.js';
+export * from './grpc/client.js';
+export * from './grpc/status.js';
+export type { TlsFiles } from './grpc/tls.js';
+export * from './local/ports.js';
+export * from './local/child.js';
+export * from './local/nats-server.js';
+export * from './grpc/weights.js';
