@@ -39,6 +39,25 @@ test('generation with the KV cache matches full-sequence scoring (padded batch, 
   }
 });
 
+test('long generations: the cache grows past its first capacity and finished rows are compacted away', async () => {
+  const engine = await createOnnxEngine({ model, seed: 8, threads: 1 });
+  try {
+    const reqs: GenerateRequest[] = [[3, 70], [10, 110], [6, 100]].map(([n, max], k) => ({ taskId: `L${k}`, promptTokens: prompt(n ?? 1, k), numSamples: 2, sampling: { ...sampling, maxNewTokens: max ?? 1, stopTokens: [] }, seed: 2 }));
+    const out = await engine.generate(reqs);
+    assert.deepEqual(out.map((s) => s.tokens.length), [70, 70, 110, 110, 100, 100]);
+    assert.ok(out.every((s) => s.finishReason === 'length'));
+    const scored = await engine.score(out.map((s, i) => {
+      const p = reqs[Math.floor(i / 2)]?.promptTokens ?? new Uint32Array();
+      return { tokens: Uint32Array.from([...p, ...s.tokens]), scoreFrom: p.length };
+    }));
+    let maxDiff = 0;
+    out.forEach((s, i) => s.logprobs.forEach((lp, t) => (maxDiff = Math.max(maxDiff, Math.abs(lp - (scored[i]?.logprobs[t] ?? NaN))))));
+    assert.ok(maxDiff < 1e-4, `max |generate - score| = ${maxDiff}`);
+  } finally {
+    await engine.dispose();
+  }
+});
+
 test('samples depend only on (seed, taskId, sampleIndex), not on the batch around them', async () => {
   const engine = await createOnnxEngine({ model, seed: 5, threads: 1 });
   try {

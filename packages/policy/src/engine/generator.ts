@@ -1,7 +1,13 @@
 import ort from 'onnxruntime-node';
 import type { ResolvedModelConfig } from '../model/config.js';
-import type { OrtSession, Feeds } from '../runtime/session.js';
-import { f32, i32, outF32 } from '../runtime/session.js';
+import type { OrtSession, Feeds, RuntimeOptions } from '../runtime/session.js';
+import { createSession, f32, i32, outF32 } from '../runtime/session.js';
+import { buildGenerationGraph } from '../graphs/compile.js';
+import type { NamedTensor } from '../model/params.js';
+import { KvCache } from './kv-cache.js';
+
+/** KV cache capacity grows in steps of this many slots. */
+const KV_CHUNK = 64;
 import { MASKED, causalMask, ropeInvFreq, ropeTables } from '../graphs/host-inputs.js';
 import { SampleRng } from '../sampling/rng.js';
 import { sampleToken, validateSampling } from '../sampling/sampler.js';
@@ -30,9 +36,21 @@ export class Generator {
   private readonly inv: Float64Array;
   private readonly scratch: Float64Array;
 
-  constructor(private readonly c: ResolvedModelConfig, private readonly session: OrtSession, private readonly maxBatch: number) {
+  private constructor(private readonly c: ResolvedModelConfig, private readonly prefill: OrtSession, private readonly decode: OrtSession, private readonly maxBatch: number) {
     this.inv = ropeInvFreq(c);
     this.scratch = new Float64Array(c.vocabSize);
+  }
+
+  /** Compiles the prefill and decode graphs with `weights` baked in. */
+  static async create(c: ResolvedModelConfig, weights: readonly NamedTensor[], rt: RuntimeOptions, maxBatch: number): Promise<Generator> {
+    const prefill = await createSession(buildGenerationGraph(c, weights, 'prefill'), rt);
+    const decode = await createSession(buildGenerationGraph(c, weights, 'decode'), rt);
+    return new Generator(c, prefill, decode, maxBatch);
+  }
+
+  async release(): Promise<void> {
+    await this.prefill.release();
+    await this.decode.release();
   }
 
   async generate(requests: readonly GenerateRequest[]): Promise<GeneratedSample[]> {
@@ -73,81 +91,70 @@ export class Generator {
 
   private async runBatch(batch: Row[]): Promise<void> {
     const { numLayers: L, numKvHeads: KV, headDim: hd, hiddenSize: D } = this.c;
-    let B = batch.length;
+    const B0 = batch.length;
     const T = Math.max(...batch.map((r) => r.prompt.length));
     const lens = batch.map((r) => r.prompt.length);
-    const ids = new Int32Array(B * T);
-    const pos = new Int32Array(B * T);
-    const pick = new Int32Array(B * D);
+    const ids = new Int32Array(B0 * T);
+    const pos = new Int32Array(B0 * T);
+    const pick = new Int32Array(B0 * D);
     batch.forEach((r, b) => {
       ids.set(r.prompt, b * T);
       for (let t = 0; t < T; t++) pos[b * T + t] = t;
-      pick.fill((r.prompt.length - 1), b * D, (b + 1) * D);
+      pick.fill(r.prompt.length - 1, b * D, (b + 1) * D);
     });
     const rt = ropeTables(this.c, pos, this.inv);
-    const empty = new Float32Array(0);
-    const feeds: Feeds = {
-      ids: i32(ids, [B, T]),
-      cos: f32(rt.cos, [B, T, hd]),
-      sin: f32(rt.sin, [B, T, hd]),
-      mask: f32(causalMask(lens, T), [B, 1, 1, T, T]),
-      pick: i32(pick, [B, 1, D]),
-    };
-    for (let l = 0; l < L; l++) {
-      feeds[`past_k_${l}`] = f32(empty, [B, KV, 0, hd]);
-      feeds[`past_v_${l}`] = f32(empty, [B, KV, 0, hd]);
-    }
-    let out = await this.session.run(feeds);
+    let out = await this.prefill.run({
+      ids: i32(ids, [B0, T]),
+      cos: f32(rt.cos, [B0, T, hd]),
+      sin: f32(rt.sin, [B0, T, hd]),
+      mask: f32(causalMask(lens, T), [B0, 1, 1, T, T]),
+      pick: i32(pick, [B0, 1, D]),
+    });
+    const cache = new KvCache(L, B0, KV, hd, T + KV_CHUNK, KV_CHUNK);
+    const newKv = (o: typeof out): [Float32Array[], Float32Array[]] => [
+      [...Array(L).keys()].map((l) => outF32(o, `new_k_${l}`)),
+      [...Array(L).keys()].map((l) => outF32(o, `new_v_${l}`)),
+    ];
+    cache.append(...newKv(out), T);
     let active = batch.map((_, b) => b);
     let logits = outF32(out, 'logits');
-    let kept = active.filter((b) => !this.take(batch[b] as Row, logits, active.indexOf(b)));
-    let cache = [...Array(L).keys()].flatMap((l) => [out[`present_k_${l}`] as ort.Tensor, out[`present_v_${l}`] as ort.Tensor]);
-    let Tk = T;
+    let kept = active.filter((b, k) => !this.take(batch[b] as Row, logits, k));
     for (let step = 1; kept.length > 0; step++) {
       if (kept.length !== active.length) {
-        const keepIdx = kept.map((b) => active.indexOf(b));
-        cache = cache.map((t) => selectRows(t, keepIdx));
+        cache.keepRows(kept.map((b) => active.indexOf(b)));
         active = kept;
       }
-      B = active.length;
+      cache.grow(cache.used + 1);
+      const B = active.length;
+      const C = cache.slots;
       const stepIds = new Int32Array(B);
       const stepPos = new Int32Array(B);
-      const mask = new Float32Array(B * (Tk + 1));
+      // Row k may see cache slots [0, len) (its prompt) and [T, used) (its generated tokens), and itself.
+      const mask = new Float32Array(B * (C + 1)).fill(MASKED);
       active.forEach((b, k) => {
         const r = batch[b] as Row;
         stepIds[k] = r.tokens[r.tokens.length - 1] ?? 0;
         stepPos[k] = r.prompt.length + step - 1;
-        // Slots [len, T) are this row's prompt padding.
-        mask.fill(MASKED, k * (Tk + 1) + r.prompt.length, k * (Tk + 1) + T);
+        const row = k * (C + 1);
+        mask.fill(0, row, row + r.prompt.length);
+        mask.fill(0, row + T, row + cache.used);
+        mask[row + C] = 0;
       });
       const st = ropeTables(this.c, stepPos, this.inv);
-      const df: Feeds = {
+      const feeds: Feeds = {
         ids: i32(stepIds, [B, 1]),
         cos: f32(st.cos, [B, 1, hd]),
         sin: f32(st.sin, [B, 1, hd]),
-        mask: f32(mask, [B, 1, 1, 1, Tk + 1]),
+        mask: f32(mask, [B, 1, 1, 1, C + 1]),
         pick: i32(new Int32Array(B * D), [B, 1, D]),
+        split_sizes: new ort.Tensor('int64', BigInt64Array.from([BigInt(C), 1n]), [2]),
       };
-      for (let l = 0; l < L; l++) {
-        df[`past_k_${l}`] = cache[2 * l] as ort.Tensor;
-        df[`past_v_${l}`] = cache[2 * l + 1] as ort.Tensor;
-      }
-      out = await this.session.run(df);
-      Tk += 1;
+      cache.feeds(feeds);
+      out = await this.decode.run(feeds);
+      cache.append(...newKv(out), 1);
       logits = outF32(out, 'logits');
-      cache = [...Array(L).keys()].flatMap((l) => [out[`present_k_${l}`] as ort.Tensor, out[`present_v_${l}`] as ort.Tensor]);
       kept = active.filter((b, k) => !this.take(batch[b] as Row, logits, k));
     }
   }
 }
 
-/** Keeps the given batch rows of a [B, ...] tensor. */
-function selectRows(t: ort.Tensor, rows: readonly number[]): ort.Tensor {
-  const dims = [...t.dims];
-  const per = dims.slice(1).reduce((a, b) => a * b, 1);
-  const src = t.data as Float32Array;
-  const dst = new Float32Array(rows.length * per);
-  rows.forEach((r, i) => dst.set(src.subarray(r * per, (r + 1) * per), i * per));
-  dims[0] = rows.length;
-  return new ort.Tensor('float32', dst, dims);
-}

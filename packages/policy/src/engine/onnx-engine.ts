@@ -4,7 +4,7 @@ import { validateModelConfig } from '../model/config.js';
 import type { ModelConfig, ResolvedModelConfig } from '../model/config.js';
 import { initWeights } from '../model/params.js';
 import type { NamedTensor } from '../model/params.js';
-import { buildGenerationGraph, buildScoringGraph } from '../graphs/compile.js';
+import { buildScoringGraph } from '../graphs/compile.js';
 import { createSession, outF32, validateRuntimeOptions } from '../runtime/session.js';
 import type { ExecutionProvider, OrtSession, RuntimeOptions } from '../runtime/session.js';
 import { Trainer, paramFeeds } from '../train/trainer.js';
@@ -39,7 +39,7 @@ const clone = (t: NamedTensor): NamedTensor => ({ name: t.name, dtype: 'F32', sh
 export class OnnxEngine implements PolicyEngine {
   private weights: NamedTensor[];
   private hash: string | undefined;
-  private generator: Promise<{ gen: Generator; session: OrtSession }> | undefined;
+  private generator: Promise<Generator> | undefined;
   private scoreSession: Promise<OrtSession> | undefined;
   private readonly trainer: Trainer;
 
@@ -48,17 +48,14 @@ export class OnnxEngine implements PolicyEngine {
     this.trainer = new Trainer(model, optimizer, rt, () => this.weights, (seqs, temp) => this.scorePositions(seqs, temp).then((r) => r.map((x) => x.logprobs)));
   }
 
-  private async genState(): Promise<{ gen: Generator; session: OrtSession }> {
-    if (this.generator === undefined) {
-      const model = buildGenerationGraph(this.model, this.weights);
-      this.generator = createSession(model, this.rt).then((session) => ({ session, gen: new Generator(this.model, session, this.maxBatch) }));
-    }
+  private async genState(): Promise<Generator> {
+    this.generator ??= Generator.create(this.model, this.weights, this.rt, this.maxBatch);
     return this.generator;
   }
 
   async generate(requests: readonly GenerateRequest[]): Promise<GeneratedSample[]> {
     // Captures the current weights' generator: a concurrent loadWeights() does not affect this call.
-    const { gen } = await this.genState();
+    const gen = await this.genState();
     return gen.generate(requests);
   }
 
@@ -108,7 +105,7 @@ export class OnnxEngine implements PolicyEngine {
     this.hash = undefined;
     const old = this.generator;
     this.generator = undefined;
-    if (old !== undefined) void old.then((s) => s.session.release()).catch(() => undefined);
+    if (old !== undefined) void old.then((g) => g.release()).catch(() => undefined);
   }
 
   exportWeights(): NamedTensor[] {
@@ -123,12 +120,12 @@ export class OnnxEngine implements PolicyEngine {
     const list = tensors instanceof Uint8Array ? readSafetensors(tensors).tensors : tensors;
     const next = selectModelWeights(this.model, list).map(clone);
     // Build the new generation session before swapping, so the swap is atomic for callers.
-    const session = await createSession(buildGenerationGraph(this.model, next), this.rt);
+    const gen = await Generator.create(this.model, next, this.rt, this.maxBatch);
     const old = this.generator;
     this.weights = next;
     this.hash = undefined;
-    this.generator = Promise.resolve({ session, gen: new Generator(this.model, session, this.maxBatch) });
-    if (old !== undefined) void old.then((s) => s.session.release()).catch(() => undefined);
+    this.generator = Promise.resolve(gen);
+    if (old !== undefined) void old.then((g) => g.release()).catch(() => undefined);
   }
 
   weightsSha256(): string {
@@ -146,7 +143,7 @@ export class OnnxEngine implements PolicyEngine {
 
   async dispose(): Promise<void> {
     await this.trainer.dispose();
-    if (this.generator) await (await this.generator).session.release();
+    if (this.generator) await (await this.generator).release();
     if (this.scoreSession) await (await this.scoreSession).release();
     this.generator = undefined;
     this.scoreSession = undefined;

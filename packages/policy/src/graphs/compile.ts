@@ -48,24 +48,28 @@ function seqInputs(o: Ops, c: ResolvedModelConfig, T: string, Tk: string): { ids
 }
 
 /**
- * Prefill and decode are one graph: `T` new tokens attend to `P` cached positions plus themselves
- * (prefill: P = 0; decode: T = 1). Returns the logits at the `pick` position of each row and the
- * updated per-layer K/V.
+ * Generation graphs, with the weights baked in as initializers. `prefill`: T prompt tokens attend
+ * causally to each other. `decode`: T new tokens attend to C slots of a host-owned KV cache plus
+ * themselves. Both return the logits at the `pick` position of each row and the new tokens' K/V.
  */
-export function buildGenerationGraph(c: ResolvedModelConfig, weights: readonly NamedTensor[]): Uint8Array {
-  const o = new Ops('generate');
+export function buildGenerationGraph(c: ResolvedModelConfig, weights: readonly NamedTensor[], mode: 'prefill' | 'decode'): Uint8Array {
+  const o = new Ops(mode);
   const { lookup } = params(o, c, weights);
-  const inp = seqInputs(o, c, 'T', 'K');
+  const inp = seqInputs(o, c, 'T', mode === 'prefill' ? 'T' : 'CT');
   const pick = o.input('pick', ['B', 1, c.hiddenSize], 'int32');
-  const past = [...Array(c.numLayers).keys()].map((i) => ({
-    k: o.input(`past_k_${i}`, ['B', c.numKvHeads, 'P', c.headDim]),
-    v: o.input(`past_v_${i}`, ['B', c.numKvHeads, 'P', c.headDim]),
-  }));
-  const out = forward(o, c, lookup, { ...inp, past, pick });
+  let extra = {};
+  if (mode === 'decode') {
+    const past = [...Array(c.numLayers).keys()].map((i) => ({
+      k: o.input(`past_k_${i}`, ['B', c.numKvHeads, 'C', c.headDim]),
+      v: o.input(`past_v_${i}`, ['B', c.numKvHeads, 'C', c.headDim]),
+    }));
+    extra = { past, splitSizes: o.input('split_sizes', [2], 'int64') };
+  }
+  const out = forward(o, c, lookup, { ...inp, ...extra, pick });
   o.output(out.logits, 'logits');
   out.present.forEach((kv, i) => {
-    o.output(kv.k, `present_k_${i}`);
-    o.output(kv.v, `present_v_${i}`);
+    o.output(kv.k, `new_k_${i}`);
+    o.output(kv.v, `new_v_${i}`);
   });
   return serializeModel(o.g);
 }

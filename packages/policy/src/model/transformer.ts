@@ -16,15 +16,21 @@ export interface ForwardInputs {
   sin: Value;
   /** Additive attention mask [B, 1, 1, T, Tk]: 0 where a query may attend, a large negative elsewhere. */
   mask: Value;
-  /** Per layer cached keys/values [B, kvHeads, Tpast, headDim] (generation only). */
+  /**
+   * Generation only: per layer cached keys/values [B, kvHeads, C, headDim] in a fixed-capacity
+   * buffer owned by the host. The new tokens attend to the C cached slots and to themselves; the
+   * mask is then [B, 1, 1, T, C + T] and `splitSizes` holds [C, T]. The cache is never copied in
+   * the graph: only the new tokens' K/V are returned, and the host writes them into its buffer.
+   */
   past?: { k: Value; v: Value }[];
+  splitSizes?: Value;
   /** int32 [B, 1, hiddenSize]: computes logits only at this position of each row (prefill/decode). */
   pick?: Value;
 }
 
 export interface ForwardOutputs {
   logits: Value;
-  /** Per layer keys/values including this call's tokens (when `past` was given). */
+  /** Per layer keys/values of this call's tokens [B, kvHeads, T, headDim]. */
   present: { k: Value; v: Value }[];
 }
 
@@ -70,16 +76,21 @@ export function forward(o: Ops, c: ResolvedModelConfig, p: ParamLookup, inp: For
     // Grouped-query attention without repeating K/V: queries are grouped [B, KV, g, T, hd] and
     // the keys/values broadcast over the group axis inside MatMul.
     const q5 = o.transpose(o.reshape(q, [0, 0, KV, g, hd], [B, T, KV, g, hd]), [0, 2, 3, 1, 4]);
-    let kT = o.transpose(k, [0, 2, 1, 3]);
-    let vT = o.transpose(v0, [0, 2, 1, 3]);
+    const kT = o.transpose(k, [0, 2, 1, 3]);
+    const vT = o.transpose(v0, [0, 2, 1, 3]);
+    present.push({ k: kT, v: vT });
+    const scoresWith = (keys: Value): Value => o.matmul(q5, o.transpose(o.unsqueeze(keys, [2]), [0, 1, 2, 4, 3]));
     const past = inp.past?.[i];
-    if (past !== undefined) {
-      kT = o.concat([past.k, kT], 2);
-      vT = o.concat([past.v, vT], 2);
-      present.push({ k: kT, v: vT });
+    let attn: Value;
+    if (past === undefined) {
+      const probs = o.softmax(o.add(scoresWith(kT), inp.mask), -1);
+      attn = o.matmul(probs, o.unsqueeze(vT, [2]));
+    } else {
+      if (inp.splitSizes === undefined) throw new Error('splitSizes is required with past');
+      const probs = o.softmax(o.add(o.concat([scoresWith(past.k), scoresWith(kT)], -1), inp.mask), -1);
+      const [pPast, pNew] = o.splitDynamic(probs, -1, inp.splitSizes, 2) as [Value, Value];
+      attn = o.add(o.matmul(pPast, o.unsqueeze(past.v, [2])), o.matmul(pNew, o.unsqueeze(vT, [2])));
     }
-    const scores = o.add(o.matmul(q5, o.transpose(o.unsqueeze(kT, [2]), [0, 1, 2, 4, 3])), inp.mask);
-    const attn = o.matmul(o.softmax(scores, -1), o.unsqueeze(vT, [2]));
     const merged = o.reshape(o.transpose(attn, [0, 3, 1, 2, 4]), [0, 0, -1], [B, T, H * hd]);
     h = o.add(h, linear(o, merged, p(`${pre}.self_attn.o_proj.weight`)));
     const y = rmsNorm(o, h, p(`${pre}.post_attention_layernorm.weight`), c.rmsNormEps);

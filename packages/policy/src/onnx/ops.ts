@@ -177,6 +177,12 @@ export class Ops {
     );
   }
 
+  /** Split with run-time sizes (an int64 [n] input); no gradient (generation graphs only). */
+  splitDynamic(x: Value, axis: number, sizes: Value, n: number): Value[] {
+    const a = normAxis(axis, x.shape.length);
+    return this.g.addNode('Split', [x, sizes], [...Array(n).keys()].map((i) => ({ type: x.type, shape: x.shape.map((d, k) => (k === a ? `${this.g.fresh('part')}_${i}` : d)) })), { axis: a });
+  }
+
   gather(data: Value, idx: Value, axis = 0): Value {
     const a = normAxis(axis, data.shape.length);
     return this.one('Gather', [data, idx], data.type, [...data.shape.slice(0, a), ...idx.shape, ...data.shape.slice(a + 1)], { axis: a });
