@@ -15,17 +15,18 @@ import resource
 import time
 import select
 import io
-import marshal
 import math
 
-# Modules solutions commonly import, loaded once here so each forked test does not pay for them.
-import collections, itertools, heapq, bisect, functools, re, string, random, typing  # noqa: F401,E401
-import operator, copy, decimal, fractions, array, statistics, threading, traceback  # noqa: F401,E401
+# Modules solutions commonly import, loaded once here so each forked test does not pay for them
+# (cheap ones only: every submission pays for these once, at harness start).
+import collections, itertools, heapq, bisect, functools, re, string, typing, operator  # noqa: F401,E401
+import threading, traceback, gc  # noqa: E401
 import builtins
 
 IN_FD, OUT_FD = 10, 11
 MEM_EXIT = 121
 SETUP_EXIT = 122
+SYNTAX_EXIT = 123
 WORK = os.environ.get('ACEREASON_WORK', '/tmp')
 NAMESPACED = os.getpid() == 1
 
@@ -137,7 +138,7 @@ def write_all(fd, data):
         view = view[k:]
 
 
-def run_child(body, input_bytes, lim, want_result, raw_stdout=False):
+def run_child(body, input_bytes, lim, want_result):
     """Fork, limit, run body() in the child; return what happened. Never raises for program faults."""
     in_fd = os.memfd_create('input', 0)
     write_all(in_fd, input_bytes)
@@ -265,11 +266,8 @@ def run_child(body, input_bytes, lim, want_result, raw_stdout=False):
         'cpuMs': round(cpu * 1000, 3),
         'wallMs': round(wall * 1000, 3),
         'stderr': stderr[-2000:],
+        'stdout': bytes(bufs[out_r]).decode('utf-8', 'replace'),
     }
-    if raw_stdout:
-        out['stdoutBytes'] = bytes(bufs[out_r])
-    else:
-        out['stdout'] = bytes(bufs[out_r]).decode('utf-8', 'replace')
     if want_result:
         out['result'] = bytes(bufs[res_r]).decode('utf-8', 'replace')
     return out
@@ -307,26 +305,17 @@ def exit_code_of(e):
     return 1
 
 
-def py_compile_body(code):
+def py_test_body(code, mode, fn_name, input_text):
     def body():
+        std_streams()
         try:
             co = compile(code, 'solution.py', 'exec', dont_inherit=True)
         except MemoryError:
             raise
         except BaseException:
-            sys.stderr = open(2, 'w', closefd=False)
             traceback.print_exc(limit=0)
             sys.stderr.flush()
-            os._exit(1)
-        write_all(1, marshal.dumps(co))
-        os._exit(0)
-    return body
-
-
-def py_test_body(code_bytes, mode, fn_name, input_text):
-    def body():
-        std_streams()
-        co = marshal.loads(code_bytes)
+            os._exit(SYNTAX_EXIT)
         g = {'__name__': '__main__' if mode == 'stdin' else 'solution', '__builtins__': builtins}
         try:
             exec(co, g)
@@ -381,13 +370,8 @@ def main():
     comp = init['compile']
     code = init['code']
     del init
-    compiled = None
     if lang == 'python':
-        r = run_child(py_compile_body(code), b'', comp, False, raw_stdout=True)
-        if r['verdict'] != 'ok':
-            send({'compileError': r['stderr'] or r['verdict'], 'verdict': r['verdict']})
-            return
-        compiled = r['stdoutBytes']
+        pass  # compiled in each test's fork: a syntax error is reported from the first test
     elif lang == 'cpp':
         src = os.path.join(WORK, 'solution.cpp')
         with open(src, 'w', encoding='utf-8') as f:
@@ -400,6 +384,9 @@ def main():
     else:
         send({'compileError': 'unsupported language %r' % (lang,), 'verdict': 'runtime_error'})
         return
+    # Objects that exist now are never collected: children do not touch (and copy) their pages.
+    gc.collect()
+    gc.freeze()
     send({'ready': True})
     while True:
         msg = recv()
@@ -407,8 +394,11 @@ def main():
             return
         data = msg['input'].encode('utf-8')
         if lang == 'python':
-            body = py_test_body(compiled, mode, fn_name, msg['input'])
+            body = py_test_body(code, mode, fn_name, msg['input'])
             r = run_child(body, b'' if mode == 'call' else data, lim, mode == 'call')
+            if r['exitCode'] == SYNTAX_EXIT and r['verdict'] == 'runtime_error':
+                send({'compileError': r['stderr']})
+                return
         else:
             r = run_child(exec_body(os.path.join(WORK, 'solution'), []), data, lim, False)
         if mode == 'call':

@@ -117,6 +117,8 @@ export async function runSubmission(sub: CodeSubmission, ctx: RunContext): Promi
       const test = tests[i];
       if (test === undefined) break;
       const reply = await harness.request({ op: 'run', input: test.input }, lim.wallS * 1000 + REPLY_SLACK_MS);
+      const syntax = (reply as { compileError?: unknown }).compileError;
+      if (typeof syntax === 'string') return verdictOf('compile_error', 0, total, tail(syntax, 1000));
       if (!isTestRun(reply)) throw new HarnessError('malformed reply from harness');
       timings.push(reply.wallMs);
       const bad = judge(test, reply);
