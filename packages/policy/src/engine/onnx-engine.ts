@@ -42,6 +42,14 @@ export class OnnxEngine implements PolicyEngine {
   private generator: Promise<Generator> | undefined;
   private scoreSession: Promise<OrtSession> | undefined;
   private readonly trainer: Trainer;
+  /** score/trainStep/loadWeights run one at a time: a train step updates the weights in place. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
 
   constructor(readonly model: ResolvedModelConfig, weights: NamedTensor[], private readonly rt: RuntimeOptions, readonly optimizer: OptimizerConfig, private readonly maxBatch: number, private readonly scoreTokens: number) {
     this.weights = weights;
@@ -88,7 +96,7 @@ export class OnnxEngine implements PolicyEngine {
       const from = r.scoreFrom ?? 1;
       if (!Number.isInteger(from) || from < 1 || from > r.tokens.length) throw new ValidationError(`requests[${i}].scoreFrom`, `must be in [1, ${r.tokens.length}]`);
     });
-    const raw = await this.scorePositions(requests.map((r) => r.tokens), temperature);
+    const raw = await this.exclusive(() => this.scorePositions(requests.map((r) => r.tokens), temperature));
     return raw.map((r, i) => {
       const from = (requests[i]?.scoreFrom ?? 1) - 1;
       return { logprobs: r.logprobs.slice(from), entropy: r.entropy.slice(from) };
@@ -96,9 +104,13 @@ export class OnnxEngine implements PolicyEngine {
   }
 
   async trainStep(batch: TrainBatch): Promise<TrainStepResult> {
-    const r = await this.trainer.step(batch);
-    this.invalidate();
-    return r;
+    return this.exclusive(async () => {
+      try {
+        return await this.trainer.step(batch);
+      } finally {
+        this.invalidate();
+      }
+    });
   }
 
   private invalidate(): void {
@@ -116,7 +128,11 @@ export class OnnxEngine implements PolicyEngine {
     return writeSafetensors(this.weights, { format: 'pt', acereason_sha256: this.weightsSha256() });
   }
 
-  async loadWeights(tensors: readonly NamedTensor[] | Uint8Array): Promise<void> {
+  loadWeights(tensors: readonly NamedTensor[] | Uint8Array): Promise<void> {
+    return this.exclusive(() => this.swapWeights(tensors));
+  }
+
+  private async swapWeights(tensors: readonly NamedTensor[] | Uint8Array): Promise<void> {
     const list = tensors instanceof Uint8Array ? readSafetensors(tensors).tensors : tensors;
     const next = selectModelWeights(this.model, list).map(clone);
     // Build the new generation session before swapping, so the swap is atomic for callers.
