@@ -12,3 +12,4 @@ export * from './local/ports.js';
 export * from './local/child.js';
 export * from './local/nats-server.js';
 export * from './grpc/weights.js';
+export * from './bench.js';

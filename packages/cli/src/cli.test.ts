@@ -1,0 +1,85 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+
+const run = promisify(execFile);
+const BIN = fileURLToPath(new URL('./main.js', import.meta.url));
+
+async function cli(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = execFile(process.execPath, [BIN, ...args], { timeout: 120_000, maxBuffer: 32 * 1024 * 1024 });
+  if (input !== undefined) child.stdin?.end(input);
+  else child.stdin?.end();
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
+  return { code, stdout, stderr };
+}
+
+test('--version and --help', async () => {
+  const { stdout } = await run(process.execPath, [BIN, '--version']);
+  assert.match(stdout.trim(), /^\d+\.\d+\.\d+$/);
+  const help = await cli(['--help']);
+  assert.equal(help.code, 0);
+  for (const c of ['doctor', 'verify', 'bench']) assert.match(help.stdout, new RegExp(`\\n  ${c}\\b`));
+});
+
+test('an unknown command or flag is one clear line and exit code 2', async () => {
+  const a = await cli(['frobnicate']);
+  assert.equal(a.code, 2);
+  assert.match(a.stderr, /unknown command "frobnicate"/);
+  const b = await cli(['doctor', '--bogus']);
+  assert.equal(b.code, 2);
+  assert.match(b.stderr, /--bogus/);
+});
+
+test('doctor reports every check as JSON and is green on a prepared machine', async () => {
+  const r = await cli(['doctor', '--json']);
+  const report = JSON.parse(r.stdout) as { ok: boolean; checks: { name: string; ok: boolean; detail: string }[] };
+  const names = report.checks.map((c) => c.name);
+  for (const n of ['node', 'nats-server', 'onnxruntime-node', 'code sandbox']) assert.ok(names.includes(n), `doctor checks ${n}`);
+  assert.equal(report.ok, true, `doctor is green: ${JSON.stringify(report.checks.filter((c) => !c.ok))}`);
+  assert.equal(r.code, 0);
+});
+
+test('doctor names the fix when nats-server is missing', async () => {
+  const child = execFile(process.execPath, [BIN, 'doctor'], { env: { ...process.env, ACEREASON_NATS_SERVER: '/nonexistent/nats-server' } });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
+  assert.equal(code, 1);
+  assert.match(out, /FAIL\s+nats-server\s+not found/);
+  assert.match(out, /fix: apt-get install -y nats-server/);
+});
+
+test('bench transport --json --quick prints one JSON object with ratios', async () => {
+  const r = await cli(['bench', 'transport', '--json', '--quick']);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.equal(lines.length, 1);
+  const report = JSON.parse(lines[0] ?? '') as { suite: string; ratios: Record<string, number> };
+  assert.equal(report.suite, 'transport');
+  assert.ok(report.ratios.msgpack_vs_json && report.ratios.msgpack_vs_json > 0);
+  assert.ok(report.ratios.jetstream_vs_core_nats_throughput && report.ratios.jetstream_vs_core_nats_throughput > 0);
+});
+
+test('verify math: JSON lines in, results out, a bad line reported with its number', async () => {
+  const input = [
+    JSON.stringify({ id: 'a', response: '<think>...</think> so \\boxed{\\frac{1}{2}}', answer: '0.5' }),
+    'this is not json',
+    JSON.stringify({ id: 'c', response: 'The answer is \\boxed{7}', answer: '8' }),
+  ].join('\n') + '\n';
+  const r = await cli(['verify', 'math'], input);
+  assert.equal(r.code, 0, r.stderr);
+  const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const a = out.find((o) => o.id === 'a');
+  const c = out.find((o) => o.id === 'c');
+  const bad = out.find((o) => o.line === 2);
+  assert.equal(a?.correct, true);
+  assert.equal(c?.correct, false);
+  assert.equal(c?.status, 'wrong');
+  assert.ok(bad && typeof bad.error === 'string');
+});

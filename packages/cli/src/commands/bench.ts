@@ -1,0 +1,33 @@
+/** `acereason bench <suite> --json`: one JSON object on stdout with raw figures and `ratios`. */
+import type { BenchOptions, BenchReport } from '@acereason/protocol';
+import { parseFlags } from '../args.js';
+import { UsageError, type Command } from '../command.js';
+
+export const suites: Record<string, (opts: BenchOptions) => Promise<BenchReport>> = {
+  transport: async (o) => (await import('@acereason/transport')).benchTransport(o),
+  policy: async (o) => (await import('@acereason/policy')).benchPolicy(o),
+  'verify-math': async (o) => (await import('@acereason/verify-math')).benchVerifyMath(o),
+  'verify-code': async (o) => (await import('@acereason/verify-code')).benchVerifyCode(o),
+};
+
+function table(report: BenchReport): string {
+  const lines = [`suite ${report.suite} on ${report.host.cpus} x ${report.host.cpuModel}, node ${report.host.node}`];
+  for (const [k, v] of Object.entries(report.ratios)) lines.push(`  ratio ${k.padEnd(40)} ${v.toFixed(3)}`);
+  return lines.join('\n');
+}
+
+const bench: Command = {
+  name: 'bench',
+  summary: 'run a benchmark suite and print its JSON: bench <suite> --json',
+  usage: `acereason bench <${Object.keys(suites).join('|')}> [--json] [--quick]`,
+  async run(args, ctx) {
+    const { values, positionals } = parseFlags(args, { json: { type: 'boolean' }, quick: { type: 'boolean' } }, this.usage);
+    const [name] = positionals;
+    const suite = name === undefined ? undefined : suites[name];
+    if (!suite) throw new UsageError(name === undefined ? 'which suite?' : `unknown suite "${name}"`, `suites: ${Object.keys(suites).join(', ')}`);
+    const report = await suite({ quick: values.quick === true });
+    ctx.stdout.write(values.json ? JSON.stringify(report) + '\n' : table(report) + '\n' + JSON.stringify(report, null, 2) + '\n');
+    return 0;
+  },
+};
+export default bench;
