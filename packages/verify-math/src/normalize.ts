@@ -96,6 +96,9 @@ export function normalizeAnswer(raw: string): string {
   s = s.replace(/(?<![\d.}^_a-zA-Z])(\d+)\s*\\frac\{(\d+)\}\{(\d+)\}/g, '($1+\\frac{$2}{$3})');
   s = s.replace(/(?<![\w.])(\d+)_\{?\(?(\d{1,2})\)?\}?/g, '$1');
 
+  // A value written as "= 5" or "\approx 5" (the left side was in the prose).
+  s = s.replace(/^\s*(?:=|\\approx(?![a-zA-Z]))\s*/, '');
+
   // Trailing punctuation, whitespace.
   s = s.replace(/[\s.,;:?]+$/g, '').replace(/^[\s,;:]+/, '');
   s = s.replace(/\s+/g, ' ').trim();

@@ -24,7 +24,8 @@ describe('MathVerifierPool', () => {
   it('terminates a worker that really hangs, answers timeout, and keeps serving (jobs behind it included)', async () => {
     await using pool = new MathVerifierPool({ workers: 1, timeoutMs: 300, workerUrl: hangWorker, symbolic: false });
     const hung = pool.verify({ response: boxed('1'), answer: 'HANG' });
-    const behind = [pool.verify({ response: boxed('2'), answer: '2.0' }), pool.verify({ response: boxed('\\frac{1}{2}'), answer: '0.5' })];
+    // Posted to the same worker behind the hung job (pipelined): they must be requeued, not lost.
+    const behind = [pool.verify({ response: boxed('2x'), answer: 'x+x' }), pool.verify({ response: boxed('\\frac{x}{2}'), answer: '0.5x' })];
     const v = await hung;
     assert.equal(v.status, 'timeout');
     assert.equal(v.correct, false);
@@ -48,35 +49,46 @@ describe('MathVerifierPool', () => {
 
   it('bounds its queue: a flood is refused with a retryable UNAVAILABLE error, never more workers', async () => {
     const pool = new MathVerifierPool({ workers: 1, timeoutMs: 60_000, maxQueue: 2, pipeline: 1, workerUrl: hangWorker, symbolic: false });
-    const hung = pool.verify({ response: boxed('1'), answer: 'HANG' });
-    // Wait until the hung job holds the worker, so the next two wait in the queue.
-    while (pool.stats().busy === 0) await new Promise((r) => setTimeout(r, 10));
-    const queued = [pool.verify({ response: boxed('1'), answer: '2' }), pool.verify({ response: boxed('1'), answer: '3' })];
-    await assert.rejects(pool.verify({ response: boxed('1'), answer: '4' }), (e: unknown) => e instanceof AceReasonError && e.code === ErrorCodes.UNAVAILABLE && e.retryable);
-    assert.equal(pool.stats().queued, 2);
-    assert.equal(pool.stats().workers, 1);
-    const settled = Promise.allSettled([hung, ...queued]);
-    await pool.close();
-    for (const r of await settled) {
-      assert.equal(r.status, 'rejected');
-      assert.ok(r.status === 'rejected' && r.reason instanceof AceReasonError && r.reason.code === ErrorCodes.CANCELLED);
+    try {
+      const hung = pool.verify({ response: boxed('x'), answer: 'HANG' });
+      // Wait until the hung job holds the worker, so the next two wait in the queue.
+      while (pool.stats().busy === 0) await new Promise((r) => setTimeout(r, 10));
+      const queued = [pool.verify({ response: boxed('x'), answer: 'x+2' }), pool.verify({ response: boxed('x'), answer: 'x+3' })];
+      await assert.rejects(pool.verify({ response: boxed('x'), answer: 'x+4' }), (e: unknown) => e instanceof AceReasonError && e.code === ErrorCodes.UNAVAILABLE && e.retryable);
+      assert.equal(pool.stats().queued, 2);
+      assert.equal(pool.stats().workers, 1);
+      const settled = Promise.allSettled([hung, ...queued]);
+      await pool.close();
+      for (const r of await settled) {
+        assert.equal(r.status, 'rejected');
+        assert.ok(r.status === 'rejected' && r.reason instanceof AceReasonError && r.reason.code === ErrorCodes.CANCELLED);
+      }
+      await assert.rejects(pool.verify({ response: boxed('x'), answer: 'x' }), (e: unknown) => e instanceof AceReasonError && e.code === ErrorCodes.CANCELLED);
+    } finally {
+      await pool.close();
     }
-    await assert.rejects(pool.verify({ response: boxed('1'), answer: '1' }), (e: unknown) => e instanceof AceReasonError && e.code === ErrorCodes.CANCELLED);
   });
 
   it('gives up with an error (no respawn loop) when workers cannot start', async () => {
-    const pool = new MathVerifierPool({ workers: 1, workerUrl: new URL('./testing/no-such-worker.js', import.meta.url), symbolic: false });
-    await assert.rejects(pool.verify({ response: boxed('1'), answer: '2' }), (e: unknown) => e instanceof AceReasonError && e.code === ErrorCodes.INTERNAL);
-    await pool.close();
+    await using pool = new MathVerifierPool({ workers: 1, workerUrl: new URL('./testing/no-such-worker.js', import.meta.url), symbolic: false });
+    await assert.rejects(pool.verify({ response: boxed('x'), answer: 'y' }), (e: unknown) => e instanceof AceReasonError && e.code === ErrorCodes.INTERNAL);
+  });
+
+  it('decides plain numbers on the caller thread without a worker', async () => {
+    await using pool = new MathVerifierPool({ workers: 1, workerUrl: hangWorker, symbolic: false });
+    // No worker is asked: the pool's completed-job count stays at zero.
+    const v = await pool.verify({ response: boxed('\\frac{1}{2}'), answer: '0.5' });
+    assert.equal(v.status, 'correct');
+    assert.equal(pool.stats().completed, 0);
   });
 
   it('caches verdicts by the normalised pair', async () => {
     await using pool = new MathVerifierPool({ workers: 1, symbolic: false });
-    const a = await pool.verify({ response: boxed('\\dfrac{2}{4}'), answer: '0.5' });
-    const b = await pool.verify({ response: 'other text </think> $\\boxed{\\frac{2}{4}}$', answer: '0.5' });
+    const a = await pool.verify({ response: boxed('\\dfrac{x}{2}'), answer: '0.5x' });
+    const b = await pool.verify({ response: 'other text </think> $\\boxed{\\frac{x}{2}}$', answer: '0.5x' });
     assert.equal(a.status, 'correct');
     assert.equal(b.status, 'correct');
-    assert.equal(b.extracted, '\\frac{2}{4}');
+    assert.equal(b.extracted, '\\frac{x}{2}');
     assert.equal(pool.stats().cacheHits, 1);
   });
 

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { AceReasonError, ErrorCodes, ValidationError } from '@acereason/protocol';
 import { LruCache } from './cache.js';
+import { fastCompare } from './compare/fast.js';
 import { extractAnswer } from './extract.js';
 import { normalizeAnswer } from './normalize.js';
 import { verdict, type MathVerdict } from './types.js';
@@ -120,6 +121,8 @@ export class MathVerifierPool implements AsyncDisposable {
     if (gold === '') return Promise.resolve(verdict('error', raw, 'gold answer is empty'));
     if (pred === '') return Promise.resolve(verdict('no_answer', raw, 'answer is empty after normalisation'));
     if (pred === gold) return Promise.resolve(verdict('correct', raw, 'identical after normalisation'));
+    const fast = fastCompare(pred, gold);
+    if (fast !== null) return Promise.resolve(verdict(fast.equal === true ? 'correct' : 'wrong', raw, fast.reason));
     const key = `${pred}\u0000${gold}`;
     const hit = this.cache.get(key);
     if (hit !== undefined) return Promise.resolve({ ...hit, extracted: raw });

@@ -36,5 +36,8 @@ export const relations: Case[] = [
   no('x = 2 \\text{ and } x = 4', '2, 3', 'a wrong alternative'),
   yes('x > 0', '0 < x', 'mirrored strict bound'),
   yes('y = \\frac{1}{2}x + 3', 'y=0.5x+3', 'decimal slope'),
+  yes('x \\approx 3.14', '\\pi', 'an approximate value stated for x, within rounding'),
+  yes('= 12', '12', 'a value written after an equals sign'),
+  no('x \\approx 3.2', '\\pi', 'an approximation that is not within rounding'),
   no('2 + 1 = 3', '4', 'an arithmetic statement is not the answer 4'),
 ];

@@ -34,7 +34,8 @@ export function compareAnswers(pred: Answer, gold: Answer): Comparison {
 
 /** A value stated as `x = v` (or `f(2) = v`, `2 + 1 = v`): the value. */
 function statedValue(pred: Answer): Answer | null {
-  if (pred.t !== 'rel' || pred.ops.some((o) => o !== '=')) return null;
+  // `x \approx 3.14` states a value too; the decimal tolerance then applies to it.
+  if (pred.t !== 'rel' || pred.ops.some((o) => o !== '=' && o !== '\\approx')) return null;
   const first = pred.sides[0];
   const last = pred.sides[pred.sides.length - 1];
   if (first === undefined || last === undefined) return null;
