@@ -102,6 +102,8 @@ export function normalizeAnswer(raw: string): string {
   // Trailing punctuation, whitespace.
   s = s.replace(/[\s.,;:?]+$/g, '').replace(/^[\s,;:]+/, '');
   s = s.replace(/\s+/g, ' ').trim();
+  // One spelling for the cache key: no space inside brackets, ", " between items.
+  s = s.replace(/([([{])\s+/g, '$1').replace(/\s+([)\]},])/g, '$1').replace(/,(?=\S)/g, ', ');
   return s;
 }
 
