@@ -1,1 +1,2 @@
-export {};
+export * from './actor.js';
+export * from './weights.js';

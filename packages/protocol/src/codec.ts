@@ -57,4 +57,5 @@ export const codecs = {
   WeightsAnnounced: codecFor('WeightsAnnounced'),
   Heartbeat: codecFor('Heartbeat'),
   StageChanged: codecFor('StageChanged'),
+  RunSpec: codecFor('RunSpec'),
 } as const;

@@ -156,6 +156,26 @@ export const StageChangedSchema = s.object({
 });
 export type StageChanged = s.Infer<typeof StageChangedSchema>;
 
+/**
+ * What a worker needs to join a run, kept in the run-state KV bucket under `<runId>.spec`:
+ * the model architecture, the tokenizer and where the learner serves weights.
+ */
+export const RunSpecSchema = s.object({
+  ...envelope('RunSpec'),
+  /** The policy package's model config (validated there). */
+  model: s.unknownValue(),
+  tokenizer: s.discriminated('kind', {
+    char: s.object({ kind: s.literal('char'), alphabet: s.string({ minLength: 1 }) }),
+    hf: s.object({ kind: s.literal('hf'), json: s.string({ minLength: 2 }) }),
+  }),
+  /** host:port of the learner's gRPC services. */
+  learnerAddress: s.string({ minLength: 1 }),
+  seed: s.integer({ min: 0 }),
+  mode: s.oneOf(['sync', 'async'] as const),
+  maxStaleness: s.integer({ min: 0 }),
+});
+export type RunSpec = s.Infer<typeof RunSpecSchema>;
+
 export const MessageSchemas = {
   RolloutTask: RolloutTaskSchema,
   TrajectoryGroup: TrajectoryGroupSchema,
@@ -163,6 +183,7 @@ export const MessageSchemas = {
   WeightsAnnounced: WeightsAnnouncedSchema,
   Heartbeat: HeartbeatSchema,
   StageChanged: StageChangedSchema,
+  RunSpec: RunSpecSchema,
 } as const;
 export type MessageKind = keyof typeof MessageSchemas;
 export type MessageOf<K extends MessageKind> = s.Infer<(typeof MessageSchemas)[K]>;

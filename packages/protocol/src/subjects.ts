@@ -43,6 +43,15 @@ export const Subjects = {
   deadLetter: (fromStream: string) => `${PREFIX}.dlq.${fromStream}`,
 } as const;
 
+/** Keys in the KV buckets (dots separate tokens; run ids never contain dots). */
+export const Keys = {
+  runSpec: (runId: string) => `${runId}.spec`,
+  latestWeights: (runId: string) => `${runId}.weights`,
+  learnerStatus: (runId: string) => `${runId}.status`,
+  worker: (runId: string, role: string, workerId: string) => `${runId}.${role}.${workerId}`,
+  workersOfRun: (runId: string) => `${runId}.>`,
+} as const;
+
 export const Consumers = {
   actors: (runId: string) => `actors_${runId}`,
   verifiers: (runId: string, domain: Domain) => `verifiers_${runId}_${domain}`,

@@ -13,3 +13,4 @@ export * from './local/child.js';
 export * from './local/nats-server.js';
 export * from './grpc/weights.js';
 export * from './bench.js';
+export * from './nats/heartbeat.js';

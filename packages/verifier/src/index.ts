@@ -1,1 +1,2 @@
-export {};
+export * from './scorers.js';
+export * from './worker.js';

@@ -1,0 +1,85 @@
+/**
+ * The actor's policy weights: which version and hash the engine holds, and fetching another over
+ * gRPC (sha256-checked, with retry and back-off) before swapping it in atomically.
+ */
+import { AceReasonError, ErrorCodes, IntegrityError, WeightServiceDefinition } from '@acereason/protocol';
+import { createGrpcClient, fetchWeights, type Logger, type TypedClient, type WeightSnapshot } from '@acereason/transport';
+import type { NamedTensor, PolicyEngine } from '@acereason/policy';
+
+export interface HeldWeights {
+  version: number;
+  sha256: string;
+}
+
+function toNamedTensors(s: WeightSnapshot): NamedTensor[] {
+  return s.tensors.map((t) => {
+    if (t.dtype !== 'F32') throw new AceReasonError(ErrorCodes.INVALID, `tensor ${t.name}: dtype ${t.dtype} is not supported by the embedded engine`);
+    const copy = new Uint8Array(t.data); // aligned copy
+    return { name: t.name, dtype: 'F32', shape: t.shape, data: new Float32Array(copy.buffer, copy.byteOffset, copy.byteLength / 4) };
+  });
+}
+
+export class WeightsHolder {
+  held: HeldWeights | undefined;
+  private client: TypedClient<typeof WeightServiceDefinition> | undefined;
+  private clientAddress: string | undefined;
+  private inflight = new Map<string, Promise<HeldWeights>>();
+  /** Time spent fetching and loading, for the trajectory's timings. */
+  lastFetchMs = 0;
+
+  constructor(private readonly engine: PolicyEngine, private readonly runId: string, private readonly logger: Logger) {}
+
+  private clientFor(address: string): TypedClient<typeof WeightServiceDefinition> {
+    if (!this.client || this.clientAddress !== address) {
+      this.client?.close();
+      this.client = createGrpcClient(WeightServiceDefinition, { address, timeoutMs: 10_000, streamTimeoutMs: 600_000 });
+      this.clientAddress = address;
+    }
+    return this.client;
+  }
+
+  /**
+   * Makes sure the engine holds `sha256` (the weights of `version`). Concurrent callers for the
+   * same hash share one fetch. Throws a non-retryable CONFLICT when the learner serves different
+   * weights under that version (the task is stale: its version was rebuilt after a learner restart).
+   */
+  async ensure(address: string, version: number, sha256: string, signal?: AbortSignal): Promise<HeldWeights> {
+    if (this.held?.sha256 === sha256) return this.held;
+    let p = this.inflight.get(sha256);
+    if (!p) {
+      p = this.fetchAndLoad(address, version, sha256, signal).finally(() => this.inflight.delete(sha256));
+      this.inflight.set(sha256, p);
+    }
+    return p;
+  }
+
+  private async fetchAndLoad(address: string, version: number, sha256: string, signal?: AbortSignal): Promise<HeldWeights> {
+    const t0 = performance.now();
+    let delay = 200;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const snap = await fetchWeights(this.clientFor(address), { runId: this.runId, version }, signal ? { signal } : {});
+        if (snap.manifest.weightsSha256 !== sha256) {
+          throw new AceReasonError(ErrorCodes.CONFLICT, `learner serves ${snap.manifest.weightsSha256.slice(0, 12)} as version ${version}, the task wants ${sha256.slice(0, 12)}`, { retryable: false });
+        }
+        await this.engine.loadWeights(toNamedTensors(snap));
+        this.held = { version, sha256 };
+        this.lastFetchMs = performance.now() - t0;
+        this.logger.info({ policyVersion: version, sha: sha256.slice(0, 12), ms: Math.round(this.lastFetchMs), bytes: snap.manifest.totalBytes }, 'weights loaded');
+        return this.held;
+      } catch (err) {
+        const e = err instanceof AceReasonError ? err : new AceReasonError(ErrorCodes.UNAVAILABLE, String(err), { cause: err });
+        const retry = (e.retryable || e instanceof IntegrityError) && attempt < 8 && !signal?.aborted;
+        if (e.code === ErrorCodes.NOT_FOUND && !e.retryable) throw e;
+        if (!retry) throw e;
+        this.logger.warn({ attempt, err: e.message, policyVersion: version }, 'weight fetch failed, retrying');
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 5000);
+      }
+    }
+  }
+
+  close(): void {
+    this.client?.close();
+  }
+}

@@ -1,0 +1,254 @@
+/**
+ * The run file (YAML): model, data, stages, algorithm, cluster. `compileRunConfig` turns the raw
+ * document into a fully resolved RunConfig; every error names the exact field.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { ValidationError, RUN_ID_PATTERN, DOMAINS, type Domain } from '@acereason/protocol';
+import { parseBool, parseDuration, parseEnum, parseNumber, parseString, parseTokens, section, type RawObject } from './units.js';
+
+export const OVERLONG_POLICIES = ['mask', 'zero', 'penalty'] as const;
+export type OverlongPolicy = (typeof OVERLONG_POLICIES)[number];
+
+export interface StageConfig {
+  name: string;
+  domain: Domain;
+  dataset: string;
+  steps: number;
+  batchPrompts: number;
+  groupSize: number;
+  maxResponseTokens: number;
+  temperature: number;
+  topP: number;
+  topK: number;
+  /** What happens to truncated responses: masked out of the loss, reward 0, or a soft penalty. */
+  overlong: OverlongPolicy;
+  /** For `penalty`: the last this-many tokens before the limit are penalised linearly (DAPO). */
+  overlongPenaltyTokens: number;
+  learningRate: number | undefined;
+  /** Drop groups whose rewards are all equal (they carry no signal). */
+  zeroVarianceFilter: boolean;
+  /** Extra prompts sampled (fraction of batchPrompts) per round while filtered groups leave the batch short. */
+  oversample: number;
+}
+
+export interface DatasetConfig {
+  name: string;
+  path: string;
+  domain: Domain;
+  /** `{problem}` is replaced by the problem text. */
+  promptTemplate: string;
+}
+
+export interface ModelSection {
+  preset: 'demo' | undefined;
+  /** Hugging Face style config.json path, when not a preset. */
+  configPath: string | undefined;
+  /** Initial weights (safetensors); random init from the seed when absent. */
+  init: string | undefined;
+  /** "char" (the demo's character tokenizer) or a tokenizer.json path. */
+  tokenizer: string;
+}
+
+export interface AlgorithmConfig {
+  mode: 'sync' | 'async';
+  /** Versions an actor may lag behind in async mode (0 in sync mode). */
+  maxStaleness: number;
+  advantage: 'grpo' | 'grpo-no-std';
+  advantageEps: number;
+  epsLow: number;
+  epsHigh: number;
+  klCoef: number;
+  entropyCoef: number;
+  aggregation: 'token-mean' | 'seq-mean-token-mean' | 'constant';
+}
+
+export interface OptimizerSection {
+  learningRate: number;
+  weightDecay: number;
+  maxGradNorm: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  schedule: 'constant' | 'linear-warmup' | 'cosine';
+  warmupSteps: number;
+  microBatchTokens: number;
+}
+
+export interface ClusterConfig {
+  nats: string[];
+  /** Where the learner's gRPC server binds (host:port, port 0 = any). */
+  grpcBind: string;
+  /** The address actors use to reach it; defaults to the bound address. */
+  grpcAdvertise: string | undefined;
+  /** The lease of a task or group: redelivered when its holder is silent this long. */
+  ackWaitMs: number;
+  /** After this long waiting for a step, the learner logs the missing prompts and re-publishes them. */
+  stepTimeoutMs: number;
+  metricsPort: number | undefined;
+}
+
+export interface RunConfig {
+  runId: string;
+  seed: number;
+  outDir: string;
+  model: ModelSection;
+  engine: { executionProvider: 'cpu' | 'cuda'; threads: number };
+  datasets: Record<string, DatasetConfig>;
+  algorithm: AlgorithmConfig;
+  optimizer: OptimizerSection;
+  stages: StageConfig[];
+  checkpoint: { everySteps: number; keep: number; dir: string };
+  cluster: ClusterConfig;
+}
+
+export const MATH_PROMPT = '{problem}\nPlease reason step by step, and put your final answer within \\boxed{}.';
+export const CODE_PROMPT = '{problem}\nWrite Python code to solve the problem. Please place the solution code in the following format:\n```python\n# Your solution code here\n```';
+
+function compileStage(raw: unknown, i: number, datasets: Record<string, DatasetConfig>, prev: StageConfig | undefined): StageConfig {
+  const f = `stages[${i}]`;
+  const s = section(raw, f, ['name', 'domain', 'dataset', 'steps', 'batch_prompts', 'group_size', 'max_response_tokens', 'temperature', 'top_p', 'top_k', 'overlong', 'overlong_penalty_tokens', 'lr', 'zero_variance_filter', 'oversample']);
+  const name = parseString(s.name ?? `stage-${i}`, `${f}.name`);
+  const dataset = parseString(s.dataset ?? prev?.dataset, `${f}.dataset`);
+  const ds = datasets[dataset];
+  if (!ds) throw new ValidationError(`${f}.dataset`, `"${dataset}" is not one of the datasets (${Object.keys(datasets).join(', ') || 'none defined'})`);
+  const domain = s.domain === undefined ? ds.domain : parseEnum(s.domain, `${f}.domain`, DOMAINS);
+  if (domain !== ds.domain) throw new ValidationError(`${f}.domain`, `is ${domain} but dataset "${dataset}" is ${ds.domain}`);
+  const pick = <T>(key: string, parse: (v: unknown, field: string) => T, fallback: T | undefined): T => {
+    const v = s[key];
+    if (v === undefined) {
+      if (fallback === undefined) throw new ValidationError(`${f}.${key}`, 'is required');
+      return fallback;
+    }
+    return parse(v, `${f}.${key}`);
+  };
+  const overlong = pick('overlong', (v, fl) => parseEnum(v, fl, OVERLONG_POLICIES), prev?.overlong ?? 'mask');
+  return {
+    name, domain, dataset,
+    steps: pick('steps', (v, fl) => parseNumber(v, fl, { integer: true, min: 1 }), undefined),
+    batchPrompts: pick('batch_prompts', (v, fl) => parseNumber(v, fl, { integer: true, min: 1 }), prev?.batchPrompts ?? 128),
+    groupSize: pick('group_size', (v, fl) => parseNumber(v, fl, { integer: true, min: 1, max: 1024 }), prev?.groupSize ?? 8),
+    maxResponseTokens: pick('max_response_tokens', parseTokens, prev?.maxResponseTokens),
+    temperature: pick('temperature', (v, fl) => parseNumber(v, fl, { min: 0 }), prev?.temperature ?? 1.0),
+    topP: pick('top_p', (v, fl) => parseNumber(v, fl, { min: 0.001, max: 1 }), prev?.topP ?? 1.0),
+    topK: pick('top_k', (v, fl) => parseNumber(v, fl, { integer: true, min: 0 }), prev?.topK ?? 0),
+    overlong,
+    overlongPenaltyTokens: pick('overlong_penalty_tokens', parseTokens, prev?.overlongPenaltyTokens ?? 1024),
+    learningRate: s.lr === undefined ? prev?.learningRate : parseNumber(s.lr, `${f}.lr`, { min: 0 }),
+    zeroVarianceFilter: pick('zero_variance_filter', parseBool, prev?.zeroVarianceFilter ?? true),
+    oversample: pick('oversample', (v, fl) => parseNumber(v, fl, { min: 0, max: 10 }), prev?.oversample ?? 0),
+  };
+}
+
+/** Compiles a raw run document. `baseDir` resolves relative paths (the run file's folder). */
+export function compileRunConfig(raw: unknown, baseDir = process.cwd()): RunConfig {
+  const top = section(raw, '', ['run', 'model', 'engine', 'datasets', 'algorithm', 'optimizer', 'stages', 'checkpoint', 'cluster']);
+  const run = section(top.run, 'run', ['id', 'seed', 'out_dir']);
+  const runId = parseString(run.id ?? 'run', 'run.id');
+  if (!RUN_ID_PATTERN.test(runId)) throw new ValidationError('run.id', `"${runId}" may only contain letters, digits, "-" and "_" (at most 64)`);
+  const seed = parseNumber(run.seed ?? 1, 'run.seed', { integer: true, min: 0 });
+  const outDir = resolve(baseDir, parseString(run.out_dir ?? `runs/${runId}`, 'run.out_dir'));
+
+  const m = section(top.model, 'model', ['preset', 'config', 'init', 'tokenizer']);
+  if (m.preset === undefined && m.config === undefined) throw new ValidationError('model', 'set preset: demo or config: <path to config.json>');
+  const model: ModelSection = {
+    preset: m.preset === undefined ? undefined : parseEnum(m.preset, 'model.preset', ['demo'] as const),
+    configPath: m.config === undefined ? undefined : resolve(baseDir, parseString(m.config, 'model.config')),
+    init: m.init === undefined ? undefined : resolve(baseDir, parseString(m.init, 'model.init')),
+    tokenizer: m.tokenizer === undefined || m.tokenizer === 'char' ? 'char' : resolve(baseDir, parseString(m.tokenizer, 'model.tokenizer')),
+  };
+
+  const e = section(top.engine, 'engine', ['execution_provider', 'threads']);
+  const engine = {
+    executionProvider: parseEnum(e.execution_provider ?? 'cpu', 'engine.execution_provider', ['cpu', 'cuda'] as const),
+    threads: parseNumber(e.threads ?? 1, 'engine.threads', { integer: true, min: 1, max: 256 }),
+  };
+
+  const dsRaw = section(top.datasets, 'datasets', Object.keys((top.datasets as RawObject | undefined) ?? {}));
+  const datasets: Record<string, DatasetConfig> = {};
+  for (const [name, v] of Object.entries(dsRaw)) {
+    const d = section(v, `datasets.${name}`, ['path', 'domain', 'prompt_template']);
+    const domain = parseEnum(d.domain, `datasets.${name}.domain`, DOMAINS);
+    datasets[name] = {
+      name, domain,
+      path: resolve(baseDir, parseString(d.path, `datasets.${name}.path`)),
+      promptTemplate: d.prompt_template === undefined ? (domain === 'math' ? MATH_PROMPT : CODE_PROMPT) : parseString(d.prompt_template, `datasets.${name}.prompt_template`),
+    };
+    if (!datasets[name].promptTemplate.includes('{problem}')) throw new ValidationError(`datasets.${name}.prompt_template`, 'must contain {problem}');
+  }
+
+  const a = section(top.algorithm, 'algorithm', ['mode', 'max_staleness', 'advantage', 'advantage_eps', 'eps_low', 'eps_high', 'kl_coef', 'entropy_coef', 'aggregation']);
+  const mode = parseEnum(a.mode ?? 'sync', 'algorithm.mode', ['sync', 'async'] as const);
+  const algorithm: AlgorithmConfig = {
+    mode,
+    maxStaleness: mode === 'sync' ? 0 : parseNumber(a.max_staleness ?? 1, 'algorithm.max_staleness', { integer: true, min: 1, max: 64 }),
+    advantage: parseEnum(a.advantage ?? 'grpo', 'algorithm.advantage', ['grpo', 'grpo-no-std'] as const),
+    advantageEps: parseNumber(a.advantage_eps ?? 1e-6, 'algorithm.advantage_eps', { min: 0 }),
+    epsLow: parseNumber(a.eps_low ?? 0.2, 'algorithm.eps_low', { min: 0, max: 0.999 }),
+    epsHigh: parseNumber(a.eps_high ?? 0.28, 'algorithm.eps_high', { min: 0 }),
+    klCoef: parseNumber(a.kl_coef ?? 0, 'algorithm.kl_coef', { min: 0 }),
+    entropyCoef: parseNumber(a.entropy_coef ?? 0, 'algorithm.entropy_coef'),
+    aggregation: parseEnum(a.aggregation ?? 'token-mean', 'algorithm.aggregation', ['token-mean', 'seq-mean-token-mean', 'constant'] as const),
+  };
+  if (mode === 'sync' && a.max_staleness !== undefined && a.max_staleness !== 0) throw new ValidationError('algorithm.max_staleness', 'only applies with mode: async');
+
+  const o = section(top.optimizer, 'optimizer', ['lr', 'weight_decay', 'max_grad_norm', 'beta1', 'beta2', 'eps', 'schedule', 'warmup_steps', 'micro_batch_tokens']);
+  const optimizer: OptimizerSection = {
+    learningRate: parseNumber(o.lr ?? 1e-6, 'optimizer.lr', { min: 0 }),
+    weightDecay: parseNumber(o.weight_decay ?? 0.0, 'optimizer.weight_decay', { min: 0 }),
+    maxGradNorm: parseNumber(o.max_grad_norm ?? 1.0, 'optimizer.max_grad_norm', { min: 0 }),
+    beta1: parseNumber(o.beta1 ?? 0.9, 'optimizer.beta1', { min: 0, max: 0.99999 }),
+    beta2: parseNumber(o.beta2 ?? 0.999, 'optimizer.beta2', { min: 0, max: 0.99999999 }),
+    eps: parseNumber(o.eps ?? 1e-8, 'optimizer.eps', { min: 0 }),
+    schedule: parseEnum(o.schedule ?? 'constant', 'optimizer.schedule', ['constant', 'linear-warmup', 'cosine'] as const),
+    warmupSteps: parseNumber(o.warmup_steps ?? 0, 'optimizer.warmup_steps', { integer: true, min: 0 }),
+    microBatchTokens: parseTokens(o.micro_batch_tokens ?? 4096, 'optimizer.micro_batch_tokens'),
+  };
+
+  if (!Array.isArray(top.stages) || top.stages.length === 0) throw new ValidationError('stages', 'expected a non-empty list of stages');
+  const stages: StageConfig[] = [];
+  for (const [i, st] of (top.stages as unknown[]).entries()) stages.push(compileStage(st, i, datasets, stages[i - 1]));
+  const names = new Set<string>();
+  for (const [i, st] of stages.entries()) {
+    if (names.has(st.name)) throw new ValidationError(`stages[${i}].name`, `"${st.name}" is used twice`);
+    names.add(st.name);
+  }
+
+  const c = section(top.checkpoint, 'checkpoint', ['every_steps', 'keep', 'dir']);
+  const checkpoint = {
+    everySteps: parseNumber(c.every_steps ?? 10, 'checkpoint.every_steps', { integer: true, min: 1 }),
+    keep: parseNumber(c.keep ?? 3, 'checkpoint.keep', { integer: true, min: 1 }),
+    dir: resolve(outDir, parseString(c.dir ?? 'checkpoints', 'checkpoint.dir')),
+  };
+
+  const cl = section(top.cluster, 'cluster', ['nats', 'grpc_bind', 'grpc_advertise', 'ack_wait', 'step_timeout', 'metrics_port']);
+  const nats = cl.nats === undefined ? ['nats://127.0.0.1:4222'] : Array.isArray(cl.nats) ? cl.nats.map((u, i) => parseString(u, `cluster.nats[${i}]`)) : [parseString(cl.nats, 'cluster.nats')];
+  const cluster: ClusterConfig = {
+    nats,
+    grpcBind: parseString(cl.grpc_bind ?? '127.0.0.1:0', 'cluster.grpc_bind'),
+    grpcAdvertise: cl.grpc_advertise === undefined ? undefined : parseString(cl.grpc_advertise, 'cluster.grpc_advertise'),
+    ackWaitMs: parseDuration(cl.ack_wait ?? '30s', 'cluster.ack_wait'),
+    stepTimeoutMs: parseDuration(cl.step_timeout ?? '10m', 'cluster.step_timeout'),
+    metricsPort: cl.metrics_port === undefined ? undefined : parseNumber(cl.metrics_port, 'cluster.metrics_port', { integer: true, min: 0, max: 65535 }),
+  };
+  return { runId, seed, outDir, model, engine, datasets, algorithm, optimizer, stages, checkpoint, cluster };
+}
+
+/** Reads and compiles a YAML run file; YAML syntax errors carry the line. */
+export function loadRunConfig(path: string, overrides: (raw: RawObject) => void = () => undefined): RunConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ValidationError('config', `cannot read ${path}: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new ValidationError('config', `${path} is not valid YAML: ${(err as Error).message}`);
+  }
+  if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) overrides(raw as RawObject);
+  return compileRunConfig(raw, dirname(resolve(path)));
+}

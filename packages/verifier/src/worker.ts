@@ -1,0 +1,99 @@
+/**
+ * A verifier worker: pulls trajectory groups of its domains (bounded in flight), scores every
+ * response, publishes the ScoredGroup, then acks. A check over its budget is a `timeout` verdict;
+ * an infrastructure failure (the sandbox broke) naks the group for a retry instead of scoring 0.
+ */
+import { hostname } from 'node:os';
+import { codecs, Consumers, SCHEMA_VERSION, Streams, Subjects, toAceReasonError, type Domain, type ScoredGroup, type TrajectoryGroup } from '@acereason/protocol';
+import { consume, jetstreamClient, publishMessage, startHeartbeat, type Delivery, type Logger, type MessageConsumer, type NatsConnection, type Topology } from '@acereason/transport';
+import { InfrastructureError, type Scorer } from './scorers.js';
+
+export type VerifierState = 'starting' | 'running' | 'draining' | 'stopped';
+
+export interface VerifierWorkerOptions {
+  nc: NatsConnection;
+  topology: Topology;
+  runId: string;
+  workerId: string;
+  scorers: Partial<Record<Domain, Scorer>>;
+  logger: Logger;
+  /** Groups scored at once per domain. */
+  maxInFlight?: number;
+  ackWaitMs?: number;
+}
+
+export class VerifierWorker {
+  state: VerifierState = 'starting';
+  private processed = 0;
+  private responses = 0;
+  private readonly startedAt = Date.now();
+  private readonly ac = new AbortController();
+  private readonly js;
+
+  constructor(private readonly o: VerifierWorkerOptions) {
+    this.js = jetstreamClient(o.nc);
+  }
+
+  stop(): void {
+    if (this.state !== 'stopped') this.state = 'draining';
+    this.ac.abort();
+  }
+
+  async run(): Promise<void> {
+    const domains = Object.keys(this.o.scorers) as Domain[];
+    const consumers: MessageConsumer<TrajectoryGroup>[] = [];
+    for (const domain of domains) {
+      consumers.push(await consume(this.o.nc, {
+        stream: Streams.TRAJECTORIES, durable: Consumers.verifiers(this.o.runId, domain), filterSubject: Subjects.trajectoriesOfDomain(this.o.runId, domain),
+        codec: codecs.TrajectoryGroup, maxInFlight: this.o.maxInFlight ?? 2, ackWaitMs: this.o.ackWaitMs ?? 30_000, logger: this.o.logger, signal: this.ac.signal,
+      }));
+    }
+    const hb = startHeartbeat(this.o.topology.workers, { runId: this.o.runId, role: 'verifier', workerId: this.o.workerId, host: hostname() }, () => ({
+      state: this.state, inFlight: consumers.reduce((a, c) => a + c.held, 0), processed: this.processed,
+      throughput: this.responses / Math.max(1, (Date.now() - this.startedAt) / 1000),
+    }), { logger: this.o.logger });
+    this.state = 'running';
+    this.o.logger.info({ domains }, 'verifier running');
+    const running = new Set<Promise<void>>();
+    try {
+      await Promise.all(consumers.map(async (c) => {
+        for await (const d of c) {
+          const p = this.handle(d).finally(() => running.delete(p));
+          running.add(p);
+        }
+      }));
+    } finally {
+      await Promise.allSettled([...running]);
+      await hb.stop();
+      for (const s of Object.values(this.o.scorers)) await s?.close();
+      this.state = 'stopped';
+      this.o.logger.info({ processed: this.processed }, 'verifier stopped');
+    }
+  }
+
+  private async handle(d: Delivery<TrajectoryGroup>): Promise<void> {
+    const g = d.value;
+    const scorer = this.o.scorers[g.domain];
+    try {
+      if (!scorer) throw new InfrastructureError(`no scorer for domain ${g.domain}`);
+      const t0 = performance.now();
+      const results = await Promise.all(g.responses.map((r) => scorer.score(r.text, g.reference)));
+      const scored: ScoredGroup = {
+        schema: SCHEMA_VERSION, kind: 'ScoredGroup', runId: g.runId, id: g.id, createdAtMs: Date.now(),
+        group: g, results, verifierId: this.o.workerId, verifyMs: performance.now() - t0,
+      };
+      await publishMessage(this.js, Subjects.scored(g.runId), codecs.ScoredGroup, scored);
+      await d.ack();
+      this.processed++;
+      this.responses += results.length;
+    } catch (err) {
+      const e = toAceReasonError(err);
+      if (e.code === 'INVALID') {
+        await d.deadLetter(`cannot score: ${e.message}`);
+        return;
+      }
+      this.o.logger.warn({ groupId: g.id, err: e.message }, 'scoring failed, group will be retried');
+      await d.nak(2000);
+    }
+  }
+}
