@@ -46,5 +46,13 @@ export const expressions: Case[] = [
   yes('4^{\\frac{3}{2}}', '8', 'fractional power exactly'),
   yes('\\lfloor 3.7 \\rfloor', '3', 'floor of a decimal is an exact integer'),
   yes('\\operatorname{lcm}(4,6)', '12', 'least common multiple as a function'),
+  yes('e^{i\\pi}', '-1', "Euler's identity: i is the imaginary unit"),
+  yes('i^2', '-1', 'the imaginary unit squared'),
+  yes('(1+i)^2', '2i', 'a complex square'),
+  yes('3+4i', '4i+3', 'a complex number commuted'),
+  no('3+4i', '3-4i', 'the conjugate is a different number'),
+  yes('\\frac{1}{1+i}', '\\frac{1-i}{2}', 'a complex quotient'),
+  no('|3+4i|', '7', 'the modulus of 3+4i is 5'),
+  yes('|3+4i|', '5', 'the modulus of 3+4i'),
   yes('\\gcd(12, 18)', '6', 'greatest common divisor as a function'),
 ];

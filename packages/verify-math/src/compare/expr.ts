@@ -1,4 +1,5 @@
 import { decimalPlaces, show, symbolsOf, type Expr } from '../parse/ast.js';
+import { complexValue, usesImaginaryUnit } from '../parse/complex.js';
 import { exactValue, numericValue } from '../parse/evaluate.js';
 import { eq, ratToString } from '../parse/rational.js';
 import { seededRandom } from './random.js';
@@ -28,6 +29,10 @@ export function compareExpr(pred: Expr, gold: Expr, seed = 7): Comparison {
     if ((pPlaces === null) === (gPlaces === null)) return differ(`${ratToString(pv)} != ${ratToString(gv)}`);
   }
   const vars = new Set([...symbolsOf(pred), ...symbolsOf(gold)]);
+  if (usesImaginaryUnit(pred) || usesImaginaryUnit(gold)) {
+    vars.delete('i');
+    return compareComplex(pred, gold, [...vars].sort(), seed, pPlaces !== null || gPlaces !== null);
+  }
   if (vars.size === 0) return compareConstants(pred, gold, pPlaces, gPlaces);
   return compareAtPoints(pred, gold, [...vars].sort(), seed, pPlaces !== null || gPlaces !== null);
 }
@@ -75,6 +80,25 @@ function compareAtPoints(pred: Expr, gold: Expr, vars: string[], seed: number, d
   }
   if (valid < MIN_VALID_POINTS) return unknown('too few points where both are defined');
   return same(`numerically equal at ${valid} random points`);
+}
+
+/** With the imaginary unit: both parts must agree (at random points for the other variables). */
+function compareComplex(pred: Expr, gold: Expr, vars: string[], seed: number, decimal: boolean): Comparison {
+  const rnd = seededRandom(seed);
+  const rtol = decimal ? 1e-6 : FLOAT_RTOL;
+  const points = vars.length === 0 ? 1 : POINTS;
+  let valid = 0;
+  for (let k = 0; k < points * 3 && valid < points; k++) {
+    const env = new Map(vars.map((v) => [v, rnd() * 6 - 3 + 0.0137]));
+    const p = complexValue(pred, env);
+    const g = complexValue(gold, env);
+    if (![p.re, p.im, g.re, g.im].every(Number.isFinite)) continue;
+    valid++;
+    const scale = Math.max(1, Math.hypot(p.re, p.im), Math.hypot(g.re, g.im));
+    if (Math.hypot(p.re - g.re, p.im - g.im) > rtol * scale) return differ(`complex values differ: ${fmt(p.re)}${p.im >= 0 ? '+' : ''}${fmt(p.im)}i vs ${fmt(g.re)}${g.im >= 0 ? '+' : ''}${fmt(g.im)}i`);
+  }
+  if (valid === 0 || (vars.length > 0 && valid < MIN_VALID_POINTS)) return unknown('too few points where both are defined');
+  return same(vars.length === 0 ? 'equal as complex numbers' : `equal as complex expressions at ${valid} points`);
 }
 
 function close(a: number, b: number, rtol: number): boolean {

@@ -123,7 +123,7 @@ export function numericValue(e: Expr, env: Env): number {
   }
 }
 
-function fnValue(name: string, a: number[]): number {
+export function fnValue(name: string, a: number[]): number {
   const [x = NaN, y = NaN] = a;
   switch (name) {
     case 'sqrt':
