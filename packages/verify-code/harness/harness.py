@@ -266,10 +266,11 @@ def run_child(body, input_bytes, lim, want_result):
         'cpuMs': round(cpu * 1000, 3),
         'wallMs': round(wall * 1000, 3),
         'stderr': stderr[-2000:],
-        'stdout': bytes(bufs[out_r]).decode('utf-8', 'replace'),
+        # Only a clean run is judged: do not ship a flood back.
+        'stdout': bytes(bufs[out_r]).decode('utf-8', 'replace') if verdict == 'ok' else '',
     }
     if want_result:
-        out['result'] = bytes(bufs[res_r]).decode('utf-8', 'replace')
+        out['result'] = bytes(bufs[res_r]).decode('utf-8', 'replace') if verdict == 'ok' else ''
     return out
 
 

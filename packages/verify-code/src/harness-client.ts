@@ -38,7 +38,9 @@ export class HarnessError extends Error {
  */
 export class HarnessProcess {
   private readonly child: ChildProcessByStdio<Writable, Readable, Readable>;
-  private buffer: Buffer = Buffer.alloc(0);
+  /** Received bytes not yet parsed; joined only when a whole frame is there (no quadratic copying). */
+  private chunks: Buffer[] = [];
+  private buffered = 0;
   private stderrTail = '';
   private pending: { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout } | undefined;
   private exited = false;
@@ -75,12 +77,19 @@ export class HarnessProcess {
   }
 
   private onData(chunk: Buffer): void {
-    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
-    while (this.buffer.length >= 4) {
-      const n = this.buffer.readUInt32BE(0);
-      if (this.buffer.length < 4 + n) return;
-      const body = this.buffer.subarray(4, 4 + n).toString('utf8');
-      this.buffer = this.buffer.subarray(4 + n);
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    for (;;) {
+      if (this.buffered < 4) return;
+      let head = this.chunks[0] as Buffer;
+      if (head.length < 4) head = this.join();
+      const n = head.readUInt32BE(0);
+      if (this.buffered < 4 + n) return;
+      const all = this.join();
+      const body = all.subarray(4, 4 + n).toString('utf8');
+      const rest = all.subarray(4 + n);
+      this.chunks = rest.length > 0 ? [rest] : [];
+      this.buffered = rest.length;
       const p = this.pending;
       this.pending = undefined;
       if (p === undefined) continue;
@@ -91,6 +100,12 @@ export class HarnessProcess {
         p.reject(new HarnessError(`bad frame from harness: ${(e as Error).message}`));
       }
     }
+  }
+
+  private join(): Buffer {
+    const all = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.buffered);
+    this.chunks = [all];
+    return all;
   }
 
   private fail(err: Error): void {

@@ -24,7 +24,7 @@ interface TestRun {
 }
 
 const STARTUP_TIMEOUT_MS = 15_000;
-const REPLY_SLACK_MS = 5_000;
+const REPLY_SLACK_MS = 10_000;
 
 function isTestRun(v: unknown): v is TestRun {
   return typeof v === 'object' && v !== null && typeof (v as { verdict?: unknown }).verdict === 'string';
