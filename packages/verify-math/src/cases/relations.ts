@@ -39,5 +39,7 @@ export const relations: Case[] = [
   yes('x \\approx 3.14', '\\pi', 'an approximate value stated for x, within rounding'),
   yes('= 12', '12', 'a value written after an equals sign'),
   no('x \\approx 3.2', '\\pi', 'an approximation that is not within rounding'),
+  no('0 = 0', 'y = 2x + 1', 'a trivially true equation is not the line'),
+  no('1 = 1', '2 = 2', 'identities are not compared by their (zero) differences'),
   no('2 + 1 = 3', '4', 'an arithmetic statement is not the answer 4'),
 ];

@@ -156,6 +156,9 @@ function compareEquations(ps: Answer[], gs: Answer[]): Comparison {
   if (pl?.t !== 'expr' || pr?.t !== 'expr' || gl?.t !== 'expr' || gr?.t !== 'expr') return differ('equations of non-expressions');
   const pd: Expr = { k: 'add', args: [pl.e, { k: 'neg', arg: pr.e }] };
   const gd: Expr = { k: 'add', args: [gl.e, { k: 'neg', arg: gr.e }] };
+  // Identities (2 = 2) say nothing about unknowns: only the same sides (tried before) match them.
+  const zero: Expr = { k: 'num', v: { n: 0n, d: 1n }, places: null };
+  if (compareExpr(gd, zero).equal === true || compareExpr(pd, zero).equal === true) return differ('an identity is not an equation to compare');
   const direct = compareExpr(pd, gd);
   if (direct.equal === true) return same('equivalent equations');
   return proportional(pd, gd);
