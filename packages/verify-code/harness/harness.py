@@ -101,6 +101,27 @@ def kill_others(pid):
             pass
 
 
+PAGE = os.sysconf('SC_PAGE_SIZE')
+GUARD_PERIOD_S = 0.05
+
+
+def sandbox_private_bytes():
+    """Resident, non-file memory of every process in the namespace but ourselves.
+
+    RLIMIT_AS bounds one process; this bounds the tree, so forked helpers cannot multiply it."""
+    total = 0
+    for name in os.listdir('/proc'):
+        if not name.isdigit() or name == '1':
+            continue
+        try:
+            with open('/proc/%s/statm' % name, 'rb') as f:
+                fields = f.read().split()
+            total += (int(fields[1]) - int(fields[2])) * PAGE
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
 def reap_all():
     while True:
         try:
@@ -185,6 +206,7 @@ def run_child(body, input_bytes, lim, want_result):
         poller.register(fd, select.POLLIN)
     poller.register(pidfd, select.POLLIN)
     deadline = t0 + lim['wallS']
+    next_guard = t0 + GUARD_PERIOD_S
     killed_for = None
     status = None
     rusage = None
@@ -220,7 +242,12 @@ def run_child(body, input_bytes, lim, want_result):
             kill_others(pid)
             _, status, rusage = os.wait4(pid, 0)
             break
-        timeout_ms = max(1, int((deadline - now) * 1000) + 1)
+        if NAMESPACED and now >= next_guard:
+            next_guard = now + GUARD_PERIOD_S
+            if sandbox_private_bytes() > lim['memBytes']:
+                killed_for = 'memory_limit'
+                continue
+        timeout_ms = max(1, int((min(deadline, next_guard) - now) * 1000) + 1)
         for fd, ev in poller.poll(timeout_ms):
             if fd == pidfd:
                 _, st, ru = os.wait4(pid, os.WNOHANG)

@@ -72,20 +72,23 @@ describe('attack suite', () => {
     }, 20);
     const v = await attack('import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n');
     clearInterval(sampler);
-    expectStatus(v, 'time_limit', 'runtime_error');
+    expectStatus(v, 'time_limit', 'runtime_error', 'memory_limit');
     // the harness's own processes plus the cap, never an unbounded tree
     assert.ok(peak <= NPROC + 2, `peak ${peak} processes`);
   });
 
   it('fork bomb in C++', async () => {
     const v = await attack('#include <unistd.h>\nint main(){ for(;;) fork(); }', { language: 'cpp' });
-    expectStatus(v, 'time_limit', 'runtime_error');
+    expectStatus(v, 'time_limit', 'runtime_error', 'memory_limit');
   });
 
   it('memory bomb', async () => {
     expectStatus(await attack('x = bytearray(8 * 1024 ** 3)\nprint(len(x))'), 'memory_limit');
     // touching every page is slow on some VMs, so the CPU limit may come first
     expectStatus(await attack('a = []\nwhile True:\n    a.append(bytearray(10 ** 6))', { timeLimitS: 3 }), 'memory_limit', 'time_limit');
+    // under the per-process limit each, too much together: the tree's total is bounded as well
+    const forked = 'import os, time\nfor _ in range(6):\n    if os.fork() == 0:\n        break\nb = bytearray(120 * 1024 ** 2)\ntime.sleep(5)\n';
+    expectStatus(await attack(forked, { timeLimitS: 3 }), 'memory_limit');
   });
 
   it('infinite loop and sleeping forever', async () => {
