@@ -1,7 +1,7 @@
 import { decimalPlaces, show, symbolsOf, type Expr } from '../parse/ast.js';
 import { complexValue, usesImaginaryUnit } from '../parse/complex.js';
 import { exactValue, numericValue } from '../parse/evaluate.js';
-import { eq, ratToString } from '../parse/rational.js';
+import { eq, ratToString, type Rational } from '../parse/rational.js';
 import { seededRandom } from './random.js';
 import { differ, same, unknown, type Comparison } from './result.js';
 
@@ -27,6 +27,9 @@ export function compareExpr(pred: Expr, gold: Expr, seed = 7): Comparison {
   if (pv !== null && gv !== null) {
     if (eq(pv, gv)) return same(`both equal ${ratToString(gv)}`);
     if ((pPlaces === null) === (gPlaces === null)) return differ(`${ratToString(pv)} != ${ratToString(gv)}`);
+    // A rational with a finite decimal expansion (299/100) could have been written exactly, so
+    // rounding tolerance is only for values like 1/3 that a decimal can only approximate.
+    if (terminates(pPlaces === null ? pv : gv)) return differ(`${ratToString(pv)} != ${ratToString(gv)}`);
   }
   const vars = new Set([...symbolsOf(pred), ...symbolsOf(gold)]);
   if (usesImaginaryUnit(pred) || usesImaginaryUnit(gold)) {
@@ -53,7 +56,13 @@ function compareConstants(pred: Expr, gold: Expr, pPlaces: number | null, gPlace
   const ulp = Math.pow(10, -places);
   const diff = Math.abs(p - g);
   const scale = Math.max(Math.abs(p), Math.abs(g));
-  // Correctly rounded (half a unit in the last place), or truncated when there are 3+ places.
+  // A decimal gold states the precision asked for: an exact answer that rounds to it is right.
+  if (gPlaces !== null) {
+    if (diff <= (ulp / 2) * (1 + 1e-9)) return same(`rounds to the gold decimal (${places} places)`);
+    return differ(`${fmt(p)} does not round to ${fmt(g)}`);
+  }
+  // A decimal prediction must be correctly rounded (half a unit in the last place), or truncated
+  // with 3+ places, and carry about 3 significant digits.
   const decimalSide = Math.abs(pPlaces !== null ? p : g);
   const exactSide = Math.abs(pPlaces !== null ? g : p);
   const truncated = places >= 3 && decimalSide < exactSide && diff < ulp;
@@ -99,6 +108,14 @@ function compareComplex(pred: Expr, gold: Expr, vars: string[], seed: number, de
   }
   if (valid === 0 || (vars.length > 0 && valid < MIN_VALID_POINTS)) return unknown('too few points where both are defined');
   return same(vars.length === 0 ? 'equal as complex numbers' : `equal as complex expressions at ${valid} points`);
+}
+
+/** Does this rational have a finite decimal expansion (denominator 2^a 5^b)? */
+function terminates(r: Rational): boolean {
+  let d = r.d;
+  while (d % 2n === 0n) d /= 2n;
+  while (d % 5n === 0n) d /= 5n;
+  return d === 1n;
 }
 
 function close(a: number, b: number, rtol: number): boolean {
