@@ -64,10 +64,10 @@ export class KvCache {
     this.rows = rows.length;
   }
 
-  /** The cache as decode-graph inputs (views, no copy). */
+  /** The cache as decode-graph inputs [B, kv, 1, C, hd] (views, no copy). */
   feeds(into: Record<string, ort.Tensor>): void {
     const n = this.rows * this.kvHeads * this.capacity * this.hd;
-    const dims = [this.rows, this.kvHeads, this.capacity, this.hd];
+    const dims = [this.rows, this.kvHeads, 1, this.capacity, this.hd];
     for (let l = 0; l < this.layers; l++) {
       into[`past_k_${l}`] = new ort.Tensor('float32', (this.k[l] as Float32Array).subarray(0, n), dims);
       into[`past_v_${l}`] = new ort.Tensor('float32', (this.v[l] as Float32Array).subarray(0, n), dims);

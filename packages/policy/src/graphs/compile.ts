@@ -49,7 +49,7 @@ function seqInputs(o: Ops, c: ResolvedModelConfig, T: string, Tk: string): { ids
 
 /**
  * Generation graphs, with the weights baked in as initializers. `prefill`: T prompt tokens attend
- * causally to each other. `decode`: T new tokens attend to C slots of a host-owned KV cache plus
+ * causally to each other. `decode`: T new tokens attend to C slots of a host-owned KV cache ([B, kv, 1, C, hd]) plus
  * themselves. Both return the logits at the `pick` position of each row and the new tokens' K/V.
  */
 export function buildGenerationGraph(c: ResolvedModelConfig, weights: readonly NamedTensor[], mode: 'prefill' | 'decode'): Uint8Array {
@@ -60,8 +60,8 @@ export function buildGenerationGraph(c: ResolvedModelConfig, weights: readonly N
   let extra = {};
   if (mode === 'decode') {
     const past = [...Array(c.numLayers).keys()].map((i) => ({
-      k: o.input(`past_k_${i}`, ['B', c.numKvHeads, 'C', c.headDim]),
-      v: o.input(`past_v_${i}`, ['B', c.numKvHeads, 'C', c.headDim]),
+      k: o.input(`past_k_${i}`, ['B', c.numKvHeads, 1, 'C', c.headDim]),
+      v: o.input(`past_v_${i}`, ['B', c.numKvHeads, 1, 'C', c.headDim]),
     }));
     extra = { past, splitSizes: o.input('split_sizes', [2], 'int64') };
   }

@@ -17,7 +17,7 @@ export interface ForwardInputs {
   /** Additive attention mask [B, 1, 1, T, Tk]: 0 where a query may attend, a large negative elsewhere. */
   mask: Value;
   /**
-   * Generation only: per layer cached keys/values [B, kvHeads, C, headDim] in a fixed-capacity
+   * Generation only: per layer cached keys/values [B, kvHeads, 1, C, headDim] in a fixed-capacity
    * buffer owned by the host. The new tokens attend to the C cached slots and to themselves; the
    * mask is then [B, 1, 1, T, C + T] and `splitSizes` holds [C, T]. The cache is never copied in
    * the graph: only the new tokens' K/V are returned, and the host writes them into its buffer.
@@ -79,17 +79,21 @@ export function forward(o: Ops, c: ResolvedModelConfig, p: ParamLookup, inp: For
     const kT = o.transpose(k, [0, 2, 1, 3]);
     const vT = o.transpose(v0, [0, 2, 1, 3]);
     present.push({ k: kT, v: vT });
-    const scoresWith = (keys: Value): Value => o.matmul(q5, o.transpose(o.unsqueeze(keys, [2]), [0, 1, 2, 4, 3]));
+    // Keys/values as [B, KV, 1, Tk, hd] broadcast over the query group axis.
+    const scoresWith = (keys5: Value): Value => o.matmul(q5, o.transpose(keys5, [0, 1, 2, 4, 3]));
+    const k5 = o.unsqueeze(kT, [2]);
+    const v5 = o.unsqueeze(vT, [2]);
     const past = inp.past?.[i];
     let attn: Value;
     if (past === undefined) {
-      const probs = o.softmax(o.add(scoresWith(kT), inp.mask), -1);
-      attn = o.matmul(probs, o.unsqueeze(vT, [2]));
+      const probs = o.softmax(o.add(scoresWith(k5), inp.mask), -1);
+      attn = o.matmul(probs, v5);
     } else {
       if (inp.splitSizes === undefined) throw new Error('splitSizes is required with past');
-      const probs = o.softmax(o.add(o.concat([scoresWith(past.k), scoresWith(kT)], -1), inp.mask), -1);
+      // The cache is fed already shaped [B, KV, 1, C, hd], so it is used in place (no unsqueeze copy).
+      const probs = o.softmax(o.add(o.concat([scoresWith(past.k), scoresWith(k5)], -1), inp.mask), -1);
       const [pPast, pNew] = o.splitDynamic(probs, -1, inp.splitSizes, 2) as [Value, Value];
-      attn = o.add(o.matmul(pPast, o.unsqueeze(past.v, [2])), o.matmul(pNew, o.unsqueeze(vT, [2])));
+      attn = o.add(o.matmul(pPast, past.v), o.matmul(pNew, v5));
     }
     const merged = o.reshape(o.transpose(attn, [0, 3, 1, 2, 4]), [0, 0, -1], [B, T, H * hd]);
     h = o.add(h, linear(o, merged, p(`${pre}.self_attn.o_proj.weight`)));
