@@ -58,7 +58,8 @@ export function normalizeAnswer(raw: string): string {
   }
   s = s.replace(/\\mathbb\s*\{?\s*R\s*\}?/g, '\\mathbbR ');
 
-  // Spacing commands and escaped punctuation.
+  // Spacing commands and escaped punctuation. "1,\!000" (common in references) is 1,000.
+  s = s.replace(/(\d),\s*\\!\s*(?=\d{3}(?!\d))/g, '$1,');
   s = s.replace(/(?<!\\)\\[!,;: ]/g, ' ').replace(/\\q?quad(?![a-zA-Z])/g, ' ').replace(/~/g, ' ');
   s = s.replace(/\{,\}/g, ',');
 

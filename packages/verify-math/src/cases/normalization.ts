@@ -25,6 +25,8 @@ export const normalization: Case[] = [
   yes('1{,}000', '1000', 'TeX thousands separator {,}'),
   yes('1\\,000', '1000', 'thin-space thousands separator'),
   yes('1\\!000', '1000', '\\! negative space'),
+  yes('1000', '1,\\!000', 'the reference style 1,\\!000 is one thousand, not the list 1, 0'),
+  yes('12,\\!345,\\!678', '12345678', 'several 1,\\!000-style groups'),
   yes('\\$18.90', '18.90', 'dollar sign'),
   yes('$18.90$', '18.9', 'math dollars and a trailing zero'),
   yes('18.', '18', 'trailing period'),

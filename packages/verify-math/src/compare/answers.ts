@@ -46,8 +46,10 @@ function statedValue(pred: Answer): Answer | null {
 
 function isNameLike(e: Expr): boolean {
   if (e.k === 'sym') return true;
-  // f(3) reads as f*3, with f a single symbol.
-  return e.k === 'mul' && e.args.length === 2 && e.args[0]?.k === 'sym';
+  // f(3) reads as f*3 and f^{-1}(x) as f^{-1}*x: a single symbol (or its power) applied to something.
+  if (e.k !== 'mul' || e.args.length !== 2) return false;
+  const head = e.args[0];
+  return head?.k === 'sym' || (head?.k === 'pow' && head.base.k === 'sym' && head.exp.k !== 'sym');
 }
 
 function againstExpr(pred: Answer, gold: Expr): Comparison {
@@ -234,9 +236,22 @@ function againstTuple(pred: Answer, gold: Extract<Answer, { t: 'tuple' }>): Comp
     if (gold.brackets === '()' && pred.brackets !== '()' && pred.brackets !== '<>' && pred.items.length === 2) return differ('an interval where a pair was expected');
     items = pred.items;
   } else if (pred.t === 'matrix') items = vectorOf(pred.rows);
+  else if (pred.t === 'set') items = statedInOrder(pred.items);
   else if (pred.t === 'rel' && statedValue(pred) !== null) return againstTuple(statedValue(pred) as Answer, gold);
   if (items === null) return differ(`a ${pred.t} where a tuple was expected`);
   return elementwise(items, gold.items);
+}
+
+/** `y = -1, x = 3` as the tuple (3, -1): values stated for distinct names, in alphabetical order of the names (x, y, z). */
+function statedInOrder(items: Answer[]): Answer[] | null {
+  const byName = new Map<string, Answer>();
+  for (const it of items) {
+    const lhs = it.t === 'rel' ? it.sides[0] : undefined;
+    const v = statedValue(it);
+    if (v === null || lhs?.t !== 'expr' || lhs.e.k !== 'sym' || byName.has(lhs.e.name)) return null;
+    byName.set(lhs.e.name, v);
+  }
+  return [...byName.keys()].sort().map((n) => byName.get(n) as Answer);
 }
 
 function simpleBound(pred: Extract<Answer, { t: 'rel' }>): Interval[] | null {
