@@ -4,9 +4,9 @@ import type { FloatType } from '../onnx/ops.js';
 import { backprop } from '../onnx/autodiff.js';
 import { serializeModel } from '../onnx/serialize.js';
 import type { ResolvedModelConfig } from '../model/config.js';
-import { paramSpecs } from '../model/params.js';
+import { layerPrefix, paramSpecs } from '../model/params.js';
 import type { NamedTensor } from '../model/params.js';
-import { forward } from '../model/transformer.js';
+import { forward, packedNames } from '../model/transformer.js';
 import type { ParamLookup } from '../model/transformer.js';
 import { tokenLogprobs } from './heads.js';
 
@@ -28,6 +28,7 @@ function params(o: Ops, c: ResolvedModelConfig, baked?: readonly NamedTensor[]):
     byName.set(s.name, v);
     values.push(v);
   }
+  if (baked !== undefined) for (const t of packedParams(c, bakedMap)) byName.set(t.name, o.constTensor({ type: 'float32', dims: t.shape, data: t.data }, t.name));
   return {
     lookup: (name) => {
       const v = byName.get(name);
@@ -36,6 +37,51 @@ function params(o: Ops, c: ResolvedModelConfig, baked?: readonly NamedTensor[]):
     },
     values,
   };
+}
+
+/** Transposes a row-major [rows, cols] matrix. */
+function transposed(data: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c] as number;
+  return out;
+}
+
+/** The packed generation-graph parameters (see `ForwardInputs.packed`), built from the HF tensors. */
+function packedParams(c: ResolvedModelConfig, w: ReadonlyMap<string, NamedTensor>): NamedTensor[] {
+  const get = (n: string): Float32Array => {
+    const t = w.get(n);
+    if (t === undefined) throw new Error(`weights lack ${n}`);
+    return t.data;
+  };
+  const D = c.hiddenSize;
+  const qDim = c.numHeads * c.headDim;
+  const kvDim = c.numKvHeads * c.headDim;
+  const scale = 1 / Math.sqrt(c.headDim);
+  const out: NamedTensor[] = [];
+  for (let i = 0; i < c.numLayers; i++) {
+    const pre = layerPrefix(i);
+    const names = packedNames(pre);
+    const a = `${pre}.self_attn`;
+    // [q; k; v] as [out, in], q scaled by the attention scale (rope is linear, so this commutes).
+    const qkv = new Float32Array((qDim + 2 * kvDim) * D);
+    qkv.set(get(`${a}.q_proj.weight`).map((x) => x * scale), 0);
+    qkv.set(get(`${a}.k_proj.weight`), qDim * D);
+    qkv.set(get(`${a}.v_proj.weight`), (qDim + kvDim) * D);
+    out.push({ name: names.qkvW, dtype: 'F32', shape: [D, qDim + 2 * kvDim], data: transposed(qkv, qDim + 2 * kvDim, D) });
+    if (c.attentionBias) {
+      const b = new Float32Array(qDim + 2 * kvDim);
+      b.set(get(`${a}.q_proj.bias`).map((x) => x * scale), 0);
+      b.set(get(`${a}.k_proj.bias`), qDim);
+      b.set(get(`${a}.v_proj.bias`), qDim + kvDim);
+      out.push({ name: names.qkvB, dtype: 'F32', shape: [qDim + 2 * kvDim], data: b });
+    }
+    const F = c.intermediateSize;
+    const gu = new Float32Array(2 * F * D);
+    gu.set(get(`${pre}.mlp.gate_proj.weight`), 0);
+    gu.set(get(`${pre}.mlp.up_proj.weight`), F * D);
+    out.push({ name: names.gateUpW, dtype: 'F32', shape: [D, 2 * F], data: transposed(gu, 2 * F, D) });
+  }
+  return out;
 }
 
 function seqInputs(o: Ops, c: ResolvedModelConfig, T: string, Tk: string): { ids: Value; cos: Value; sin: Value; mask: Value } {
@@ -65,7 +111,7 @@ export function buildGenerationGraph(c: ResolvedModelConfig, weights: readonly N
     }));
     extra = { past, splitSizes: o.input('split_sizes', [2], 'int64') };
   }
-  const out = forward(o, c, lookup, { ...inp, ...extra, pick });
+  const out = forward(o, c, lookup, { ...inp, ...extra, pick, packed: true });
   o.output(out.logits, 'logits');
   out.present.forEach((kv, i) => {
     o.output(kv.k, `new_k_${i}`);

@@ -26,6 +26,11 @@ export interface ForwardInputs {
   splitSizes?: Value;
   /** int32 [B, 1, hiddenSize]: computes logits only at this position of each row (prefill/decode). */
   pick?: Value;
+  /**
+   * Use the packed parameters of generation graphs (see `packedParams`): one q/k/v matmul with the
+   * attention scale folded into q, and one gate/up matmul, both pre-transposed.
+   */
+  packed?: boolean;
 }
 
 export interface ForwardOutputs {
@@ -47,12 +52,28 @@ function linear(o: Ops, x: Value, w: Value, b?: Value): Value {
   return b === undefined ? y : o.add(y, b);
 }
 
-/** x [B, T, heads, hd] rotated by position: x*cos + rotate_half(x)*sin. */
-function rope(o: Ops, x: Value, cos4: Value, sin4: Value, hd: number): Value {
-  const [x1, x2] = o.split(x, -1, [hd / 2, hd / 2]) as [Value, Value];
-  const rot = o.concat([o.neg(x2), x1], -1);
-  return o.add(o.mul(x, cos4), o.mul(rot, sin4));
+/** The constant [hd, hd] matrix R with x @ R = rotate_half(x) = concat(-x2, x1). */
+function rotateHalfMatrix(o: Ops, hd: number): Value {
+  const half = hd / 2;
+  const data = o.ft === 'float64' ? new Float64Array(hd * hd) : new Float32Array(hd * hd);
+  for (let j = 0; j < half; j++) {
+    data[(j + half) * hd + j] = -1;
+    data[j * hd + j + half] = 1;
+  }
+  return o.constTensor({ type: o.ft, dims: [hd, hd], data });
 }
+
+/** x [B, T, heads, hd] rotated by position: x*cos + rotate_half(x)*sin (rotate_half as one matmul). */
+function rope(o: Ops, x: Value, cos4: Value, sin4: Value, rot: Value): Value {
+  return o.add(o.mul(x, cos4), o.mul(o.matmul(x, rot), sin4));
+}
+
+/** Names of the packed generation-graph parameters of layer `pre`. */
+export const packedNames = (pre: string): { qkvW: string; qkvB: string; gateUpW: string } => ({
+  qkvW: `${pre}.self_attn.qkv_packed.weight_t`,
+  qkvB: `${pre}.self_attn.qkv_packed.bias`,
+  gateUpW: `${pre}.mlp.gate_up_packed.weight_t`,
+});
 
 export function forward(o: Ops, c: ResolvedModelConfig, p: ParamLookup, inp: ForwardInputs): ForwardOutputs {
   const { numHeads: H, numKvHeads: KV, headDim: hd } = c;
@@ -62,17 +83,31 @@ export function forward(o: Ops, c: ResolvedModelConfig, p: ParamLookup, inp: For
   const cos4 = o.unsqueeze(inp.cos, [2]);
   const sin4 = o.unsqueeze(inp.sin, [2]);
   const scale = o.scalar(1 / Math.sqrt(hd));
+  const rot = rotateHalfMatrix(o, hd);
   let h = o.gather(p('model.embed_tokens.weight'), inp.ids, 0);
   const present: { k: Value; v: Value }[] = [];
   for (let i = 0; i < c.numLayers; i++) {
     const pre = layerPrefix(i);
     const bias = (n: string): Value | undefined => (c.attentionBias ? p(`${pre}.self_attn.${n}.bias`) : undefined);
     const x = rmsNorm(o, h, p(`${pre}.input_layernorm.weight`), c.rmsNormEps);
-    let q = o.reshape(linear(o, x, p(`${pre}.self_attn.q_proj.weight`), bias('q_proj')), [0, 0, H, hd], [B, T, H, hd]);
-    let k = o.reshape(linear(o, x, p(`${pre}.self_attn.k_proj.weight`), bias('k_proj')), [0, 0, KV, hd], [B, T, KV, hd]);
-    const v0 = o.reshape(linear(o, x, p(`${pre}.self_attn.v_proj.weight`), bias('v_proj')), [0, 0, KV, hd], [B, T, KV, hd]);
-    q = o.mul(rope(o, q, cos4, sin4, hd), scale);
-    k = rope(o, k, cos4, sin4, hd);
+    let q: Value;
+    let k: Value;
+    let v0: Value;
+    if (inp.packed === true) {
+      const names = packedNames(pre);
+      let qkv = o.matmul(x, p(names.qkvW));
+      if (c.attentionBias) qkv = o.add(qkv, p(names.qkvB));
+      const heads = o.reshape(qkv, [0, 0, H + 2 * KV, hd], [B, T, H + 2 * KV, hd]);
+      const [qk, v] = o.split(heads, 2, [H + KV, KV]) as [Value, Value];
+      [q, k] = o.split(rope(o, qk, cos4, sin4, rot), 2, [H, KV]) as [Value, Value];
+      v0 = v;
+    } else {
+      q = o.reshape(linear(o, x, p(`${pre}.self_attn.q_proj.weight`), bias('q_proj')), [0, 0, H, hd], [B, T, H, hd]);
+      k = o.reshape(linear(o, x, p(`${pre}.self_attn.k_proj.weight`), bias('k_proj')), [0, 0, KV, hd], [B, T, KV, hd]);
+      v0 = o.reshape(linear(o, x, p(`${pre}.self_attn.v_proj.weight`), bias('v_proj')), [0, 0, KV, hd], [B, T, KV, hd]);
+      q = o.mul(rope(o, q, cos4, sin4, rot), scale);
+      k = rope(o, k, cos4, sin4, rot);
+    }
     // Grouped-query attention without repeating K/V: queries are grouped [B, KV, g, T, hd] and
     // the keys/values broadcast over the group axis inside MatMul.
     const q5 = o.transpose(o.reshape(q, [0, 0, KV, g, hd], [B, T, KV, g, hd]), [0, 2, 3, 1, 4]);
@@ -98,8 +133,14 @@ export function forward(o: Ops, c: ResolvedModelConfig, p: ParamLookup, inp: For
     const merged = o.reshape(o.transpose(attn, [0, 3, 1, 2, 4]), [0, 0, -1], [B, T, H * hd]);
     h = o.add(h, linear(o, merged, p(`${pre}.self_attn.o_proj.weight`)));
     const y = rmsNorm(o, h, p(`${pre}.post_attention_layernorm.weight`), c.rmsNormEps);
-    const gate = linear(o, y, p(`${pre}.mlp.gate_proj.weight`));
-    const up = linear(o, y, p(`${pre}.mlp.up_proj.weight`));
+    let gate: Value;
+    let up: Value;
+    if (inp.packed === true) {
+      [gate, up] = o.split(o.matmul(y, p(packedNames(pre).gateUpW)), -1, [c.intermediateSize, c.intermediateSize]) as [Value, Value];
+    } else {
+      gate = linear(o, y, p(`${pre}.mlp.gate_proj.weight`));
+      up = linear(o, y, p(`${pre}.mlp.up_proj.weight`));
+    }
     h = o.add(h, linear(o, o.mul(o.mul(gate, o.sigmoid(gate)), up), p(`${pre}.mlp.down_proj.weight`)));
   }
   if (inp.pick !== undefined) h = o.gatherElements(h, inp.pick, 1);
