@@ -1,8 +1,10 @@
 import type { Expr } from '../parse/ast.js';
-import { asIntervals, type Answer, type Interval, type RelOp } from '../parse/answer.js';
-import { compareExpr, proportional } from './expr.js';
+import { asIntervals, type Answer, type Interval } from '../parse/answer.js';
+import { compareExpr } from './expr.js';
 import { compareIntervals, relationAsInterval } from './intervals.js';
+import { againstRelation } from './relations.js';
 import { differ, same, unknown, type Comparison } from './result.js';
+import { statedValue } from './stated.js';
 
 /**
  * Compares a predicted answer with the gold one. Not symmetric: the gold answer's type decides
@@ -32,26 +34,6 @@ export function compareAnswers(pred: Answer, gold: Answer): Comparison {
   }
 }
 
-/** A value stated as `x = v` (or `f(2) = v`, `2 + 1 = v`): the value. */
-function statedValue(pred: Answer): Answer | null {
-  // `x \approx 3.14` states a value too; the decimal tolerance then applies to it.
-  if (pred.t !== 'rel' || pred.ops.some((o) => o !== '=' && o !== '\\approx')) return null;
-  const first = pred.sides[0];
-  const last = pred.sides[pred.sides.length - 1];
-  if (first === undefined || last === undefined) return null;
-  if (first.t === 'expr' && isNameLike(first.e)) return last;
-  if (first.t === 'tuple' && first.items.every((a) => a.t === 'expr' && a.e.k === 'sym')) return last;
-  return null;
-}
-
-function isNameLike(e: Expr): boolean {
-  if (e.k === 'sym') return true;
-  // f(3) reads as f*3 and f^{-1}(x) as f^{-1}*x: a single symbol (or its power) applied to something.
-  if (e.k !== 'mul' || e.args.length !== 2) return false;
-  const head = e.args[0];
-  return head?.k === 'sym' || (head?.k === 'pow' && head.base.k === 'sym' && head.exp.k !== 'sym');
-}
-
 function againstExpr(pred: Answer, gold: Expr): Comparison {
   switch (pred.t) {
     case 'expr':
@@ -67,103 +49,6 @@ function againstExpr(pred: Answer, gold: Expr): Comparison {
     default:
       return differ(`a ${pred.t} where a value was expected`);
   }
-}
-
-function againstRelation(pred: Answer, sides: Answer[], ops: RelOp[]): Comparison {
-  const [g0, g1] = sides;
-  // Gold `x = 3`: a bare 3 is the answer; so is `x = 3`.
-  if (ops.length === 1 && ops[0] === '=' && g0?.t === 'expr' && g0.e.k === 'sym' && g1 !== undefined) {
-    if (pred.t !== 'rel') return compareAnswers(pred, g1);
-    const pv = pred.ops.length === 1 && pred.ops[0] === '=' ? pred.sides : null;
-    if (pv !== null && pv[0]?.t === 'expr' && pv[0].e.k === 'sym' && pv[0].e.name === g0.e.name && pv[1] !== undefined) return compareAnswers(pv[1], g1);
-  }
-  // Gold `(x, y) = (1, 2)`: a pair, the same statement, or `x = 1, y = 2`.
-  if (ops.length === 1 && ops[0] === '=' && g0?.t === 'tuple' && g1?.t === 'tuple') {
-    const names = g0.items.map((a) => (a.t === 'expr' && a.e.k === 'sym' ? a.e.name : null));
-    if (names.every((n) => n !== null)) {
-      if (pred.t === 'tuple') return compareAnswers(pred, g1);
-      if (pred.t === 'rel') {
-        const v = statedValue(pred);
-        return v === null ? differ('a relation that does not state the values') : compareAnswers(v, g1);
-      }
-      if (pred.t === 'set') {
-        const byName = new Map<string, Answer>();
-        for (const it of pred.items) {
-          const v = statedValue(it);
-          const lhs = it.t === 'rel' ? it.sides[0] : undefined;
-          if (v === null || lhs?.t !== 'expr' || lhs.e.k !== 'sym') return differ('a list that does not state each value');
-          byName.set(lhs.e.name, v);
-        }
-        const items = names.map((n) => byName.get(n as string));
-        if (items.some((x) => x === undefined) || byName.size !== names.length) return differ('values stated for other variables');
-        return compareAnswers({ t: 'tuple', items: items as Answer[], brackets: '()' }, g1);
-      }
-    }
-  }
-  if (pred.t === 'intervals' || pred.t === 'tuple') {
-    const gi = relationAsInterval(sides, ops);
-    const pi = asIntervals(pred);
-    if (gi !== null && pi !== null) return compareIntervals(pi, [gi]);
-    return differ('an interval against a relation that is not a simple bound');
-  }
-  if (pred.t !== 'rel') return differ('a value where a relation was expected');
-  return compareRelations(pred.sides, pred.ops, sides, ops);
-}
-
-function compareRelations(ps: Answer[], pops: RelOp[], gs: Answer[], gops: RelOp[]): Comparison {
-  const gi = relationAsInterval(gs, gops);
-  const pi = relationAsInterval(ps, pops);
-  if (gi !== null && pi !== null) return compareIntervals([pi], [gi]);
-  if (ps.length !== gs.length) return differ('relations of different length');
-  // Same direction, or the mirror image (x \le 5 vs 5 \ge x).
-  const forward = compareSides(ps, pops, gs, gops);
-  if (forward.equal === true) return forward;
-  const mirrored = compareSides([...ps].reverse(), [...pops].reverse().map(flip), gs, gops);
-  if (mirrored.equal === true) return mirrored;
-  // Equations: p_l - p_r proportional to g_l - g_r (2x = 4 is x = 2).
-  if (ps.length === 2 && pops[0] === '=' && gops[0] === '=') return compareEquations(ps, gs);
-  return forward.equal === 'unknown' ? forward : differ(`relations differ: ${forward.reason}`);
-}
-
-function flip(op: RelOp): RelOp {
-  switch (op) {
-    case '<':
-      return '>';
-    case '>':
-      return '<';
-    case '\\le':
-      return '\\ge';
-    case '\\ge':
-      return '\\le';
-    default:
-      return op;
-  }
-}
-
-function compareSides(ps: Answer[], pops: RelOp[], gs: Answer[], gops: RelOp[]): Comparison {
-  if (pops.join() !== gops.join()) return differ('different relation signs');
-  for (let k = 0; k < gs.length; k++) {
-    const p = ps[k];
-    const g = gs[k];
-    if (p === undefined || g === undefined) return differ('missing side');
-    const c = compareAnswers(p, g);
-    if (c.equal !== true) return c;
-  }
-  return same('same relation');
-}
-
-function compareEquations(ps: Answer[], gs: Answer[]): Comparison {
-  const [pl, pr] = ps;
-  const [gl, gr] = gs;
-  if (pl?.t !== 'expr' || pr?.t !== 'expr' || gl?.t !== 'expr' || gr?.t !== 'expr') return differ('equations of non-expressions');
-  const pd: Expr = { k: 'add', args: [pl.e, { k: 'neg', arg: pr.e }] };
-  const gd: Expr = { k: 'add', args: [gl.e, { k: 'neg', arg: gr.e }] };
-  // Identities (2 = 2) say nothing about unknowns: only the same sides (tried before) match them.
-  const zero: Expr = { k: 'num', v: { n: 0n, d: 1n }, places: null };
-  if (compareExpr(gd, zero).equal === true || compareExpr(pd, zero).equal === true) return differ('an identity is not an equation to compare');
-  const direct = compareExpr(pd, gd);
-  if (direct.equal === true) return same('equivalent equations');
-  return proportional(pd, gd);
 }
 
 function againstIntervals(pred: Answer, gold: Extract<Answer, { t: 'intervals' }>): Comparison {
