@@ -36,6 +36,7 @@ export { readSafetensors, writeSafetensors } from './weights/safetensors.js';
 export type { SafetensorsFile } from './weights/safetensors.js';
 export { weightsSha256 } from './weights/hash.js';
 export { selectModelWeights } from './weights/hf.js';
+export { loadHfCheckpoint } from './weights/checkpoint.js';
 
 // Tokenizers
 export type { Tokenizer } from './tokenizer/tokenizer.js';

@@ -71,6 +71,10 @@ export function modelConfigFromHf(hf: Record<string, unknown>): ResolvedModelCon
     if (d !== undefined) return d;
     throw new ValidationError(`config.${k}`, 'missing');
   };
+  // Variants this implementation does not compute must not load silently with wrong numerics.
+  if (hf.rope_scaling !== undefined && hf.rope_scaling !== null) throw new ValidationError('config.rope_scaling', 'rope scaling is not supported');
+  if (hf.use_sliding_window === true) throw new ValidationError('config.use_sliding_window', 'sliding-window attention is not supported');
+  if (typeof hf.hidden_act === 'string' && hf.hidden_act !== 'silu') throw new ValidationError('config.hidden_act', `only silu is supported, got ${hf.hidden_act}`);
   const heads = num('num_attention_heads');
   const cfg: ModelConfig = {
     vocabSize: num('vocab_size'),

@@ -6,6 +6,8 @@ import { selectModelWeights } from './hf.js';
 import { initWeights, paramSpecs } from '../model/params.js';
 import { DEMO_MODEL, modelConfigFromHf, validateModelConfig } from '../model/config.js';
 import { ValidationError } from '@acereason/protocol';
+import { loadHfCheckpoint } from './checkpoint.js';
+import { createOnnxEngine } from '../engine/onnx-engine.js';
 
 test('safetensors round-trip keeps names, shapes, bytes and metadata; hash is order independent', () => {
   const c = validateModelConfig(DEMO_MODEL);
@@ -51,6 +53,25 @@ test('Hugging Face Qwen2 config and parameter names', () => {
   assert.equal(selectModelWeights(c, extra).length, w.length);
   const bad = w.map((t) => (t.name === 'model.norm.weight' ? { ...t, shape: [31] } : t));
   assert.throws(() => selectModelWeights(c, bad), (e: unknown) => e instanceof ValidationError && e.field === 'weights.model.norm.weight');
+});
+
+test('an HF checkpoint split over shards loads into an engine', async () => {
+  const hfConfig = { architectures: ['LlamaForCausalLM'], vocab_size: 40, hidden_size: 16, intermediate_size: 24, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1, rms_norm_eps: 1e-5, rope_theta: 500000, max_position_embeddings: 64, tie_word_embeddings: false, hidden_act: 'silu' };
+  const c = modelConfigFromHf(hfConfig);
+  assert.equal(c.attentionBias, false);
+  const w = initWeights(c, 2);
+  const shards = [writeSafetensors(w.slice(0, 4)), writeSafetensors([...w.slice(4), { name: 'model.layers.0.self_attn.rotary_emb.inv_freq', dtype: 'F32', shape: [4], data: new Float32Array(4) }])];
+  const ck = loadHfCheckpoint(JSON.stringify(hfConfig), shards);
+  assert.equal(weightsSha256(ck.weights), weightsSha256(w));
+  const e = await createOnnxEngine({ model: ck.model, weights: ck.weights, threads: 1 });
+  try {
+    assert.equal(e.weightsSha256(), weightsSha256(w));
+    const out = await e.generate([{ taskId: 't', promptTokens: Uint32Array.from([1, 2, 3]), numSamples: 1, seed: 0, sampling: { temperature: 0, topP: 1, topK: 0, maxNewTokens: 3, stopTokens: [] } }]);
+    assert.equal(out[0]?.tokens.length, 3);
+  } finally {
+    await e.dispose();
+  }
+  assert.throws(() => modelConfigFromHf({ ...hfConfig, rope_scaling: { rope_type: 'llama3' } }), (e: unknown) => e instanceof ValidationError && e.field === 'config.rope_scaling');
 });
 
 test('config validation names the field', () => {
