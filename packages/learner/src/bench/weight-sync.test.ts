@@ -1,0 +1,48 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { benchWeightSync } from './weight-sync.js';
+
+interface Side {
+  median_ms: number;
+  p99_ms: number;
+  mb_per_s_per_actor: number;
+  aggregate_mb_per_s: number;
+}
+
+interface SizeFigures {
+  bytes: number;
+  tensors: number;
+  reps: number;
+  versions: number[];
+  grpc: Side;
+  objstore: Side & { put_ms: { median: number; p99: number } };
+  verified: { grpc: Record<string, number[]>; objstore: Record<string, number[]> };
+}
+
+test('weight sync (quick): 4 actors verify every version by gRPC and by the object store', { timeout: 120_000 }, async () => {
+  const out = await benchWeightSync({ quick: true });
+  const json = JSON.parse(JSON.stringify(out)) as { figures: { weight_sync: { actors: number; sizes: Record<string, SizeFigures>; leftover_processes: number; notes: string[] } }; ratios: Record<string, number> };
+  const ws = json.figures.weight_sync;
+  assert.equal(ws.actors, 4);
+  assert.equal(ws.leftover_processes, 0);
+  assert.deepEqual(Object.keys(ws.sizes), ['10mb']);
+  assert.deepEqual(Object.keys(json.ratios), ['weight_sync_vs_objstore_10mb']);
+  assert.ok(Number.isFinite(json.ratios.weight_sync_vs_objstore_10mb) && (json.ratios.weight_sync_vs_objstore_10mb ?? 0) > 0);
+  assert.ok(ws.notes.some((n) => n.includes('100mb omitted')));
+
+  const s = ws.sizes['10mb'];
+  assert.ok(s);
+  assert.ok(Math.abs(s.bytes - 10 * 1024 * 1024) < 1024 * 1024 * 0.01, `about 10 MiB, got ${s.bytes}`);
+  assert.ok(s.tensors > 20, 'a transformer-like split: many tensors');
+  assert.equal(s.reps, 2);
+  assert.equal(s.versions.length, 3, 'one warm-up version and two timed ones');
+  for (const side of [s.grpc, s.objstore]) {
+    for (const k of ['median_ms', 'p99_ms', 'mb_per_s_per_actor', 'aggregate_mb_per_s'] as const) assert.ok(Number.isFinite(side[k]) && side[k] > 0, k);
+  }
+  assert.ok(Number.isFinite(s.objstore.put_ms.median));
+  for (const method of ['grpc', 'objstore'] as const) {
+    const actors = Object.keys(s.verified[method]).sort();
+    assert.deepEqual(actors, ['actor-0', 'actor-1', 'actor-2', 'actor-3'], method);
+    for (const a of actors) assert.deepEqual(s.verified[method][a], s.versions, `${method} ${a}`);
+  }
+});
