@@ -54,7 +54,8 @@ export function compareNormalized(raw: string, np: string, ng: string, options: 
 }
 
 function fallback(raw: string, np: string, ng: string, options: CompareOptions, why: string): MathVerdict {
-  const squash = (s: string): string => s.toLowerCase().replace(/[\s{}]/g, '');
+  // Spaces and grouping braces do not change a text; escaped braces \{ \} do.
+  const squash = (s: string): string => s.toLowerCase().replace(/\s+|(?<!\\)[{}]/g, '');
   if (squash(np) === squash(ng)) return verdict('correct', raw, 'same text');
   if (options.symbolicFallback !== false) {
     const c = symbolicCompare(np, ng);

@@ -39,6 +39,7 @@ export const adversarial: Case[] = [
   no('\\sqrt{-1}', '1', 'an undefined value is not a number'),
   no('\\frac{0}{0}', '0', 'zero over zero is undefined'),
   { pred: 'x^{' + '{'.repeat(400) + '2' + '}'.repeat(400) + '}', gold: 'x^2', expect: 'correct', why: 'deep nesting past the parser limit: refused by the parser, accepted by the textual fallback' },
+  no('\\{', '\\}', 'unparseable escaped braces are not the same text'),
   no('\\unknowncommand{5}', '5', 'an unknown command never becomes correct by guessing'),
   no('5\\%\\%\\%', '6', 'repeated percent signs'),
   no('5 ' + 'm'.repeat(3000) + 'x', '5', 'unit-like letters: the unit pattern cannot backtrack exponentially'),

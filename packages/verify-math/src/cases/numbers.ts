@@ -36,6 +36,7 @@ export const numbers: Case[] = [
   no('0.3333', '0.33', 'two decimals compare exactly (the gold may be exactly 0.33)'),
   no('\\frac{299}{100}', '3.0', 'a terminating fraction is compared exactly, not rounded to the gold'),
   no('2.99', '3', 'an integer gold: a decimal that differs is wrong'),
+  no('0', '1000^{-.5}', 'a decimal exponent does not make the gold a rounded decimal'),
   no('\\frac{1}{8}', '0.13', '1/8 = 0.125 can be written exactly, so no rounding tolerance'),
   yes('2^{10}', '1024', 'a power evaluated exactly'),
   yes('10!', '3628800', 'factorial'),

@@ -22,8 +22,9 @@ export function compareExpr(pred: Expr, gold: Expr, seed = 7): Comparison {
   if (show(pred) === show(gold)) return same('structurally identical');
   const pv = exactValue(pred);
   const gv = exactValue(gold);
-  const pPlaces = decimalPlaces(pred);
-  const gPlaces = decimalPlaces(gold);
+  // Decimal tolerance is for answers that are decimal numbers, not expressions that contain one.
+  const pPlaces = literalPlaces(pred);
+  const gPlaces = literalPlaces(gold);
   if (pv !== null && gv !== null) {
     if (eq(pv, gv)) return same(`both equal ${ratToString(gv)}`);
     if ((pPlaces === null) === (gPlaces === null)) return differ(`${ratToString(pv)} != ${ratToString(gv)}`);
@@ -34,10 +35,10 @@ export function compareExpr(pred: Expr, gold: Expr, seed = 7): Comparison {
   const vars = new Set([...symbolsOf(pred), ...symbolsOf(gold)]);
   if (usesImaginaryUnit(pred) || usesImaginaryUnit(gold)) {
     vars.delete('i');
-    return compareComplex(pred, gold, [...vars].sort(), seed, pPlaces !== null || gPlaces !== null);
+    return compareComplex(pred, gold, [...vars].sort(), seed, decimalPlaces(pred) !== null || decimalPlaces(gold) !== null);
   }
   if (vars.size === 0) return compareConstants(pred, gold, pPlaces, gPlaces);
-  return compareAtPoints(pred, gold, [...vars].sort(), seed, pPlaces !== null || gPlaces !== null);
+  return compareAtPoints(pred, gold, [...vars].sort(), seed, decimalPlaces(pred) !== null || decimalPlaces(gold) !== null);
 }
 
 function compareConstants(pred: Expr, gold: Expr, pPlaces: number | null, gPlaces: number | null): Comparison {
@@ -108,6 +109,12 @@ function compareComplex(pred: Expr, gold: Expr, vars: string[], seed: number, de
   }
   if (valid === 0 || (vars.length > 0 && valid < MIN_VALID_POINTS)) return unknown('too few points where both are defined');
   return same(vars.length === 0 ? 'equal as complex numbers' : `equal as complex expressions at ${valid} points`);
+}
+
+/** Decimal places of an answer that is a decimal literal (or its negation), else null. */
+function literalPlaces(e: Expr): number | null {
+  if (e.k === 'neg') return literalPlaces(e.arg);
+  return e.k === 'num' ? e.places : null;
 }
 
 /** Does this rational have a finite decimal expansion (denominator 2^a 5^b)? */
