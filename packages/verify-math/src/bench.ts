@@ -30,6 +30,11 @@ export async function benchVerifyMath(opts: { quick?: boolean } = {}): Promise<B
   const oneCoreS = (performance.now() - t0) / 1000;
   const l = summarize(lat);
   const slowest = slowestCase(samples, lat);
+  const byKind: Record<string, { n: number; p50_ms: number; p99_ms: number }> = {};
+  for (const kind of new Set(samples.map((x) => x.kind))) {
+    const k = summarize(lat.filter((_, i) => samples[i]?.kind === kind));
+    byKind[kind] = { n: k.n, p50_ms: round(k.median, 4), p99_ms: round(k.p99, 4) };
+  }
 
   // All cores: the worker pool, cache off, every request submitted at once.
   const workers = availableParallelism();
@@ -62,6 +67,7 @@ export async function benchVerifyMath(opts: { quick?: boolean } = {}): Promise<B
       correct_fraction: round(correct / n, 3),
       agreement_with_labels: round(agree / n, 4),
       slowest,
+      by_kind: byKind,
     },
     all_cores: { workers, verifications_per_s: round(allCoresPerS), statuses },
     baseline: {

@@ -20,3 +20,13 @@ export interface Case {
 export const yes = (pred: string, gold: string, why: string): Case => ({ pred, gold, expect: 'correct', why });
 export const no = (pred: string, gold: string, why: string): Case => ({ pred, gold, expect: 'wrong', why });
 export const box = (body: string): string => `<think>\nlet me think\n</think>\nThe answer is $\\boxed{${body}}$.`;
+
+/** A case about a whole response: what is extracted, and the verdict. */
+export const resp = (response: string, gold: string, expect: Case['expect'], extracted: string | null, why: string, fallbacks = false): Case => ({
+  response,
+  gold,
+  expect,
+  extracted,
+  why,
+  fallbacks,
+});

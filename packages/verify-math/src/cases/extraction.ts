@@ -1,13 +1,4 @@
-import { box, type Case } from './case.js';
-
-const r = (response: string, gold: string, expect: Case['expect'], extracted: string | null, why: string, fallbacks = false): Case => ({
-  response,
-  gold,
-  expect,
-  extracted,
-  why,
-  fallbacks,
-});
+import { box, resp as r, type Case } from './case.js';
 
 /** Extraction: where the answer is taken from, and when there is none. */
 export const extraction: Case[] = [

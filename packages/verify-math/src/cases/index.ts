@@ -9,10 +9,14 @@ import { limitations } from './limitations.js';
 import { normalization } from './normalization.js';
 import { numbers } from './numbers.js';
 import { relations } from './relations.js';
+import { nestedBraces, severalBoxes, truncatedAndHidden } from './responses.js';
 
 /** Every case table, by category. */
 export const CASES: Record<string, Case[]> = {
   extraction,
+  severalBoxes,
+  nestedBraces,
+  truncatedAndHidden,
   normalization,
   numbers,
   expressions,

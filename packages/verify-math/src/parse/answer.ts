@@ -163,9 +163,10 @@ export function asIntervals(a: Answer): Interval[] | null {
 }
 
 function parseMatrix(s: string): Answer | null {
-  const m = /^\\begin\{([pbvBV]?matrix|array|smallmatrix)\}(?:\{[^{}]*\})?([\s\S]*)\\end\{\1\}$/.exec(s);
+  const m = /^\\begin\{([pbvBV]?matrix|array|smallmatrix)\}([\s\S]*)\\end\{\1\}$/.exec(s);
   if (!m) return null;
-  const body = m[2] ?? '';
+  // Only an array has a column spec ({cc}); in a matrix a leading {1} is the first entry.
+  const body = m[1] === 'array' ? (m[2] ?? '').replace(/^\s*\{[^{}]*\}/, '') : (m[2] ?? '');
   const rows = body
     .split(/\\\\/)
     .map((r) => r.trim())
