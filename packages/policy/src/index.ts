@@ -34,7 +34,7 @@ export { SampleRng } from './sampling/rng.js';
 // Weights
 export { readSafetensors, writeSafetensors } from './weights/safetensors.js';
 export type { SafetensorsFile } from './weights/safetensors.js';
-export { weightsSha256 } from './weights/hash.js';
+export { weightsSha256, tensorDigests } from './weights/hash.js';
 export { selectModelWeights } from './weights/hf.js';
 export { loadHfCheckpoint } from './weights/checkpoint.js';
 

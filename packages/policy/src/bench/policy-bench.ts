@@ -1,7 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
-import ort from 'onnxruntime-node';
 import { benchHost, summarize } from '@acereason/protocol';
 import type { BenchReport } from '@acereason/protocol';
 import { validateModelConfig } from '../model/config.js';
@@ -152,6 +151,5 @@ export async function benchPolicy(opts: { quick?: boolean; threads?: number } = 
     return report;
   } finally {
     await engine.dispose();
-    void ort;
   }
 }

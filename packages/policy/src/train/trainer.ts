@@ -1,5 +1,5 @@
 import ort from 'onnxruntime-node';
-import { ValidationError } from '@acereason/protocol';
+import { AceReasonError, ErrorCodes, ValidationError } from '@acereason/protocol';
 import type { ResolvedModelConfig } from '../model/config.js';
 import type { NamedTensor } from '../model/params.js';
 import { buildTrainingGraph, gradName } from '../graphs/compile.js';
@@ -123,6 +123,8 @@ export class Trainer {
       }
     }
     const gradNorm = globalNorm(grads);
+    // Never apply a NaN/Inf update: the weights and optimizer state stay as they were.
+    if (!Number.isFinite(gradNorm) || !Number.isFinite(lossSum)) throw new AceReasonError(ErrorCodes.INTERNAL, `non-finite loss (${lossSum}) or gradient norm (${gradNorm}); update skipped`, { retryable: false });
     const scale = this.cfg.maxGradNorm > 0 && gradNorm > this.cfg.maxGradNorm ? this.cfg.maxGradNorm / (gradNorm + 1e-6) : 1;
     const lr = learningRateAt(this.cfg, this.adam.step);
     this.adam.update(params, grads, lr, scale, this.cfg);

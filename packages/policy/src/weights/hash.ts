@@ -1,15 +1,19 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex, weightsDigest } from '@acereason/protocol';
+import type { TensorDigest } from '@acereason/protocol';
 import type { NamedTensor } from '../model/params.js';
 
+const bytesOf = (t: NamedTensor): Uint8Array => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+
+/** Per-tensor digests (name, dtype, shape, sha256 of the little-endian f32 bytes), in the given order. */
+export function tensorDigests(tensors: readonly NamedTensor[]): TensorDigest[] {
+  return tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: [...t.shape], sha256: sha256Hex(bytesOf(t)) }));
+}
+
 /**
- * The policy version hash: sha256 over each tensor's name, shape and little-endian f32 bytes, in
- * name order, so it does not depend on file layout or tensor order.
+ * The policy version hash, by the protocol's definition (`weightsDigest` over the tensor list in
+ * order), so the engine, the weight service and the actors agree. The engine always lists its
+ * tensors in `paramSpecs` order.
  */
 export function weightsSha256(tensors: readonly NamedTensor[]): string {
-  const h = createHash('sha256');
-  for (const t of [...tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    h.update(`${t.name}\u0000${t.shape.join(',')}\u0000`);
-    h.update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-  }
-  return h.digest('hex');
+  return weightsDigest(tensorDigests(tensors));
 }

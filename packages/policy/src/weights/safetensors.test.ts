@@ -5,11 +5,11 @@ import { weightsSha256 } from './hash.js';
 import { selectModelWeights } from './hf.js';
 import { initWeights, paramSpecs } from '../model/params.js';
 import { DEMO_MODEL, modelConfigFromHf, validateModelConfig } from '../model/config.js';
-import { ValidationError } from '@acereason/protocol';
+import { ValidationError, sha256Hex, weightsDigest } from '@acereason/protocol';
 import { loadHfCheckpoint } from './checkpoint.js';
 import { createOnnxEngine } from '../engine/onnx-engine.js';
 
-test('safetensors round-trip keeps names, shapes, bytes and metadata; hash is order independent', () => {
+test('safetensors round-trip keeps names, shapes, bytes and metadata; the hash is the protocol digest', () => {
   const c = validateModelConfig(DEMO_MODEL);
   const w = initWeights(c, 9);
   const bytes = writeSafetensors(w, { note: 'x' });
@@ -19,7 +19,8 @@ test('safetensors round-trip keeps names, shapes, bytes and metadata; hash is or
   assert.equal(back.metadata.note, 'x');
   assert.deepEqual(back.tensors.map((t) => t.name), w.map((t) => t.name));
   back.tensors.forEach((t, i) => assert.deepEqual(Buffer.from(t.data.buffer), Buffer.from((w[i]?.data ?? new Float32Array()).buffer)));
-  assert.equal(weightsSha256(back.tensors), weightsSha256([...w].reverse()));
+  assert.equal(weightsSha256(back.tensors), weightsSha256(w));
+  assert.equal(weightsSha256(w), weightsDigest(w.map((t) => ({ name: t.name, dtype: 'F32', shape: t.shape, sha256: sha256Hex(new Uint8Array(t.data.buffer)) }))));
   const changed = back.tensors.map((t, i) => (i === 0 ? { ...t, data: t.data.map((x, j) => (j === 0 ? x + 1e-6 : x)) } : t));
   assert.notEqual(weightsSha256(changed), weightsSha256(w));
 });
