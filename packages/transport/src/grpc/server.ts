@@ -20,8 +20,17 @@ export interface AnyMethod {
   readonly responseStream: boolean;
 }
 
+/**
+ * A response message serialized ahead of time. A server-stream handler may yield one in place of
+ * the message: bytes shared by many streams (the same weights to every actor) are then encoded once.
+ */
+export class EncodedMessage<T> {
+  declare private readonly brand: T;
+  constructor(readonly bytes: Buffer) {}
+}
+
 type HandlerFor<M> =
-  M extends MethodDefinition<infer Req, infer Res, true> ? (req: Req, ctx: CallContext) => AsyncIterable<Res>
+  M extends MethodDefinition<infer Req, infer Res, true> ? (req: Req, ctx: CallContext) => AsyncIterable<Res | EncodedMessage<Res>>
   : M extends MethodDefinition<infer Req, infer Res, false> ? (req: Req, ctx: CallContext) => Promise<Res>
   : never;
 
@@ -59,6 +68,30 @@ function contextOf(call: { getPeer(): string; on(event: 'cancelled', cb: () => v
   return { ctx: { signal: ac.signal, peer: call.getPeer() }, done: () => undefined };
 }
 
+/** The definition grpc-js gets: stream responses that are already EncodedMessages pass through as they are. */
+function withEncodedResponses(definition: ServiceBinding['definition']): ServiceDefinition {
+  const out: Record<string, unknown> = {};
+  for (const [name, def] of Object.entries(definition)) {
+    const serialize = def.responseSerialize as (value: unknown) => Buffer;
+    out[name] = def.responseStream ? { ...def, responseSerialize: (v: unknown) => (v instanceof EncodedMessage ? v.bytes : serialize(v)) } : def;
+  }
+  return out as unknown as ServiceDefinition;
+}
+
+/** Waits for the stream to drain; a cancelled call never drains, so that ends the wait too. */
+function drainOrCancel(call: ServerWritableStream<unknown, unknown>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      call.off('drain', done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    call.once('drain', done);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 function implement(binding: ServiceBinding): UntypedServiceImplementation {
   const impl: UntypedServiceImplementation = {};
   for (const [name, def] of Object.entries(binding.definition)) {
@@ -71,7 +104,7 @@ function implement(binding: ServiceBinding): UntypedServiceImplementation {
           try {
             for await (const item of handler(call.request as never, ctx) as AsyncIterable<unknown>) {
               if (ctx.signal.aborted) return;
-              if (!call.write(item)) await new Promise<void>((resolve) => call.once('drain', resolve));
+              if (!call.write(item)) await drainOrCancel(call, ctx.signal);
             }
             call.end();
           } catch (err) {
@@ -95,7 +128,7 @@ function implement(binding: ServiceBinding): UntypedServiceImplementation {
 export async function startGrpcServer(settings: GrpcServerSettings): Promise<RunningGrpcServer> {
   const max = settings.maxMessageBytes ?? 64 * 1024 * 1024;
   const server = new Server({ 'grpc.max_receive_message_length': max, 'grpc.max_send_message_length': max });
-  for (const b of settings.services) server.addService(b.definition as unknown as ServiceDefinition, implement(b));
+  for (const b of settings.services) server.addService(withEncodedResponses(b.definition), implement(b));
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(settings.address, serverCredentials(settings.tls), (err, p) => (err ? reject(err) : resolve(p)));
   });

@@ -4,7 +4,8 @@
  * sha256 and the version digest before handing the weights over.
  */
 import { IntegrityError, AceReasonError, ErrorCodes, WeightServiceDefinition, sha256Hex, weightsDigest, type WeightManifest, type WeightChunk } from '@acereason/protocol';
-import type { ServiceHandlers } from './server.js';
+import { createHash, type Hash } from 'node:crypto';
+import { EncodedMessage, type ServiceHandlers } from './server.js';
 import type { TypedClient, CallOptions } from './client.js';
 
 export interface WeightTensor {
@@ -54,6 +55,87 @@ export class WeightStore {
 }
 
 const DEFAULT_CHUNK = 1 << 20;
+const MAX_CHUNK = 16 << 20;
+
+/** The pieces a version is streamed in: in manifest order, each tensor split at `chunk` bytes. */
+function chunkPlan(snap: WeightSnapshot, chunk: number): Array<{ tensorIndex: number; offset: number; end: number }> {
+  const plan: Array<{ tensorIndex: number; offset: number; end: number }> = [];
+  snap.tensors.forEach((t, tensorIndex) => {
+    const n = t.data.byteLength;
+    for (let offset = 0; offset < n || (offset === 0 && n === 0); offset += chunk) {
+      plan.push({ tensorIndex, offset, end: Math.min(offset + chunk, n) });
+      if (n === 0) break;
+    }
+  });
+  return plan;
+}
+
+function varintLength(v: number): number {
+  let n = 1;
+  while (v >= 0x80) {
+    v = Math.floor(v / 0x80);
+    n++;
+  }
+  return n;
+}
+
+function writeVarint(buf: Buffer, pos: number, v: number): number {
+  while (v >= 0x80) {
+    buf[pos++] = (v % 0x80) | 0x80;
+    v = Math.floor(v / 0x80);
+  }
+  buf[pos++] = v;
+  return pos;
+}
+
+/**
+ * WeightChunk in protobuf wire format with one copy of the data (the generic codec copies it
+ * twice). Field numbers follow protos/acereason/v1; zero scalars are omitted as proto3 does.
+ */
+export function encodeWeightChunk(c: WeightChunk): Buffer {
+  const scalars: Array<[number, number]> = [[0x08, c.version], [0x10, c.tensorIndex], [0x18, c.offset]];
+  let size = 0;
+  for (const [, v] of scalars) if (v !== 0) size += 1 + varintLength(v);
+  size += 1 + varintLength(c.data.byteLength) + c.data.byteLength;
+  const buf = Buffer.allocUnsafe(size);
+  let pos = 0;
+  for (const [tag, v] of scalars) {
+    if (v === 0) continue;
+    buf[pos++] = tag;
+    pos = writeVarint(buf, pos, v);
+  }
+  buf[pos++] = 0x22;
+  pos = writeVarint(buf, pos, c.data.byteLength);
+  buf.set(c.data, pos);
+  return buf;
+}
+
+/**
+ * Encoded chunks of one version, shared by the streams sending it at the same time: after an
+ * announcement every actor asks for the same version at once, and each chunk is encoded once
+ * rather than once per actor. Dropped when the last of those streams ends.
+ */
+interface SharedEncoding {
+  chunks: Array<EncodedMessage<WeightChunk> | undefined>;
+  streams: number;
+}
+const sharedEncodings = new WeakMap<WeightSnapshot, Map<number, SharedEncoding>>();
+
+function acquireEncoding(snap: WeightSnapshot, chunk: number): { shared: SharedEncoding; release: () => void } {
+  let byChunk = sharedEncodings.get(snap);
+  if (!byChunk) sharedEncodings.set(snap, (byChunk = new Map()));
+  let shared = byChunk.get(chunk);
+  if (!shared) byChunk.set(chunk, (shared = { chunks: [], streams: 0 }));
+  shared.streams++;
+  const entry = shared;
+  const map = byChunk;
+  return {
+    shared,
+    release: () => {
+      if (--entry.streams === 0) map.delete(chunk);
+    },
+  };
+}
 
 export function weightServiceHandlers(store: WeightStore): ServiceHandlers<typeof WeightServiceDefinition> {
   const find = (version: number): WeightSnapshot => {
@@ -63,16 +145,24 @@ export function weightServiceHandlers(store: WeightStore): ServiceHandlers<typeo
   };
   return {
     getManifest: async (req) => find(req.version).manifest,
-    streamWeights: async function* (req, ctx): AsyncIterable<WeightChunk> {
+    streamWeights: async function* (req, ctx): AsyncIterable<EncodedMessage<WeightChunk>> {
       const snap = find(req.version);
-      const chunk = req.chunkBytes > 0 ? Math.min(req.chunkBytes, 16 << 20) : DEFAULT_CHUNK;
-      for (let i = 0; i < snap.tensors.length; i++) {
-        const data = (snap.tensors[i] as WeightTensor).data;
-        for (let off = 0; off < data.byteLength || (off === 0 && data.byteLength === 0); off += chunk) {
+      const chunk = req.chunkBytes > 0 ? Math.min(req.chunkBytes, MAX_CHUNK) : DEFAULT_CHUNK;
+      const plan = chunkPlan(snap, chunk);
+      const { shared, release } = acquireEncoding(snap, chunk);
+      try {
+        for (let k = 0; k < plan.length; k++) {
           if (ctx.signal.aborted) return;
-          yield { version: snap.manifest.version, tensorIndex: i, offset: off, data: data.subarray(off, Math.min(off + chunk, data.byteLength)) };
-          if (data.byteLength === 0) break;
+          let msg = shared.chunks[k];
+          if (!msg) {
+            const p = plan[k] as (typeof plan)[number];
+            const data = (snap.tensors[p.tensorIndex] as WeightTensor).data.subarray(p.offset, p.end);
+            msg = shared.chunks[k] = new EncodedMessage(encodeWeightChunk({ version: snap.manifest.version, tensorIndex: p.tensorIndex, offset: p.offset, data }));
+          }
+          yield msg;
         }
+      } finally {
+        release();
       }
     },
   };
@@ -84,20 +174,37 @@ export function weightServiceHandlers(store: WeightStore): ServiceHandlers<typeo
  */
 export async function fetchWeights(client: TypedClient<typeof WeightServiceDefinition>, req: { runId: string; version: number; chunkBytes?: number }, opts: CallOptions = {}): Promise<WeightSnapshot> {
   const manifest = await client.getManifest({ runId: req.runId, version: req.version }, opts);
-  const buffers = manifest.tensors.map((t) => new Uint8Array(t.byteLength));
-  const received = manifest.tensors.map(() => 0);
+  const n = manifest.tensors.length;
+  const buffers: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(n);
+  const received: number[] = new Array<number>(n).fill(0);
+  // Hashed as the chunks arrive (they come in order), so verifying costs no second pass over memory.
+  const hashes: Array<Hash | undefined> = manifest.tensors.map(() => createHash('sha256'));
   for await (const c of client.streamWeights({ runId: req.runId, version: manifest.version, chunkBytes: req.chunkBytes ?? 0 }, opts)) {
-    const buf = buffers[c.tensorIndex];
-    if (!buf || c.version !== manifest.version || c.offset + c.data.byteLength > buf.byteLength) {
+    const info = manifest.tensors[c.tensorIndex];
+    if (!info || c.version !== manifest.version || c.offset + c.data.byteLength > info.byteLength) {
       throw new IntegrityError(`weights v${manifest.version}: chunk for tensor ${c.tensorIndex} at offset ${c.offset} does not fit the manifest`);
     }
-    buf.set(c.data, c.offset);
-    received[c.tensorIndex] = (received[c.tensorIndex] ?? 0) + c.data.byteLength;
+    const i = c.tensorIndex;
+    if (c.offset === 0 && c.data.byteLength === info.byteLength && buffers[i] === undefined) {
+      // The whole tensor in one message: keep the received bytes, no copy.
+      buffers[i] = c.data;
+    } else {
+      let buf = buffers[i];
+      if (buf === undefined || buf.byteLength !== info.byteLength) {
+        const fresh: Uint8Array = Buffer.allocUnsafe(info.byteLength); // every byte is written or the count check below fails
+        if (buf) fresh.set(buf, 0);
+        buffers[i] = buf = fresh;
+      }
+      buf.set(c.data, c.offset);
+    }
+    if (c.offset === received[i]) hashes[i]?.update(c.data);
+    else hashes[i] = undefined;
+    received[i] = (received[i] ?? 0) + c.data.byteLength;
   }
   const tensors: WeightTensor[] = manifest.tensors.map((t, i) => {
-    const data = buffers[i] as Uint8Array;
+    const data = buffers[i] ?? new Uint8Array(0);
     if (received[i] !== t.byteLength) throw new IntegrityError(`weights v${manifest.version}: tensor ${t.name} got ${received[i]} of ${t.byteLength} bytes`);
-    const got = sha256Hex(data);
+    const got = hashes[i]?.digest('hex') ?? sha256Hex(data);
     if (got !== t.sha256) throw new IntegrityError(`weights v${manifest.version}: tensor ${t.name} sha256 ${got} != manifest ${t.sha256}`);
     return { name: t.name, dtype: t.dtype, shape: t.shape, data };
   });
