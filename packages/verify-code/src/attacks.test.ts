@@ -162,6 +162,7 @@ me = str(os.getpid())
 for root, dirs, files in os.walk("/"):
     # its own pipes and devices would only block itself; /usr is the host runtime, read-only
     if root.startswith(("/proc", "/sys", "/dev", "/usr", "/lib", "/bin", "/sbin")):
+        dirs[:] = []
         continue
     for f in files:
         try:
@@ -180,8 +181,10 @@ for p in os.listdir("/proc"):
             pass
 with open("/proc/self/maps") as maps, open("/proc/self/mem", "rb", 0) as mem:
     for line in maps:
-        addr, perms = line.split()[:2]
-        if not perms.startswith("r") or "[vvar]" in line or "[vsyscall]" in line:
+        parts = line.split()
+        addr, perms = parts[:2]
+        # data lives in writable anonymous memory (heap, stack, mmaps), not in mapped files
+        if not perms.startswith("rw") or (len(parts) > 5 and parts[5] not in ("[heap]", "[stack]")):
             continue
         lo, hi = (int(x, 16) for x in addr.split("-"))
         try:
@@ -191,7 +194,7 @@ with open("/proc/self/maps") as maps, open("/proc/self/mem", "rb", 0) as mem:
             pass
 print(found[0].decode() if found else "nothing")
 `;
-    const v = await attack(code, { tests: { inputs: ['which answer?\n'], outputs: [`${secret}\n`] }, timeLimitS: 4, memoryMb: 1024 });
+    const v = await attack(code, { tests: { inputs: ['which answer?\n'], outputs: [`${secret}\n`] }, timeLimitS: 8, memoryMb: 1024 });
     expectStatus(v, 'wrong_answer');
     assert.match(v.reason, /got nothing/);
   });

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { CodeVerifier } from '../pool.js';
+import { CodeVerifier, SandboxUnavailableError } from '../pool.js';
 import { detectSandbox, probeSandbox } from './detect.js';
 
 const UID_BASE = 62600;
@@ -26,9 +26,13 @@ describe('sandbox detection', () => {
     assert.deepEqual([s.kind, s.ok], ['bwrap', true], s.reason);
   });
 
-  it('names the fix when a tool is missing', async () => {
+  it('refuses to verify through a sandbox that does not work, as sandbox_error', async () => {
     const s = await probeSandbox('bwrap', { python: '/nonexistent/python3', hostUidBase: UID_BASE });
     assert.equal(s.ok, false);
+    await using broken = new CodeVerifier({ sandbox: 'bwrap', python: '/nonexistent/python3', hostUidBase: UID_BASE });
+    await assert.rejects(broken.ready(), (e: unknown) => e instanceof SandboxUnavailableError && e.code === 'UNAVAILABLE');
+    const v = await broken.verify({ code: 'print(1)', tests: { inputs: ['1'], outputs: ['1'] } });
+    assert.deepEqual([v.status, v.passed, v.testsTotal], ['sandbox_error', false, 1]);
   });
 });
 
