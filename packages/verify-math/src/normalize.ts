@@ -93,6 +93,9 @@ export function normalizeAnswer(raw: string): string {
   s = s.replace(/(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,]|\.\d)/g, (m) => m.replace(/,/g, ''));
   s = s.replace(/(?<![\d.])\d{1,3}(?: \d{3})+(?![\d.])/g, (m) => m.replace(/ /g, ''));
 
+  // Repeating decimals: 0.\overline{3} = 1/3, 1.2\overline{45} = 1.2454545...
+  s = s.replace(/(\d{0,30})\.(\d{0,30})\\overline\s*\{(\d{1,30})\}/g, (_m, i: string, a: string, b: string) => repeatingToFraction(i, a, b));
+
   // Mixed numbers: 3\frac{1}{2} -> (3+\frac{1}{2}); base subscripts: 204_5, 1011_{2} -> digits.
   s = s.replace(/(?<![\d.}^_a-zA-Z])(\d+)\s*\\frac\{(\d+)\}\{(\d+)\}/g, '($1+\\frac{$2}{$3})');
   s = s.replace(/(?<![\w.])(\d+)_\{?\(?(\d{1,2})\)?\}?/g, '$1');
@@ -106,6 +109,12 @@ export function normalizeAnswer(raw: string): string {
   // One spelling for the cache key: no space inside brackets, ", " between items.
   s = s.replace(/([([{])\s+/g, '$1').replace(/\s+([)\]},])/g, '$1').replace(/,(?=\S)/g, ', ');
   return s;
+}
+
+function repeatingToFraction(int: string, fixed: string, rep: string): string {
+  const whole = BigInt(`${int || '0'}${fixed}${rep}`) - BigInt(`${int || '0'}${fixed}`);
+  const den = 10n ** BigInt(fixed.length) * (10n ** BigInt(rep.length) - 1n);
+  return `\\frac{${whole}}{${den}}`;
 }
 
 function stripTrailingUnits(s: string): string {

@@ -148,6 +148,12 @@ export function fnValue(name: string, a: number[]): number {
       return Math.acos(x);
     case 'arctan':
       return Math.atan(x);
+    case 'arccot':
+      return x === 0 ? Math.PI / 2 : Math.atan(1 / x) + (x < 0 ? Math.PI : 0);
+    case 'arcsec':
+      return Math.acos(1 / x);
+    case 'arccsc':
+      return Math.asin(1 / x);
     case 'sinh':
       return Math.sinh(x);
     case 'cosh':

@@ -207,6 +207,8 @@ export class ExprParser {
     }
     let e: Expr = base !== null && name === 'log' ? { k: 'fn', name: 'logb', args: [base, ...args] } : { k: 'fn', name, args };
     if (name === 'lg') e = { k: 'fn', name: 'log10', args };
+    // \sin^{-1} x is arcsin x, not a reciprocal (the notation answers use).
+    if (power !== null && isMinusOne(power) && INVERSE_TRIG[name] !== undefined) return { k: 'fn', name: INVERSE_TRIG[name], args };
     if (power !== null) e = { k: 'pow', base: e, exp: power };
     return e;
   }
@@ -269,6 +271,12 @@ export class ExprParser {
         throw new ParseFailure(`unexpected ${v} in an expression`);
     }
   }
+}
+
+const INVERSE_TRIG: Record<string, string> = { sin: 'arcsin', cos: 'arccos', tan: 'arctan', cot: 'arccot', sec: 'arcsec', csc: 'arccsc' };
+
+function isMinusOne(e: Expr): boolean {
+  return e.k === 'neg' && e.arg.k === 'num' && e.arg.v.n === 1n && e.arg.v.d === 1n;
 }
 
 function foldMul(factors: Expr[], last: Expr): Expr {

@@ -12,7 +12,7 @@ export class ParseFailure extends Error {
 }
 
 const FUNCTIONS = new Set([
-  'sin', 'cos', 'tan', 'sec', 'csc', 'cot', 'arcsin', 'arccos', 'arctan', 'sinh', 'cosh', 'tanh',
+  'sin', 'cos', 'tan', 'sec', 'csc', 'cot', 'arcsin', 'arccos', 'arctan', 'arccot', 'arcsec', 'arccsc', 'sinh', 'cosh', 'tanh',
   'log', 'ln', 'lg', 'exp', 'sqrt', 'abs', 'max', 'min', 'gcd', 'lcm', 'det',
 ]);
 const GREEK = new Set([
