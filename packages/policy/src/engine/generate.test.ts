@@ -75,3 +75,18 @@ test('samples depend only on (seed, taskId, sampleIndex), not on the batch aroun
     await engine.dispose();
   }
 });
+
+test('models too large to bake generate the same from weights fed as inputs', async () => {
+  const baked = await createOnnxEngine({ model, seed: 6, threads: 1 });
+  const fed = await createOnnxEngine({ model, seed: 6, threads: 1, bakeWeightsUpToBytes: 0 });
+  try {
+    const req: GenerateRequest[] = [{ taskId: 'b', promptTokens: prompt(5, 1), numSamples: 3, sampling, seed: 4 }];
+    const a = await baked.generate(req);
+    const b = await fed.generate(req);
+    assert.deepEqual(b.map((s) => [...s.tokens]), a.map((s) => [...s.tokens]));
+    a.forEach((s, i) => s.logprobs.forEach((lp, t) => assert.ok(Math.abs(lp - (b[i]?.logprobs[t] ?? NaN)) < 1e-4)));
+  } finally {
+    await baked.dispose();
+    await fed.dispose();
+  }
+});

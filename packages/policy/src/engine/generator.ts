@@ -8,6 +8,8 @@ import { KvCache } from './kv-cache.js';
 
 /** KV cache capacity grows in steps of this many slots. */
 const KV_CHUNK = 64;
+/** Weights up to this size are baked into the generation graphs (and packed); larger ones are fed. */
+export const BAKE_LIMIT_BYTES = 1.5 * 2 ** 30;
 import { MASKED, causalMask, ropeInvFreq, ropeTables } from '../graphs/host-inputs.js';
 import { SampleRng } from '../sampling/rng.js';
 import { sampleToken, validateSampling } from '../sampling/sampler.js';
@@ -36,16 +38,28 @@ export class Generator {
   private readonly inv: Float64Array;
   private readonly scratch: Float64Array;
 
-  private constructor(private readonly c: ResolvedModelConfig, private readonly prefill: OrtSession, private readonly decode: OrtSession, private readonly maxBatch: number) {
+  private constructor(
+    private readonly c: ResolvedModelConfig,
+    private readonly prefill: OrtSession,
+    private readonly decode: OrtSession,
+    private readonly maxBatch: number,
+    /** Weights fed on every run when they are not baked into the graphs. */
+    private readonly weightFeeds: Feeds,
+  ) {
     this.inv = ropeInvFreq(c);
     this.scratch = new Float64Array(c.vocabSize);
   }
 
   /** Compiles the prefill and decode graphs with `weights` baked in. */
-  static async create(c: ResolvedModelConfig, weights: readonly NamedTensor[], rt: RuntimeOptions, maxBatch: number): Promise<Generator> {
-    const prefill = await createSession(buildGenerationGraph(c, weights, 'prefill'), rt);
-    const decode = await createSession(buildGenerationGraph(c, weights, 'decode'), rt);
-    return new Generator(c, prefill, decode, maxBatch);
+  static async create(c: ResolvedModelConfig, weights: readonly NamedTensor[], rt: RuntimeOptions, maxBatch: number, bakeLimit = BAKE_LIMIT_BYTES): Promise<Generator> {
+    // ONNX models are one protobuf (2 GiB limit): larger models get their weights as inputs.
+    const bytes = weights.reduce((n, t) => n + t.data.byteLength, 0);
+    const bake = bytes <= bakeLimit;
+    const prefill = await createSession(buildGenerationGraph(c, bake ? weights : 'inputs', 'prefill'), rt);
+    const decode = await createSession(buildGenerationGraph(c, bake ? weights : 'inputs', 'decode'), rt);
+    const weightFeeds: Feeds = {};
+    if (!bake) for (const t of weights) weightFeeds[t.name] = f32(Float32Array.from(t.data), t.shape);
+    return new Generator(c, prefill, decode, maxBatch, weightFeeds);
   }
 
   async release(): Promise<void> {
@@ -104,6 +118,7 @@ export class Generator {
     });
     const rt = ropeTables(this.c, pos, this.inv);
     let out = await this.prefill.run({
+      ...this.weightFeeds,
       ids: i32(ids, [B0, T]),
       cos: f32(rt.cos, [B0, T, hd]),
       sin: f32(rt.sin, [B0, T, hd]),
@@ -142,6 +157,7 @@ export class Generator {
       });
       const st = ropeTables(this.c, stepPos, this.inv);
       const feeds: Feeds = {
+        ...this.weightFeeds,
         ids: i32(stepIds, [B, 1]),
         cos: f32(st.cos, [B, 1, hd]),
         sin: f32(st.sin, [B, 1, hd]),

@@ -14,7 +14,7 @@ import { selectModelWeights } from '../weights/hf.js';
 import { weightsSha256 } from '../weights/hash.js';
 import { readSafetensors, writeSafetensors } from '../weights/safetensors.js';
 import { packMicroBatches, sequenceFeeds } from './batching.js';
-import { Generator } from './generator.js';
+import { BAKE_LIMIT_BYTES, Generator } from './generator.js';
 import type { GenerateRequest, GeneratedSample, PolicyEngine, ScoreRequest, ScoreResult, TrainBatch, TrainStepResult } from './types.js';
 
 export interface OnnxEngineOptions {
@@ -31,6 +31,8 @@ export interface OnnxEngineOptions {
   maxBatch?: number;
   /** Padded tokens per scoring run (default 8192). */
   scoreBatchTokens?: number;
+  /** Weights up to this many bytes are baked into (and packed in) the generation graphs; default 1.5 GiB. */
+  bakeWeightsUpToBytes?: number;
 }
 
 const clone = (t: NamedTensor): NamedTensor => ({ name: t.name, dtype: 'F32', shape: [...t.shape], data: Float32Array.from(t.data) });
@@ -51,13 +53,13 @@ export class OnnxEngine implements PolicyEngine {
     return run;
   }
 
-  constructor(readonly model: ResolvedModelConfig, weights: NamedTensor[], private readonly rt: RuntimeOptions, readonly optimizer: OptimizerConfig, private readonly maxBatch: number, private readonly scoreTokens: number) {
+  constructor(readonly model: ResolvedModelConfig, weights: NamedTensor[], private readonly rt: RuntimeOptions, readonly optimizer: OptimizerConfig, private readonly maxBatch: number, private readonly scoreTokens: number, private readonly bakeLimit: number) {
     this.weights = weights;
     this.trainer = new Trainer(model, optimizer, rt, () => this.weights, (seqs, temp) => this.scorePositions(seqs, temp).then((r) => r.map((x) => x.logprobs)));
   }
 
   private async genState(): Promise<Generator> {
-    this.generator ??= Generator.create(this.model, this.weights, this.rt, this.maxBatch);
+    this.generator ??= Generator.create(this.model, this.weights, this.rt, this.maxBatch, this.bakeLimit);
     return this.generator;
   }
 
@@ -136,7 +138,7 @@ export class OnnxEngine implements PolicyEngine {
     const list = tensors instanceof Uint8Array ? readSafetensors(tensors).tensors : tensors;
     const next = selectModelWeights(this.model, list).map(clone);
     // Build the new generation session before swapping, so the swap is atomic for callers.
-    const gen = await Generator.create(this.model, next, this.rt, this.maxBatch);
+    const gen = await Generator.create(this.model, next, this.rt, this.maxBatch, this.bakeLimit);
     const old = this.generator;
     this.weights = next;
     this.hash = undefined;
@@ -179,5 +181,5 @@ export async function createOnnxEngine(opts: OnnxEngineOptions): Promise<OnnxEng
   }
   const maxBatch = opts.maxBatch ?? 64;
   if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new ValidationError('maxBatch', 'must be an integer >= 1');
-  return new OnnxEngine(model, weights, rt, optimizer, maxBatch, opts.scoreBatchTokens ?? 8192);
+  return new OnnxEngine(model, weights, rt, optimizer, maxBatch, opts.scoreBatchTokens ?? 8192, opts.bakeWeightsUpToBytes ?? BAKE_LIMIT_BYTES);
 }

@@ -94,13 +94,15 @@ function seqInputs(o: Ops, c: ResolvedModelConfig, T: string, Tk: string): { ids
 }
 
 /**
- * Generation graphs, with the weights baked in as initializers. `prefill`: T prompt tokens attend
+ * Generation graphs, with the weights baked in as initializers (or, for models too large for one
+ * protobuf, fed as inputs with `weights = 'inputs'`). `prefill`: T prompt tokens attend
  * causally to each other. `decode`: T new tokens attend to C slots of a host-owned KV cache ([B, kv, 1, C, hd]) plus
  * themselves. Both return the logits at the `pick` position of each row and the new tokens' K/V.
  */
-export function buildGenerationGraph(c: ResolvedModelConfig, weights: readonly NamedTensor[], mode: 'prefill' | 'decode'): Uint8Array {
+export function buildGenerationGraph(c: ResolvedModelConfig, weights: readonly NamedTensor[] | 'inputs', mode: 'prefill' | 'decode'): Uint8Array {
   const o = new Ops(mode);
-  const { lookup } = params(o, c, weights);
+  const baked = weights !== 'inputs';
+  const { lookup } = params(o, c, baked ? weights : undefined);
   const inp = seqInputs(o, c, 'T', mode === 'prefill' ? 'T' : 'CT');
   const pick = o.input('pick', ['B', 1, c.hiddenSize], 'int32');
   let extra = {};
@@ -111,7 +113,7 @@ export function buildGenerationGraph(c: ResolvedModelConfig, weights: readonly N
     }));
     extra = { past, splitSizes: o.input('split_sizes', [2], 'int64') };
   }
-  const out = forward(o, c, lookup, { ...inp, ...extra, pick, packed: true });
+  const out = forward(o, c, lookup, { ...inp, ...extra, pick, packed: baked });
   o.output(out.logits, 'logits');
   out.present.forEach((kv, i) => {
     o.output(kv.k, `new_k_${i}`);
