@@ -30,7 +30,7 @@ export function testLimits(o: LimitOptions): HarnessLimits {
   return {
     cpuS,
     // Wall time covers waiting (sleep, I/O) and a loaded machine; CPU time is the judge's limit.
-    wallS: cpuS * 1.5 + 0.5,
+    wallS: cpuS * 2 + 1,
     memBytes,
     nproc: o.maxProcesses ?? 16,
     nofile: 64,
