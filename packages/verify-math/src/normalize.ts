@@ -77,6 +77,8 @@ export function normalizeAnswer(raw: string): string {
 
   // Degrees and percent.
   s = s.replace(/\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|\\degree/g, ' ');
+  // A percent sign is kept as one trailing marker: 50\% may be meant as 50 or as 0.5.
+  const percent = /%/.test(s);
   s = s.replace(/\\?%/g, ' ');
 
   // Short forms: \frac12, \frac1{x}, \frac{x}2, \sqrt2, \sqrt x.
@@ -108,7 +110,7 @@ export function normalizeAnswer(raw: string): string {
   s = s.replace(/\s+/g, ' ').trim();
   // One spelling for the cache key: no space inside brackets, ", " between items.
   s = s.replace(/([([{])\s+/g, '$1').replace(/\s+([)\]},])/g, '$1').replace(/,(?=\S)/g, ', ');
-  return s;
+  return percent && s !== '' ? `${s}\\%` : s;
 }
 
 function repeatingToFraction(int: string, fixed: string, rep: string): string {

@@ -14,7 +14,7 @@ import { statedValue } from './stated.js';
 export function compareAnswers(pred: Answer, gold: Answer): Comparison {
   switch (gold.t) {
     case 'expr':
-      return againstExpr(pred, gold.e);
+      return againstExpr(pred, gold.e, gold.percent === true);
     case 'rel':
       return againstRelation(pred, gold.sides, gold.ops);
     case 'intervals':
@@ -34,17 +34,23 @@ export function compareAnswers(pred: Answer, gold: Answer): Comparison {
   }
 }
 
-function againstExpr(pred: Answer, gold: Expr): Comparison {
+function againstExpr(pred: Answer, gold: Expr, goldPercent = false): Comparison {
   switch (pred.t) {
-    case 'expr':
-      return compareExpr(pred.e, gold);
+    case 'expr': {
+      const c = compareExpr(pred.e, gold);
+      if (c.equal === true || (pred.percent !== true && !goldPercent)) return c;
+      // 50\% is 50 or 0.5: a percent on either side may be read as a fraction of 100.
+      const hundred: Expr = { k: 'num', v: { n: 100n, d: 1n }, places: null };
+      const scaled = pred.percent === true ? compareExpr({ k: 'div', num: pred.e, den: hundred }, gold) : compareExpr(pred.e, { k: 'div', num: gold, den: hundred });
+      return scaled.equal === true ? same(`equal as a percentage (${scaled.reason})`) : c;
+    }
     case 'rel': {
       const v = statedValue(pred);
       if (v === null) return differ('a relation where a value was expected');
-      return againstExpr(v, gold);
+      return againstExpr(v, gold, goldPercent);
     }
     case 'set':
-      if (pred.items.length === 1 && pred.items[0] !== undefined) return againstExpr(pred.items[0], gold);
+      if (pred.items.length === 1 && pred.items[0] !== undefined) return againstExpr(pred.items[0], gold, goldPercent);
       return differ(`${pred.items.length} answers where one was expected`);
     default:
       return differ(`a ${pred.t} where a value was expected`);

@@ -13,7 +13,7 @@ export interface Interval {
 
 /** A typed answer: what a normalised answer string means. */
 export type Answer =
-  | { t: 'expr'; e: Expr }
+  | { t: 'expr'; e: Expr; percent?: boolean }
   | { t: 'rel'; sides: Answer[]; ops: RelOp[] }
   | { t: 'intervals'; parts: Interval[] }
   | { t: 'set'; items: Answer[]; braced: boolean }
@@ -31,6 +31,14 @@ export function parseAnswer(s: string): Answer {
   const matrix = parseMatrix(s);
   if (matrix !== null) return matrix;
   const toks = tokenize(s);
+  // The trailing percent marker of normalizeAnswer: the value may be meant as 50 or as 50/100.
+  const last = toks[toks.length - 1];
+  if (last?.t === 'op' && last.v === '%') {
+    toks.pop();
+    if (toks.length === 0) throw new ParseFailure('empty answer');
+    const a = item(toks);
+    return a.t === 'expr' ? { ...a, percent: true } : a;
+  }
   if (toks.length === 0) throw new ParseFailure('empty answer');
   if (toks.every((t) => t.t === 'word' || t.t === 'id')) {
     if (toks.some((t) => t.t === 'word')) return { t: 'text', s: toks.map((t) => t.v).join(' ') };

@@ -73,6 +73,7 @@ export function tokenize(s: string): Token[] {
       if (n === '\\') out.push({ t: 'op', v: '\\\\' });
       else if (n === '{' || n === '}') out.push({ t: 'op', v: `\\${n}` });
       else if (n === '|') out.push({ t: 'op', v: '|' });
+      else if (n === '%') out.push({ t: 'op', v: '%' });
       else throw new ParseFailure(`unknown escape \\${n}`);
       i += 2;
       continue;
