@@ -99,7 +99,7 @@ export class Actor {
       const held = await this.weights.ensure(this.o.spec.learnerAddress, task.policyVersion, task.weightsSha256, this.ac.signal);
       const weightFetchMs = before === held.sha256 ? 0 : performance.now() - t0;
       const g0 = performance.now();
-      const samples = await this.o.engine.generate([{ taskId: task.id, promptTokens: task.promptTokens, numSamples: task.groupSize, sampling: task.sampling, seed: task.seed }]);
+      const samples = await this.o.engine.generate([{ taskId: task.sampleKey, promptTokens: task.promptTokens, numSamples: task.groupSize, sampling: task.sampling, seed: task.seed }]);
       // The weights may have been swapped by a concurrent fetch: stamp the hash actually used.
       if (this.weights.held?.sha256 !== held.sha256) {
         await d.nak(0);

@@ -1,1 +1,14 @@
-export {};
+export * from './config/run-config.js';
+export * from './config/units.js';
+export * from './data/dataset.js';
+export * from './data/prompt-sampler.js';
+export * from './loop/advantages.js';
+export * from './loop/batch.js';
+export * from './loop/collector.js';
+export * from './loop/tasks.js';
+export * from './checkpoint/checkpoint.js';
+export * from './metrics/step-metrics.js';
+export * from './metrics/sink.js';
+export * from './learner.js';
+export * from './setup.js';
+export { learnerMain, LEARNER_USAGE } from './main.js';

@@ -24,7 +24,7 @@ export function exampleTask(o: ExampleOptions = {}): RolloutTask {
     step: 3, stage: 'math-8k', promptId: 'p-17', domain: 'math', promptTokens: new Uint32Array([1, 2, 3, 4]),
     groupSize: o.groupSize ?? 8,
     sampling: { temperature: 0.6, topP: 1, topK: 0, maxNewTokens: 8192, stopTokens: [0] },
-    seed: 42, policyVersion: 3, minPolicyVersion: 3, weightsSha256: 'ab'.repeat(32),
+    seed: 42, sampleKey: '3.0.0', policyVersion: 3, minPolicyVersion: 3, weightsSha256: 'ab'.repeat(32),
     reference: { type: 'math', answer: '\\frac{1}{2}' },
   };
 }

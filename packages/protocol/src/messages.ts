@@ -63,6 +63,12 @@ export const RolloutTaskSchema = s.object({
   groupSize: s.integer({ min: 1, max: 1024 }),
   sampling: SamplingParamsSchema,
   seed: s.integer({ min: 0 }),
+  /**
+   * With `seed` and the sample index, keys the sampler's RNG: the same key gives the same samples
+   * whichever actor or batch generates them (it does not contain the run id, so runs with equal
+   * seeds sample alike).
+   */
+  sampleKey: s.string({ minLength: 1 }),
   /** The version to generate with; in async mode any version >= minPolicyVersion is accepted. */
   policyVersion: s.integer({ min: 0 }),
   minPolicyVersion: s.integer({ min: 0 }),

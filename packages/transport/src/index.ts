@@ -14,3 +14,4 @@ export * from './local/nats-server.js';
 export * from './grpc/weights.js';
 export * from './bench.js';
 export * from './nats/heartbeat.js';
+export * from './local/shutdown.js';

@@ -1,2 +1,3 @@
 export * from './scorers.js';
 export * from './worker.js';
+export { verifierMain, VERIFIER_USAGE } from './main.js';

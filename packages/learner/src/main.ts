@@ -1,0 +1,52 @@
+/**
+ * The learner process: `acereason run --config run.yaml` (or this package's bin).
+ * Resumes from the latest checkpoint in the run folder unless --fresh.
+ */
+import { parseArgs } from 'node:util';
+import { connectNats, createLogger, drainQuietly, ensureTopology, onShutdown } from '@acereason/transport';
+import { loadRunConfig } from './config/run-config.js';
+import { Learner } from './learner.js';
+import { createLearnerEngine, loadDatasets, tokenizerFor } from './setup.js';
+
+export const LEARNER_USAGE = 'acereason run --config FILE [--nats URL] [--grpc-bind HOST:PORT] [--grpc-advertise HOST:PORT] [--out DIR] [--fresh] [--max-steps N]';
+
+export async function learnerMain(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv, strict: true, allowPositionals: false,
+    options: {
+      config: { type: 'string' }, nats: { type: 'string' }, 'grpc-bind': { type: 'string' }, 'grpc-advertise': { type: 'string' },
+      out: { type: 'string' }, fresh: { type: 'boolean' }, 'max-steps': { type: 'string' }, 'metrics-port': { type: 'string' },
+    },
+  });
+  if (!values.config) throw new Error(`--config is required\nusage: ${LEARNER_USAGE}`);
+  const config = loadRunConfig(values.config, (raw) => {
+    const cluster = ((raw.cluster ??= {}) as Record<string, unknown>);
+    if (values.nats) cluster.nats = values.nats;
+    if (values['grpc-bind']) cluster.grpc_bind = values['grpc-bind'];
+    if (values['grpc-advertise']) cluster.grpc_advertise = values['grpc-advertise'];
+    if (values['metrics-port']) cluster.metrics_port = Number(values['metrics-port']);
+    if (values.out) ((raw.run ??= {}) as Record<string, unknown>).out_dir = values.out;
+  });
+  const logger = createLogger({ component: 'learner', bindings: { runId: config.runId } });
+  const datasets = loadDatasets(config);
+  const { tokenizer, spec } = tokenizerFor(config);
+  const { engine, resume } = await createLearnerEngine(config, { fresh: values.fresh === true });
+  const nc = await connectNats({ servers: config.cluster.nats, name: `learner-${config.runId}`, logger });
+  const topology = await ensureTopology(nc);
+  const maxSteps = values['max-steps'] === undefined ? undefined : Number(values['max-steps']);
+  const learner = new Learner({ config, nc, topology, engine, tokenizer, tokenizerSpec: spec, datasets, logger, ...(resume ? { resume } : {}), ...(maxSteps !== undefined ? { maxStepsThisRun: maxSteps } : {}) });
+  const off = onShutdown(() => learner.stop(), logger);
+  try {
+    await learner.start();
+    // Tests and the CLI read this line to find the learner.
+    logger.info({ address: learner.grpcAddress, ready: true }, 'learner ready');
+    await learner.run();
+    logger.info({ phase: learner.phase, step: learner.learnerState.step, consumedGroups: learner.learnerState.consumedGroups, counts: learner.collectorCounts }, `learner ${learner.phase}`);
+    return learner.phase === 'failed' ? 1 : 0;
+  } finally {
+    off();
+    await learner.close();
+    await drainQuietly(nc);
+    await engine.dispose();
+  }
+}

@@ -1,0 +1,68 @@
+/** Builds what a learner process needs from a RunConfig: tokenizer, engine, datasets, checkpoint. */
+import { readFileSync } from 'node:fs';
+import { ValidationError, type RunSpec } from '@acereason/protocol';
+import { CharTokenizer, DEMO_ALPHABET, DEMO_MODEL, createOnnxEngine, loadHfTokenizer, modelConfigFromHf, type ModelConfig, type PolicyEngine, type Tokenizer } from '@acereason/policy';
+import type { RunConfig } from './config/run-config.js';
+import { loadDataset, type Dataset } from './data/dataset.js';
+import { loadLatestCheckpoint, type Checkpoint } from './checkpoint/checkpoint.js';
+
+export function tokenizerFor(config: RunConfig): { tokenizer: Tokenizer; spec: RunSpec['tokenizer'] } {
+  if (config.model.tokenizer === 'char') return { tokenizer: new CharTokenizer(DEMO_ALPHABET), spec: { kind: 'char', alphabet: DEMO_ALPHABET } };
+  let json: string;
+  try {
+    json = readFileSync(config.model.tokenizer, 'utf8');
+  } catch (err) {
+    throw new ValidationError('model.tokenizer', `cannot read ${config.model.tokenizer}: ${(err as Error).message}`);
+  }
+  return { tokenizer: loadHfTokenizer(json), spec: { kind: 'hf', json } };
+}
+
+export function modelConfigFor(config: RunConfig): ModelConfig {
+  if (config.model.preset === 'demo') return DEMO_MODEL;
+  const path = config.model.configPath as string;
+  try {
+    return modelConfigFromHf(JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>);
+  } catch (err) {
+    throw new ValidationError('model.config', `cannot load ${path}: ${(err as Error).message}`);
+  }
+}
+
+export function loadDatasets(config: RunConfig): Record<string, Dataset> {
+  const out: Record<string, Dataset> = {};
+  const used = new Set(config.stages.map((s) => s.dataset));
+  for (const [name, d] of Object.entries(config.datasets)) if (used.has(name)) out[name] = loadDataset(name, d.path, d.domain);
+  return out;
+}
+
+export interface LearnerSetup {
+  engine: PolicyEngine;
+  resume: Checkpoint | undefined;
+}
+
+/** Creates the engine from the latest checkpoint (unless `fresh`), else from `model.init` or a seeded init. */
+export async function createLearnerEngine(config: RunConfig, opts: { fresh?: boolean } = {}): Promise<LearnerSetup> {
+  const resume = opts.fresh ? undefined : loadLatestCheckpoint(config.checkpoint.dir);
+  let weights: Uint8Array | undefined = resume?.weights;
+  if (!weights && config.model.init) {
+    try {
+      weights = readFileSync(config.model.init);
+    } catch (err) {
+      throw new ValidationError('model.init', `cannot read ${config.model.init}: ${(err as Error).message}`);
+    }
+  }
+  const engine = await createOnnxEngine({
+    model: modelConfigFor(config),
+    ...(weights ? { weights } : {}),
+    executionProvider: config.engine.executionProvider,
+    threads: config.engine.threads,
+    seed: config.seed,
+    optimizer: {
+      learningRate: config.optimizer.learningRate, weightDecay: config.optimizer.weightDecay, maxGradNorm: config.optimizer.maxGradNorm,
+      beta1: config.optimizer.beta1, beta2: config.optimizer.beta2, eps: config.optimizer.eps, schedule: config.optimizer.schedule,
+      warmupSteps: config.optimizer.warmupSteps, microBatchTokens: config.optimizer.microBatchTokens,
+      totalSteps: Math.max(1, config.stages.reduce((a, s) => a + s.steps, 0)),
+    },
+  });
+  if (resume) engine.loadOptimizerState(resume.optimizer);
+  return { engine, resume };
+}

@@ -1,0 +1,39 @@
+/** The verifier process: `acereason verifier --nats URL --run RUN_ID [--domain math|code|all]`. */
+import { parseArgs } from 'node:util';
+import { hostname } from 'node:os';
+import type { Domain } from '@acereason/protocol';
+import { connectNats, createLogger, drainQuietly, ensureTopology, onShutdown } from '@acereason/transport';
+import { codeScorer, mathScorer, type Scorer } from './scorers.js';
+import { VerifierWorker } from './worker.js';
+
+export const VERIFIER_USAGE = 'acereason verifier --run RUN_ID [--nats URL] [--id NAME] [--domain math|code|all] [--concurrency N] [--math-workers N] [--math-timeout-ms MS] [--unsafe-no-sandbox]';
+
+export async function verifierMain(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv, strict: true, allowPositionals: false,
+    options: {
+      nats: { type: 'string' }, run: { type: 'string' }, id: { type: 'string' }, domain: { type: 'string' }, concurrency: { type: 'string' },
+      'math-workers': { type: 'string' }, 'math-timeout-ms': { type: 'string' }, 'unsafe-no-sandbox': { type: 'boolean' }, 'ack-wait-ms': { type: 'string' },
+    },
+  });
+  if (!values.run) throw new Error(`--run is required\nusage: ${VERIFIER_USAGE}`);
+  const domain = values.domain ?? 'all';
+  if (!['math', 'code', 'all'].includes(domain)) throw new Error(`--domain: expected math, code or all, got "${domain}"`);
+  const workerId = values.id ?? `verifier-${hostname().replace(/[^A-Za-z0-9_-]/g, '-')}-${process.pid}`;
+  const logger = createLogger({ component: 'verifier', bindings: { runId: values.run, verifierId: workerId } });
+  const scorers: Partial<Record<Domain, Scorer>> = {};
+  if (domain === 'math' || domain === 'all') scorers.math = mathScorer({ workers: Number(values['math-workers'] ?? 1), timeoutMs: Number(values['math-timeout-ms'] ?? 2000) });
+  if (domain === 'code' || domain === 'all') scorers.code = codeScorer({ concurrency: Number(values.concurrency ?? 2), sandbox: values['unsafe-no-sandbox'] ? 'none-unsafe' : 'auto' });
+  const nc = await connectNats({ servers: values.nats ?? 'nats://127.0.0.1:4222', name: workerId, logger });
+  const topology = await ensureTopology(nc);
+  const worker = new VerifierWorker({ nc, topology, runId: values.run, workerId, scorers, logger, maxInFlight: Number(values.concurrency ?? 2), ...(values['ack-wait-ms'] ? { ackWaitMs: Number(values['ack-wait-ms']) } : {}) });
+  const off = onShutdown(() => worker.stop(), logger);
+  try {
+    logger.info({ ready: true, domains: Object.keys(scorers) }, 'verifier ready');
+    await worker.run();
+    return 0;
+  } finally {
+    off();
+    await drainQuietly(nc);
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * A tiny run for loop tests: the demo model warm-started by a short SFT so it answers in the
+ * `\boxed{d}` format with a spread of digits (rewards vary within groups), a small arithmetic
+ * dataset, a run file, and helpers that start the learner, actors and verifiers as processes.
+ */
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CharTokenizer, DEMO_ALPHABET, DEMO_MODEL, createOnnxEngine, type TrainSequence } from '@acereason/policy';
+import { spawnChild, type ChildHandle } from '@acereason/testkit';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+export const BIN = {
+  learner: join(root, 'packages/learner/dist/bin.js'),
+  actor: join(root, 'packages/actor/dist/bin.js'),
+  verifier: join(root, 'packages/verifier/dist/bin.js'),
+};
+
+export const PROMPT_TEMPLATE = 'q:{problem}=';
+
+export function problems(n: number): { id: string; problem: string; answer: string }[] {
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const a = i % 5;
+    const b = (i * 3) % 5;
+    out.push({ id: `p${i}`, problem: `${a}+${b}`, answer: String(a + b) });
+  }
+  return out;
+}
+
+let warm: Promise<Uint8Array> | undefined;
+
+/** SFT the demo model for a few dozen steps on `q:a+b=` -> `\boxed{d}` with random digits d. */
+export function warmStartWeights(): Promise<Uint8Array> {
+  warm ??= (async () => {
+    const tok = new CharTokenizer(DEMO_ALPHABET);
+    const engine = await createOnnxEngine({ model: DEMO_MODEL, seed: 7, threads: 1, optimizer: { learningRate: 3e-3, weightDecay: 0, maxGradNorm: 1, schedule: 'constant' } });
+    try {
+      let x = 12345;
+      const rnd = (): number => ((x = (x * 1103515245 + 12345) >>> 0) / 4294967296);
+      for (let step = 0; step < 60; step++) {
+        const sequences: TrainSequence[] = problems(20).map((p) => {
+          const prompt = tok.encode(PROMPT_TEMPLATE.replace('{problem}', p.problem));
+          const response = Uint32Array.from([...tok.encode(`\\boxed{${Math.floor(rnd() * 10)}}`), tok.eosTokenId]);
+          const tokens = new Uint32Array(prompt.length + response.length);
+          tokens.set(prompt);
+          tokens.set(response, prompt.length);
+          return { tokens, responseStart: prompt.length };
+        });
+        await engine.trainStep({ sequences, loss: { kind: 'sft', aggregation: 'token-mean' } });
+      }
+      return engine.exportSafetensors();
+    } finally {
+      await engine.dispose();
+    }
+  })();
+  return warm;
+}
+
+export interface TinyRunOptions {
+  runId: string;
+  steps: number;
+  batchPrompts?: number;
+  groupSize?: number;
+  checkpointEvery?: number;
+  mode?: 'sync' | 'async';
+  maxStaleness?: number;
+  seed?: number;
+}
+
+export async function writeTinyRun(dir: string, o: TinyRunOptions): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'math.jsonl'), problems(40).map((p) => JSON.stringify(p)).join('\n') + '\n');
+  writeFileSync(join(dir, 'init.safetensors'), await warmStartWeights());
+  const yaml = `
+run:
+  id: ${o.runId}
+  seed: ${o.seed ?? 3}
+  out_dir: out
+model:
+  preset: demo
+  init: init.safetensors
+  tokenizer: char
+engine:
+  threads: 1
+datasets:
+  arith:
+    path: math.jsonl
+    domain: math
+    prompt_template: "${PROMPT_TEMPLATE}"
+algorithm:
+  mode: ${o.mode ?? 'sync'}
+${o.mode === 'async' ? `  max_staleness: ${o.maxStaleness ?? 1}\n` : ''}optimizer:
+  lr: 0.002
+  weight_decay: 0
+stages:
+  - name: math-tiny
+    dataset: arith
+    steps: ${o.steps}
+    batch_prompts: ${o.batchPrompts ?? 4}
+    group_size: ${o.groupSize ?? 4}
+    max_response_tokens: 12
+    temperature: 1.0
+    overlong: mask
+    zero_variance_filter: true
+checkpoint:
+  every_steps: ${o.checkpointEvery ?? 2}
+cluster:
+  grpc_bind: 127.0.0.1:0
+  ack_wait: 3s
+  step_timeout: 60s
+`;
+  const path = join(dir, 'run.yaml');
+  writeFileSync(path, yaml);
+  return path;
+}
+
+export function startLearner(configPath: string, nats: string, extra: string[] = []): ChildHandle {
+  return spawnChild({ name: 'learner', command: process.execPath, args: [BIN.learner, '--config', configPath, '--nats', nats, ...extra], env: { ...process.env, ACEREASON_LOG_PRETTY: '0' } });
+}
+
+export function startActor(runId: string, nats: string, id: string): ChildHandle {
+  return spawnChild({ name: id, command: process.execPath, args: [BIN.actor, '--run', runId, '--nats', nats, '--id', id, '--ack-wait-ms', '3000'], env: { ...process.env, ACEREASON_LOG_PRETTY: '0' } });
+}
+
+export function startVerifier(runId: string, nats: string, id: string): ChildHandle {
+  return spawnChild({ name: id, command: process.execPath, args: [BIN.verifier, '--run', runId, '--nats', nats, '--id', id, '--domain', 'math', '--ack-wait-ms', '3000'], env: { ...process.env, ACEREASON_LOG_PRETTY: '0' } });
+}
+
+export interface MetricsLine {
+  step: number;
+  reward_mean: number;
+  accuracy: number;
+  groups: number;
+  policy_version: number;
+  [k: string]: unknown;
+}
+
+export function readMetrics(text: string): MetricsLine[] {
+  return text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as MetricsLine);
+}
+
+/** Waits for a child to exit, failing with its output after `ms`. */
+export async function exitWithin(child: ChildHandle, ms: number): Promise<{ code: number | null }> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      child.exited,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${child.settings.name} did not finish within ${ms} ms; output:\n${child.output.slice(-4000)}`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,38 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { natsFixture, tempDir, type ChildHandle } from '@acereason/testkit';
+import { writeTinyRun, startLearner, startActor, startVerifier, readMetrics, exitWithin } from './fixture.js';
+
+async function stopAll(children: ChildHandle[]): Promise<void> {
+  await Promise.all(children.map((c) => c.stop(3000)));
+}
+
+test('a tiny run with the learner, 2 actors and 2 verifiers as processes finishes with sane metrics', async () => {
+  await using dir = await tempDir();
+  await using f = await natsFixture();
+  const cfg = await writeTinyRun(dir.path, { runId: 'tiny', steps: 3 });
+  const learner = startLearner(cfg, f.server.url);
+  const others = [startActor('tiny', f.server.url, 'actor-a'), startActor('tiny', f.server.url, 'actor-b'), startVerifier('tiny', f.server.url, 'ver-a'), startVerifier('tiny', f.server.url, 'ver-b')];
+  try {
+    const exit = await exitWithin(learner, 240_000);
+    assert.equal(exit.code, 0, learner.output.slice(-4000));
+    const metrics = readMetrics(readFileSync(join(dir.path, 'out', 'metrics.jsonl'), 'utf8'));
+    assert.deepEqual(metrics.map((m) => m.step), [0, 1, 2]);
+    for (const m of metrics) {
+      assert.equal(m.groups, 4, 'one scored group per prompt');
+      assert.ok(m.reward_mean >= 0 && m.reward_mean <= 1);
+      assert.ok(m.accuracy >= 0 && m.accuracy <= 1);
+      assert.ok((m.response_len_mean as number) > 0 && (m.response_len_max as number) <= 12);
+      assert.ok((m.truncation_rate as number) >= 0 && (m.truncation_rate as number) <= 1);
+      assert.ok(Number.isFinite(m.grad_norm as number));
+      assert.equal(m.policy_version, m.step + 1);
+    }
+    assert.ok(metrics.some((m) => m.reward_mean > 0), 'the warm-started model earns some reward');
+    assert.ok(metrics.some((m) => m.actors === 2 && m.verifiers === 2), 'the learner sees both actors and both verifiers');
+    assert.match(learner.output, /learner finished/);
+  } finally {
+    await stopAll([learner, ...others]);
+  }
+});
