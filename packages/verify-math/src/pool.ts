@@ -182,7 +182,7 @@ export class MathVerifierPool implements AsyncDisposable {
 
   private spawn(): Slot {
     // execArgv: [] -- the caller's flags (--input-type, --eval, --test ...) make no sense in a worker.
-    const worker = new Worker(this.workerUrl, { execArgv: [], resourceLimits: { maxOldGenerationSizeMb: this.maxHeapMb } });
+    const worker = new Worker(this.workerUrl, { execArgv: [], workerData: { symbolic: this.symbolic }, resourceLimits: { maxOldGenerationSizeMb: this.maxHeapMb } });
     const slot: Slot = { worker, ready: false, inflight: [], timer: null };
     worker.on('message', (m: WorkerReply) => this.onMessage(slot, m));
     worker.on('error', (e) => this.onCrash(slot, `worker failed: ${e.message}`));

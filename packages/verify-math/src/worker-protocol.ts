@@ -1,4 +1,4 @@
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { loadSymbolicBackend } from './compare/symbolic.js';
 import type { MathVerdict } from './types.js';
 import { compareNormalized } from './verify.js';
@@ -25,10 +25,13 @@ export interface ServeOptions {
 export async function serveVerifier(options: ServeOptions = {}): Promise<void> {
   const port = parentPort;
   if (port === null) throw new Error('serveVerifier must run in a worker thread');
-  try {
-    await loadSymbolicBackend();
-  } catch {
-    // Without the symbolic backend the built-in comparisons still work.
+  const data = workerData as { symbolic?: boolean } | null;
+  if (data?.symbolic !== false) {
+    try {
+      await loadSymbolicBackend();
+    } catch {
+      // Without the symbolic backend the built-in comparisons still work.
+    }
   }
   port.on('message', (job: WorkerJob) => {
     let v: MathVerdict;
