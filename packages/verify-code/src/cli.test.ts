@@ -25,8 +25,9 @@ describe('acereason verify code', () => {
       JSON.stringify({ id: 'e', code: 'print(1)', tests: { inputs: ['1'], outputs: [] } }),
       '',
       JSON.stringify({ id: 'f', response: 'no code', tests: { inputs: ['1'], outputs: ['1'] } }),
+      JSON.stringify({ id: 'g', code: 'print(1)', tests: { inputs: ['1'], outputs: ['1'] }, time_limit_s: -1 }),
     ]);
-    assert.deepEqual(result, { lines: 7, ok: 4, bad: 3 });
+    assert.deepEqual(result, { lines: 8, ok: 4, bad: 4 });
     assert.deepEqual(out[0], { id: 'a', passed: true, status: 'accepted', tests_passed: 1, tests_total: 1, reason: 'passed 1/1' });
     assert.deepEqual(out[1], { line: 2, error: 'not valid JSON' });
     assert.deepEqual(out[2], {
@@ -42,5 +43,6 @@ describe('acereason verify code', () => {
     assert.match((out[4] as { error: string }).error, /response or code/);
     assert.deepEqual(out[5], { line: 6, error: 'tests.outputs: has 0 entries for 1 inputs' });
     assert.equal((out[6] as { status: string }).status, 'no_code');
+    assert.deepEqual(out[7], { line: 9, error: 'time_limit_s: must be a positive number' });
   });
 });

@@ -1,5 +1,6 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { ValidationError } from '@acereason/protocol';
 import { CodeVerifier } from './pool.js';
 import type { CodeLanguage, CodeTests } from './verdict.js';
 
@@ -147,5 +148,6 @@ describe('problems: right solutions pass, wrong ones fail', () => {
     assert.match(v.reason, /ValueError: boom/);
     const missing = await verifier.verify({ code: 'def g(): return 1', tests: { inputs: [[]], outputs: [1], fnName: 'f' } });
     assert.equal(missing.status, 'runtime_error');
+    await assert.rejects(verifier.verify({ code: 'print(1)', tests: { inputs: ['1'], outputs: ['1'] }, timeLimitS: 0 }), ValidationError);
   });
 });

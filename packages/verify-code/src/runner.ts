@@ -1,6 +1,7 @@
 import { mkdtempSync, chownSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ValidationError } from '@acereason/protocol';
 import { compareJson, compareOutput } from './compare.js';
 import { extractProgram } from './extract.js';
 import { HarnessError, HarnessProcess } from './harness-client.js';
@@ -85,8 +86,15 @@ function resolveProgram(sub: CodeSubmission): { language: CodeLanguage; code: st
 }
 
 /** Runs one submission in a fresh sandbox. Throws only for invalid tests (ValidationError). */
+function checkPositive(value: number | undefined, field: string, max: number): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > max) throw new ValidationError(field, `must be a number in (0, ${max}]`);
+}
+
 export async function runSubmission(sub: CodeSubmission, ctx: RunContext): Promise<CodeVerdict> {
   const tests = prepareTests(sub.tests);
+  checkPositive(sub.timeLimitS, 'timeLimitS', 600);
+  checkPositive(sub.memoryMb, 'memoryMb', 1 << 20);
   const total = tests.length;
   const program = resolveProgram(sub);
   if (program === null) return verdictOf('no_code', 0, total, 'no ```python or ```cpp block after </think>');
