@@ -25,8 +25,6 @@ export interface CompareOptions {
    * On by default; it is slow to load and is best used inside the worker pool.
    */
   symbolicFallback?: boolean;
-  /** Seed for the random evaluation points (answers are compared at the same points every time). */
-  seed?: number;
 }
 
 export type CheckOptions = ExtractOptions & CompareOptions;
