@@ -51,19 +51,25 @@ async function viaObjectStore(a: WeightsAnnounced): Promise<WeightTensor[]> {
   return snap.tensors;
 }
 
+function cpuMs(since: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(since);
+  return (d.user + d.system) / 1000;
+}
+
 async function serve(method: SyncMethod): Promise<void> {
   const fetchOne = method === 'grpc' ? viaGrpc : viaObjectStore;
   // One announcement at a time, in order: the learner waits for every actor before the next one.
   for await (const m of nc.subscribe(benchSubjects.announce(runId as string, method))) {
     const a = codecs.WeightsAnnounced.decode(m.data);
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     let report: HeldReport;
     try {
       const tensors = await fetchOne(a);
       const replaced = held?.version ?? null;
       held = { version: a.version, tensors };
       const bytes = tensors.reduce((n, t) => n + t.data.byteLength, 0);
-      report = { ok: true, actorId: actorId as string, method, version: a.version, replaced, bytes, tensors: tensors.length, fetchMs: performance.now() - t0 };
+      report = { ok: true, actorId: actorId as string, method, version: a.version, replaced, bytes, tensors: tensors.length, fetchMs: performance.now() - t0, cpuMs: cpuMs(cpu0) };
     } catch (err) {
       report = { ok: false, actorId: actorId as string, method, version: a.version, error: err instanceof Error ? err.message : String(err) };
     }

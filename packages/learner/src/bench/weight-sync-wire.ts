@@ -17,7 +17,7 @@ export const benchSubjects = {
 
 /** An actor's report after handling one announcement. */
 export type HeldReport =
-  | { ok: true; actorId: string; method: SyncMethod; version: number; replaced: number | null; bytes: number; tensors: number; fetchMs: number }
+  | { ok: true; actorId: string; method: SyncMethod; version: number; replaced: number | null; bytes: number; tensors: number; fetchMs: number; cpuMs: number }
   | { ok: false; actorId: string; method: SyncMethod; version: number; error: string };
 
 export interface ReadyReport {

@@ -4,6 +4,7 @@
  * version digest), over gRPC from the learner's WeightService (ours) and, in the same run, through
  * the NATS object store (the baseline). Transport only: nothing is loaded into a model.
  */
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { codecs, summarize, SCHEMA_VERSION, WeightServiceDefinition } from '@acereason/protocol';
@@ -41,6 +42,7 @@ interface Ctx {
   objects: ObjectStore;
   grpcAddress: string;
   reports: HeldReports;
+  natsPid: number;
   version: number;
 }
 
@@ -55,14 +57,36 @@ function announce(ctx: Ctx, method: SyncMethod, snap: WeightSnapshot): void {
 
 const objectName = (version: number): string => `weights-v${version}`;
 
-/** One timed round: announce, then wait until every actor reports holding the version, verified. */
-async function round(ctx: Ctx, method: SyncMethod, snap: WeightSnapshot, timeoutMs: number): Promise<{ ms: number; fetchMs: number[] }> {
+/** CPU time (ms) a process has used, from /proc; undefined where there is none. */
+function processCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+const CLOCK_TICKS = 100;
+
+/**
+ * One timed round: announce, then wait until every actor reports holding the version, verified.
+ * Also the CPU it cost, summed over the learner, the actors and nats-server: on a shared machine
+ * that is steadier than the wall time.
+ */
+async function round(ctx: Ctx, method: SyncMethod, snap: WeightSnapshot, timeoutMs: number): Promise<{ ms: number; fetchMs: number[]; cpuMs: number }> {
   const waiting = ctx.reports.holding(method, snap.manifest.version, ACTORS, timeoutMs);
+  const natsCpu0 = processCpuMs(ctx.natsPid);
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   announce(ctx, method, snap);
   const got = await waiting;
   const last = Math.max(...got.map((g) => g.at));
-  return { ms: last - t0, fetchMs: got.map((g) => (g.report.ok ? g.report.fetchMs : NaN)) };
+  const own = process.cpuUsage(cpu0);
+  const natsCpu1 = processCpuMs(ctx.natsPid);
+  const actorsCpu = got.reduce((a, g) => a + (g.report.ok ? g.report.cpuMs : 0), 0);
+  const natsCpu = natsCpu0 !== undefined && natsCpu1 !== undefined ? natsCpu1 - natsCpu0 : 0;
+  return { ms: last - t0, fetchMs: got.map((g) => (g.report.ok ? g.report.fetchMs : NaN)), cpuMs: (own.user + own.system) / 1000 + actorsCpu + natsCpu };
 }
 
 const stat = (xs: number[]): { median: number; p99: number } => {
@@ -76,6 +100,7 @@ async function benchSize(ctx: Ctx, plan: SizePlan): Promise<{ figures: Record<st
   const timeoutMs = 60_000 + (plan.bytes / MiB) * 1000;
   const ms: Record<SyncMethod, number[]> = { grpc: [], objstore: [] };
   const fetchMs: Record<SyncMethod, number[]> = { grpc: [], objstore: [] };
+  const cpuMs: Record<SyncMethod, number[]> = { grpc: [], objstore: [] };
   const putMs: number[] = [];
   const versions: number[] = [];
   let bytes = 0;
@@ -99,6 +124,7 @@ async function benchSize(ctx: Ctx, plan: SizePlan): Promise<{ figures: Record<st
       if (i === 0) continue;
       ms[method].push(r.ms);
       fetchMs[method].push(...r.fetchMs);
+      cpuMs[method].push(r.cpuMs);
     }
     if (i > 0) putMs.push(put);
     await ctx.objects.delete(objectName(version - 1)).catch(() => undefined);
@@ -115,6 +141,7 @@ async function benchSize(ctx: Ctx, plan: SizePlan): Promise<{ figures: Record<st
       mb_per_s_per_actor: round3(mb / (s.median / 1000)),
       aggregate_mb_per_s: round3((ACTORS * mb) / (s.median / 1000)),
       actor_fetch_ms: stat(fetchMs[method]),
+      cpu_ms: stat(cpuMs[method]),
     };
   };
   const grpc = side('grpc');
@@ -187,7 +214,7 @@ export async function benchWeightSync(opts: WeightSyncOptions = {}): Promise<{ f
       });
     }
     await rep.untilReady(ACTORS, 30_000);
-    const ctx: Ctx = { runId, bucket, nc, store, objects, grpcAddress: grpcServer.address, reports: rep, version: 0 };
+    const ctx: Ctx = { runId, bucket, nc, store, objects, grpcAddress: grpcServer.address, reports: rep, natsPid: nats.pid, version: 0 };
     for (const plan of plans) {
       const r = await benchSize(ctx, plan);
       sizes[plan.label] = r.figures;
@@ -207,6 +234,7 @@ export async function benchWeightSync(opts: WeightSyncOptions = {}): Promise<{ f
     'time = learner publishes WeightsAnnounced (weights already in the WeightStore / already put in the object store) -> the last of the actors reports holding that version, every tensor sha256 and the digest checked; arrival of that report at the learner is the end',
     'the object store put is not in the timed window (reported as objstore.put_ms and put_plus_sync_median_ms), which favours the baseline',
     `object store: file storage, ${OBJ_CHUNK_BYTES / 1024} KiB chunks (nats.js default), node sha256 backend`,
+    'cpu_ms: CPU time of one sync summed over the learner, the 4 actors and nats-server (steadier than wall time on a shared machine)',
     'sizes and MB/s in MiB; aggregate_mb_per_s counts the bytes delivered to all actors',
     'the first version of each size is a warm-up and is not timed',
   ];
