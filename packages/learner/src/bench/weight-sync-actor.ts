@@ -6,7 +6,7 @@
  * bytes in memory in place of the previous version, and reports "holding v" on NATS.
  */
 import { codecs, WeightServiceDefinition, type WeightsAnnounced } from '@acereason/protocol';
-import { connectNats, createGrpcClient, drainQuietly, fetchWeights, type WeightTensor } from '@acereason/transport';
+import { connectNats, createGrpcClient, drainQuietly, fetchWeights, type WeightSnapshot, type WeightTensor } from '@acereason/transport';
 import { Objm, setSha256Backend, type ObjectStore } from '@nats-io/obj';
 import { benchSubjects, encodeJson, unpackVerified, type HeldReport, type ReadyReport, type SyncMethod } from './weight-sync-wire.js';
 
@@ -24,19 +24,31 @@ const client = createGrpcClient(WeightServiceDefinition, { address: grpcAddress,
 await client.waitForReady(20_000);
 const store: ObjectStore = await new Objm(nc).open(bucket);
 
-/** The weights this actor holds now (the previous version is dropped when the next is verified). */
-let held: { version: number; tensors: WeightTensor[] } | undefined;
+/**
+ * Per method, the version this actor holds and the one before it. An actor keeps what it holds
+ * until the next version is verified, so the one before is free: its memory receives the next.
+ * Both methods get this treatment.
+ */
+interface Holding {
+  version: number;
+  tensors: WeightTensor[];
+  /** What the memory was received as: the snapshot (gRPC) or the whole object (object store). */
+  spare: WeightSnapshot | Uint8Array;
+}
+const holding: Record<SyncMethod, { held?: Holding; previous?: Holding }> = { grpc: {}, objstore: {} };
 
-async function viaGrpc(a: WeightsAnnounced): Promise<WeightTensor[]> {
-  const snap = await fetchWeights(client, { runId: a.runId, version: a.version });
+async function viaGrpc(a: WeightsAnnounced, reuse: Holding | undefined): Promise<Holding> {
+  const spare = reuse?.spare;
+  const snap = await fetchWeights(client, { runId: a.runId, version: a.version, ...(spare && !(spare instanceof Uint8Array) ? { reuse: spare } : {}) });
   if (snap.manifest.weightsSha256 !== a.weightsSha256) throw new Error(`gRPC served ${snap.manifest.weightsSha256} as v${a.version}, announced ${a.weightsSha256}`);
-  return snap.tensors;
+  return { version: a.version, tensors: snap.tensors, spare: snap };
 }
 
-async function viaObjectStore(a: WeightsAnnounced): Promise<WeightTensor[]> {
+async function viaObjectStore(a: WeightsAnnounced, reuse: Holding | undefined): Promise<Holding> {
   const r = await store.get(a.id);
   if (!r) throw new Error(`object ${a.id} not found in ${bucket}`);
-  const buf = new Uint8Array(r.info.size);
+  const old = reuse?.spare;
+  const buf = old instanceof Uint8Array && old.byteLength === r.info.size ? old : new Uint8Array(r.info.size);
   let off = 0;
   for await (const chunk of r.data) {
     if (off + chunk.byteLength > buf.byteLength) throw new Error(`object ${a.id} is longer than its info says`);
@@ -48,7 +60,7 @@ async function viaObjectStore(a: WeightsAnnounced): Promise<WeightTensor[]> {
   if (off !== buf.byteLength) throw new Error(`object ${a.id}: got ${off} of ${buf.byteLength} bytes`);
   const snap = unpackVerified(buf);
   if (snap.manifest.weightsSha256 !== a.weightsSha256) throw new Error(`object ${a.id} holds ${snap.manifest.weightsSha256}, announced ${a.weightsSha256}`);
-  return snap.tensors;
+  return { version: a.version, tensors: snap.tensors, spare: buf };
 }
 
 function cpuMs(since: NodeJS.CpuUsage): number {
@@ -65,11 +77,13 @@ async function serve(method: SyncMethod): Promise<void> {
     const cpu0 = process.cpuUsage();
     let report: HeldReport;
     try {
-      const tensors = await fetchOne(a);
-      const replaced = held?.version ?? null;
-      held = { version: a.version, tensors };
-      const bytes = tensors.reduce((n, t) => n + t.data.byteLength, 0);
-      report = { ok: true, actorId: actorId as string, method, version: a.version, replaced, bytes, tensors: tensors.length, fetchMs: performance.now() - t0, cpuMs: cpuMs(cpu0) };
+      const h = holding[method];
+      const got = await fetchOne(a, h.previous);
+      const replaced = h.held?.version ?? null;
+      h.previous = h.held;
+      h.held = got;
+      const bytes = got.tensors.reduce((n, t) => n + t.data.byteLength, 0);
+      report = { ok: true, actorId: actorId as string, method, version: a.version, replaced, bytes, tensors: got.tensors.length, fetchMs: performance.now() - t0, cpuMs: cpuMs(cpu0) };
     } catch (err) {
       report = { ok: false, actorId: actorId as string, method, version: a.version, error: err instanceof Error ? err.message : String(err) };
     }

@@ -168,14 +168,31 @@ export function weightServiceHandlers(store: WeightStore): ServiceHandlers<typeo
   };
 }
 
+export interface FetchWeightsRequest {
+  runId: string;
+  /** 0 = the newest the server holds. */
+  version: number;
+  chunkBytes?: number;
+  /**
+   * A snapshot the caller is done with (e.g. the version before the one it holds): tensors of the
+   * same name and size are received into its buffers, which are overwritten.
+   */
+  reuse?: WeightSnapshot;
+}
+
 /**
  * Fetches one version and verifies it. Throws IntegrityError (retryable) when any tensor's bytes or
  * the digest do not match the manifest.
  */
-export async function fetchWeights(client: TypedClient<typeof WeightServiceDefinition>, req: { runId: string; version: number; chunkBytes?: number }, opts: CallOptions = {}): Promise<WeightSnapshot> {
+export async function fetchWeights(client: TypedClient<typeof WeightServiceDefinition>, req: FetchWeightsRequest, opts: CallOptions = {}): Promise<WeightSnapshot> {
   const manifest = await client.getManifest({ runId: req.runId, version: req.version }, opts);
   const n = manifest.tensors.length;
-  const buffers: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(n);
+  const spare = new Map((req.reuse?.tensors ?? []).map((t) => [t.name, t.data]));
+  // Writing into memory already in use is much cheaper than touching fresh pages (and frees the GC).
+  const buffers: Array<Uint8Array | undefined> = manifest.tensors.map((t) => {
+    const b = spare.get(t.name);
+    return b && b.byteLength === t.byteLength ? b : undefined;
+  });
   const received: number[] = new Array<number>(n).fill(0);
   // Hashed as the chunks arrive (they come in order), so verifying costs no second pass over memory.
   const hashes: Array<Hash | undefined> = manifest.tensors.map(() => createHash('sha256'));
