@@ -29,6 +29,12 @@ export interface GrpcClientSettings {
   timeoutMs?: number;
   streamTimeoutMs?: number;
   maxMessageBytes?: number;
+  /**
+   * HTTP/2 receive window of each stream and of the connection (default 8 MiB). With the protocol's
+   * 64 KiB a large server stream (weights) stalls for a window update every 64 KiB: measured ~25%
+   * slower weight sync to 4 actors at 10 MB.
+   */
+  flowControlWindowBytes?: number;
 }
 
 function isServiceError(e: unknown): e is ServiceError {
@@ -41,6 +47,7 @@ export function createGrpcClient<D extends Record<string, AnyMethod>>(definition
     'grpc.max_receive_message_length': max,
     'grpc.max_send_message_length': max,
     'grpc.keepalive_time_ms': 30_000,
+    'grpc-node.flow_control_window': settings.flowControlWindowBytes ?? 8 * 1024 * 1024,
   });
   const out: Record<string, unknown> = {};
   for (const [name, d] of Object.entries(definition)) {
