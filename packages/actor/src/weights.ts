@@ -44,7 +44,11 @@ export class WeightsHolder {
    * weights under that version (the task is stale: its version was rebuilt after a learner restart).
    */
   async ensure(address: string, version: number, sha256: string, signal?: AbortSignal): Promise<HeldWeights> {
-    if (this.held?.sha256 === sha256) return this.held;
+    // Identical weights under a newer version number (e.g. an update that changed nothing) are that version.
+    if (this.held?.sha256 === sha256) {
+      if (version > this.held.version) this.held = { version, sha256 };
+      return this.held;
+    }
     let p = this.inflight.get(sha256);
     if (!p) {
       p = this.fetchAndLoad(address, version, sha256, signal).finally(() => this.inflight.delete(sha256));

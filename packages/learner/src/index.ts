@@ -12,3 +12,4 @@ export * from './metrics/sink.js';
 export * from './learner.js';
 export * from './setup.js';
 export { learnerMain, LEARNER_USAGE } from './main.js';
+export { benchWeightSync } from './bench/weight-sync.js';

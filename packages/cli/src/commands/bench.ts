@@ -8,6 +8,7 @@ export const suites: Record<string, (opts: BenchOptions) => Promise<BenchReport>
   policy: async (o) => (await import('@acereason/policy')).benchPolicy(o),
   'verify-math': async (o) => (await import('@acereason/verify-math')).benchVerifyMath(o),
   'verify-code': async (o) => (await import('@acereason/verify-code')).benchVerifyCode(o),
+  loop: async (o) => (await import('../bench/loop.js')).benchLoop(o),
 };
 
 function table(report: BenchReport): string {
