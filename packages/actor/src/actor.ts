@@ -109,7 +109,8 @@ export class Actor {
       const group: TrajectoryGroup = {
         schema: SCHEMA_VERSION, kind: 'TrajectoryGroup', runId: task.runId, id: task.id, createdAtMs: Date.now(),
         taskId: task.id, step: task.step, stage: task.stage, promptId: task.promptId, domain: task.domain, promptTokens: task.promptTokens,
-        policyVersion: held.version, weightsSha256: held.sha256, actorId: this.o.actorId,
+        // held.sha256 === task.weightsSha256 here: the weights used are exactly the task's version.
+        policyVersion: task.policyVersion, weightsSha256: held.sha256, actorId: this.o.actorId,
         responses: samples.sort((a, b) => a.sampleIndex - b.sampleIndex).map((s) => ({
           tokens: s.tokens, logprobs: s.logprobs, finishReason: s.finishReason,
           entropy: s.entropy.length ? s.entropy.reduce((a, b) => a + b, 0) / s.entropy.length : 0,
