@@ -83,3 +83,13 @@ test('verify math: JSON lines in, results out, a bad line reported with its numb
   assert.equal(c?.status, 'wrong');
   assert.ok(bad && typeof bad.error === 'string');
 });
+
+test('bench loop --json --quick runs the real loop and reports the ratios', async () => {
+  const r = await cli(['bench', 'loop', '--json', '--quick']);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout.trim()) as { suite: string; ratios: Record<string, number>; sync: { learner_waiting_fraction: number } };
+  assert.equal(report.suite, 'loop');
+  assert.ok((report.ratios.async_k1_vs_sync ?? 0) > 0);
+  assert.ok((report.ratios.weight_sync_vs_objstore_10mb ?? 0) > 0);
+  assert.ok(report.sync.learner_waiting_fraction > 0 && report.sync.learner_waiting_fraction < 1);
+});

@@ -36,3 +36,24 @@ test('a tiny run with the learner, 2 actors and 2 verifiers as processes finishe
     await stopAll([learner, ...others]);
   }
 });
+
+test('async mode (max_staleness 1): actors run one version ahead, staleness stays within the bound', async () => {
+  await using dir = await tempDir();
+  await using f = await natsFixture();
+  const cfg = await writeTinyRun(dir.path, { runId: 'asyncrun', steps: 4, mode: 'async', maxStaleness: 1 });
+  const learner = startLearner(cfg, f.server.url);
+  const others = [startActor('asyncrun', f.server.url, 'actor-a'), startActor('asyncrun', f.server.url, 'actor-b'), startVerifier('asyncrun', f.server.url, 'ver-a')];
+  try {
+    const exit = await exitWithin(learner, 240_000);
+    assert.equal(exit.code, 0, learner.output.slice(-4000));
+    const metrics = readMetrics(readFileSync(join(dir.path, 'out', 'metrics.jsonl'), 'utf8'));
+    assert.deepEqual(metrics.map((m) => m.step), [0, 1, 2, 3]);
+    for (const m of metrics) {
+      assert.equal(m.groups, 4);
+      assert.ok((m.staleness_max as number) <= 1, `staleness ${m.staleness_max as number} within max_staleness 1`);
+    }
+    assert.ok(metrics.slice(1).some((m) => (m.staleness_max as number) === 1), 'later steps train on groups generated one version behind');
+  } finally {
+    await stopAll([learner, ...others]);
+  }
+});
