@@ -231,6 +231,7 @@ export async function benchWeightSync(opts: WeightSyncOptions = {}): Promise<{ f
   const leftover = pids.filter(pidAlive);
   if (leftover.length > 0) throw new Error(`weight-sync bench: processes still running after shutdown: ${leftover.join(', ')}`);
   const notes = [
+    'ratios weight_sync_vs_objstore_<size> = object store median / gRPC median: above 1 means gRPC is faster',
     'time = learner publishes WeightsAnnounced (weights already in the WeightStore / already put in the object store) -> the last of the actors reports holding that version, every tensor sha256 and the digest checked; arrival of that report at the learner is the end',
     'the object store put is not in the timed window (reported as objstore.put_ms and put_plus_sync_median_ms), which favours the baseline',
     `object store: file storage, ${OBJ_CHUNK_BYTES / 1024} KiB chunks (nats.js default), node sha256 backend`,
