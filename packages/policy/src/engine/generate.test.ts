@@ -90,3 +90,18 @@ test('models too large to bake generate the same from weights fed as inputs', as
     await fed.dispose();
   }
 });
+
+test('small batches decode on the single-threaded session and still match scoring', async () => {
+  const engine = await createOnnxEngine({ model, seed: 9, threads: 2 });
+  try {
+    const req: GenerateRequest = { taskId: 's', promptTokens: prompt(6, 3), numSamples: 1, sampling: { ...sampling, maxNewTokens: 20, stopTokens: [] }, seed: 5 };
+    const [a] = await engine.generate([req]);
+    const [b] = await engine.generate([req, { ...req, taskId: 's2' }, { ...req, taskId: 's3' }]);
+    assert.ok(a && b);
+    assert.deepEqual([...b.tokens], [...a.tokens]);
+    const [sc] = await engine.score([{ tokens: Uint32Array.from([...req.promptTokens, ...a.tokens]), scoreFrom: req.promptTokens.length }]);
+    a.logprobs.forEach((lp, t) => assert.ok(Math.abs(lp - (sc?.logprobs[t] ?? NaN)) < 1e-4));
+  } finally {
+    await engine.dispose();
+  }
+});

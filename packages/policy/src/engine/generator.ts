@@ -10,6 +10,9 @@ import { KvCache } from './kv-cache.js';
 const KV_CHUNK = 64;
 /** Weights up to this size are baked into the generation graphs (and packed); larger ones are fed. */
 export const BAKE_LIMIT_BYTES = 1.5 * 2 ** 30;
+/** Batches up to this many rows use the single-threaded decode session (models up to the size below). */
+const SMALL_DECODE_ROWS = 2;
+const SMALL_DECODE_LIMIT_BYTES = 256 * 2 ** 20;
 import { MASKED, causalMask, ropeInvFreq, ropeTables } from '../graphs/host-inputs.js';
 import { SampleRng } from '../sampling/rng.js';
 import { sampleToken, validateSampling } from '../sampling/sampler.js';
@@ -45,6 +48,8 @@ export class Generator {
     private readonly maxBatch: number,
     /** Weights fed on every run when they are not baked into the graphs. */
     private readonly weightFeeds: Feeds,
+    /** Single-threaded decode session for small batches (see `create`), if any. */
+    private readonly smallDecode: OrtSession | undefined,
   ) {
     this.inv = ropeInvFreq(c);
     this.scratch = new Float64Array(c.vocabSize);
@@ -59,12 +64,17 @@ export class Generator {
     const decode = await createSession(buildGenerationGraph(c, bake ? weights : 'inputs', 'decode'), rt);
     const weightFeeds: Feeds = {};
     if (!bake) for (const t of weights) weightFeeds[t.name] = f32(Float32Array.from(t.data), t.shape);
-    return new Generator(c, prefill, decode, maxBatch, weightFeeds);
+    // A decode step of one or two rows is too small to split across threads, and a multi-threaded
+    // pool stalls whenever one of its workers is descheduled (a shared machine): small batches of
+    // small models decode on their own single-threaded session.
+    const small = rt.threads !== 1 && bytes <= SMALL_DECODE_LIMIT_BYTES ? await createSession(buildGenerationGraph(c, bake ? weights : 'inputs', 'decode'), { ...rt, threads: 1 }) : undefined;
+    return new Generator(c, prefill, decode, maxBatch, weightFeeds, small);
   }
 
   async release(): Promise<void> {
     await this.prefill.release();
     await this.decode.release();
+    await this.smallDecode?.release();
   }
 
   async generate(requests: readonly GenerateRequest[]): Promise<GeneratedSample[]> {
@@ -166,7 +176,7 @@ export class Generator {
         split_sizes: new ort.Tensor('int64', BigInt64Array.from([BigInt(C), 1n]), [2]),
       };
       cache.feeds(feeds);
-      out = await this.decode.run(feeds);
+      out = await (B <= SMALL_DECODE_ROWS && this.smallDecode !== undefined ? this.smallDecode : this.decode).run(feeds);
       cache.append(...newKv(out), 1);
       logits = outF32(out, 'logits');
       kept = active.filter((b, k) => !this.take(batch[b] as Row, logits, k));
