@@ -241,7 +241,7 @@ export async function benchWeightSync(opts: WeightSyncOptions = {}): Promise<{ f
   ];
   if (opts.quick) notes.push('quick run: 10 MB only, 2 repetitions; weight_sync_vs_objstore_100mb omitted');
   return {
-    figures: { weight_sync: { actors: ACTORS, sizes, leftover_processes: leftover.length, notes } },
+    figures: { actors: ACTORS, sizes, leftover_processes: leftover.length, notes },
     ratios,
   };
 }
