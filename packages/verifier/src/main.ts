@@ -1,19 +1,21 @@
 /** The verifier process: `acereason verifier --nats URL --run RUN_ID [--domain math|code|all]`. */
 import { parseArgs } from 'node:util';
+import { createServer, type Server } from 'node:http';
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { hostname } from 'node:os';
-import type { Domain } from '@acereason/protocol';
-import { connectNats, createLogger, drainQuietly, ensureTopology, onShutdown } from '@acereason/transport';
+import { codecs, Keys, type Domain, type Heartbeat } from '@acereason/protocol';
+import { connectNats, createLogger, drainQuietly, ensureTopology, onShutdown, type Topology } from '@acereason/transport';
 import { codeScorer, mathScorer, type Scorer } from './scorers.js';
 import { VerifierWorker } from './worker.js';
 
-export const VERIFIER_USAGE = 'acereason verifier --run RUN_ID [--nats URL] [--id NAME] [--domain math|code|all] [--concurrency N] [--math-workers N] [--math-timeout-ms MS] [--unsafe-no-sandbox]';
+export const VERIFIER_USAGE = 'acereason verifier --run RUN_ID [--nats URL] [--id NAME] [--domain math|code|all] [--concurrency N] [--math-workers N] [--math-timeout-ms MS] [--unsafe-no-sandbox] [--metrics-port PORT]';
 
 export async function verifierMain(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv, strict: true, allowPositionals: false,
     options: {
       nats: { type: 'string' }, run: { type: 'string' }, id: { type: 'string' }, domain: { type: 'string' }, concurrency: { type: 'string' },
-      'math-workers': { type: 'string' }, 'math-timeout-ms': { type: 'string' }, 'unsafe-no-sandbox': { type: 'boolean' }, 'ack-wait-ms': { type: 'string' },
+      'math-workers': { type: 'string' }, 'math-timeout-ms': { type: 'string' }, 'unsafe-no-sandbox': { type: 'boolean' }, 'ack-wait-ms': { type: 'string' }, 'metrics-port': { type: 'string' },
     },
   });
   if (!values.run) throw new Error(`--run is required\nusage: ${VERIFIER_USAGE}`);
@@ -26,6 +28,7 @@ export async function verifierMain(argv: string[]): Promise<number> {
   if (domain === 'code' || domain === 'all') scorers.code = codeScorer({ concurrency: Number(values.concurrency ?? 2), sandbox: values['unsafe-no-sandbox'] ? 'none-unsafe' : 'auto' });
   const nc = await connectNats({ servers: values.nats ?? 'nats://127.0.0.1:4222', name: workerId, logger });
   const topology = await ensureTopology(nc);
+  const metrics = values['metrics-port'] === undefined ? undefined : await serveMetrics(Number(values['metrics-port']), topology, values.run, workerId);
   const worker = new VerifierWorker({ nc, topology, runId: values.run, workerId, scorers, logger, maxInFlight: Number(values.concurrency ?? 2), ...(values['ack-wait-ms'] ? { ackWaitMs: Number(values['ack-wait-ms']) } : {}) });
   const off = onShutdown(() => worker.stop(), logger);
   try {
@@ -34,6 +37,40 @@ export async function verifierMain(argv: string[]): Promise<number> {
     return 0;
   } finally {
     off();
+    metrics?.close();
     await drainQuietly(nc);
   }
+}
+
+/** Prometheus `/metrics` on `port`: this verifier's counters, read from the heartbeat it publishes. */
+async function serveMetrics(port: number, topology: Topology, runId: string, workerId: string): Promise<Server> {
+  const registry = new Registry();
+  registry.setDefaultLabels({ run_id: runId, role: 'verifier', worker_id: workerId });
+  collectDefaultMetrics({ register: registry, prefix: 'acereason_verifier_' });
+  const latest = async (): Promise<Heartbeat | undefined> => {
+    const e = await topology.workers.get(Keys.worker(runId, 'verifier', workerId)).catch(() => null);
+    return e && e.operation === 'PUT' && e.length > 0 ? codecs.Heartbeat.decode(e.value) : undefined;
+  };
+  const gauge = (name: string, help: string, pick: (h: Heartbeat) => number | undefined): void => {
+    new Gauge({ name: `acereason_verifier_${name}`, help, registers: [registry], async collect() {
+      const v = await latest().catch(() => undefined);
+      const x = v ? pick(v) : undefined;
+      if (x !== undefined) this.set(x);
+    } });
+  };
+  gauge('processed', 'trajectory groups scored and published', (h) => h.processed);
+  gauge('in_flight', 'messages held (in flight)', (h) => h.inFlight);
+  gauge('throughput', 'responses scored per second since start', (h) => h.throughput);
+  const server = createServer((req, res) => {
+    if (req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    registry.metrics().then((body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body), () => res.writeHead(500).end());
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '0.0.0.0', resolve);
+  });
+  return server;
 }

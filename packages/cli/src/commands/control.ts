@@ -1,0 +1,42 @@
+/** `acereason pause | resume | stage next | checkpoint`: LearnerControl calls to the run's learner. */
+import type { ControlReply } from '@acereason/protocol';
+import { parseFlags } from '../args.js';
+import { UsageError, type Command } from '../command.js';
+import { TARGET_FLAGS, controlClient, resolveTarget, type ControlClient } from '../local/target.js';
+
+const TARGET = '[--learner HOST:PORT | --state FILE] [--json]';
+
+function control(name: string, summary: string, usage: string, call: (c: ControlClient, positionals: string[], reason: string) => Promise<ControlReply>): Command {
+  return {
+    name, summary, usage,
+    async run(args, ctx) {
+      const { values, positionals } = parseFlags(args, { ...TARGET_FLAGS, json: { type: 'boolean' }, reason: { type: 'string' } }, usage);
+      const target = resolveTarget(values, ['learnerAddress']);
+      const client = controlClient(target.learnerAddress, 300_000);
+      let reply: ControlReply;
+      try {
+        reply = await call(client, positionals, values.reason ?? 'operator');
+      } catch (err) {
+        const e = err as { code?: string; message?: string };
+        if (e.code === 'UNAVAILABLE' || e.code === 'TIMEOUT' || /unavailable|ECONNREFUSED|deadline/i.test(e.message ?? '')) {
+          throw new UsageError(`the learner at ${target.learnerAddress} does not answer (${e.message ?? String(err)})`, 'Check it with `acereason status` and `acereason logs learner`.');
+        }
+        throw err;
+      } finally {
+        client.close();
+      }
+      if (values.json) ctx.stdout.write(JSON.stringify(reply) + '\n');
+      else ctx.stdout.write(reply.ok ? `${reply.message}${reply.checkpointPath ? `: ${reply.checkpointPath}` : ''}\n` : `refused: ${reply.error?.message ?? reply.message}\n`);
+      return reply.ok ? 0 : 1;
+    },
+  };
+}
+
+export const pause = control('pause', 'pause the run after the current step', `acereason pause [--reason TEXT] ${TARGET}`, (c, _p, reason) => c.pause({ reason }));
+export const resume = control('resume', 'resume a paused run', `acereason resume ${TARGET}`, (c) => c.resume({}));
+export const stage = control('stage', 'stage next | stage NAME: move the run to the next (or a named) stage after the current step', `acereason stage next|NAME ${TARGET}`, (c, positionals) => {
+  const [to] = positionals;
+  if (to === undefined || positionals.length > 1) throw new UsageError('say which stage: `stage next` or `stage NAME`', `usage: acereason stage next|NAME ${TARGET}`);
+  return c.advanceStage({ toStage: to === 'next' ? '' : to });
+});
+export const checkpoint = control('checkpoint', 'write a checkpoint at the end of the current step and print its folder', `acereason checkpoint ${TARGET}`, (c) => c.checkpoint({}));

@@ -1,0 +1,128 @@
+/**
+ * `acereason eval --checkpoint C --data D --k K`: samples responses from a checkpoint's weights with
+ * the embedded engine, verifies them (math or code) and prints avg@k and pass@k per domain.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Domain } from '@acereason/protocol';
+import { parseFlags } from '../args.js';
+import { UsageError, type Command } from '../command.js';
+import { scoreByDomain, type PromptOutcome } from '../eval/pass-at-k.js';
+
+const USAGE = 'acereason eval --checkpoint DIR|FILE.safetensors --data FILE.jsonl --k K [--n N] [--max-tokens N] [--temperature T] [--top-p P] [--config run.yaml] [--prompt-template T] [--limit N] [--seed S] [--threads N] [--json]';
+
+function num(v: string | undefined, flag: string, fallback: number, o: { integer?: boolean; min?: number; max?: number } = {}): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || (o.integer && !Number.isInteger(n)) || (o.min !== undefined && n < o.min) || (o.max !== undefined && n > o.max)) {
+    throw new UsageError(`${flag}: "${v}" is not ${o.integer ? 'a whole number' : 'a number'}${o.min !== undefined ? ` >= ${o.min}` : ''}${o.max !== undefined ? ` and <= ${o.max}` : ''}`, `usage: ${USAGE}`);
+  }
+  return n;
+}
+
+function weightsFile(checkpoint: string): string {
+  if (!existsSync(checkpoint)) throw new UsageError(`--checkpoint: ${checkpoint} does not exist`, 'Pass a checkpoint folder (runs/<id>/checkpoints/step-...) or a .safetensors file.');
+  if (statSync(checkpoint).isFile()) return checkpoint;
+  for (const candidate of [join(checkpoint, 'model.safetensors'), join(checkpoint, readLatest(checkpoint), 'model.safetensors')]) if (existsSync(candidate)) return candidate;
+  throw new UsageError(`--checkpoint: no model.safetensors in ${checkpoint}`, 'Pass a checkpoint folder (with model.safetensors, or a checkpoints folder with `latest`) or a .safetensors file.');
+}
+
+function readLatest(dir: string): string {
+  const p = join(dir, 'latest');
+  return existsSync(p) ? readFileSync(p, 'utf8').trim() : '';
+}
+
+export const evaluate: Command = {
+  name: 'eval',
+  summary: 'avg@k and pass@k of a checkpoint on a dataset, per domain',
+  usage: USAGE,
+  async run(args, ctx) {
+    const { values } = parseFlags(args, {
+      checkpoint: { type: 'string' }, data: { type: 'string' }, k: { type: 'string' }, n: { type: 'string' }, 'max-tokens': { type: 'string' },
+      temperature: { type: 'string' }, 'top-p': { type: 'string' }, config: { type: 'string' }, 'prompt-template': { type: 'string' },
+      limit: { type: 'string' }, seed: { type: 'string' }, threads: { type: 'string' }, json: { type: 'boolean' },
+    }, USAGE);
+    if (!values.checkpoint || !values.data || !values.k) throw new UsageError('--checkpoint, --data and --k are required', `usage: ${USAGE}`);
+    const k = num(values.k, '--k', 1, { integer: true, min: 1, max: 1024 });
+    const n = num(values.n, '--n', k, { integer: true, min: k, max: 1024 });
+    const maxTokens = num(values['max-tokens'], '--max-tokens', 256, { integer: true, min: 1 });
+    const temperature = num(values.temperature, '--temperature', 0.6, { min: 0 });
+    const topP = num(values['top-p'], '--top-p', 1, { min: 0.001, max: 1 });
+    const seed = num(values.seed, '--seed', 1, { integer: true, min: 0 });
+    const limit = num(values.limit, '--limit', Infinity, { integer: true, min: 1 });
+    const weightsPath = weightsFile(values.checkpoint);
+
+    const learner = await import('@acereason/learner');
+    const policy = await import('@acereason/policy');
+    let model = policy.DEMO_MODEL;
+    let tokenizer: import('@acereason/policy').Tokenizer = new policy.CharTokenizer(policy.DEMO_ALPHABET);
+    const templates: Record<Domain, string> = { math: learner.MATH_PROMPT, code: learner.CODE_PROMPT };
+    if (values.config) {
+      let config;
+      try {
+        config = learner.loadRunConfig(values.config);
+      } catch (err) {
+        throw new UsageError((err as Error).message, `Fix ${values.config} or leave out --config (the demo model is used then).`);
+      }
+      model = learner.modelConfigFor(config);
+      tokenizer = learner.tokenizerFor(config).tokenizer;
+      for (const d of Object.values(config.datasets)) templates[d.domain] = d.promptTemplate;
+    }
+    if (values['prompt-template']) {
+      if (!values['prompt-template'].includes('{problem}')) throw new UsageError('--prompt-template must contain {problem}', `usage: ${USAGE}`);
+      templates.math = templates.code = values['prompt-template'];
+    }
+
+    let text: string;
+    try {
+      text = readFileSync(values.data, 'utf8');
+    } catch (err) {
+      throw new UsageError(`cannot read ${values.data}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'Pass a JSON lines file: {"id","problem","answer"} (math) or {"id","problem","tests"} (code).');
+    }
+    let prompts;
+    try {
+      prompts = learner.parseJsonl(text, values.data).slice(0, limit).map(({ line, value }) => {
+        const domain: Domain = typeof value === 'object' && value !== null && 'tests' in value ? 'code' : 'math';
+        return learner.parsePromptRow(value, domain, { file: values.data as string, line });
+      });
+    } catch (err) {
+      throw new UsageError((err as Error).message, 'Each line needs "id", "problem" and "answer" (math) or "tests" (code).');
+    }
+    if (prompts.length === 0) throw new UsageError(`${values.data} has no rows`, 'Pass a JSON lines file with at least one problem.');
+
+    const engine = await policy.createOnnxEngine({ model, weights: readFileSync(weightsPath), threads: num(values.threads, '--threads', 1, { integer: true, min: 1 }) });
+    const { mathScorer, codeScorer } = await import('@acereason/verifier');
+    const scorers: Partial<Record<Domain, import('@acereason/verifier').Scorer>> = {};
+    const t0 = performance.now();
+    const outcomes: (PromptOutcome & { id: string })[] = [];
+    try {
+      const stopTokens = tokenizer.eosTokenId === undefined ? [] : [tokenizer.eosTokenId];
+      const chunk = Math.max(1, Math.floor(64 / n));
+      for (let i = 0; i < prompts.length; i += chunk) {
+        const part = prompts.slice(i, i + chunk);
+        const samples = await engine.generate(part.map((p, j) => ({
+          taskId: String(i + j), promptTokens: tokenizer.encode(templates[p.reference.type].replace('{problem}', p.problem)), numSamples: n,
+          sampling: { temperature, topP, topK: 0, maxNewTokens: maxTokens, stopTokens }, seed: seed * 1_000_003 + i + j,
+        })));
+        for (const [j, p] of part.entries()) {
+          const domain = p.reference.type;
+          const scorer = (scorers[domain] ??= domain === 'math' ? mathScorer() : codeScorer());
+          const mine = samples.filter((s) => s.taskId === String(i + j));
+          const verdicts = await Promise.all(mine.map((s) => scorer.score(tokenizer.decode(s.tokens.filter((t) => !stopTokens.includes(t))), p.reference)));
+          outcomes.push({ id: p.id, domain, n: mine.length, correct: verdicts.filter((v) => v.correct).length });
+        }
+      }
+    } finally {
+      await engine.dispose();
+      await Promise.all(Object.values(scorers).map((s) => s.close()));
+    }
+    const scores = scoreByDomain(outcomes, k);
+    const seconds = (performance.now() - t0) / 1000;
+    if (values.json) ctx.stdout.write(JSON.stringify({ checkpoint: weightsPath, data: values.data, k, n, temperature, maxTokens, seconds, domains: scores, prompts: outcomes }) + '\n');
+    else {
+      ctx.stdout.write(`${weightsPath} on ${values.data}: ${prompts.length} prompts x ${n} samples, temperature ${temperature}, ${seconds.toFixed(1)} s\n`);
+      for (const s of scores) ctx.stdout.write(`  ${s.domain.padEnd(5)} prompts=${s.prompts}  avg@${k}=${s.avgAtK.toFixed(4)}  pass@${k}=${s.passAtK.toFixed(4)}  pass@1=${s.pass1.toFixed(4)}\n`);
+    }
+    return 0;
+  },
+};

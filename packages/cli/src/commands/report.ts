@@ -1,0 +1,41 @@
+/** `acereason report --metrics metrics.jsonl --out report.html`: the run report as one HTML file. */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { parseFlags } from '../args.js';
+import { UsageError, type Command } from '../command.js';
+import { findStateFile, readClusterState } from '../local/cluster-state.js';
+import { parseMetricsJsonl, renderReport } from '../report/render.js';
+
+const USAGE = 'acereason report [--metrics FILE] [--out report.html] [--title TEXT]';
+
+export const report: Command = {
+  name: 'report',
+  summary: 'render a run\'s metrics.jsonl as a self-contained HTML report with charts',
+  usage: USAGE,
+  async run(args, ctx) {
+    const { values } = parseFlags(args, { metrics: { type: 'string' }, out: { type: 'string' }, title: { type: 'string' } }, USAGE);
+    let metrics = values.metrics;
+    if (!metrics) {
+      const file = findStateFile();
+      if (!file) throw new UsageError('--metrics is required (no cluster state here to find the run folder)', `usage: ${USAGE}`);
+      metrics = join(readClusterState(file).outDir, 'metrics.jsonl');
+    }
+    let text: string;
+    try {
+      text = readFileSync(metrics, 'utf8');
+    } catch (err) {
+      throw new UsageError(`cannot read ${metrics}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'Pass the metrics.jsonl of a run (it is in the run\'s out_dir).');
+    }
+    let lines;
+    try {
+      lines = parseMetricsJsonl(text, metrics);
+    } catch (err) {
+      throw new UsageError((err as Error).message, 'The file must be the metrics.jsonl a learner writes: one JSON object per step.');
+    }
+    const out = resolve(values.out ?? join(dirname(metrics), 'report.html'));
+    const title = values.title ?? `acereason run ${basename(dirname(resolve(metrics)))}`;
+    writeFileSync(out, renderReport(lines, { title }));
+    ctx.stdout.write(`${out} (${lines.length} steps)\n`);
+    return 0;
+  },
+};

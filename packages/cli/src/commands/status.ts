@@ -1,0 +1,35 @@
+/** `acereason status [--watch] [--json]`: the run at a glance. */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseFlags } from '../args.js';
+import { UsageError, type Command } from '../command.js';
+import { formatStatus, gatherStatus } from '../local/run-status.js';
+import { TARGET_FLAGS, resolveTarget } from '../local/target.js';
+
+const USAGE = 'acereason status [--json] [--watch [--interval S]] [--nats URL --run ID --learner HOST:PORT | --state FILE]';
+
+export const status: Command = {
+  name: 'status',
+  summary: 'stage, step, version, workers with throughput, queue depths, last step\'s metrics (--watch, --json)',
+  usage: USAGE,
+  async run(args, ctx) {
+    const { values } = parseFlags(args, { ...TARGET_FLAGS, json: { type: 'boolean' }, watch: { type: 'boolean' }, interval: { type: 'string' } }, USAGE);
+    const target = resolveTarget(values, ['natsUrl', 'runId']);
+    const intervalS = Number(values.interval ?? 2);
+    if (!(intervalS > 0)) throw new UsageError(`--interval: expected seconds > 0, got "${values.interval}"`, `usage: ${USAGE}`);
+    const ac = new AbortController();
+    const onSigint = (): void => ac.abort();
+    if (values.watch) process.once('SIGINT', onSigint);
+    try {
+      for (;;) {
+        const s = await gatherStatus(target);
+        if (values.json) ctx.stdout.write(JSON.stringify(s) + '\n');
+        else ctx.stdout.write(`${values.watch ? '\x1b[2J\x1b[H' : ''}${formatStatus(s)}\n`);
+        if (!values.watch) return s.learner || !s.natsError ? 0 : 1;
+        await sleep(intervalS * 1000, undefined, { signal: ac.signal }).catch(() => undefined);
+        if (ac.signal.aborted) return 0;
+      }
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+  },
+};

@@ -1,0 +1,65 @@
+/** `acereason up`: a local cluster in the background; `acereason down` stops it. */
+import { parseFlags } from '../args.js';
+import { UsageError, type Command } from '../command.js';
+import { findStateFile, readClusterState, writeClusterState } from '../local/cluster-state.js';
+import { startDetachedCluster } from '../local/detached-cluster.js';
+import { isAlive } from '../local/processes.js';
+
+const USAGE = 'acereason up --config run.yaml [--actors N] [--verifiers M] [--nats URL] [--metrics-port PORT] [--fresh] [--learner-args "..."] [--actor-args "..."] [--verifier-args "..."] [--json]';
+
+function count(v: string | undefined, flag: string, fallback: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 256) throw new UsageError(`${flag}: expected a whole number from 0 to 256, got "${v}"`, `usage: ${USAGE}`);
+  return n;
+}
+
+const words = (v: string | undefined): string[] => (v ?? '').split(/\s+/).filter(Boolean);
+
+export const up: Command = {
+  name: 'up',
+  summary: 'start a local cluster in the background (nats-server, learner, actors, verifiers)',
+  usage: USAGE,
+  async run(args, ctx) {
+    const { values } = parseFlags(args, {
+      config: { type: 'string' }, actors: { type: 'string' }, verifiers: { type: 'string' }, nats: { type: 'string' },
+      'metrics-port': { type: 'string' }, fresh: { type: 'boolean' }, json: { type: 'boolean' },
+      'learner-args': { type: 'string' }, 'actor-args': { type: 'string' }, 'verifier-args': { type: 'string' },
+    }, USAGE);
+    if (!values.config) throw new UsageError('--config is required', `usage: ${USAGE}`);
+    const existing = findStateFile();
+    if (existing) {
+      const s = readClusterState(existing);
+      if (s.services.some((p) => p.role === 'learner' && isAlive(p.pid))) {
+        throw new UsageError(`a cluster for run "${s.runId}" is already running from this directory`, 'Stop it with `acereason down` first (or `acereason status` to look at it).');
+      }
+    }
+    const { loadRunConfig } = await import('@acereason/learner');
+    let config;
+    try {
+      config = loadRunConfig(values.config);
+    } catch (err) {
+      throw new UsageError((err as Error).message, `Fix ${values.config} and run \`acereason up\` again.`);
+    }
+    const metricsPort = values['metrics-port'] === undefined ? undefined : count(values['metrics-port'], '--metrics-port', 0);
+    const state = await startDetachedCluster({
+      configPath: values.config, runId: config.runId, outDir: config.outDir,
+      actors: count(values.actors, '--actors', 1), verifiers: count(values.verifiers, '--verifiers', 1),
+      ...(values.nats ? { natsUrl: values.nats } : {}),
+      ...(metricsPort !== undefined ? { metricsPort } : {}),
+      learnerArgs: [...(values.fresh ? ['--fresh'] : []), ...words(values['learner-args'])],
+      actorArgs: words(values['actor-args']), verifierArgs: words(values['verifier-args']),
+    });
+    const file = writeClusterState(state);
+    if (values.json) ctx.stdout.write(JSON.stringify({ ...state, stateFile: file }) + '\n');
+    else {
+      const workers = state.services.filter((s) => s.role === 'actor' || s.role === 'verifier').length;
+      ctx.stdout.write([
+        `run ${state.runId} is up: learner at ${state.learnerAddress}, NATS at ${state.natsUrl}${state.natsManaged ? ' (started here)' : ''}, ${workers} workers`,
+        `logs: ${state.logDir}   state: ${file}`,
+        'next: `acereason status --watch`, `acereason logs learner`, `acereason down`',
+      ].join('\n') + '\n');
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,121 @@
+/**
+ * A local cluster that outlives the CLI (`acereason up`): nats-server (unless a URL is given), the
+ * learner, N actors and M verifiers as detached processes, recorded in a state file. The
+ * in-process variant for benchmarks and the demo is LocalCluster (cluster.ts).
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort, natsServerBinary } from '@acereason/transport';
+import { serviceBins } from './bins.js';
+import { isAlive, isOurs, spawnDetached, terminate } from './processes.js';
+import type { ClusterState, ServiceProcess } from './cluster-state.js';
+
+export interface DetachedClusterOptions {
+  configPath: string;
+  runId: string;
+  outDir: string;
+  actors: number;
+  verifiers: number;
+  natsUrl?: string;
+  /** First Prometheus port: the learner gets it, then actors, then verifiers. */
+  metricsPort?: number;
+  learnerArgs?: string[];
+  actorArgs?: string[];
+  verifierArgs?: string[];
+  /** How long to wait for the learner's "ready" line (it compiles its graphs first). */
+  readyTimeoutMs?: number;
+}
+
+function tail(file: string, lines = 15): string {
+  if (!existsSync(file)) return '(no log)';
+  return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+async function waitForLog<T>(file: string, pid: number, match: (line: string) => T | undefined, what: string, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (existsSync(file)) {
+      for (const line of readFileSync(file, 'utf8').split('\n')) {
+        const found = match(line);
+        if (found !== undefined) return found;
+      }
+    }
+    if (!isAlive(pid)) throw new Error(`${what} exited before it was ready; the end of ${file}:\n${tail(file)}`);
+    if (Date.now() > deadline) throw new Error(`${what} not ready after ${timeoutMs} ms; the end of ${file}:\n${tail(file)}`);
+    await sleep(200);
+  }
+}
+
+function learnerAddress(line: string): string | undefined {
+  if (!line.includes('"ready":true')) return undefined;
+  try {
+    const o = JSON.parse(line) as { address?: unknown };
+    return typeof o.address === 'string' ? o.address : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function startDetachedCluster(o: DetachedClusterOptions): Promise<ClusterState> {
+  const logDir = join(o.outDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const env = { ...process.env, ACEREASON_LOG_PRETTY: '0' };
+  const services: ServiceProcess[] = [];
+  const metricsPorts: Record<string, number> = {};
+  let nextMetricsPort = o.metricsPort;
+  const metricsArgs = (name: string): string[] => {
+    if (nextMetricsPort === undefined) return [];
+    metricsPorts[name] = nextMetricsPort;
+    return ['--metrics-port', String(nextMetricsPort++)];
+  };
+  const node = (name: string, role: ServiceProcess['role'], bin: string, args: string[]): ServiceProcess => {
+    const log = join(logDir, `${name}.log`);
+    const p: ServiceProcess = { name, role, pid: spawnDetached(process.execPath, [bin, ...args], log, env), log, marker: bin };
+    services.push(p);
+    return p;
+  };
+
+  try {
+    let natsUrl = o.natsUrl ?? '';
+    if (!o.natsUrl) {
+      const port = await freePort();
+      const store = join(o.outDir, 'nats');
+      mkdirSync(store, { recursive: true });
+      const conf = join(store, 'nats.conf');
+      writeFileSync(conf, [`listen: "127.0.0.1:${port}"`, 'jetstream {', `  store_dir: "${join(store, 'js')}"`, '}', 'max_payload: 8MB', ''].join('\n'));
+      const log = join(logDir, 'nats.log');
+      const nats: ServiceProcess = { name: 'nats', role: 'nats', pid: spawnDetached(natsServerBinary(), ['-c', conf], log, env), log, marker: conf };
+      services.push(nats);
+      await waitForLog(log, nats.pid, (l) => (l.includes('Server is ready') ? true : undefined), 'nats-server', 20_000);
+      natsUrl = `nats://127.0.0.1:${port}`;
+    }
+    const learner = node('learner', 'learner', serviceBins.learner(), ['--config', resolve(o.configPath), '--nats', natsUrl, ...metricsArgs('learner'), ...(o.learnerArgs ?? [])]);
+    const address = await waitForLog(learner.log, learner.pid, learnerAddress, 'the learner', o.readyTimeoutMs ?? 120_000);
+    for (let i = 0; i < o.actors; i++) {
+      node(`actor-${i}`, 'actor', serviceBins.actor(), ['--run', o.runId, '--nats', natsUrl, '--id', `actor-${i}`, ...metricsArgs(`actor-${i}`), ...(o.actorArgs ?? [])]);
+    }
+    for (let i = 0; i < o.verifiers; i++) {
+      node(`verifier-${i}`, 'verifier', serviceBins.verifier(), ['--run', o.runId, '--nats', natsUrl, '--id', `verifier-${i}`, ...metricsArgs(`verifier-${i}`), ...(o.verifierArgs ?? [])]);
+    }
+    return {
+      version: 1, runId: o.runId, configPath: resolve(o.configPath), outDir: o.outDir, logDir, natsUrl, natsManaged: !o.natsUrl,
+      learnerAddress: address, metricsPorts, startedAtMs: Date.now(), services,
+    };
+  } catch (err) {
+    await stopServices(services, 3000);
+    throw err;
+  }
+}
+
+/** Stops workers first, then the learner, then NATS (so nothing loses its server mid-drain). */
+export async function stopServices(services: readonly ServiceProcess[], graceMs: number): Promise<{ name: string; result: string }[]> {
+  const order: ServiceProcess['role'][][] = [['actor', 'verifier'], ['learner'], ['nats']];
+  const out: { name: string; result: string }[] = [];
+  for (const roles of order) {
+    const batch = services.filter((s) => roles.includes(s.role));
+    const results = await Promise.all(batch.map(async (s) => ({ name: s.name, result: isOurs(s.pid, s.marker) ? await terminate(s.pid, graceMs) : 'not-running' })));
+    out.push(...results);
+  }
+  return out;
+}
