@@ -28,6 +28,9 @@ import { saveCheckpoint, type Checkpoint, type LearnerState, type PublishedStep 
 import { MetricsSink } from './metrics/sink.js';
 import { mean, percentile, type StepMetrics } from './metrics/step-metrics.js';
 import { controlHandlers } from './service/control.js';
+import { PassRateTable } from './curriculum/pass-rates.js';
+import { isFilterActive, solvedLastTime, stageStartVerdict } from './curriculum/filters.js';
+import { initialTemperature, nextTemperature } from './curriculum/temperature.js';
 
 export type LearnerPhase = 'starting' | 'running' | 'paused' | 'draining' | 'stopped' | 'failed' | 'finished';
 
@@ -72,6 +75,8 @@ export class Learner {
   private lastCheckpointDir = '';
   /** Steps whose task ids this process has registered with the collector. */
   private readonly registered = new Set<number>();
+  private readonly passRates: PassRateTable;
+  private excluded = new Set<number>();
 
   constructor(private readonly o: LearnerOptions) {
     const c = o.config;
@@ -89,6 +94,8 @@ export class Learner {
     });
     this.metrics = new MetricsSink(join(c.outDir, 'metrics.jsonl'), c.runId);
     this.js = jetstreamClient(o.nc);
+    this.passRates = new PassRateTable(o.topology.passRates);
+    this.excluded = new Set(this.state.stagePlan?.stageIndex === this.state.stageIndex ? this.state.stagePlan.excluded : []);
   }
 
   get runId(): string {
@@ -227,7 +234,7 @@ export class Learner {
   private async publishSlots(pub: PublishedStep, slots: number[]): Promise<void> {
     const ctx = this.taskContext(pub.stageIndex);
     const ds = this.o.datasets[ctx.stage.dataset] as Dataset;
-    const tasks = slots.map((slot) => makeTask(ctx, { step: pub.step, slot, retry: pub.retries[slot] ?? 0, prompt: ds.prompts[pub.prompts[slot] as number] as Dataset['prompts'][number], version: pub.version, sha256: pub.sha256 }));
+    const tasks = slots.map((slot) => makeTask(ctx, { step: pub.step, slot, retry: pub.retries[slot] ?? 0, prompt: ds.prompts[pub.prompts[slot] as number] as Dataset['prompts'][number], version: pub.version, sha256: pub.sha256, temperature: pub.temperature }));
     this.collector.expect(pub.step, tasks.map((t, i) => ({ taskId: t.id, slot: slots[i] as number })), pub.prompts.length);
     this.registered.add(pub.step);
     for (const t of tasks) await publishMessage(this.js, Subjects.task(this.runId, t.domain), codecs.RolloutTask, t);
@@ -245,10 +252,49 @@ export class Learner {
     }
   }
 
+  /** The stage's step budget (fixed by the stage plan for epoch-based stages). */
+  private stageBudget(stage: StageConfig): number {
+    return this.state.stagePlan?.stageIndex === this.state.stageIndex ? this.state.stagePlan.steps : stage.steps;
+  }
+
+  /** Which prompts the sampler may pick: not filtered out at stage start, not solved by every rollout last time. */
+  private eligible(stage: StageConfig): (index: number) => boolean {
+    const ds = this.o.datasets[stage.dataset] as Dataset;
+    return (i) => !this.excluded.has(i) && !(stage.filter.dropSolvedEachEpoch && solvedLastTime(this.passRates.peek(stage.dataset, ds.prompts[i]?.id ?? ''), stage.name));
+  }
+
+  /**
+   * Fixed once when a stage starts: the prompts its filters drop (from the pass-rate table), the
+   * step budget (from epochs, when given) and the starting temperature.
+   */
+  private async planStage(stage: StageConfig): Promise<void> {
+    if (this.state.stagePlan?.stageIndex === this.state.stageIndex) return;
+    const ds = this.o.datasets[stage.dataset] as Dataset;
+    const excluded: number[] = [];
+    const counts = { too_easy: 0, never_solved: 0 };
+    if (isFilterActive(stage.filter)) {
+      const table = await this.passRates.loadAll(stage.dataset, ds.prompts.map((p) => p.id));
+      ds.prompts.forEach((p, i) => {
+        const v = stageStartVerdict(table.get(p.id), stage.filter);
+        if (v !== 'keep') {
+          excluded.push(i);
+          counts[v]++;
+        }
+      });
+    }
+    const eligible = ds.prompts.length - excluded.length;
+    if (eligible === 0) throw new AceReasonError(ErrorCodes.INVALID, `stage ${stage.name}: the filters leave no prompt of dataset "${stage.dataset}" (${counts.too_easy} too easy, ${counts.never_solved} never solved)`);
+    const steps = stage.epochs !== undefined ? Math.max(1, Math.ceil((stage.epochs * eligible) / stage.batchPrompts)) : stage.steps;
+    this.state.stagePlan = { stageIndex: this.state.stageIndex, steps, excluded, eligible };
+    this.state.temperature = initialTemperature(stage.temperatureControl);
+    this.excluded = new Set(excluded);
+    this.o.logger.info({ stage: stage.name, prompts: ds.prompts.length, eligible, dropped: counts, steps, temperature: this.state.temperature }, 'stage planned');
+  }
+
   /** Makes sure steps step..step+lookahead of the current stage have their tasks out. */
   private async ensurePublished(stage: StageConfig): Promise<void> {
     const lookahead = this.o.config.algorithm.maxStaleness;
-    const lastOfStage = this.state.step + (stage.steps - this.state.stageStep) - 1;
+    const lastOfStage = this.state.step + (this.stageBudget(stage) - this.state.stageStep) - 1;
     for (let s = this.state.step; s <= Math.min(this.state.step + lookahead, lastOfStage); s++) {
       const known = this.state.pending.find((p) => p.step === s);
       if (known) {
@@ -256,8 +302,8 @@ export class Learner {
         if (!this.registered.has(s)) await this.publishSlots(known, known.prompts.map((_, i) => i));
         continue;
       }
-      const prompts = this.sampler(stage).take(stage.batchPrompts);
-      const pub: PublishedStep = { step: s, stageIndex: this.state.stageIndex, prompts, version: this.state.version, sha256: this.state.weightsSha256, retries: prompts.map(() => 0) };
+      const prompts = this.sampler(stage).take(stage.batchPrompts, this.eligible(stage));
+      const pub: PublishedStep = { step: s, stageIndex: this.state.stageIndex, prompts, version: this.state.version, sha256: this.state.weightsSha256, retries: prompts.map(() => 0), temperature: this.state.temperature ?? stage.temperature };
       this.state.pending.push(pub);
       this.state.cursors[stage.dataset] = this.sampler(stage).cursor;
       await this.publishSlots(pub, prompts.map((_, i) => i));
@@ -284,7 +330,7 @@ export class Learner {
       const informative = this.collector.groups(pub.step).filter((g) => g && !isZeroVariance(g)).length;
       if (informative >= stage.batchPrompts) return;
       const extra = Math.ceil((stage.batchPrompts - informative) * (1 + stage.oversample));
-      const more = this.sampler(stage).take(extra);
+      const more = this.sampler(stage).take(extra, this.eligible(stage));
       this.state.cursors[stage.dataset] = this.sampler(stage).cursor;
       const first = pub.prompts.length;
       pub.prompts.push(...more);
@@ -333,8 +379,9 @@ export class Learner {
           await this.changeStage(target, 'operator request');
           continue;
         }
-        if (this.state.stageStep >= stage.steps) {
-          await this.changeStage(this.state.stageIndex + 1, `step budget of ${stage.steps} reached`);
+        await this.planStage(stage);
+        if (this.state.stageStep >= this.stageBudget(stage)) {
+          await this.changeStage(this.state.stageIndex + 1, `step budget of ${this.stageBudget(stage)} reached`);
           continue;
         }
         if (this.o.maxStepsThisRun !== undefined && stepsThisRun >= this.o.maxStepsThisRun) break;
@@ -369,7 +416,7 @@ export class Learner {
     const async = c.algorithm.mode === 'async';
     const loss: LossConfig = {
       kind: 'pg', epsLow: c.algorithm.epsLow, epsHigh: c.algorithm.epsHigh, klCoef: c.algorithm.klCoef, entropyCoef: c.algorithm.entropyCoef,
-      aggregation: c.algorithm.aggregation, constantNormalizer: stage.maxResponseTokens, temperature: stage.temperature > 0 ? stage.temperature : 1,
+      aggregation: c.algorithm.aggregation, constantNormalizer: stage.maxResponseTokens, temperature: pub.temperature > 0 ? pub.temperature : 1,
     };
     // Strictly on-policy: pi_old is the current policy (ratio exactly 1). Async: the behaviour policy's logprobs.
     const seqs = async ? sequences : sequences.map(({ oldLogprobs: _o, ...rest }) => rest);
@@ -387,6 +434,7 @@ export class Learner {
       zero_variance_frac: all.length ? built.zeroVarianceGroups / all.length : 0, groups: all.length, groups_used: used.length,
       response_len_mean: mean(built.lengths), response_len_p95: percentile(built.lengths, 0.95), response_len_max: built.lengths.reduce((a, b) => Math.max(a, b), 0),
       truncation_rate: built.responses ? built.truncated / built.responses : 0, entropy_mean: mean(built.entropies),
+      temperature: pub.temperature, prompts_eligible: this.state.stagePlan?.eligible ?? 0,
       loss: train.loss, grad_norm: train.gradNorm, learning_rate: train.learningRate, train_tokens: train.tokens,
       tokens_per_s: built.lengths.reduce((a, b) => a + b, 0) / Math.max(1e-9, (tCollected - t0) / 1000),
       step_s: (tPublished - t0) / 1000, wait_rollouts_s: (tCollected - t0) / 1000,
@@ -397,6 +445,12 @@ export class Learner {
     };
     this.metrics.record(m);
     this.o.logger.info({ step: m.step, stage: m.stage, reward: +m.reward_mean.toFixed(3), acc: +m.accuracy.toFixed(3), len: Math.round(m.response_len_mean), s: +m.step_s.toFixed(2) }, 'step done');
+
+    await this.passRates.record(stage.dataset, all.map((g) => ({
+      promptId: g.group.promptId,
+      record: { stage: stage.name, step: pub.step, version: g.group.policyVersion, attempts: g.results.length, passes: g.results.filter((r) => r.correct).length },
+    }))).catch((err: unknown) => this.o.logger.warn({ err: String(err) }, 'pass-rate table update failed'));
+    this.state.temperature = nextTemperature(stage.temperatureControl, pub.temperature, this.state.stageStep + 1, this.stageBudget(stage), m.entropy_mean);
 
     this.collector.finish(pub.step);
     this.state.pending = this.state.pending.filter((p) => p.step !== pub.step);

@@ -6,7 +6,8 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { codecs, Consumers, SCHEMA_VERSION, Streams, Subjects, type ScoredGroup } from '@acereason/protocol';
 import { jetstreamClient, publishMessage } from '@acereason/transport';
 import { natsFixture, tempDir, waitFor, type ChildHandle } from '@acereason/testkit';
-import { writeTinyRun, startLearner, startActor, startVerifier, readMetrics, exitWithin, type MetricsLine } from './fixture.js';
+import { PassRateTable } from '@acereason/learner';
+import { writeTinyRun, startLearner, startActor, startVerifier, readMetrics, exitWithin, problems, type MetricsLine } from './fixture.js';
 
 async function stopAll(children: ChildHandle[]): Promise<void> {
   await Promise.all(children.map((c) => c.stop(3000)));
@@ -70,6 +71,11 @@ test('kill -9 of the learner after a checkpoint, then a restart: same groups con
     for (const m of metrics) last.set(m.step, m);
     assert.deepEqual([...last.keys()].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5]);
     for (const m of last.values()) assert.equal(m.groups, 4);
+    // The pass-rate table (a KV bucket) survived the restart and counts each step once.
+    const table = new PassRateTable(f.topology.passRates);
+    const rates = await table.loadAll('arith', problems(40).map((p) => p.id));
+    const attempts = [...rates.values()].flatMap((r) => r.records).filter((r) => r.stage === 'math-tiny').reduce((a, r) => a + r.attempts, 0);
+    assert.equal(attempts, steps * 4 * 4, 'every sampled response counted once, replayed steps included');
     // The redone steps saw the same groups again (redelivered, not regenerated differently).
     const firstRun = metrics.filter((m) => m.step === 2);
     assert.ok(firstRun.length >= 1);

@@ -66,6 +66,8 @@ export interface TinyRunOptions {
   mode?: 'sync' | 'async';
   maxStaleness?: number;
   seed?: number;
+  /** Extra YAML lines appended to the stage (indented under it). */
+  stageExtra?: string;
 }
 
 export async function writeTinyRun(dir: string, o: TinyRunOptions): Promise<string> {
@@ -103,6 +105,7 @@ stages:
     temperature: 1.0
     overlong: mask
     zero_variance_filter: true
+${o.stageExtra ?? ''}
 checkpoint:
   every_steps: ${o.checkpointEvery ?? 2}
 cluster:

@@ -18,6 +18,8 @@ export interface PublishedStep {
   sha256: string;
   /** Retry round per slot (task ids carry it). */
   retries: number[];
+  /** Sampling temperature of this step's tasks. */
+  temperature: number;
 }
 
 export interface LearnerState {
@@ -28,6 +30,10 @@ export interface LearnerState {
   weightsSha256: string;
   stageIndex: number;
   stageStep: number;
+  /** The current stage's step budget and filtered-out prompts, fixed when the stage started. */
+  stagePlan?: { stageIndex: number; steps: number; excluded: number[]; eligible: number };
+  /** Current sampling temperature (it moves under a schedule or an entropy target). */
+  temperature?: number;
   cursors: Record<string, Cursor>;
   /** Steps whose tasks were published but not trained yet (async look-ahead). */
   pending: PublishedStep[];

@@ -7,6 +7,8 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ValidationError, RUN_ID_PATTERN, DOMAINS, type Domain } from '@acereason/protocol';
 import { parseBool, parseDuration, parseEnum, parseNumber, parseString, parseTokens, section, type RawObject } from './units.js';
+import { NO_FILTER, type PromptFilterConfig } from '../curriculum/filters.js';
+import type { TemperatureConfig } from '../curriculum/temperature.js';
 
 export const OVERLONG_POLICIES = ['mask', 'zero', 'penalty'] as const;
 export type OverlongPolicy = (typeof OVERLONG_POLICIES)[number];
@@ -15,11 +17,15 @@ export interface StageConfig {
   name: string;
   domain: Domain;
   dataset: string;
+  /** Step budget. With `epochs`, the budget is computed when the stage starts from the prompts left after filtering. */
   steps: number;
+  epochs: number | undefined;
   batchPrompts: number;
   groupSize: number;
   maxResponseTokens: number;
+  /** The starting sampling temperature (see `temperatureControl` for how it moves). */
   temperature: number;
+  temperatureControl: TemperatureConfig;
   topP: number;
   topK: number;
   /** What happens to truncated responses: masked out of the loss, reward 0, or a soft penalty. */
@@ -31,6 +37,49 @@ export interface StageConfig {
   zeroVarianceFilter: boolean;
   /** Extra prompts sampled (fraction of batchPrompts) per round while filtered groups leave the batch short. */
   oversample: number;
+  /** Prompt filters from the pass-rate table. */
+  filter: PromptFilterConfig;
+}
+
+function compileTemperature(v: unknown, f: string, prev: TemperatureConfig | undefined): TemperatureConfig {
+  if (v === undefined) return prev ?? { kind: 'fixed', value: 1.0 };
+  if (typeof v === 'number' || typeof v === 'string') return { kind: 'fixed', value: parseNumber(v, f, { min: 0 }) };
+  const t = section(v, f, ['from', 'to', 'target_entropy', 'initial', 'min', 'max', 'gain']);
+  if (t.target_entropy !== undefined) {
+    const min = parseNumber(t.min ?? 0.1, `${f}.min`, { min: 0.01 });
+    const max = parseNumber(t.max ?? 2.0, `${f}.max`, { min: min });
+    return {
+      kind: 'entropy-target', target: parseNumber(t.target_entropy, `${f}.target_entropy`, { min: 0 }),
+      initial: parseNumber(t.initial ?? 1.0, `${f}.initial`, { min: min, max }), min, max,
+      gain: parseNumber(t.gain ?? 0.5, `${f}.gain`, { min: 0 }),
+    };
+  }
+  if (t.from === undefined || t.to === undefined) throw new ValidationError(f, 'expected a number, {from, to} (a linear schedule) or {target_entropy, ...} (an entropy target)');
+  return { kind: 'schedule', from: parseNumber(t.from, `${f}.from`, { min: 0 }), to: parseNumber(t.to, `${f}.to`, { min: 0 }) };
+}
+
+function compileFilter(v: unknown, f: string, prev: PromptFilterConfig | undefined): PromptFilterConfig {
+  // Filters are per stage and not inherited: the recipe applies them before specific stages.
+  void prev;
+  if (v === undefined) return NO_FILTER;
+  const o = section(v, f, ['max_pass_rate', 'drop_never_solved', 'drop_solved_each_epoch', 'window', 'min_attempts']);
+  return {
+    maxPassRate: o.max_pass_rate === undefined ? 1 : parseFraction(o.max_pass_rate, `${f}.max_pass_rate`),
+    dropNeverSolved: o.drop_never_solved === undefined ? false : parseBool(o.drop_never_solved, `${f}.drop_never_solved`),
+    dropSolvedEachEpoch: o.drop_solved_each_epoch === undefined ? false : parseBool(o.drop_solved_each_epoch, `${f}.drop_solved_each_epoch`),
+    window: parseNumber(o.window ?? 16, `${f}.window`, { integer: true, min: 1 }),
+    minAttempts: parseNumber(o.min_attempts ?? 1, `${f}.min_attempts`, { integer: true, min: 1 }),
+  };
+}
+
+/** 0.375 or "6/16". */
+function parseFraction(v: unknown, f: string): number {
+  if (typeof v === 'string' && /^\s*\d+\s*\/\s*\d+\s*$/.test(v)) {
+    const [a, b] = v.split('/').map((x) => Number(x.trim()));
+    if (!b) throw new ValidationError(f, `division by zero in ${JSON.stringify(v)}`);
+    return (a as number) / b;
+  }
+  return parseNumber(v, f, { min: 0, max: 1 });
 }
 
 export interface DatasetConfig {
@@ -108,7 +157,7 @@ export const CODE_PROMPT = '{problem}\nWrite Python code to solve the problem. P
 
 function compileStage(raw: unknown, i: number, datasets: Record<string, DatasetConfig>, prev: StageConfig | undefined): StageConfig {
   const f = `stages[${i}]`;
-  const s = section(raw, f, ['name', 'domain', 'dataset', 'steps', 'batch_prompts', 'group_size', 'max_response_tokens', 'temperature', 'top_p', 'top_k', 'overlong', 'overlong_penalty_tokens', 'lr', 'zero_variance_filter', 'oversample']);
+  const s = section(raw, f, ['name', 'domain', 'dataset', 'steps', 'epochs', 'batch_prompts', 'group_size', 'max_response_tokens', 'temperature', 'top_p', 'top_k', 'overlong', 'overlong_penalty_tokens', 'lr', 'zero_variance_filter', 'oversample', 'filter']);
   const name = parseString(s.name ?? `stage-${i}`, `${f}.name`);
   const dataset = parseString(s.dataset ?? prev?.dataset, `${f}.dataset`);
   const ds = datasets[dataset];
@@ -124,13 +173,19 @@ function compileStage(raw: unknown, i: number, datasets: Record<string, DatasetC
     return parse(v, `${f}.${key}`);
   };
   const overlong = pick('overlong', (v, fl) => parseEnum(v, fl, OVERLONG_POLICIES), prev?.overlong ?? 'mask');
+  const epochs = s.epochs === undefined ? undefined : parseNumber(s.epochs, `${f}.epochs`, { min: 0.01 });
+  if (epochs !== undefined && s.steps !== undefined) throw new ValidationError(`${f}.epochs`, 'give either steps or epochs, not both');
+  const temperatureControl = compileTemperature(s.temperature, `${f}.temperature`, s.temperature === undefined ? prev?.temperatureControl : undefined);
   return {
     name, domain, dataset,
-    steps: pick('steps', (v, fl) => parseNumber(v, fl, { integer: true, min: 1 }), undefined),
+    steps: epochs !== undefined ? 0 : pick('steps', (v, fl) => parseNumber(v, fl, { integer: true, min: 1 }), undefined),
+    epochs,
+    temperatureControl,
+    filter: compileFilter(s.filter, `${f}.filter`, prev?.filter),
     batchPrompts: pick('batch_prompts', (v, fl) => parseNumber(v, fl, { integer: true, min: 1 }), prev?.batchPrompts ?? 128),
     groupSize: pick('group_size', (v, fl) => parseNumber(v, fl, { integer: true, min: 1, max: 1024 }), prev?.groupSize ?? 8),
     maxResponseTokens: pick('max_response_tokens', parseTokens, prev?.maxResponseTokens),
-    temperature: pick('temperature', (v, fl) => parseNumber(v, fl, { min: 0 }), prev?.temperature ?? 1.0),
+    temperature: temperatureControl.kind === 'fixed' ? temperatureControl.value : temperatureControl.kind === 'schedule' ? temperatureControl.from : temperatureControl.initial,
     topP: pick('top_p', (v, fl) => parseNumber(v, fl, { min: 0.001, max: 1 }), prev?.topP ?? 1.0),
     topK: pick('top_k', (v, fl) => parseNumber(v, fl, { integer: true, min: 0 }), prev?.topK ?? 0),
     overlong,

@@ -35,7 +35,7 @@ export function promptTokens(ctx: TaskContext, prompt: Prompt): Uint32Array {
   return t;
 }
 
-export function makeTask(ctx: TaskContext, p: { step: number; slot: number; retry: number; prompt: Prompt; version: number; sha256: string }): RolloutTask {
+export function makeTask(ctx: TaskContext, p: { step: number; slot: number; retry: number; prompt: Prompt; version: number; sha256: string; temperature: number }): RolloutTask {
   const eos = ctx.tokenizer.eosTokenId;
   return {
     schema: SCHEMA_VERSION, kind: 'RolloutTask', runId: ctx.runId,
@@ -43,7 +43,7 @@ export function makeTask(ctx: TaskContext, p: { step: number; slot: number; retr
     step: p.step, stage: ctx.stage.name, promptId: p.prompt.id, domain: ctx.stage.domain,
     promptTokens: promptTokens(ctx, p.prompt),
     groupSize: ctx.stage.groupSize,
-    sampling: { temperature: ctx.stage.temperature, topP: ctx.stage.topP, topK: ctx.stage.topK, maxNewTokens: ctx.stage.maxResponseTokens, stopTokens: eos === undefined ? [] : [eos] },
+    sampling: { temperature: p.temperature, topP: ctx.stage.topP, topK: ctx.stage.topK, maxNewTokens: ctx.stage.maxResponseTokens, stopTokens: eos === undefined ? [] : [eos] },
     seed: ctx.seed,
     sampleKey: createHash('sha256').update(`${p.step}.${p.slot}.${p.retry}.${p.prompt.id}`).digest('hex').slice(0, 16),
     policyVersion: p.version, minPolicyVersion: Math.max(0, p.version - ctx.maxStaleness), weightsSha256: p.sha256,

@@ -16,6 +16,8 @@ export interface StepMetrics {
   response_len_max: number;
   truncation_rate: number;
   entropy_mean: number;
+  temperature: number;
+  prompts_eligible: number;
   loss: number;
   grad_norm: number;
   learning_rate: number;

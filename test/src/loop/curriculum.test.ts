@@ -1,0 +1,40 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { codecs, Streams } from '@acereason/protocol';
+import { PassRateTable } from '@acereason/learner';
+import { natsFixture, tempDir, type ChildHandle } from '@acereason/testkit';
+import { writeTinyRun, startLearner, startActor, startVerifier, exitWithin, problems } from './fixture.js';
+
+test('stage filters drop exactly the prompts the pass-rate table says, and the run records new rates', async () => {
+  await using dir = await tempDir();
+  await using f = await natsFixture();
+  // The table already knows p0-p9 as always solved and p10-p19 as never solved (e.g. from an earlier run).
+  const table = new PassRateTable(f.topology.passRates);
+  await table.record('arith', problems(20).map((p, i) => ({ promptId: p.id, record: { stage: 'earlier', step: 0, version: 0, attempts: 16, passes: i < 10 ? 16 : 0 } })));
+  const cfg = await writeTinyRun(dir.path, {
+    runId: 'filtered', steps: 4,
+    stageExtra: '    filter: { max_pass_rate: "6/16", drop_never_solved: true }',
+  });
+  const learner = startLearner(cfg, f.server.url);
+  const children: ChildHandle[] = [learner, startActor('filtered', f.server.url, 'actor-a'), startVerifier('filtered', f.server.url, 'ver-a')];
+  try {
+    const exit = await exitWithin(learner, 180_000);
+    assert.equal(exit.code, 0, learner.output.slice(-3000));
+    assert.match(learner.output, /"eligible":20,"dropped":\{"too_easy":10,"never_solved":10\}/);
+    // Every group the run trained on came from the 20 prompts the filters kept.
+    const jsm = await jetstreamManager(f.nc);
+    const info = await jsm.streams.info(Streams.TRAJECTORIES);
+    const used = new Set<string>();
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+      const m = await jsm.streams.getMessage(Streams.TRAJECTORIES, { seq });
+      if (m) used.add(codecs.TrajectoryGroup.decode(m.data).promptId);
+    }
+    assert.equal(used.size, 16, '4 steps x 4 prompts, no repeats within the epoch');
+    for (const id of used) assert.ok(Number(id.slice(1)) >= 20, `${id} was filtered out and must not be sampled`);
+    const rates = await table.loadAll('arith', [...used]);
+    for (const id of used) assert.equal(rates.get(id)?.records.at(-1)?.attempts, 4, `${id} has its new record`);
+  } finally {
+    await Promise.all(children.map((c) => c.stop(3000)));
+  }
+});
