@@ -1,1 +1,16 @@
-export {};
+export type { CurateDomain, CurateRow, MathRow, CodeRow, CodeTestSet, Removal, RowError } from './types.js';
+export { readRecords, RowFormatError } from './ingest/read.js';
+export { normalizeMathRow } from './ingest/math.js';
+export { normalizeCodeRow } from './ingest/code.js';
+export { dedupExact, dedupNear, DEFAULT_DEDUP, type DedupOptions } from './steps/dedup.js';
+export { minhashSignature, jaccard, LshIndex } from './steps/minhash.js';
+export { NgramIndex, readBenchmark, decontaminate, type BenchmarkItem } from './steps/decontaminate.js';
+export { mathFilter, textFilter, answerParse, DEFAULT_MATH_FILTERS, type MathFilterOptions } from './steps/math-filters.js';
+export { codeFilter, checkReferenceSolutions, DEFAULT_CODE_FILTERS, type CodeFilterOptions, type ReferenceCheckOptions } from './steps/code-filters.js';
+export { scoreDifficulty, InMemoryPassRateSink, type PassRateSink, type ResponseSampler, type DifficultyOptions } from './steps/difficulty.js';
+export { EngineSampler, type EngineSamplerOptions } from './steps/engine-sampler.js';
+export { curate, ingest, toOutputRow, type CurateOptions, type CurateResult } from './pipeline.js';
+export { formatReport, type CurateReport, type StepCount } from './report.js';
+export { generateDemoMath, type DemoMathOptions, type DemoMathProblem } from './demo/math.js';
+export { generateDemoCode, type DemoCodeOptions, type DemoCodeProblem } from './demo/code.js';
+export { writeDemoSplits, type DemoSplitOptions, type DemoSplitFiles } from './demo/write.js';

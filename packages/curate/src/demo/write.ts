@@ -1,0 +1,68 @@
+/** Writes the demo's train and held-out eval splits as JSON lines in the learner's schema. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { canonicalText } from '../text.js';
+import { generateDemoCode } from './code.js';
+import { generateDemoMath, type DemoMathProblem } from './math.js';
+
+export interface DemoSplitOptions {
+  outDir: string;
+  seed?: number;
+  /** Math problems per split (default 1000 train, 200 eval), spread over difficulties 1..maxDifficulty. */
+  mathTrain?: number;
+  mathEval?: number;
+  maxDifficulty?: number;
+  codeTrain?: number;
+  codeEval?: number;
+}
+
+export interface DemoSplitFiles {
+  files: Record<'mathTrain' | 'mathEval' | 'codeTrain' | 'codeEval', { path: string; rows: number }>;
+}
+
+function mathSplit(n: number, seed: number, maxDifficulty: number): DemoMathProblem[] {
+  const out: DemoMathProblem[] = [];
+  for (let d = 1; d <= maxDifficulty; d++) {
+    const share = Math.floor(n / maxDifficulty) + (d <= n % maxDifficulty ? 1 : 0);
+    out.push(...generateDemoMath({ n: share, seed, difficulty: d }));
+  }
+  return out;
+}
+
+/** Drops rows whose text is already in `taken` (or repeats within the split), and records the rest. */
+function unique<T extends { problem: string }>(rows: readonly T[], taken: Set<string>): T[] {
+  return rows.filter((r) => {
+    const k = canonicalText(r.problem);
+    if (taken.has(k)) return false;
+    taken.add(k);
+    return true;
+  });
+}
+
+function writeJsonl(path: string, rows: readonly object[]): { path: string; rows: number } {
+  writeFileSync(path, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  return { path, rows: rows.length };
+}
+
+/** Eval rows come from another seed, and any problem text that is also in train is dropped from eval. */
+export function writeDemoSplits(opts: DemoSplitOptions): DemoSplitFiles {
+  const seed = opts.seed ?? 1;
+  const evalSeed = seed + 1_000_003;
+  const maxD = opts.maxDifficulty ?? 6;
+  mkdirSync(opts.outDir, { recursive: true });
+  const mathSeen = new Set<string>();
+  const mathTrain = unique(mathSplit(opts.mathTrain ?? 1000, seed, maxD), mathSeen);
+  const mathEval = unique(mathSplit(opts.mathEval ?? 200, evalSeed, maxD), mathSeen);
+  const codeSeen = new Set<string>();
+  const codeTrain = unique(generateDemoCode({ n: opts.codeTrain ?? 200, seed }), codeSeen);
+  const codeEval = unique(generateDemoCode({ n: opts.codeEval ?? 50, seed: evalSeed }), codeSeen);
+  const code = (r: (typeof codeTrain)[number]): object => ({ id: r.id, problem: r.problem, tests: r.tests, solution: r.solution });
+  return {
+    files: {
+      mathTrain: writeJsonl(join(opts.outDir, 'math-train.jsonl'), mathTrain),
+      mathEval: writeJsonl(join(opts.outDir, 'math-eval.jsonl'), mathEval),
+      codeTrain: writeJsonl(join(opts.outDir, 'code-train.jsonl'), codeTrain.map(code)),
+      codeEval: writeJsonl(join(opts.outDir, 'code-eval.jsonl'), codeEval.map(code)),
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CodeVerifier } from '@acereason/verify-code';
+import { curate } from './pipeline.js';
+import { formatReport } from './report.js';
+
+const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
+
+function removals(report: Awaited<ReturnType<typeof curate>>['report']): Record<string, string> {
+  return Object.fromEntries(report.removed.map((r) => [r.id, `${r.step}:${r.reason}`]));
+}
+
+test('math fixture: removes exactly the planted rows and says why', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'curate-'));
+  try {
+    const out = join(dir, 'clean.jsonl');
+    const { report } = await curate({ domain: 'math', input: fixture('math-raw.jsonl'), output: out, benchmarks: [fixture('math-bench.jsonl')] });
+    assert.deepEqual(removals(report), {
+      'dup-exact': 'dedup_exact:exact_duplicate',
+      'dup-near': 'dedup_near:near_duplicate',
+      contaminated: 'decontaminate:benchmark_overlap',
+      'bad-answer': 'filter:unparseable_answer',
+      mcq: 'filter:multiple_choice',
+      truefalse: 'filter:true_false',
+      proof: 'filter:proof',
+      multipart: 'filter:multi_part',
+      figure: 'filter:figure',
+      nonenglish: 'filter:non_english',
+      short: 'filter:too_short',
+    });
+    assert.deepEqual(report.errors.map((e) => e.line), [8, 9]);
+    assert.match(report.errors[0]?.message ?? '', /not valid JSON/);
+    assert.match(report.errors[1]?.message ?? '', /missing "answer"/);
+    const contaminated = report.removed.find((r) => r.id === 'contaminated');
+    assert.equal(contaminated?.matched, 'math-bench.jsonl#aime-2024-1');
+    assert.equal(report.removed.find((r) => r.id === 'dup-near')?.matched, 'math-raw-2');
+    const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; answer: string });
+    assert.deepEqual(rows.map((r) => [r.id, r.answer]), [['ok-plain', '180'], ['math-raw-2', '13'], ['math-raw-3', '56'], ['math-raw-4', '41']]);
+    assert.equal(report.rowsIn, 17);
+    assert.equal(report.rowsOut, 4);
+    const last = report.steps.at(-1);
+    assert.equal(last?.out, 4);
+    for (const s of report.steps) assert.equal(s.in - s.removed, s.out);
+    const table = formatReport(report);
+    assert.match(table, /dedup_near/);
+    assert.match(table, /line 8: not valid JSON/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('code fixture: formats, dedup, decontamination, filters and reference solutions in the sandbox', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'curate-'));
+  await using verifier = new CodeVerifier({ concurrency: 2 });
+  try {
+    const out = join(dir, 'clean.jsonl');
+    const { report } = await curate({ domain: 'code', input: fixture('code-raw.jsonl'), output: out, benchmarks: [fixture('code-bench.jsonl')], codeVerifier: verifier });
+    assert.deepEqual(removals(report), {
+      'dup-exact': 'dedup_exact:exact_duplicate',
+      'dup-near': 'dedup_near:near_duplicate',
+      contaminated: 'decontaminate:benchmark_overlap',
+      'failing-ref': 'reference_check:reference_fails',
+      'few-tests': 'filter:too_few_tests',
+      'special-judge': 'filter:special_judge',
+    });
+    assert.equal(report.removed.find((r) => r.id === 'contaminated')?.matched, 'code-bench.jsonl#lcb-32');
+    assert.deepEqual(report.errors.map((e) => e.line), [8, 9]);
+    assert.match(report.errors[1]?.message ?? '', /2 inputs but 1 outputs/);
+    const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; tests: { fn_name?: string; inputs: unknown[] }; time_limit_s?: number });
+    assert.deepEqual(rows.map((r) => r.id), ['ok-ours', 'ok-taco', 'ok-lcb', 'ok-cc']);
+    assert.equal(rows[2]?.tests.fn_name, 'arraySum');
+    assert.equal(rows[2]?.tests.inputs.length, 5);
+    assert.equal(rows[3]?.time_limit_s, 2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
