@@ -7,10 +7,10 @@ import { isAlive } from '../local/processes.js';
 
 const USAGE = 'acereason up --config run.yaml [--actors N] [--verifiers M] [--nats URL] [--metrics-port PORT] [--fresh] [--learner-args "..."] [--actor-args "..."] [--verifier-args "..."] [--json]';
 
-function count(v: string | undefined, flag: string, fallback: number): number {
+function count(v: string | undefined, flag: string, fallback: number, max = 256): number {
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 256) throw new UsageError(`${flag}: expected a whole number from 0 to 256, got "${v}"`, `usage: ${USAGE}`);
+  if (!Number.isInteger(n) || n < 0 || n > max) throw new UsageError(`${flag}: expected a whole number from 0 to ${max}, got "${v}"`, `usage: ${USAGE}`);
   return n;
 }
 
@@ -41,7 +41,7 @@ export const up: Command = {
     } catch (err) {
       throw new UsageError((err as Error).message, `Fix ${values.config} and run \`acereason up\` again.`);
     }
-    const metricsPort = values['metrics-port'] === undefined ? undefined : count(values['metrics-port'], '--metrics-port', 0);
+    const metricsPort = values['metrics-port'] === undefined ? undefined : count(values['metrics-port'], '--metrics-port', 0, 65_000);
     const state = await startDetachedCluster({
       configPath: values.config, runId: config.runId, outDir: config.outDir,
       actors: count(values.actors, '--actors', 1), verifiers: count(values.verifiers, '--verifiers', 1),
