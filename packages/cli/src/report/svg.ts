@@ -28,7 +28,7 @@ export interface ChartSpec {
 
 const W = 560;
 const H = 260;
-const M = { left: 56, right: 14, top: 34, bottom: 52 };
+const M = { left: 56, right: 14, top: 44, bottom: 52 };
 
 export function escapeXml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
@@ -118,8 +118,9 @@ export function renderChart(c: ChartSpec): string {
 
   for (const st of c.stages) {
     const x = c.kind === 'stacked' ? sx(st.step) - barW / 2 - 1 : sx(st.step);
-    parts.push(`<line class="stage" x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${M.top - 4}" y2="${M.top + ph}"/>`);
-    parts.push(`<text class="stage-label" x="${(x + 3).toFixed(1)}" y="${M.top + 8}">${escapeXml(st.name)}</text>`);
+    // labels sit in the top margin, above the data, so they never cover a line or a bar
+    parts.push(`<line class="stage" x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${M.top - 14}" y2="${M.top + ph}"/>`);
+    parts.push(`<text class="stage-label" x="${(x + 3).toFixed(1)}" y="${M.top - 6}">${escapeXml(st.name)}</text>`);
   }
 
   // legend under the x axis label
