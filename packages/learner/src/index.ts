@@ -16,3 +16,4 @@ export { benchWeightSync } from './bench/weight-sync.js';
 export * from './curriculum/pass-rates.js';
 export * from './curriculum/filters.js';
 export * from './curriculum/temperature.js';
+export * from './curriculum/eval.js';

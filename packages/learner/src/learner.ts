@@ -31,6 +31,9 @@ import { controlHandlers } from './service/control.js';
 import { PassRateTable } from './curriculum/pass-rates.js';
 import { isFilterActive, solvedLastTime, stageStartVerdict } from './curriculum/filters.js';
 import { initialTemperature, nextTemperature } from './curriculum/temperature.js';
+import { plateaued, summarizeEval, type EvalResult } from './curriculum/eval.js';
+import { EVAL_MARK } from './loop/collector.js';
+import { appendFileSync } from 'node:fs';
 
 export type LearnerPhase = 'starting' | 'running' | 'paused' | 'draining' | 'stopped' | 'failed' | 'finished';
 
@@ -73,6 +76,7 @@ export class Learner {
   private reissued = 0;
   private readonly startedAtMs = Date.now();
   private lastCheckpointDir = '';
+  private plateauEnded = false;
   /** Steps whose task ids this process has registered with the collector. */
   private readonly registered = new Set<number>();
   private readonly passRates: PassRateTable;
@@ -264,6 +268,58 @@ export class Learner {
   }
 
   /**
+   * Held-out evaluation through the cluster (k samples per prompt at evaluation settings), written
+   * to evals.jsonl. Groups that do not come back within eval.timeout count as missing.
+   */
+  async evaluate(reason: string): Promise<EvalResult[]> {
+    const ev = this.o.config.eval;
+    const stage = this.stage() ?? this.o.config.stages[this.o.config.stages.length - 1];
+    if (!ev || !stage) return [];
+    const round = (this.state.evalRounds = (this.state.evalRounds ?? 0) + 1);
+    const sha8 = this.state.weightsSha256.slice(0, 8);
+    const perDataset = new Map<string, { n: number; c: number }[]>();
+    const tasks: ReturnType<typeof makeTask>[] = [];
+    for (const name of ev.datasets) {
+      const ds = this.o.datasets[name] as Dataset;
+      const prompts = ev.maxPrompts > 0 ? ds.prompts.slice(0, ev.maxPrompts) : ds.prompts;
+      const evalStage: StageConfig = { ...stage, name: `eval-${name}`, domain: ds.domain, dataset: name, groupSize: ev.k, topP: ev.topP, topK: 0, maxResponseTokens: ev.maxResponseTokens || stage.maxResponseTokens };
+      const ctx: TaskContext = { ...this.taskContext(this.state.stageIndex), stage: evalStage, dataset: this.o.config.datasets[name] as TaskContext['dataset'] };
+      perDataset.set(name, []);
+      prompts.forEach((prompt, i) => {
+        const t = makeTask(ctx, { step: this.state.step, slot: i, retry: 0, prompt, version: this.state.version, sha256: this.state.weightsSha256, temperature: ev.temperature });
+        tasks.push({ ...t, id: `${this.runId}${EVAL_MARK}${round}.${name}.${i}.${sha8}`, sampleKey: `eval.${round}.${name}.${i}`, stage: evalStage.name });
+      });
+    }
+    const byId = new Map(tasks.map((t) => [t.id, t]));
+    let pending = tasks.length;
+    let done: () => void = () => undefined;
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    const release = this.collector.expectEval(tasks.map((t) => t.id), (g) => {
+      const t = byId.get(g.id);
+      if (!t) return;
+      const name = t.stage.slice('eval-'.length);
+      perDataset.get(name)?.push({ n: g.results.length, c: g.results.filter((r) => r.correct).length });
+      if (--pending === 0) done();
+    });
+    const t0 = performance.now();
+    for (const t of tasks) await publishMessage(this.js, Subjects.task(this.runId, t.domain), codecs.RolloutTask, t);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([finished, new Promise<void>((resolve) => (timer = setTimeout(resolve, ev.timeoutMs)))]);
+    clearTimeout(timer);
+    release();
+    const results: EvalResult[] = [];
+    for (const name of ev.datasets) {
+      const got = perDataset.get(name) ?? [];
+      const expected = tasks.filter((t) => t.stage === `eval-${name}`).length;
+      const sum = summarizeEval(got, ev.k);
+      results.push({ dataset: name, step: this.state.step, stage: stage.name, policyVersion: this.state.version, prompts: got.length, k: ev.k, avgAtK: sum.avgAtK, passAtK: sum.passAtK, missing: expected - got.length });
+    }
+    for (const r of results) appendFileSync(join(this.o.config.outDir, 'evals.jsonl'), JSON.stringify({ reason, ...r, seconds: (performance.now() - t0) / 1000 }) + '\n');
+    this.o.logger.info({ reason, results: results.map((r) => ({ dataset: r.dataset, avg: +r.avgAtK.toFixed(4), passAtK: +r.passAtK.toFixed(4), missing: r.missing })) }, 'evaluation done');
+    return results;
+  }
+
+  /**
    * Fixed once when a stage starts: the prompts its filters drop (from the pass-rate table), the
    * step budget (from epochs, when given) and the starting temperature.
    */
@@ -349,8 +405,10 @@ export class Learner {
 
   private async changeStage(to: number, reason: string): Promise<void> {
     const from = this.stage();
+    if (from && this.o.config.eval?.atStageBoundaries) await this.evaluate(`end of stage ${from.name}`);
     this.state.stageIndex = to;
     this.state.stageStep = 0;
+    this.state.plateauHistory = [];
     // Tasks published ahead for the old stage are abandoned: their groups will be dropped as stale.
     this.state.pending = this.state.pending.filter((p) => p.step < this.state.step);
     const next = this.stage();
@@ -367,6 +425,7 @@ export class Learner {
     if (this.phase === 'starting') await this.start();
     let stepsThisRun = 0;
     try {
+      if (this.o.config.eval?.atStageBoundaries && this.state.step === 0 && (this.state.evalRounds ?? 0) === 0) await this.evaluate('before training');
       while (!this.stopController.signal.aborted) {
         const stage = this.stage();
         if (!stage) {
@@ -380,8 +439,10 @@ export class Learner {
           continue;
         }
         await this.planStage(stage);
-        if (this.state.stageStep >= this.stageBudget(stage)) {
-          await this.changeStage(this.state.stageIndex + 1, `step budget of ${this.stageBudget(stage)} reached`);
+        if (this.state.stageStep >= this.stageBudget(stage) || this.plateauEnded) {
+          const why = this.plateauEnded ? `${stage.plateau?.dataset} avg@k plateaued` : `step budget of ${this.stageBudget(stage)} reached`;
+          this.plateauEnded = false;
+          await this.changeStage(this.state.stageIndex + 1, why);
           continue;
         }
         if (this.o.maxStepsThisRun !== undefined && stepsThisRun >= this.o.maxStepsThisRun) break;
@@ -457,6 +518,18 @@ export class Learner {
     this.state.consumedGroups += all.length;
     this.state.step++;
     this.state.stageStep++;
+    const ev = c.eval;
+    if (ev && ev.everySteps > 0 && this.state.stageStep % ev.everySteps === 0 && this.state.stageStep < this.stageBudget(stage)) {
+      const results = await this.evaluate(`every ${ev.everySteps} steps`);
+      if (stage.plateau) {
+        const watched = results.find((r) => r.dataset === stage.plateau?.dataset);
+        if (watched) (this.state.plateauHistory ??= []).push(watched.avgAtK);
+        if (plateaued(this.state.plateauHistory ?? [], stage.plateau)) {
+          this.o.logger.info({ stage: stage.name, history: this.state.plateauHistory }, 'eval metric plateaued: ending the stage');
+          this.plateauEnded = true;
+        }
+      }
+    }
     if (this.state.step % c.checkpoint.everySteps === 0 || this.checkpointWaiters.length > 0) await this.checkpoint();
   }
 

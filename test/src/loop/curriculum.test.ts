@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { codecs, Streams } from '@acereason/protocol';
 import { PassRateTable } from '@acereason/learner';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { natsFixture, tempDir, type ChildHandle } from '@acereason/testkit';
 import { writeTinyRun, startLearner, startActor, startVerifier, exitWithin, problems } from './fixture.js';
 
@@ -34,6 +36,36 @@ test('stage filters drop exactly the prompts the pass-rate table says, and the r
     for (const id of used) assert.ok(Number(id.slice(1)) >= 20, `${id} was filtered out and must not be sampled`);
     const rates = await table.loadAll('arith', [...used]);
     for (const id of used) assert.equal(rates.get(id)?.records.at(-1)?.attempts, 4, `${id} has its new record`);
+  } finally {
+    await Promise.all(children.map((c) => c.stop(3000)));
+  }
+});
+
+test('stages end by plateau of the held-out eval and by step count; evals run before, periodically and at boundaries', async () => {
+  await using dir = await tempDir();
+  await using f = await natsFixture();
+  const cfg = await writeTinyRun(dir.path, {
+    runId: 'plateau', steps: 10,
+    // min_delta 1 can never be beaten: the stage must end after its second periodic evaluation.
+    stageExtra: '    plateau: { dataset: held, patience: 1, min_delta: 1.0 }',
+    extra: '  - { name: second, dataset: arith, steps: 1 }\neval: { datasets: [held], every_steps: 2, k: 4, temperature: 0.6 }',
+  });
+  const learner = startLearner(cfg, f.server.url);
+  const children: ChildHandle[] = [learner, startActor('plateau', f.server.url, 'actor-a'), startVerifier('plateau', f.server.url, 'ver-a')];
+  try {
+    const exit = await exitWithin(learner, 180_000);
+    assert.equal(exit.code, 0, learner.output.slice(-3000));
+    const metrics = readFileSync(join(dir.path, 'out', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; stage: string });
+    assert.deepEqual(metrics.map((m) => `${m.step}:${m.stage}`), ['0:math-tiny', '1:math-tiny', '2:math-tiny', '3:math-tiny', '4:second']);
+    assert.match(learner.output, /held avg@k plateaued/);
+    assert.match(learner.output, /step budget of 1 reached/);
+    const evals = readFileSync(join(dir.path, 'out', 'evals.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { reason: string; prompts: number; k: number; avgAtK: number; passAtK: number; missing: number });
+    assert.deepEqual(evals.map((e) => e.reason), ['before training', 'every 2 steps', 'every 2 steps', 'end of stage math-tiny', 'end of stage second']);
+    for (const e of evals) {
+      assert.equal(e.prompts, 8);
+      assert.equal(e.missing, 0);
+      assert.ok(e.avgAtK >= 0 && e.avgAtK <= e.passAtK && e.passAtK <= 1);
+    }
   } finally {
     await Promise.all(children.map((c) => c.stop(3000)));
   }

@@ -68,11 +68,14 @@ export interface TinyRunOptions {
   seed?: number;
   /** Extra YAML lines appended to the stage (indented under it). */
   stageExtra?: string;
+  /** Extra YAML appended to the document (more stages, an eval section ...). */
+  extra?: string;
 }
 
 export async function writeTinyRun(dir: string, o: TinyRunOptions): Promise<string> {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'math.jsonl'), problems(40).map((p) => JSON.stringify(p)).join('\n') + '\n');
+  writeFileSync(join(dir, 'held.jsonl'), problems(48).slice(40).map((p) => JSON.stringify({ ...p, id: `h${p.id}` })).join('\n') + '\n');
   writeFileSync(join(dir, 'init.safetensors'), await warmStartWeights());
   const yaml = `
 run:
@@ -88,6 +91,10 @@ engine:
 datasets:
   arith:
     path: math.jsonl
+    domain: math
+    prompt_template: "${PROMPT_TEMPLATE}"
+  held:
+    path: held.jsonl
     domain: math
     prompt_template: "${PROMPT_TEMPLATE}"
 algorithm:
@@ -106,6 +113,7 @@ stages:
     overlong: mask
     zero_variance_filter: true
 ${o.stageExtra ?? ''}
+${o.extra ?? ''}
 checkpoint:
   every_steps: ${o.checkpointEvery ?? 2}
 cluster:

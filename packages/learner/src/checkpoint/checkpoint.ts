@@ -34,6 +34,10 @@ export interface LearnerState {
   stagePlan?: { stageIndex: number; steps: number; excluded: number[]; eligible: number };
   /** Current sampling temperature (it moves under a schedule or an entropy target). */
   temperature?: number;
+  /** Evaluations run so far (eval task ids carry the round). */
+  evalRounds?: number;
+  /** The current stage's watched eval metric, for the plateau rule. */
+  plateauHistory?: number[];
   cursors: Record<string, Cursor>;
   /** Steps whose tasks were published but not trained yet (async look-ahead). */
   pending: PublishedStep[];

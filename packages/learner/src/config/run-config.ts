@@ -9,6 +9,7 @@ import { ValidationError, RUN_ID_PATTERN, DOMAINS, type Domain } from '@acereaso
 import { parseBool, parseDuration, parseEnum, parseNumber, parseString, parseTokens, section, type RawObject } from './units.js';
 import { NO_FILTER, type PromptFilterConfig } from '../curriculum/filters.js';
 import type { TemperatureConfig } from '../curriculum/temperature.js';
+import type { EvalConfig, PlateauConfig } from '../curriculum/eval.js';
 
 export const OVERLONG_POLICIES = ['mask', 'zero', 'penalty'] as const;
 export type OverlongPolicy = (typeof OVERLONG_POLICIES)[number];
@@ -39,6 +40,8 @@ export interface StageConfig {
   oversample: number;
   /** Prompt filters from the pass-rate table. */
   filter: PromptFilterConfig;
+  /** End the stage early when the watched eval metric stops improving (`steps` is then the cap). */
+  plateau: PlateauConfig | undefined;
 }
 
 function compileTemperature(v: unknown, f: string, prev: TemperatureConfig | undefined): TemperatureConfig {
@@ -69,6 +72,16 @@ function compileFilter(v: unknown, f: string, prev: PromptFilterConfig | undefin
     dropSolvedEachEpoch: o.drop_solved_each_epoch === undefined ? false : parseBool(o.drop_solved_each_epoch, `${f}.drop_solved_each_epoch`),
     window: parseNumber(o.window ?? 16, `${f}.window`, { integer: true, min: 1 }),
     minAttempts: parseNumber(o.min_attempts ?? 1, `${f}.min_attempts`, { integer: true, min: 1 }),
+  };
+}
+
+function compilePlateau(v: unknown, f: string): PlateauConfig | undefined {
+  if (v === undefined) return undefined;
+  const o = section(v, f, ['dataset', 'patience', 'min_delta']);
+  return {
+    dataset: parseString(o.dataset, `${f}.dataset`),
+    patience: parseNumber(o.patience ?? 3, `${f}.patience`, { integer: true, min: 1 }),
+    minDelta: parseNumber(o.min_delta ?? 0.005, `${f}.min_delta`, { min: 0 }),
   };
 }
 
@@ -150,6 +163,7 @@ export interface RunConfig {
   stages: StageConfig[];
   checkpoint: { everySteps: number; keep: number; dir: string };
   cluster: ClusterConfig;
+  eval: EvalConfig | undefined;
 }
 
 export const MATH_PROMPT = '{problem}\nPlease reason step by step, and put your final answer within \\boxed{}.';
@@ -157,7 +171,7 @@ export const CODE_PROMPT = '{problem}\nWrite Python code to solve the problem. P
 
 function compileStage(raw: unknown, i: number, datasets: Record<string, DatasetConfig>, prev: StageConfig | undefined): StageConfig {
   const f = `stages[${i}]`;
-  const s = section(raw, f, ['name', 'domain', 'dataset', 'steps', 'epochs', 'batch_prompts', 'group_size', 'max_response_tokens', 'temperature', 'top_p', 'top_k', 'overlong', 'overlong_penalty_tokens', 'lr', 'zero_variance_filter', 'oversample', 'filter']);
+  const s = section(raw, f, ['name', 'domain', 'dataset', 'steps', 'epochs', 'plateau', 'batch_prompts', 'group_size', 'max_response_tokens', 'temperature', 'top_p', 'top_k', 'overlong', 'overlong_penalty_tokens', 'lr', 'zero_variance_filter', 'oversample', 'filter']);
   const name = parseString(s.name ?? `stage-${i}`, `${f}.name`);
   const dataset = parseString(s.dataset ?? prev?.dataset, `${f}.dataset`);
   const ds = datasets[dataset];
@@ -182,6 +196,7 @@ function compileStage(raw: unknown, i: number, datasets: Record<string, DatasetC
     epochs,
     temperatureControl,
     filter: compileFilter(s.filter, `${f}.filter`, prev?.filter),
+    plateau: compilePlateau(s.plateau, `${f}.plateau`),
     batchPrompts: pick('batch_prompts', (v, fl) => parseNumber(v, fl, { integer: true, min: 1 }), prev?.batchPrompts ?? 128),
     groupSize: pick('group_size', (v, fl) => parseNumber(v, fl, { integer: true, min: 1, max: 1024 }), prev?.groupSize ?? 8),
     maxResponseTokens: pick('max_response_tokens', parseTokens, prev?.maxResponseTokens),
@@ -198,7 +213,7 @@ function compileStage(raw: unknown, i: number, datasets: Record<string, DatasetC
 
 /** Compiles a raw run document. `baseDir` resolves relative paths (the run file's folder). */
 export function compileRunConfig(raw: unknown, baseDir = process.cwd()): RunConfig {
-  const top = section(raw, '', ['run', 'model', 'engine', 'datasets', 'algorithm', 'optimizer', 'stages', 'checkpoint', 'cluster']);
+  const top = section(raw, '', ['run', 'model', 'engine', 'datasets', 'algorithm', 'optimizer', 'stages', 'checkpoint', 'cluster', 'eval']);
   const run = section(top.run, 'run', ['id', 'seed', 'out_dir']);
   const runId = parseString(run.id ?? 'run', 'run.id');
   if (!RUN_ID_PATTERN.test(runId)) throw new ValidationError('run.id', `"${runId}" may only contain letters, digits, "-" and "_" (at most 64)`);
@@ -287,7 +302,31 @@ export function compileRunConfig(raw: unknown, baseDir = process.cwd()): RunConf
     stepTimeoutMs: parseDuration(cl.step_timeout ?? '10m', 'cluster.step_timeout'),
     metricsPort: cl.metrics_port === undefined ? undefined : parseNumber(cl.metrics_port, 'cluster.metrics_port', { integer: true, min: 0, max: 65535 }),
   };
-  return { runId, seed, outDir, model, engine, datasets, algorithm, optimizer, stages, checkpoint, cluster };
+  let evalCfg: EvalConfig | undefined;
+  if (top.eval !== undefined) {
+    const e = section(top.eval, 'eval', ['datasets', 'every_steps', 'at_stage_boundaries', 'k', 'temperature', 'top_p', 'max_response_tokens', 'max_prompts', 'timeout']);
+    if (!Array.isArray(e.datasets) || e.datasets.length === 0) throw new ValidationError('eval.datasets', 'expected a non-empty list of dataset names');
+    const names = e.datasets.map((d, i) => parseString(d, `eval.datasets[${i}]`));
+    names.forEach((n, i) => {
+      if (!datasets[n]) throw new ValidationError(`eval.datasets[${i}]`, `"${n}" is not one of the datasets (${Object.keys(datasets).join(', ')})`);
+    });
+    evalCfg = {
+      datasets: names,
+      everySteps: parseNumber(e.every_steps ?? 0, 'eval.every_steps', { integer: true, min: 0 }),
+      atStageBoundaries: e.at_stage_boundaries === undefined ? true : parseBool(e.at_stage_boundaries, 'eval.at_stage_boundaries'),
+      k: parseNumber(e.k ?? 4, 'eval.k', { integer: true, min: 1, max: 1024 }),
+      temperature: parseNumber(e.temperature ?? 0.6, 'eval.temperature', { min: 0 }),
+      topP: parseNumber(e.top_p ?? 0.95, 'eval.top_p', { min: 0.001, max: 1 }),
+      maxResponseTokens: e.max_response_tokens === undefined ? 0 : parseTokens(e.max_response_tokens, 'eval.max_response_tokens'),
+      maxPrompts: parseNumber(e.max_prompts ?? 0, 'eval.max_prompts', { integer: true, min: 0 }),
+      timeoutMs: parseDuration(e.timeout ?? '30m', 'eval.timeout'),
+    };
+  }
+  stages.forEach((st, i) => {
+    if (st.plateau && !evalCfg?.datasets.includes(st.plateau.dataset)) throw new ValidationError(`stages[${i}].plateau.dataset`, `"${st.plateau.dataset}" must be one of eval.datasets`);
+    if (st.plateau && !evalCfg?.everySteps) throw new ValidationError(`stages[${i}].plateau`, 'needs eval.every_steps > 0 (the plateau is measured on periodic evaluations)');
+  });
+  return { runId, seed, outDir, model, engine, datasets, algorithm, optimizer, stages, checkpoint, cluster, eval: evalCfg };
 }
 
 /** Reads and compiles a YAML run file; YAML syntax errors carry the line. */

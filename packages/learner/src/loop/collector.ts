@@ -10,6 +10,9 @@
 import type { ScoredGroup } from '@acereason/protocol';
 import type { Delivery, MessageConsumer } from '@acereason/transport';
 
+/** Eval task ids are `<run>.eval....`: never mistaken for training tasks. */
+export const EVAL_MARK = '.eval.';
+
 export interface SlotRef {
   step: number;
   slot: number;
@@ -61,8 +64,30 @@ export class StepCollector {
     for (const l of this.listeners) l(g, v);
   }
 
+  /** Eval tasks: a handler per id; their groups are acked at once (they are never trained on). */
+  private readonly evalIds = new Map<string, (g: ScoredGroup) => void>();
+
+  expectEval(ids: readonly string[], onGroup: (g: ScoredGroup) => void): () => void {
+    for (const id of ids) this.evalIds.set(id, onGroup);
+    return () => {
+      for (const id of ids) this.evalIds.delete(id);
+    };
+  }
+
   private route(d: Delivery<ScoredGroup>): void {
     const g = d.value;
+    const evalHandler = this.evalIds.get(g.id);
+    if (evalHandler) {
+      this.evalIds.delete(g.id);
+      void d.ack();
+      evalHandler(g);
+      return;
+    }
+    if (g.id.startsWith(EVAL_MARK, g.runId.length)) {
+      // An evaluation nobody waits for any more (finished, or from before a restart).
+      void d.ack();
+      return;
+    }
     const ref = this.ids.get(g.id);
     if (!ref) {
       if (g.group.step >= this.floor && !this.steps.has(g.group.step)) {
