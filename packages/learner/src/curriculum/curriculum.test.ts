@@ -60,3 +60,25 @@ test('stage config: temperature forms, filters, epochs, and errors that name the
   assert.throws(() => compileRunConfig({ ...base, run: { id: 'bad id' }, stages: [{ dataset: 'm', steps: 1, max_response_tokens: 8 }] }), /run\.id:/);
   assert.throws(() => compileRunConfig({ ...base, stages: [{ dataset: 'm', steps: 1, max_response_tokens: 8, temprature: 1 }] }), /stages\[0\]\.temprature: unknown setting/);
 });
+
+test('the shipped recipes compile, and a run file can build on one', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { parse } = await import('yaml');
+  const { recipePath, mergeConfig } = await import('../config/run-config.js');
+  const seven = compileRunConfig(parse(readFileSync(recipePath('acereason-7b'), 'utf8')), '/srv/run');
+  assert.deepEqual(seven.stages.map((s) => [s.name, s.domain, s.maxResponseTokens, s.groupSize]), [
+    ['math-8k', 'math', 8192, 8], ['math-16k', 'math', 16384, 16], ['math-24k', 'math', 24576, 16],
+    ['code-24k', 'code', 24000, 8], ['code-32k', 'code', 32768, 16], ['math-32k', 'math', 32768, 16],
+  ]);
+  assert.equal(seven.stages[2]?.filter.maxPassRate, 6 / 16);
+  assert.equal(seven.stages[5]?.overlong, 'zero');
+  assert.equal(seven.stages[3]?.learningRate, 5e-6);
+  assert.equal(seven.stages[0]?.batchPrompts, 128);
+  const demo = compileRunConfig(parse(readFileSync(recipePath('demo'), 'utf8')), '/tmp/d');
+  assert.equal(demo.stages.at(-1)?.domain, 'code');
+  const merged = mergeConfig(parse(readFileSync(recipePath('demo'), 'utf8')), { run: { id: 'mine' }, stages: [{ name: 'only', dataset: 'math', steps: 1, max_response_tokens: 8 }] });
+  const c = compileRunConfig(merged, '/tmp/d');
+  assert.equal(c.runId, 'mine');
+  assert.equal(c.stages.length, 1, 'lists are replaced, not merged');
+  assert.equal(c.model.preset, 'demo', 'unmentioned sections come from the recipe');
+});
