@@ -18,5 +18,6 @@ export const commands: Record<string, { summary: string; load: () => Promise<Com
   report: { summary: 'render metrics.jsonl as a self-contained HTML report: report --metrics F --out report.html', load: async () => (await import('./commands/report.js')).report },
   doctor: { summary: 'check this machine: Node, nats-server, onnxruntime, sandbox tools', load: async () => (await import('./commands/doctor.js')).default },
   verify: { summary: 'score responses: verify math | verify code (JSON lines in, JSON lines out)', load: async () => (await import('./commands/verify.js')).default },
+  curate: { summary: 'clean a prompt dataset (formats, dedup, decontamination, filters, difficulty) or write the demo tasks', load: async () => (await import('./commands/curate.js')).default },
   bench: { summary: 'run a benchmark suite and print its JSON: bench <suite> --json', load: async () => (await import('./commands/bench.js')).default },
 };

@@ -12,5 +12,5 @@ export { EngineSampler, type EngineSamplerOptions } from './steps/engine-sampler
 export { curate, ingest, toOutputRow, type CurateOptions, type CurateResult } from './pipeline.js';
 export { formatReport, type CurateReport, type StepCount } from './report.js';
 export { generateDemoMath, type DemoMathOptions, type DemoMathProblem } from './demo/math.js';
-export { generateDemoCode, type DemoCodeOptions, type DemoCodeProblem } from './demo/code.js';
+export { generateDemoCode, DEMO_CODE_FAMILIES, type DemoCodeOptions, type DemoCodeProblem } from './demo/code.js';
 export { writeDemoSplits, type DemoSplitOptions, type DemoSplitFiles } from './demo/write.js';

@@ -23,9 +23,10 @@ export interface CurateOptions {
   dedup?: Partial<DedupOptions>;
   mathFilters?: Partial<MathFilterOptions>;
   codeFilters?: Partial<CodeFilterOptions>;
-  /** Sandbox for the reference-solution check (code); the check is skipped without one. */
+  /** Sandbox for the reference-solution check and for scoring code samples; the check is skipped without one. */
   codeVerifier?: CodeVerifier;
-  referenceCheck?: Partial<ReferenceCheckOptions>;
+  /** `false` skips the reference-solution check even with a sandbox. */
+  referenceCheck?: Partial<ReferenceCheckOptions> | false;
   difficulty?: DifficultyOptions & { sampler: ResponseSampler; sink: PassRateSink };
 }
 
@@ -107,7 +108,7 @@ export async function curate(opts: CurateOptions): Promise<CurateResult> {
     rows = apply('decontaminate', rows, decontaminate(rows, index));
   }
 
-  if (opts.domain === 'code' && opts.codeVerifier !== undefined) {
+  if (opts.domain === 'code' && opts.codeVerifier !== undefined && opts.referenceCheck !== false) {
     const checked = await checkReferenceSolutions(rows as CodeRow[], opts.codeVerifier, { requireSolution: false, maxSolutions: 2, ...opts.referenceCheck });
     rows = apply('reference_check', rows, checked);
   }

@@ -31,15 +31,16 @@ const FAMILIES: Family[] = [
   {
     name: 'linear-stdin',
     make(rng) {
-      const p = rng.int(1, 5);
-      const q = rng.int(1, 5);
+      const p = rng.int(1, 9);
+      const q = rng.int(1, 9);
+      const c = rng.int(0, 20);
       return {
-        problem: `read two integers a and b from one line of input. print ${p}*a+${q}*b.`,
-        solution: `a, b = map(int, input().split())\nprint(${p} * a + ${q} * b)\n`,
+        problem: `read two integers a and b from one line of input. print ${p}*a+${q}*b+${c}.`,
+        solution: `a, b = map(int, input().split())\nprint(${p} * a + ${q} * b + ${c})\n`,
         test: (r) => {
           const a = r.int(-50, 50);
           const b = r.int(-50, 50);
-          return { input: `${a} ${b}\n`, output: `${p * a + q * b}\n` };
+          return { input: `${a} ${b}\n`, output: `${p * a + q * b + c}\n` };
         },
       };
     },
@@ -56,12 +57,13 @@ const FAMILIES: Family[] = [
         { what: `how many of them are greater than ${k}`, py: `sum(1 for x in xs if x > ${k})`, f: (xs: number[]): number => xs.filter((x) => x > k).length },
       ];
       const v = rng.pick(variants);
+      const plus = rng.int(0, 20);
       return {
-        problem: `the first line of input holds n, the second line n integers. print ${v.what}.`,
-        solution: `n = int(input())\nxs = list(map(int, input().split()))\nprint(${v.py})\n`,
+        problem: `the first line of input holds n, the second line n integers. print ${v.what}, plus ${plus}.`,
+        solution: `n = int(input())\nxs = list(map(int, input().split()))\nprint(${v.py} + ${plus})\n`,
         test: (r) => {
           const xs = list(r, -20, 20);
-          return { input: `${xs.length}\n${xs.join(' ')}\n`, output: `${v.f(xs)}\n` };
+          return { input: `${xs.length}\n${xs.join(' ')}\n`, output: `${v.f(xs) + plus}\n` };
         },
       };
     },
@@ -69,8 +71,10 @@ const FAMILIES: Family[] = [
   {
     name: 'string-stdin',
     make(rng) {
-      const c = rng.pick([...'aeor']);
+      const c = rng.pick([...'abcdeor']);
+      const d = rng.pick([...'xyz']);
       const variants = [
+        { what: `the word with every letter ${c} replaced by ${d}`, py: `s.replace("${c}", "${d}")`, f: (s: string): string => s.split(c).join(d) },
         { what: 'the word reversed', py: 's[::-1]', f: (s: string): string => [...s].reverse().join('') },
         { what: `how many times the letter ${c} appears in it`, py: `s.count("${c}")`, f: (s: string): string => String([...s].filter((x) => x === c).length) },
         { what: 'its length', py: 'len(s)', f: (s: string): string => String(s.length) },
@@ -89,13 +93,14 @@ const FAMILIES: Family[] = [
   {
     name: 'sum-to-n-stdin',
     make(rng) {
-      const m = rng.int(1, 4);
+      const m = rng.int(1, 9);
+      const c = rng.int(0, 9);
       return {
-        problem: `read an integer n (0 <= n <= 100). print ${m} times the sum 1+2+...+n.`,
-        solution: `n = int(input())\nprint(${m} * sum(range(1, n + 1)))\n`,
+        problem: `read an integer n (0 <= n <= 100). print ${m} times the sum 1+2+...+n, plus ${c}.`,
+        solution: `n = int(input())\nprint(${m} * sum(range(1, n + 1)) + ${c})\n`,
         test: (r) => {
           const n = r.int(0, 100);
-          return { input: `${n}\n`, output: `${(m * n * (n + 1)) / 2}\n` };
+          return { input: `${n}\n`, output: `${(m * n * (n + 1)) / 2 + c}\n` };
         },
       };
     },
@@ -103,14 +108,17 @@ const FAMILIES: Family[] = [
   {
     name: 'divisible-call',
     make(rng) {
-      const k = rng.int(2, 5);
+      const k = rng.int(2, 9);
+      const count = rng.next() < 0.5;
+      const name = count ? 'count_divisible' : 'sum_divisible';
       return {
-        problem: `write a function sum_divisible(nums) that returns the sum of the numbers in the list nums that are divisible by ${k}.`,
-        fnName: 'sum_divisible',
-        solution: `def sum_divisible(nums):\n    return sum(x for x in nums if x % ${k} == 0)\n`,
+        problem: `write a function ${name}(nums) that returns the ${count ? 'count' : 'sum'} of the numbers in the list nums that are divisible by ${k}.`,
+        fnName: name,
+        solution: count ? `def ${name}(nums):\n    return sum(1 for x in nums if x % ${k} == 0)\n` : `def ${name}(nums):\n    return sum(x for x in nums if x % ${k} == 0)\n`,
         test: (r) => {
           const xs = list(r, -30, 30);
-          return { input: [xs], output: xs.filter((x) => x % k === 0).reduce((a, b) => a + b, 0) };
+          const hits = xs.filter((x) => x % k === 0);
+          return { input: [xs], output: count ? hits.length : hits.reduce((a, b) => a + b, 0) };
         },
       };
     },
@@ -118,7 +126,9 @@ const FAMILIES: Family[] = [
   {
     name: 'pair-call',
     make(rng) {
+      const k = rng.int(1, 9);
       const variants = [
+        { name: 'weighted', what: `a+${k}*b for integers a and b`, py: `def weighted(a, b):\n    return a + ${k} * b\n`, f: (a: number, b: number): number => a + k * b },
         { name: 'gcd', what: 'the greatest common divisor of the positive integers a and b', py: 'import math\n\ndef gcd(a, b):\n    return math.gcd(a, b)\n', f: (a: number, b: number): number => { while (b) [a, b] = [b, a % b]; return a; } },
         { name: 'bigger', what: 'the larger of the integers a and b', py: 'def bigger(a, b):\n    return max(a, b)\n', f: (a: number, b: number): number => Math.max(a, b) },
         { name: 'square_plus', what: 'a*a+b for integers a and b', py: 'def square_plus(a, b):\n    return a * a + b\n', f: (a: number, b: number): number => a * a + b },
@@ -139,7 +149,9 @@ const FAMILIES: Family[] = [
   {
     name: 'word-call',
     make(rng) {
+      const c = rng.pick([...'abcdeor']);
       const variants = [
+        { name: `count_${c}`, what: `the number of times the letter ${c} appears in the word s`, py: `def count_${c}(s):\n    return s.count("${c}")\n`, f: (s: string): unknown => [...s].filter((x) => x === c).length },
         { name: 'is_palindrome', what: 'true when the word s reads the same backwards, else false', py: 'def is_palindrome(s):\n    return s == s[::-1]\n', f: (s: string): unknown => s === [...s].reverse().join('') },
         { name: 'count_vowels', what: 'the number of vowels (a, e, i, o, u) in the word s', py: 'def count_vowels(s):\n    return sum(1 for c in s if c in "aeiou")\n', f: (s: string): unknown => [...s].filter((c) => 'aeiou'.includes(c)).length },
       ];
@@ -158,7 +170,7 @@ const FAMILIES: Family[] = [
   {
     name: 'fib-call',
     make(rng) {
-      const m = rng.pick([10, 100, 1000]);
+      const m = rng.pick([7, 10, 13, 97, 100, 1000, 1000000007]);
       return {
         problem: `write a function fib_mod(n) that returns the n-th fibonacci number (fib_mod(0) = 0, fib_mod(1) = 1) modulo ${m}.`,
         fnName: 'fib_mod',

@@ -20,6 +20,13 @@ export interface DemoSplitFiles {
   files: Record<'mathTrain' | 'mathEval' | 'codeTrain' | 'codeEval', { path: string; rows: number }>;
 }
 
+/** Draws rounds of `gen` (each with its own seed) until `n` rows new to `taken`, or gives up after 50 rounds. */
+function fill<T extends { problem: string }>(n: number, seed: number, taken: Set<string>, gen: (count: number, seed: number) => T[]): T[] {
+  const out: T[] = [];
+  for (let round = 0; round < 50 && out.length < n; round++) out.push(...unique(gen(n - out.length, seed + round * 7_777_777), taken));
+  return out;
+}
+
 function mathSplit(n: number, seed: number, maxDifficulty: number): DemoMathProblem[] {
   const out: DemoMathProblem[] = [];
   for (let d = 1; d <= maxDifficulty; d++) {
@@ -44,18 +51,18 @@ function writeJsonl(path: string, rows: readonly object[]): { path: string; rows
   return { path, rows: rows.length };
 }
 
-/** Eval rows come from another seed, and any problem text that is also in train is dropped from eval. */
+/** Eval rows come from another seed, and no eval problem text is also in train (nor twice in a split). */
 export function writeDemoSplits(opts: DemoSplitOptions): DemoSplitFiles {
   const seed = opts.seed ?? 1;
   const evalSeed = seed + 1_000_003;
   const maxD = opts.maxDifficulty ?? 6;
   mkdirSync(opts.outDir, { recursive: true });
   const mathSeen = new Set<string>();
-  const mathTrain = unique(mathSplit(opts.mathTrain ?? 1000, seed, maxD), mathSeen);
-  const mathEval = unique(mathSplit(opts.mathEval ?? 200, evalSeed, maxD), mathSeen);
+  const mathTrain = fill(opts.mathTrain ?? 1000, seed, mathSeen, (n, s) => mathSplit(n, s, maxD));
+  const mathEval = fill(opts.mathEval ?? 200, evalSeed, mathSeen, (n, s) => mathSplit(n, s, maxD));
   const codeSeen = new Set<string>();
-  const codeTrain = unique(generateDemoCode({ n: opts.codeTrain ?? 200, seed }), codeSeen);
-  const codeEval = unique(generateDemoCode({ n: opts.codeEval ?? 50, seed: evalSeed }), codeSeen);
+  const codeTrain = fill(opts.codeTrain ?? 200, seed, codeSeen, (n, s) => generateDemoCode({ n, seed: s }));
+  const codeEval = fill(opts.codeEval ?? 50, evalSeed, codeSeen, (n, s) => generateDemoCode({ n, seed: s }));
   const code = (r: (typeof codeTrain)[number]): object => ({ id: r.id, problem: r.problem, tests: r.tests, solution: r.solution });
   return {
     files: {

@@ -1,0 +1,132 @@
+/**
+ * `acereason curate math|code --in RAW --out CLEAN [--benchmark FILE]... [--report FILE]`: ingest,
+ * filter, dedup, decontaminate, check reference solutions, score difficulty; and
+ * `acereason curate demo --out DIR [--seed N]`: the demo's math and code train/eval splits.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import type { CurateOptions, EngineSampler } from '@acereason/curate';
+import type { CodeVerifier } from '@acereason/verify-code';
+import { parseFlags } from '../args.js';
+import { UsageError, type Command } from '../command.js';
+
+const USAGE = [
+  'acereason curate <math|code> --in RAW --out CLEAN [--benchmark FILE]... [--report FILE] [--ngram N]',
+  '    [--near-threshold X] [--min-chars N] [--min-tests N] [--max-answer-chars N] [--no-reference-check] [--require-solution] [--workers N]',
+  '    [--difficulty-model WEIGHTS.safetensors --k K --min-pass X --max-pass Y [--max-new-tokens N] [--prompt-template T] [--seed N]]',
+  'acereason curate demo --out DIR [--seed N] [--math-train N] [--math-eval N] [--code-train N] [--code-eval N] [--max-difficulty D]',
+].join('\n       ');
+
+function int(flag: string, v: string | undefined, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${flag}: expected an integer >= ${min}, got "${v}"`);
+  return n;
+}
+
+function fraction(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`--${flag}: expected a number in [0, 1], got "${v}"`);
+  return n;
+}
+
+const curate: Command = {
+  name: 'curate',
+  summary: 'clean a prompt dataset (formats, dedup, decontamination, filters, difficulty) or write the demo tasks',
+  usage: USAGE,
+  async run(args, ctx) {
+    const { values, positionals } = parseFlags(args, {
+      in: { type: 'string' }, out: { type: 'string' }, benchmark: { type: 'string', multiple: true }, report: { type: 'string' },
+      ngram: { type: 'string' }, 'near-threshold': { type: 'string' }, 'min-chars': { type: 'string' }, 'min-tests': { type: 'string' },
+      'max-answer-chars': { type: 'string' }, 'no-reference-check': { type: 'boolean' }, 'require-solution': { type: 'boolean' }, workers: { type: 'string' },
+      'difficulty-model': { type: 'string' }, k: { type: 'string' }, 'min-pass': { type: 'string' }, 'max-pass': { type: 'string' },
+      'max-new-tokens': { type: 'string' }, 'prompt-template': { type: 'string' }, seed: { type: 'string' },
+      'math-train': { type: 'string' }, 'math-eval': { type: 'string' }, 'code-train': { type: 'string' }, 'code-eval': { type: 'string' }, 'max-difficulty': { type: 'string' },
+    }, USAGE);
+    const [what] = positionals;
+    const lib = await import('@acereason/curate');
+    const seed = int('seed', values.seed, 0);
+
+    if (what === 'demo') {
+      if (values.out === undefined) throw new UsageError('--out DIR is required', `usage: ${USAGE}`);
+      const maxD = int('max-difficulty', values['max-difficulty'], 1);
+      if (maxD !== undefined && maxD > 8) throw new UsageError('--max-difficulty: at most 8');
+      const { files } = lib.writeDemoSplits({
+        outDir: values.out,
+        ...(seed !== undefined ? { seed } : {}),
+        ...(maxD !== undefined ? { maxDifficulty: maxD } : {}),
+        ...opt('mathTrain', int('math-train', values['math-train'], 1)),
+        ...opt('mathEval', int('math-eval', values['math-eval'], 1)),
+        ...opt('codeTrain', int('code-train', values['code-train'], 1)),
+        ...opt('codeEval', int('code-eval', values['code-eval'], 1)),
+      });
+      for (const f of Object.values(files)) ctx.stdout.write(`${f.path}: ${f.rows} rows\n`);
+      return 0;
+    }
+
+    if (what !== 'math' && what !== 'code') throw new UsageError(`expected "math", "code" or "demo", got ${what === undefined ? 'nothing' : `"${what}"`}`, `usage: ${USAGE}`);
+    if (values.in === undefined || values.out === undefined) throw new UsageError('--in RAW and --out CLEAN are required', `usage: ${USAGE}`);
+    for (const f of [values.in, ...(values.benchmark ?? [])]) if (!existsSync(f)) throw new UsageError(`cannot read ${f}: no such file`);
+    const near = fraction('near-threshold', values['near-threshold']);
+    const options: CurateOptions = {
+      domain: what,
+      input: values.in,
+      output: values.out,
+      benchmarks: values.benchmark ?? [],
+      ...opt('ngram', int('ngram', values.ngram, 1)),
+      ...(near !== undefined ? { dedup: { threshold: near } } : {}),
+      mathFilters: { ...opt('minChars', int('min-chars', values['min-chars'], 0)), ...opt('maxAnswerChars', int('max-answer-chars', values['max-answer-chars'], 1)) },
+      codeFilters: { ...opt('minChars', int('min-chars', values['min-chars'], 0)), ...opt('minTests', int('min-tests', values['min-tests'], 0)) },
+      referenceCheck: values['no-reference-check'] === true ? false : { requireSolution: values['require-solution'] === true },
+    };
+
+    const difficulty = values['difficulty-model'];
+    if (difficulty === undefined && (values.k !== undefined || values['min-pass'] !== undefined || values['max-pass'] !== undefined)) throw new UsageError('--k/--min-pass/--max-pass need --difficulty-model WEIGHTS.safetensors');
+    if (difficulty !== undefined && !existsSync(difficulty)) throw new UsageError(`--difficulty-model: cannot read ${difficulty}: no such file`);
+
+    const needSandbox = what === 'code' && (values['no-reference-check'] !== true || difficulty !== undefined);
+    let verifier: CodeVerifier | undefined;
+    let sampler: EngineSampler | undefined;
+    try {
+      if (needSandbox) {
+        const code = await import('@acereason/verify-code');
+        verifier = new code.CodeVerifier({ ...opt('concurrency', int('workers', values.workers, 1)) });
+        try {
+          await verifier.ready();
+        } catch (err) {
+          if (err instanceof code.SandboxUnavailableError) throw new UsageError(`no sandbox for reference solutions: ${err.message}`, 'install bubblewrap, or pass --no-reference-check');
+          throw err;
+        }
+        options.codeVerifier = verifier;
+      }
+      const sink = new lib.InMemoryPassRateSink();
+      if (difficulty !== undefined) {
+        const k = int('k', values.k, 1) ?? 8;
+        const minPass = fraction('min-pass', values['min-pass']) ?? 0;
+        const maxPass = fraction('max-pass', values['max-pass']) ?? 1;
+        if (minPass > maxPass) throw new UsageError(`--min-pass ${minPass} is above --max-pass ${maxPass}`);
+        sampler = await lib.EngineSampler.create({
+          weightsPath: difficulty,
+          ...opt('maxNewTokens', int('max-new-tokens', values['max-new-tokens'], 1)),
+          ...(values['prompt-template'] !== undefined ? { promptTemplate: values['prompt-template'] } : {}),
+          ...(seed !== undefined ? { seed } : {}),
+        });
+        options.difficulty = { k, minPass, maxPass, sampler, sink };
+      }
+      const { report } = await lib.curate(options);
+      if (values.report !== undefined) writeFileSync(values.report, JSON.stringify(report, null, 2) + '\n');
+      ctx.stdout.write(lib.formatReport(report));
+      for (const e of report.errors) ctx.stderr.write(`${values.in}:${e.line}: ${e.message}\n`);
+      return 0;
+    } finally {
+      if (sampler !== undefined) await sampler[Symbol.asyncDispose]();
+      if (verifier !== undefined) await verifier.close();
+    }
+  },
+};
+
+function opt<K extends string>(key: K, v: number | undefined): Partial<Record<K, number>> {
+  return v === undefined ? {} : ({ [key]: v } as Partial<Record<K, number>>);
+}
+
+export default curate;
