@@ -6,11 +6,12 @@ import { TARGET_FLAGS, controlClient, resolveTarget, type ControlClient } from '
 
 const TARGET = '[--learner HOST:PORT | --state FILE] [--json]';
 
-function control(name: string, summary: string, usage: string, call: (c: ControlClient, positionals: string[], reason: string) => Promise<ControlReply>): Command {
+function control(name: string, summary: string, usage: string, call: (c: ControlClient, positionals: string[], reason: string) => Promise<ControlReply>, check: (positionals: string[]) => void = () => undefined): Command {
   return {
     name, summary, usage,
     async run(args, ctx) {
       const { values, positionals } = parseFlags(args, { ...TARGET_FLAGS, json: { type: 'boolean' }, reason: { type: 'string' } }, usage);
+      check(positionals);
       const target = resolveTarget(values, ['learnerAddress']);
       const client = controlClient(target.learnerAddress, 300_000);
       let reply: ControlReply;
@@ -34,9 +35,9 @@ function control(name: string, summary: string, usage: string, call: (c: Control
 
 export const pause = control('pause', 'pause the run after the current step', `acereason pause [--reason TEXT] ${TARGET}`, (c, _p, reason) => c.pause({ reason }));
 export const resume = control('resume', 'resume a paused run', `acereason resume ${TARGET}`, (c) => c.resume({}));
-export const stage = control('stage', 'stage next | stage NAME: move the run to the next (or a named) stage after the current step', `acereason stage next|NAME ${TARGET}`, (c, positionals) => {
-  const [to] = positionals;
-  if (to === undefined || positionals.length > 1) throw new UsageError('say which stage: `stage next` or `stage NAME`', `usage: acereason stage next|NAME ${TARGET}`);
-  return c.advanceStage({ toStage: to === 'next' ? '' : to });
-});
+export const stage = control('stage', 'stage next | stage NAME: move the run to the next (or a named) stage after the current step', `acereason stage next|NAME ${TARGET}`,
+  (c, [to]) => c.advanceStage({ toStage: to === 'next' ? '' : (to ?? '') }),
+  (positionals) => {
+    if (positionals.length !== 1) throw new UsageError('say which stage: `stage next` or `stage NAME`', `usage: acereason stage next|NAME ${TARGET}`);
+  });
 export const checkpoint = control('checkpoint', 'write a checkpoint at the end of the current step and print its folder', `acereason checkpoint ${TARGET}`, (c) => c.checkpoint({}));

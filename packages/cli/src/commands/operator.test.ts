@@ -79,6 +79,9 @@ test('without a cluster, status and down say what to do in one line', async () =
       assert.match(r.stderr, /acereason up --config run\.yaml/);
       assert.ok(r.stderr.trim().split('\n').length <= 2, r.stderr);
     }
+    const st = await cli(dir, ['stage']);
+    assert.equal(st.code, 2);
+    assert.match(st.stderr, /say which stage: `stage next` or `stage NAME`/);
     const e = await cli(dir, ['eval', '--checkpoint', join(dir, 'nope'), '--data', 'x.jsonl', '--k', '2']);
     assert.equal(e.code, 2);
     assert.match(e.stderr, /--checkpoint: .*nope does not exist\n.*checkpoint folder/);
