@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { CodeVerifier } from '@acereason/verify-code';
 import { curate } from './pipeline.js';
 import { formatReport } from './report.js';
+import { InMemoryPassRateSink, type ResponseSampler } from './steps/difficulty.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 
@@ -75,6 +76,24 @@ test('code fixture: formats, dedup, decontamination, filters and reference solut
     assert.equal(rows[2]?.tests.fn_name, 'arraySum');
     assert.equal(rows[2]?.tests.inputs.length, 5);
     assert.equal(rows[3]?.time_limit_s, 2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('difficulty step: pass_rate in the output rows, the report and the sink', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'curate-'));
+  try {
+    const out = join(dir, 'clean.jsonl');
+    const sink = new InMemoryPassRateSink();
+    // Right on every sample for the first kept row, wrong on the others.
+    const sampler: ResponseSampler = { sample: (rows, k) => Promise.resolve(rows.map((r, i) => Array.from({ length: k }, () => (i === 0 && r.domain === 'math' ? `\\boxed{${r.answer}}` : 'no idea')))) };
+    const { report } = await curate({ domain: 'math', input: fixture('math-raw.jsonl'), output: out, difficulty: { k: 3, minPass: 0, maxPass: 0.5, sampler, sink } });
+    const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; pass_rate: number });
+    assert.ok(rows.every((r) => r.pass_rate === 0));
+    assert.equal(report.passRates?.['ok-plain'], 1);
+    assert.deepEqual(report.removed.find((r) => r.step === 'difficulty'), { id: 'ok-plain', line: 1, step: 'difficulty', reason: 'too_easy', detail: 'pass rate 3/3 outside [0, 0.5]' });
+    assert.deepEqual(sink.rates.get('ok-plain'), { attempts: 3, passes: 3 });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
