@@ -15,10 +15,13 @@ export const report: Command = {
   async run(args, ctx) {
     const { values } = parseFlags(args, { metrics: { type: 'string' }, out: { type: 'string' }, title: { type: 'string' } }, USAGE);
     let metrics = values.metrics;
+    let runId: string | undefined;
     if (!metrics) {
       const file = findStateFile();
       if (!file) throw new UsageError('--metrics is required (no cluster state here to find the run folder)', `usage: ${USAGE}`);
-      metrics = join(readClusterState(file).outDir, 'metrics.jsonl');
+      const state = readClusterState(file);
+      metrics = join(state.outDir, 'metrics.jsonl');
+      runId = state.runId;
     }
     let text: string;
     try {
@@ -33,7 +36,7 @@ export const report: Command = {
       throw new UsageError((err as Error).message, 'The file must be the metrics.jsonl a learner writes: one JSON object per step.');
     }
     const out = resolve(values.out ?? join(dirname(metrics), 'report.html'));
-    const title = values.title ?? `acereason run ${basename(dirname(resolve(metrics)))}`;
+    const title = values.title ?? `acereason run ${runId ?? basename(dirname(resolve(metrics)))}`;
     writeFileSync(out, renderReport(lines, { title }));
     ctx.stdout.write(`${out} (${lines.length} steps)\n`);
     return 0;

@@ -56,13 +56,10 @@ export function renderChart(c: ChartSpec): string {
   const x1 = Math.max(x0 + 1, xs[xs.length - 1] ?? 1);
   const totals = c.kind === 'stacked' ? xs.map((_, i) => c.series.reduce((a, s) => a + Math.max(0, s.values[i] ?? 0), 0)) : [];
   const all = c.kind === 'stacked' ? totals : c.series.flatMap((s) => s.values.filter((v): v is number => v !== null && Number.isFinite(v)));
-  let lo = c.yMin ?? Math.min(0, ...all);
-  let hi = c.yMax ?? Math.max(...all, lo + 1e-9);
-  if (all.length === 0) {
-    lo = c.yMin ?? 0;
-    hi = c.yMax ?? 1;
-  }
-  if (hi - lo < 1e-12) hi = lo + 1;
+  const lo = c.yMin ?? Math.min(0, ...all);
+  let hi = c.yMax ?? Math.max(lo, ...all);
+  // a flat series (all zero, or nothing yet) gets a unit range rather than a microscopic one
+  if (!(hi - lo > 1e-9)) hi = lo + 1;
   const pw = W - M.left - M.right;
   const ph = H - M.top - M.bottom;
   const barW = Math.max(1, Math.min(24, (pw / Math.max(1, xs.length)) * 0.8));
