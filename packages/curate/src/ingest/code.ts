@@ -107,6 +107,24 @@ function pickTests(o: Obj): CodeTestSet {
   throw new RowFormatError('no tests: expected "tests", "input_output", "public_test_cases" or "public_tests"');
 }
 
+/** stdin tests are text: a list of lines is joined, a number is printed; anything else is an error naming the test. */
+function stdinText(v: unknown, what: string): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string' || typeof x === 'number')) return v.map(String).join('\n') + '\n';
+  throw new RowFormatError(`${what} must be text for a stdin/stdout problem`);
+}
+
+function checkTests(t: CodeTestSet): void {
+  if (t.inputs.length === 0) throw new RowFormatError('no tests');
+  if (t.fn_name !== undefined) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(t.fn_name)) throw new RowFormatError(`fn_name "${t.fn_name}" is not an identifier`);
+    return;
+  }
+  t.inputs = t.inputs.map((v, i) => stdinText(v, `test input ${i}`));
+  t.outputs = t.outputs.map((v, i) => stdinText(v, `test output ${i}`));
+}
+
 export function normalizeCodeRow(value: unknown, line: number, fallbackId: string): CodeRow {
   const o = asObject(value);
   let problem = firstString(o, PROBLEM_KEYS);
@@ -114,6 +132,7 @@ export function normalizeCodeRow(value: unknown, line: number, fallbackId: strin
   const starter = firstString(o, ['starter_code']);
   if (starter !== undefined) problem = `${problem.trim()}\n\n${starter.trim()}`;
   const tests = pickTests(o);
+  checkTests(tests);
   if (tests.inputs.length > MAX_TESTS) {
     tests.inputs = tests.inputs.slice(0, MAX_TESTS);
     tests.outputs = tests.outputs.slice(0, MAX_TESTS);

@@ -99,3 +99,18 @@ test('EngineSampler: k samples per prompt from the embedded demo model', async (
     for (const text of s) assert.ok(text.length <= 6);
   }
 });
+
+test('ingest code: stdin tests become text; bad tests are reported with their line', () => {
+  const text = [
+    JSON.stringify({ id: 'lines', problem: 'p', input_output: JSON.stringify({ inputs: [['1 2', '3']], outputs: [[6]] }) }),
+    JSON.stringify({ id: 'nested', problem: 'p', tests: { inputs: [{ a: 1 }], outputs: ['1'] } }),
+    JSON.stringify({ id: 'empty', problem: 'p', tests: { inputs: [], outputs: [] } }),
+    JSON.stringify({ id: 'call', problem: 'p', tests: { inputs: [[1, 2]], outputs: [3], fn_name: 'add' } }),
+  ].join('\n');
+  const { rows, errors } = ingest(text, 'code', 'c.jsonl');
+  assert.deepEqual(rows.map((r) => r.id), ['lines', 'call']);
+  const first = rows[0];
+  assert.ok(first?.domain === 'code');
+  assert.deepEqual(first.tests, { inputs: ['1 2\n3\n'], outputs: ['6\n'] });
+  assert.deepEqual(errors, [{ line: 2, message: 'test input 0 must be text for a stdin/stdout problem' }, { line: 3, message: 'no tests' }]);
+});
