@@ -49,6 +49,7 @@ datasets:
 optimizer: { lr: 0.001, weight_decay: 0 }
 stages:
   - { name: tiny, dataset: arith, steps: 500, batch_prompts: 2, group_size: 2, max_response_tokens: 8, zero_variance_filter: false }
+  - { name: tiny-long, dataset: arith, steps: 500, max_response_tokens: 12 }
 checkpoint: { every_steps: 1000 }
 cluster: { grpc_bind: 127.0.0.1:0, ack_wait: 3s, step_timeout: 60s }
 `);
@@ -90,7 +91,7 @@ test('without a cluster, status and down say what to do in one line', async () =
   }
 });
 
-test('up, status, pause/resume, checkpoint, metrics, logs, eval, down', { timeout: 240_000 }, async () => {
+test('up, status, pause/resume, checkpoint, stage next, metrics, logs, eval, report, down', { timeout: 240_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'acereason-cli-'));
   let state: ClusterState | undefined;
   try {
@@ -132,6 +133,11 @@ test('up, status, pause/resume, checkpoint, metrics, logs, eval, down', { timeou
     assert.equal(ckpt.code, 0, ckpt.stderr);
     const ckptPath = (JSON.parse(ckpt.stdout) as { checkpointPath: string }).checkpointPath;
     assert.ok(existsSync(join(ckptPath, 'model.safetensors')), ckptPath);
+
+    const next = await cli(dir, ['stage', 'next']);
+    assert.equal(next.code, 0, next.stderr);
+    assert.match(next.stdout, /moves to the next stage/);
+    await statusUntil(dir, (x) => x.learner?.stage === 'tiny-long' && x.learner.stageIndex === 1, 'the second stage');
 
     const scrape = async (port: number): Promise<string> => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     assert.match(await scrape(metricsPort), /acereason_reward_mean/);
