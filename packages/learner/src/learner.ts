@@ -482,7 +482,7 @@ export class Learner {
     // Strictly on-policy: pi_old is the current policy (ratio exactly 1). Async: the behaviour policy's logprobs.
     const seqs = async ? sequences : sequences.map(({ oldLogprobs: _o, ...rest }) => rest);
     let train = { loss: 0, gradNorm: 0, tokens: 0, learningRate: 0, seconds: 0 };
-    if (seqs.length > 0) train = await this.o.engine.trainStep({ sequences: seqs, loss });
+    if (seqs.length > 0) train = await this.o.engine.trainStep({ sequences: seqs, loss, ...(stage.learningRate !== undefined ? { learningRate: stage.learningRate } : {}) });
     const tTrained = performance.now();
     const publishS = await this.publishWeights(this.state.version + 1);
     const tPublished = performance.now();

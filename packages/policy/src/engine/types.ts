@@ -54,6 +54,8 @@ export interface TrainSequence {
 export interface TrainBatch {
   sequences: TrainSequence[];
   loss: LossConfig;
+  /** Base learning rate for this update instead of the optimizer's (per-stage rates); the schedule still applies. */
+  learningRate?: number;
 }
 
 export interface TrainStepResult {

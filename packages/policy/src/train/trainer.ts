@@ -126,7 +126,9 @@ export class Trainer {
     // Never apply a NaN/Inf update: the weights and optimizer state stay as they were.
     if (!Number.isFinite(gradNorm) || !Number.isFinite(lossSum)) throw new AceReasonError(ErrorCodes.INTERNAL, `non-finite loss (${lossSum}) or gradient norm (${gradNorm}); update skipped`, { retryable: false });
     const scale = this.cfg.maxGradNorm > 0 && gradNorm > this.cfg.maxGradNorm ? this.cfg.maxGradNorm / (gradNorm + 1e-6) : 1;
-    const lr = learningRateAt(this.cfg, this.adam.step);
+    // A per-batch base rate (per-stage learning rates) keeps the schedule's shape.
+    if (batch.learningRate !== undefined && !(batch.learningRate >= 0)) throw new ValidationError('batch.learningRate', `must be >= 0, got ${batch.learningRate}`);
+    const lr = learningRateAt(batch.learningRate === undefined ? this.cfg : { ...this.cfg, learningRate: batch.learningRate }, this.adam.step);
     this.adam.update(params, grads, lr, scale, this.cfg);
     return {
       loss: lossSum,
