@@ -3,7 +3,7 @@
  * filter, dedup, decontaminate, check reference solutions, score difficulty; and
  * `acereason curate demo --out DIR [--seed N]`: the demo's math and code train/eval splits.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { CurateOptions, EngineSampler } from '@acereason/curate';
 import type { CodeVerifier } from '@acereason/verify-code';
 import { parseFlags } from '../args.js';
@@ -12,7 +12,8 @@ import { UsageError, type Command } from '../command.js';
 const USAGE = [
   'acereason curate <math|code> --in RAW --out CLEAN [--benchmark FILE]... [--report FILE] [--ngram N]',
   '    [--near-threshold X] [--min-chars N] [--min-tests N] [--max-answer-chars N] [--no-reference-check] [--require-solution] [--workers N]',
-  '    [--difficulty-model WEIGHTS.safetensors --k K --min-pass X --max-pass Y [--max-new-tokens N] [--prompt-template T] [--seed N]]',
+  '    [--difficulty-model WEIGHTS.safetensors --k K --min-pass X --max-pass Y [--max-new-tokens N] [--temperature T] [--prompt-template T] [--seed N]',
+  '    [--model-config HF_CONFIG.json --tokenizer TOKENIZER.json]]',
   'acereason curate demo --out DIR [--seed N] [--math-train N] [--math-eval N] [--code-train N] [--code-eval N] [--max-difficulty D]',
 ].join('\n       ');
 
@@ -41,6 +42,7 @@ const curate: Command = {
       'max-answer-chars': { type: 'string' }, 'no-reference-check': { type: 'boolean' }, 'require-solution': { type: 'boolean' }, workers: { type: 'string' },
       'difficulty-model': { type: 'string' }, k: { type: 'string' }, 'min-pass': { type: 'string' }, 'max-pass': { type: 'string' },
       'max-new-tokens': { type: 'string' }, 'prompt-template': { type: 'string' }, seed: { type: 'string' },
+      'model-config': { type: 'string' }, tokenizer: { type: 'string' }, temperature: { type: 'string' },
       'math-train': { type: 'string' }, 'math-eval': { type: 'string' }, 'code-train': { type: 'string' }, 'code-eval': { type: 'string' }, 'max-difficulty': { type: 'string' },
     }, USAGE);
     const [what] = positionals;
@@ -105,8 +107,22 @@ const curate: Command = {
         const minPass = fraction('min-pass', values['min-pass']) ?? 0;
         const maxPass = fraction('max-pass', values['max-pass']) ?? 1;
         if (minPass > maxPass) throw new UsageError(`--min-pass ${minPass} is above --max-pass ${maxPass}`);
+        if ((values['model-config'] === undefined) !== (values.tokenizer === undefined)) throw new UsageError('--model-config and --tokenizer go together (the demo model and char tokenizer are used without both)');
+        const temperature = values.temperature === undefined ? undefined : Number(values.temperature);
+        if (temperature !== undefined && !(temperature >= 0 && Number.isFinite(temperature))) throw new UsageError(`--temperature: expected a number >= 0, got "${values.temperature}"`);
+        const policy = values['model-config'] !== undefined || values.tokenizer !== undefined ? await import('@acereason/policy') : undefined;
+        const readJson = (flag: string, f: string): Record<string, unknown> => {
+          try {
+            return JSON.parse(readFileSync(f, 'utf8')) as Record<string, unknown>;
+          } catch (err) {
+            throw new UsageError(`--${flag}: cannot read ${f}: ${err instanceof Error ? err.message : String(err)}`);
+          }
+        };
         sampler = await lib.EngineSampler.create({
           weightsPath: difficulty,
+          ...(policy !== undefined && values['model-config'] !== undefined ? { model: policy.modelConfigFromHf(readJson('model-config', values['model-config'])) } : {}),
+          ...(policy !== undefined && values.tokenizer !== undefined ? { tokenizer: policy.loadHfTokenizer(readJson('tokenizer', values.tokenizer)) } : {}),
+          ...(temperature !== undefined ? { temperature } : {}),
           ...opt('maxNewTokens', int('max-new-tokens', values['max-new-tokens'], 1)),
           ...(values['prompt-template'] !== undefined ? { promptTemplate: values['prompt-template'] } : {}),
           ...(seed !== undefined ? { seed } : {}),
