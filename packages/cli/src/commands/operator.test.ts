@@ -56,7 +56,7 @@ cluster: { grpc_bind: 127.0.0.1:0, ack_wait: 3s, step_timeout: 60s }
   return join(dir, 'run.yaml');
 }
 
-async function statusUntil(cwd: string, ok: (s: RunStatus) => boolean, what: string, timeoutMs = 60_000): Promise<RunStatus> {
+async function statusUntil(cwd: string, ok: (s: RunStatus) => boolean, what: string, timeoutMs = 90_000): Promise<RunStatus> {
   const deadline = Date.now() + timeoutMs;
   let last: RunStatus | undefined;
   while (Date.now() < deadline) {
@@ -91,7 +91,7 @@ test('without a cluster, status and down say what to do in one line', async () =
   }
 });
 
-test('up, status, pause/resume, checkpoint, stage next, metrics, logs, eval, report, down', { timeout: 240_000 }, async () => {
+test('up, status, pause/resume, checkpoint, stage next, metrics, logs, eval, report, down', { timeout: 360_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'acereason-cli-'));
   let state: ClusterState | undefined;
   try {
