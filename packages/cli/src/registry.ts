@@ -17,6 +17,7 @@ export const commands: Record<string, { summary: string; load: () => Promise<Com
   eval: { summary: 'avg@k and pass@k of a checkpoint on a dataset: eval --checkpoint C --data D --k K', load: async () => (await import('./commands/eval.js')).evaluate },
   report: { summary: 'render metrics.jsonl as a self-contained HTML report: report --metrics F --out report.html', load: async () => (await import('./commands/report.js')).report },
   doctor: { summary: 'check this machine: Node, nats-server, onnxruntime, sandbox tools', load: async () => (await import('./commands/doctor.js')).default },
+  passrates: { summary: 'query the pass-rate table: --dataset NAME [--prompt ID]', load: async () => (await import('./commands/passrates.js')).default },
   verify: { summary: 'score responses: verify math | verify code (JSON lines in, JSON lines out)', load: async () => (await import('./commands/verify.js')).default },
   curate: { summary: 'clean a prompt dataset (formats, dedup, decontamination, filters, difficulty) or write the demo tasks', load: async () => (await import('./commands/curate.js')).default },
   bench: { summary: 'run a benchmark suite and print its JSON: bench <suite> --json', load: async () => (await import('./commands/bench.js')).default },

@@ -4,9 +4,15 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { codecs, Streams } from '@acereason/protocol';
 import { PassRateTable } from '@acereason/learner';
 import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { natsFixture, tempDir, type ChildHandle } from '@acereason/testkit';
 import { writeTinyRun, startLearner, startActor, startVerifier, exitWithin, problems } from './fixture.js';
+
+const run = promisify(execFile);
+const BIN_DIR = fileURLToPath(new URL('../../../', import.meta.url));
 
 test('stage filters drop exactly the prompts the pass-rate table says, and the run records new rates', async () => {
   await using dir = await tempDir();
@@ -36,6 +42,11 @@ test('stage filters drop exactly the prompts the pass-rate table says, and the r
     for (const id of used) assert.ok(Number(id.slice(1)) >= 20, `${id} was filtered out and must not be sampled`);
     const rates = await table.loadAll('arith', [...used]);
     for (const id of used) assert.equal(rates.get(id)?.records.at(-1)?.attempts, 4, `${id} has its new record`);
+    // The table is queryable from the CLI.
+    const cli = await run(process.execPath, [join(BIN_DIR, 'packages/cli/dist/main.js'), 'passrates', '--dataset', 'arith', '--nats', f.server.url, '--json']);
+    const q = JSON.parse(cli.stdout) as { prompts: { promptId: string; attempts: number }[] };
+    assert.equal(q.prompts.length, 36, '20 known before the run + 16 sampled by it');
+    assert.equal(q.prompts.find((p) => p.promptId === 'p0')?.attempts, 16);
   } finally {
     await Promise.all(children.map((c) => c.stop(3000)));
   }
