@@ -5,7 +5,7 @@
 #     its run file: engine.execution_provider).
 # Flags given explicitly win: nothing is added when the flag is already on the command line.
 set -eu
-cli="node /app/packages/cli/dist/main.js"
+cli="${ACEREASON_CLI:-node /app/packages/cli/dist/main.js}"
 cmd="${1:-}"
 has_flag() {
   flag="$1"; shift

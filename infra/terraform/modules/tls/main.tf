@@ -1,0 +1,42 @@
+# A private CA and one server certificate for the cluster's fixed addresses (NATS hosts and the
+# learner). The keys live in the Terraform state: keep the state encrypted (an S3 backend with
+# SSE, or equivalent) and rotate by tainting these resources.
+
+resource "tls_private_key" "ca" {
+  algorithm   = "ECDSA"
+  ecdsa_curve = "P256"
+}
+
+resource "tls_self_signed_cert" "ca" {
+  private_key_pem       = tls_private_key.ca.private_key_pem
+  is_ca_certificate     = true
+  validity_period_hours = var.validity_hours
+  allowed_uses          = ["cert_signing", "crl_signing", "digital_signature"]
+  subject {
+    common_name  = "${var.name} cluster CA"
+    organization = "acereason"
+  }
+}
+
+resource "tls_private_key" "server" {
+  algorithm   = "ECDSA"
+  ecdsa_curve = "P256"
+}
+
+resource "tls_cert_request" "server" {
+  private_key_pem = tls_private_key.server.private_key_pem
+  ip_addresses    = var.ip_addresses
+  dns_names       = var.dns_names
+  subject {
+    common_name  = "${var.name} cluster"
+    organization = "acereason"
+  }
+}
+
+resource "tls_locally_signed_cert" "server" {
+  cert_request_pem      = tls_cert_request.server.cert_request_pem
+  ca_private_key_pem    = tls_private_key.ca.private_key_pem
+  ca_cert_pem           = tls_self_signed_cert.ca.cert_pem
+  validity_period_hours = var.validity_hours
+  allowed_uses          = ["digital_signature", "key_encipherment", "server_auth", "client_auth"]
+}

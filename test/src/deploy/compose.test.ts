@@ -1,0 +1,183 @@
+/**
+ * The compose cluster: its structure (read as YAML), its variables against .env.example,
+ * Debian's `docker-compose config` (validates the file offline, no engine needed), the NATS
+ * config with `nats-server -t`, and the Prometheus and Grafana files against the learner's metrics.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { natsServerBinary } from '@acereason/testkit';
+import { INFRA, ROOT, commandWorks, interfaceFields, isRecord, read } from './repo.js';
+
+const COMPOSE_DIR = join(INFRA, 'compose');
+const COMPOSE_FILE = join(COMPOSE_DIR, 'docker-compose.yml');
+const composeText = read('infra/compose/docker-compose.yml');
+const compose: unknown = parse(composeText, { merge: true });
+const envExample = read('infra/compose/.env.example');
+const hasDockerCompose = commandWorks('docker-compose', ['version']);
+const noComposeReason = hasDockerCompose ? false : 'docker-compose is not installed (.ci/run installs it: apt-get install docker-compose)';
+const hasNats = commandWorks(natsServerBinary(), ['--version']);
+
+function services(): Record<string, Record<string, unknown>> {
+  assert.ok(isRecord(compose) && isRecord(compose.services), 'compose has services');
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [k, v] of Object.entries(compose.services)) {
+    assert.ok(isRecord(v), `service ${k} is a mapping`);
+    out[k] = v;
+  }
+  return out;
+}
+
+function envExampleVars(): Map<string, string> {
+  const vars = new Map<string, string>();
+  for (const line of envExample.split('\n')) {
+    const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line.trim());
+    if (m) vars.set(m[1] ?? '', m[2] ?? '');
+  }
+  return vars;
+}
+
+function dockerCompose(args: string[], profile: string): string {
+  return execFileSync('docker-compose', ['--project-directory', COMPOSE_DIR, '-f', COMPOSE_FILE, '--env-file', join(COMPOSE_DIR, '.env.example'), '--profile', profile, ...args], {
+    encoding: 'utf8', timeout: 60_000, cwd: COMPOSE_DIR, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' },
+  });
+}
+
+test('compose: the cluster has NATS, learner, actors, verifiers, Prometheus, Grafana, and a GPU profile', () => {
+  const s = services();
+  for (const name of ['nats', 'learner', 'actor', 'verifier', 'prometheus', 'grafana', 'learner-gpu', 'actor-gpu']) assert.ok(s[name], `service ${name}`);
+  assert.deepEqual(s.learner?.profiles, ['cpu']);
+  assert.deepEqual(s.actor?.profiles, ['cpu']);
+  for (const name of ['learner-gpu', 'actor-gpu']) {
+    const svc = s[name] ?? {};
+    assert.deepEqual(svc.profiles, ['gpu'], `${name} is in the gpu profile`);
+    const deploy = svc.deploy;
+    assert.ok(isRecord(deploy) && isRecord(deploy.resources) && isRecord(deploy.resources.reservations), `${name} reserves resources`);
+    const devices = deploy.resources.reservations.devices;
+    assert.ok(Array.isArray(devices) && devices.some((d) => isRecord(d) && Array.isArray(d.capabilities) && d.capabilities.includes('gpu')), `${name} reserves a GPU`);
+    assert.match(String(svc.image), /-cuda$/, `${name} runs the cuda image`);
+  }
+});
+
+test('compose: workers scale (no fixed names or host ports) and state lives on named volumes', () => {
+  const s = services();
+  for (const name of ['actor', 'actor-gpu', 'verifier']) {
+    assert.equal(s[name]?.container_name, undefined, `${name} has no container_name`);
+    assert.equal(s[name]?.ports, undefined, `${name} publishes no host port`);
+  }
+  assert.ok(isRecord(compose) && isRecord(compose.volumes), 'named volumes');
+  for (const v of ['nats-data', 'checkpoints']) assert.ok(v in compose.volumes, `volume ${v}`);
+  assert.ok((s.nats?.volumes as string[]).some((v) => v.startsWith('nats-data:')), 'JetStream store on the nats-data volume');
+  assert.ok((s.learner?.volumes as string[]).some((v) => v.startsWith('checkpoints:')), 'learner checkpoints on a volume');
+  assert.ok(isRecord(s.nats?.healthcheck), 'nats has a healthcheck');
+  const learnerCmd = (s.learner?.command as string[]).join(' ');
+  assert.match(learnerCmd, /--grpc-advertise learner:50051/);
+  assert.match(learnerCmd, /--nats nats:\/\/nats:4222/);
+});
+
+test('compose: every bind-mounted file and the build context exist', () => {
+  for (const [name, svc] of Object.entries(services())) {
+    for (const v of (svc.volumes as string[] | undefined) ?? []) {
+      const host = v.split(':')[0] ?? '';
+      if (!host.startsWith('.')) continue;
+      if (host.startsWith('${')) continue;
+      if (host === './data') continue; // the operator's run folder
+      assert.ok(existsSync(join(COMPOSE_DIR, host)), `${name}: ${host} exists`);
+    }
+    const build = svc.build;
+    if (isRecord(build)) {
+      const context = join(COMPOSE_DIR, String(build.context));
+      assert.ok(existsSync(join(context, String(build.dockerfile))), `${name}: ${String(build.dockerfile)} exists in its context`);
+    }
+  }
+});
+
+test('compose: every required variable is in .env.example, every used one has a default or is there', () => {
+  const vars = envExampleVars();
+  for (const m of composeText.matchAll(/\$\{([A-Z][A-Z0-9_]*)(:?[-?])?/g)) {
+    const name = m[1] ?? '';
+    if (m[2] === undefined || m[2].endsWith('?')) assert.ok(vars.has(name), `${name} is in .env.example`);
+  }
+  assert.ok(['cpu', 'gpu'].includes(vars.get('COMPOSE_PROFILES') ?? ''), 'COMPOSE_PROFILES picks cpu or gpu');
+});
+
+test('compose: docker-compose config validates the file for the cpu and gpu profiles', { skip: noComposeReason }, () => {
+  for (const profile of ['cpu', 'gpu']) {
+    dockerCompose(['config', '-q'], profile);
+    // docker-compose v1 lists every service here, whatever the profile.
+    const listed = dockerCompose(['config', '--services'], profile).trim().split('\n').sort();
+    assert.deepEqual(listed, Object.keys(services()).sort(), 'the resolved file has every service');
+  }
+});
+
+test('compose: CI has docker-compose, so the validation above is never skipped there', { skip: process.env.CI === 'true' ? false : 'only checked in CI' }, () => {
+  assert.ok(hasDockerCompose, 'docker-compose must be installed in CI');
+});
+
+test('compose: nats.conf is valid for nats-server (JetStream, 8MB payloads, per-role users)', { skip: hasNats ? false : 'nats-server is not installed' }, () => {
+  const conf = read('infra/compose/nats.conf');
+  assert.match(conf, /^max_payload:\s*8MB/m);
+  assert.match(conf, /^jetstream\s*\{[^}]*store_dir:\s*\/data/m);
+  for (const role of ['learner', 'actor', 'verifier', 'operator']) assert.match(conf, new RegExp(`user:\\s*${role},\\s*password:\\s*\\$NATS_${role.toUpperCase()}_PASSWORD`));
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '' };
+  for (const role of ['LEARNER', 'ACTOR', 'VERIFIER', 'OPERATOR']) env[`NATS_${role}_PASSWORD`] = `test-${role.toLowerCase()}`;
+  const r = spawnSync(natsServerBinary(), ['-t', '-c', join(COMPOSE_DIR, 'nats.conf')], { encoding: 'utf8', env, timeout: 30_000 });
+  assert.equal(r.status, 0, `nats-server -t: ${r.stdout}${r.stderr}`);
+  assert.match(r.stdout + r.stderr, /configuration file .* is valid/);
+  // Each subject family of the protocol is named in the permissions.
+  const subjects = read('packages/protocol/src/subjects.ts');
+  for (const family of ['tasks', 'traj', 'scored', 'events', 'dlq']) {
+    assert.ok(subjects.includes(`\${PREFIX}.${family}.`), `protocol has acereason.${family}`);
+    assert.ok(conf.includes(`acereason.${family}.`), `nats.conf names acereason.${family}`);
+  }
+});
+
+test('compose: Prometheus scrapes every service on its metrics port', () => {
+  const prom: unknown = parse(read('infra/compose/prometheus.yml'));
+  assert.ok(isRecord(prom) && Array.isArray(prom.scrape_configs));
+  const jobs = new Map<string, string>();
+  for (const j of prom.scrape_configs) if (isRecord(j)) jobs.set(String(j.job_name), JSON.stringify(j));
+  for (const job of ['learner', 'actor', 'verifier']) {
+    assert.ok(jobs.has(job), `job ${job}`);
+    assert.match(jobs.get(job) ?? '', /9464/);
+  }
+  assert.equal((services().learner?.environment as Record<string, string>).ACEREASON_METRICS_PORT, '9464');
+});
+
+test('grafana: the provisioned dashboard charts the learner\'s step metrics from the provisioned data source', () => {
+  const ds: unknown = parse(read('infra/grafana/provisioning/datasources/prometheus.yml'));
+  assert.ok(isRecord(ds) && Array.isArray(ds.datasources));
+  const dsUid = (ds.datasources[0] as Record<string, unknown>).uid;
+  const provider: unknown = parse(read('infra/grafana/provisioning/dashboards/acereason.yml'));
+  assert.ok(isRecord(provider) && Array.isArray(provider.providers));
+  const path = ((provider.providers[0] as Record<string, unknown>).options as Record<string, unknown>).path;
+  assert.ok((services().grafana?.volumes as string[]).some((v) => v.endsWith(`:${String(path)}:ro`)), 'compose mounts the dashboards where the provider reads them');
+
+  const dash: unknown = JSON.parse(read('infra/grafana/dashboards/acereason-run.json'));
+  assert.ok(isRecord(dash) && Array.isArray(dash.panels) && typeof dash.uid === 'string');
+  const fields = new Set(interfaceFields(read('packages/learner/src/metrics/step-metrics.ts'), 'StepMetrics'));
+  const charted = new Set<string>();
+  for (const p of dash.panels) {
+    assert.ok(isRecord(p) && Array.isArray(p.targets) && isRecord(p.datasource));
+    assert.equal(p.datasource.uid, dsUid, `panel "${String(p.title)}" uses the provisioned data source`);
+    for (const t of p.targets) {
+      const expr = String((t as Record<string, unknown>).expr);
+      for (const m of expr.matchAll(/\bacereason_([a-z0-9_]+)/g)) {
+        const name = m[1] ?? '';
+        if (name.startsWith('learner_')) continue; // process metrics of the learner
+        assert.ok(fields.has(name), `acereason_${name} is a StepMetrics field`);
+        charted.add(name);
+      }
+    }
+  }
+  for (const must of ['reward_mean', 'accuracy', 'step_s', 'wait_rollouts_s', 'train_s', 'response_len_mean', 'truncation_rate', 'entropy_mean', 'actors', 'verifiers']) {
+    assert.ok(charted.has(must), `the dashboard charts acereason_${must}`);
+  }
+});
+
+test('compose: the files sit where the guide says', () => {
+  for (const f of ['infra/README.md', 'infra/compose/.env.example', 'infra/docker/Dockerfile']) assert.ok(existsSync(join(ROOT, f)), f);
+});
