@@ -5,7 +5,7 @@
  */
 import { hostname } from 'node:os';
 import { AceReasonError, codecs, Consumers, ErrorCodes, Keys, SCHEMA_VERSION, Streams, Subjects, toAceReasonError, type RolloutTask, type RunSpec, type TrajectoryGroup } from '@acereason/protocol';
-import { consume, jetstreamClient, publishMessage, startHeartbeat, type Delivery, type Logger, type NatsConnection, type Topology } from '@acereason/transport';
+import { consume, jetstreamClient, publishMessage, startHeartbeat, type Delivery, type TlsFiles, type Logger, type NatsConnection, type Topology } from '@acereason/transport';
 import type { PolicyEngine, Tokenizer } from '@acereason/policy';
 import { WeightsHolder } from './weights.js';
 
@@ -24,6 +24,8 @@ export interface ActorOptions {
   /** Tasks generated together in one engine call. */
   batchTasks?: number;
   ackWaitMs?: number;
+  /** TLS of the gRPC client that fetches weights (the CA, and a client certificate for mutual TLS). */
+  grpcTls?: TlsFiles;
 }
 
 export class Actor {
@@ -36,7 +38,7 @@ export class Actor {
   private readonly js;
 
   constructor(private readonly o: ActorOptions) {
-    this.weights = new WeightsHolder(o.engine, o.spec.runId, o.logger);
+    this.weights = new WeightsHolder(o.engine, o.spec.runId, o.logger, o.grpcTls);
     this.js = jetstreamClient(o.nc);
   }
 

@@ -7,11 +7,11 @@ import { createServer, type Server } from 'node:http';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { codecs, Keys, type Heartbeat } from '@acereason/protocol';
 import { hostname } from 'node:os';
-import { connectNats, createLogger, drainQuietly, ensureTopology, onShutdown, type Topology } from '@acereason/transport';
+import { connectNats, createLogger, drainQuietly, ensureTopology, onShutdown, resolveSecurity, securityFlags, SECURITY_USAGE, type Topology } from '@acereason/transport';
 import { createOnnxEngine, tokenizerFromSpec, type ModelConfig } from '@acereason/policy';
 import { Actor, waitForRunSpec } from './actor.js';
 
-export const ACTOR_USAGE = 'acereason actor --run RUN_ID [--nats URL] [--learner HOST:PORT] [--id NAME] [--threads N] [--max-in-flight N] [--execution-provider cpu|cuda] [--metrics-port PORT]';
+export const ACTOR_USAGE = `acereason actor --run RUN_ID [--nats URL] [--learner HOST:PORT] [--id NAME] [--threads N] [--max-in-flight N] [--execution-provider cpu|cuda] [--metrics-port PORT] ${SECURITY_USAGE}`;
 
 export async function actorMain(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -19,13 +19,16 @@ export async function actorMain(argv: string[]): Promise<number> {
     options: {
       nats: { type: 'string' }, run: { type: 'string' }, learner: { type: 'string' }, id: { type: 'string' },
       threads: { type: 'string' }, 'max-in-flight': { type: 'string' }, 'execution-provider': { type: 'string' }, 'ack-wait-ms': { type: 'string' }, 'metrics-port': { type: 'string' },
+      ...securityFlags,
     },
   });
   if (!values.run) throw new Error(`--run is required\nusage: ${ACTOR_USAGE}`);
   const actorId = values.id ?? `actor-${hostname().replace(/[^A-Za-z0-9_-]/g, '-')}-${process.pid}`;
   const logger = createLogger({ component: 'actor', bindings: { runId: values.run, actorId } });
-  const nc = await connectNats({ servers: values.nats ?? 'nats://127.0.0.1:4222', name: actorId, logger });
-  const topology = await ensureTopology(nc);
+  const security = resolveSecurity(values, 'actor');
+  const nc = await connectNats({ servers: values.nats ?? 'nats://127.0.0.1:4222', name: actorId, logger, ...security.nats });
+  // With role credentials the actor may not create streams: the learner does.
+  const topology = await ensureTopology(nc, security.authenticated ? { verifyOnly: true } : {});
   const metrics = values['metrics-port'] === undefined ? undefined : await serveMetrics(Number(values['metrics-port']), topology, values.run, actorId);
   const ac = new AbortController();
   let actor: Actor | undefined;
@@ -40,7 +43,7 @@ export async function actorMain(argv: string[]): Promise<number> {
     const engine = await createOnnxEngine({ model: spec.model as ModelConfig, executionProvider: ep, threads: Number(values.threads ?? 1) });
     actor = new Actor({
       nc, topology, spec, engine, tokenizer: tokenizerFromSpec(spec.tokenizer), actorId, logger,
-      maxInFlight: Number(values['max-in-flight'] ?? 2), ...(values['ack-wait-ms'] ? { ackWaitMs: Number(values['ack-wait-ms']) } : {}),
+      maxInFlight: Number(values['max-in-flight'] ?? 2), ...(security.grpcClientTls ? { grpcTls: security.grpcClientTls } : {}), ...(values['ack-wait-ms'] ? { ackWaitMs: Number(values['ack-wait-ms']) } : {}),
     });
     if (ac.signal.aborted) actor.stop();
     logger.info({ learner: spec.learnerAddress, ready: true }, 'actor ready');

@@ -3,7 +3,7 @@
  * gRPC (sha256-checked, with retry and back-off) before swapping it in atomically.
  */
 import { AceReasonError, ErrorCodes, IntegrityError, WeightServiceDefinition } from '@acereason/protocol';
-import { createGrpcClient, fetchWeights, type Logger, type TypedClient, type WeightSnapshot } from '@acereason/transport';
+import { createGrpcClient, fetchWeights, type Logger, type TlsFiles, type TypedClient, type WeightSnapshot } from '@acereason/transport';
 import type { NamedTensor, PolicyEngine } from '@acereason/policy';
 
 export interface HeldWeights {
@@ -27,12 +27,12 @@ export class WeightsHolder {
   /** Time spent fetching and loading, for the trajectory's timings. */
   lastFetchMs = 0;
 
-  constructor(private readonly engine: PolicyEngine, private readonly runId: string, private readonly logger: Logger) {}
+  constructor(private readonly engine: PolicyEngine, private readonly runId: string, private readonly logger: Logger, private readonly tls?: TlsFiles) {}
 
   private clientFor(address: string): TypedClient<typeof WeightServiceDefinition> {
     if (!this.client || this.clientAddress !== address) {
       this.client?.close();
-      this.client = createGrpcClient(WeightServiceDefinition, { address, timeoutMs: 10_000, streamTimeoutMs: 600_000 });
+      this.client = createGrpcClient(WeightServiceDefinition, { address, timeoutMs: 10_000, streamTimeoutMs: 600_000, ...(this.tls ? { tls: this.tls } : {}) });
       this.clientAddress = address;
     }
     return this.client;

@@ -14,7 +14,7 @@ import {
   type LearnerStatus, type ScoredGroup, type StageChanged, type WeightsAnnounced, type RunSpec,
 } from '@acereason/protocol';
 import {
-  consume, jetstreamClient, listWorkers, makeSnapshot, publishMessage, service, startGrpcServer, startHeartbeat, WeightStore, weightServiceHandlers,
+  consume, jetstreamClient, listWorkers, makeSnapshot, publishMessage, retryTransient, service, startGrpcServer, startHeartbeat, WeightStore, weightServiceHandlers, type TlsFiles,
   type HeartbeatHandle, type Logger, type MessageConsumer, type NatsConnection, type RunningGrpcServer, type Topology,
 } from '@acereason/transport';
 import type { LossConfig, PolicyEngine, Tokenizer } from '@acereason/policy';
@@ -51,6 +51,8 @@ export interface LearnerOptions {
   resume?: Checkpoint;
   /** Stop after this many steps in this process (tests and benchmarks). */
   maxStepsThisRun?: number;
+  /** TLS of the gRPC server (with `ca`: client certificates required). Default: plaintext. */
+  grpcTls?: TlsFiles;
 }
 
 const MAX_OVERSAMPLE_ROUNDS = 3;
@@ -143,6 +145,7 @@ export class Learner {
     const c = this.o.config;
     this.grpc = await startGrpcServer({
       address: c.cluster.grpcBind,
+      ...(this.o.grpcTls ? { tls: this.o.grpcTls } : {}),
       services: [
         service(WeightServiceDefinition, weightServiceHandlers(this.store)),
         service(LearnerControlDefinition, controlHandlers({
@@ -168,7 +171,7 @@ export class Learner {
       model: this.o.engine.model, tokenizer: this.o.tokenizerSpec, learnerAddress: this.address, seed: c.seed,
       mode: c.algorithm.mode, maxStaleness: c.algorithm.maxStaleness,
     };
-    await this.o.topology.runState.put(Keys.runSpec(this.runId), codecs.RunSpec.encode(spec));
+    await retryTransient(() => this.o.topology.runState.put(Keys.runSpec(this.runId), codecs.RunSpec.encode(spec)));
 
     const maxHeld = (c.checkpoint.everySteps + 1 + c.algorithm.maxStaleness) * Math.max(...c.stages.map((s) => s.batchPrompts)) * (MAX_OVERSAMPLE_ROUNDS + 1) + 256;
     this.consumer = await consume(this.o.nc, {
@@ -196,9 +199,8 @@ export class Learner {
       schema: SCHEMA_VERSION, kind: 'WeightsAnnounced', runId: this.runId, id: `${this.runId}.w.${version}.${snap.manifest.weightsSha256.slice(0, 8)}`, createdAtMs: Date.now(),
       version, weightsSha256: snap.manifest.weightsSha256, address: this.address, totalBytes: snap.manifest.totalBytes,
     };
-    const bytes = codecs.WeightsAnnounced.encode(a);
-    await this.js.publish(Subjects.weights(this.runId), bytes, { msgID: a.id });
-    await this.o.topology.runState.put(Keys.latestWeights(this.runId), bytes);
+    await publishMessage(this.js, Subjects.weights(this.runId), codecs.WeightsAnnounced, a);
+    await retryTransient(() => this.o.topology.runState.put(Keys.latestWeights(this.runId), codecs.WeightsAnnounced.encode(a)));
     return (performance.now() - t0) / 1000;
   }
 
@@ -416,7 +418,7 @@ export class Learner {
       schema: SCHEMA_VERSION, kind: 'StageChanged', runId: this.runId, id: `${this.runId}.stage.${to}.${this.state.step}`, createdAtMs: Date.now(),
       ...(from ? { fromStage: from.name } : {}), toStage: next?.name ?? 'finished', stageIndex: to, step: this.state.step, reason,
     };
-    await this.js.publish(Subjects.stage(this.runId), codecs.StageChanged.encode(msg), { msgID: msg.id });
+    await publishMessage(this.js, Subjects.stage(this.runId), codecs.StageChanged, msg);
     this.o.logger.info({ from: from?.name, to: next?.name ?? 'finished', step: this.state.step, reason }, 'stage changed');
   }
 

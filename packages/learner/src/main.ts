@@ -3,12 +3,12 @@
  * Resumes from the latest checkpoint in the run folder unless --fresh.
  */
 import { parseArgs } from 'node:util';
-import { connectNats, createLogger, drainQuietly, ensureTopology, onShutdown } from '@acereason/transport';
+import { connectNats, createLogger, drainQuietly, ensureTopology, onShutdown, resolveSecurity, securityFlags, SECURITY_USAGE, type TlsFiles } from '@acereason/transport';
 import { loadRunConfig } from './config/run-config.js';
 import { Learner } from './learner.js';
 import { createLearnerEngine, loadDatasets, tokenizerFor } from './setup.js';
 
-export const LEARNER_USAGE = 'acereason run --config FILE [--nats URL] [--grpc-bind HOST:PORT] [--grpc-advertise HOST:PORT] [--out DIR] [--fresh] [--max-steps N]';
+export const LEARNER_USAGE = `acereason run --config FILE [--nats URL] [--grpc-bind HOST:PORT] [--grpc-advertise HOST:PORT] [--out DIR] [--fresh] [--max-steps N] ${SECURITY_USAGE} [--grpc-tls-cert FILE --grpc-tls-key FILE [--grpc-client-auth]]`;
 
 export async function learnerMain(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -16,6 +16,7 @@ export async function learnerMain(argv: string[]): Promise<number> {
     options: {
       config: { type: 'string' }, nats: { type: 'string' }, 'grpc-bind': { type: 'string' }, 'grpc-advertise': { type: 'string' },
       out: { type: 'string' }, fresh: { type: 'boolean' }, 'max-steps': { type: 'string' }, 'metrics-port': { type: 'string' },
+      ...securityFlags, 'grpc-tls-cert': { type: 'string' }, 'grpc-tls-key': { type: 'string' }, 'grpc-client-auth': { type: 'boolean' },
     },
   });
   if (!values.config) throw new Error(`--config is required\nusage: ${LEARNER_USAGE}`);
@@ -27,14 +28,16 @@ export async function learnerMain(argv: string[]): Promise<number> {
     if (values['metrics-port']) cluster.metrics_port = Number(values['metrics-port']);
     if (values.out) ((raw.run ??= {}) as Record<string, unknown>).out_dir = values.out;
   });
+  const security = resolveSecurity(values, 'learner');
+  const grpcTls = learnerGrpcTls(values);
   const logger = createLogger({ component: 'learner', bindings: { runId: config.runId } });
   const datasets = loadDatasets(config);
   const { tokenizer, spec } = tokenizerFor(config);
   const { engine, resume } = await createLearnerEngine(config, { fresh: values.fresh === true });
-  const nc = await connectNats({ servers: config.cluster.nats, name: `learner-${config.runId}`, logger });
+  const nc = await connectNats({ servers: config.cluster.nats, name: `learner-${config.runId}`, logger, ...security.nats });
   const topology = await ensureTopology(nc);
   const maxSteps = values['max-steps'] === undefined ? undefined : Number(values['max-steps']);
-  const learner = new Learner({ config, nc, topology, engine, tokenizer, tokenizerSpec: spec, datasets, logger, ...(resume ? { resume } : {}), ...(maxSteps !== undefined ? { maxStepsThisRun: maxSteps } : {}) });
+  const learner = new Learner({ config, nc, topology, engine, tokenizer, tokenizerSpec: spec, datasets, logger, ...(grpcTls ? { grpcTls } : {}), ...(resume ? { resume } : {}), ...(maxSteps !== undefined ? { maxStepsThisRun: maxSteps } : {}) });
   const off = onShutdown(() => learner.stop(), logger);
   try {
     await learner.start();
@@ -49,4 +52,18 @@ export async function learnerMain(argv: string[]): Promise<number> {
     await drainQuietly(nc);
     await engine.dispose();
   }
+}
+
+/** The gRPC server's TLS: the server certificate, and with --grpc-client-auth the CA client certificates must chain to. */
+function learnerGrpcTls(v: { 'grpc-tls-cert'?: string | undefined; 'grpc-tls-key'?: string | undefined; 'grpc-client-auth'?: boolean | undefined; 'tls-ca'?: string | undefined }): TlsFiles | undefined {
+  const cert = v['grpc-tls-cert'];
+  const key = v['grpc-tls-key'];
+  if (cert === undefined && key === undefined) {
+    if (v['grpc-client-auth']) throw new Error('--grpc-client-auth needs --grpc-tls-cert and --grpc-tls-key');
+    return undefined;
+  }
+  if (cert === undefined || key === undefined) throw new Error('--grpc-tls-cert and --grpc-tls-key go together');
+  if (!v['grpc-client-auth']) return { cert, key };
+  if (v['tls-ca'] === undefined) throw new Error('--grpc-client-auth needs --tls-ca (the CA client certificates must chain to)');
+  return { cert, key, ca: v['tls-ca'] };
 }

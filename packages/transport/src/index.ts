@@ -15,3 +15,7 @@ export * from './grpc/weights.js';
 export * from './bench.js';
 export * from './nats/heartbeat.js';
 export * from './local/shutdown.js';
+export * from './auth/permissions.js';
+export * from './auth/nats-config.js';
+export * from './auth/credentials.js';
+export * from './auth/flags.js';

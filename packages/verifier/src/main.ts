@@ -4,11 +4,11 @@ import { createServer, type Server } from 'node:http';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { hostname } from 'node:os';
 import { codecs, Keys, type Domain, type Heartbeat } from '@acereason/protocol';
-import { connectNats, createLogger, drainQuietly, ensureTopology, onShutdown, type Topology } from '@acereason/transport';
+import { connectNats, createLogger, drainQuietly, ensureTopology, onShutdown, resolveSecurity, securityFlags, SECURITY_USAGE, type Topology } from '@acereason/transport';
 import { codeScorer, mathScorer, type Scorer } from './scorers.js';
 import { VerifierWorker } from './worker.js';
 
-export const VERIFIER_USAGE = 'acereason verifier --run RUN_ID [--nats URL] [--id NAME] [--domain math|code|all] [--concurrency N] [--math-workers N] [--math-timeout-ms MS] [--unsafe-no-sandbox] [--metrics-port PORT]';
+export const VERIFIER_USAGE = `acereason verifier --run RUN_ID [--nats URL] [--id NAME] [--domain math|code|all] [--concurrency N] [--math-workers N] [--math-timeout-ms MS] [--unsafe-no-sandbox] [--metrics-port PORT] ${SECURITY_USAGE}`;
 
 export async function verifierMain(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -16,6 +16,7 @@ export async function verifierMain(argv: string[]): Promise<number> {
     options: {
       nats: { type: 'string' }, run: { type: 'string' }, id: { type: 'string' }, domain: { type: 'string' }, concurrency: { type: 'string' },
       'math-workers': { type: 'string' }, 'math-timeout-ms': { type: 'string' }, 'unsafe-no-sandbox': { type: 'boolean' }, 'ack-wait-ms': { type: 'string' }, 'metrics-port': { type: 'string' },
+      ...securityFlags,
     },
   });
   if (!values.run) throw new Error(`--run is required\nusage: ${VERIFIER_USAGE}`);
@@ -26,8 +27,10 @@ export async function verifierMain(argv: string[]): Promise<number> {
   const scorers: Partial<Record<Domain, Scorer>> = {};
   if (domain === 'math' || domain === 'all') scorers.math = mathScorer({ workers: Number(values['math-workers'] ?? 1), timeoutMs: Number(values['math-timeout-ms'] ?? 2000) });
   if (domain === 'code' || domain === 'all') scorers.code = codeScorer({ concurrency: Number(values.concurrency ?? 2), sandbox: values['unsafe-no-sandbox'] ? 'none-unsafe' : 'auto' });
-  const nc = await connectNats({ servers: values.nats ?? 'nats://127.0.0.1:4222', name: workerId, logger });
-  const topology = await ensureTopology(nc);
+  const security = resolveSecurity(values, 'verifier');
+  const nc = await connectNats({ servers: values.nats ?? 'nats://127.0.0.1:4222', name: workerId, logger, ...security.nats });
+  // With role credentials the verifier may not create streams: the learner does.
+  const topology = await ensureTopology(nc, security.authenticated ? { verifyOnly: true } : {});
   const metrics = values['metrics-port'] === undefined ? undefined : await serveMetrics(Number(values['metrics-port']), topology, values.run, workerId);
   const worker = new VerifierWorker({ nc, topology, runId: values.run, workerId, scorers, logger, maxInFlight: Number(values.concurrency ?? 2), ...(values['ack-wait-ms'] ? { ackWaitMs: Number(values['ack-wait-ms']) } : {}) });
   const off = onShutdown(() => worker.stop(), logger);

@@ -5,7 +5,7 @@
 import { jetstreamManager, RetentionPolicy, StorageType, DiscardPolicy, type StreamConfig, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { nanos, type NatsConnection } from '@nats-io/nats-core';
-import { Streams, StreamSubjects, Buckets, type StreamName } from '@acereason/protocol';
+import { AceReasonError, ErrorCodes, Streams, StreamSubjects, Buckets, type StreamName } from '@acereason/protocol';
 
 export interface TopologySettings {
   /** Window in which a repeated msg-id is dropped (ms). Default 1 hour: covers a learner restart. */
@@ -16,6 +16,13 @@ export interface TopologySettings {
   workerTtlMs?: number;
   /** Replicas (for a NATS cluster). Default 1. */
   replicas?: number;
+  /**
+   * Only check that the streams and buckets exist (waiting up to `waitForMs` for whoever creates
+   * them), never create or update: for roles whose NATS user may not manage streams. Default false.
+   */
+  verifyOnly?: boolean;
+  /** With `verifyOnly`: how long to wait for the topology to appear (ms). Default 60 s. */
+  waitForMs?: number;
 }
 
 export interface Topology {
@@ -27,7 +34,7 @@ export interface Topology {
 
 type NamedStreamConfig = Partial<StreamConfig> & { name: StreamName };
 
-function streamConfigs(s: Required<TopologySettings>): NamedStreamConfig[] {
+function streamConfigs(s: Required<Omit<TopologySettings, 'verifyOnly' | 'waitForMs'>>): NamedStreamConfig[] {
   const common = { storage: StorageType.File, num_replicas: s.replicas, duplicate_window: nanos(s.duplicateWindowMs) };
   return [
     { ...common, name: Streams.TASKS, subjects: StreamSubjects[Streams.TASKS], retention: RetentionPolicy.Workqueue },
@@ -55,15 +62,37 @@ function isNotFound(err: unknown): boolean {
   return err instanceof Error && /not found/i.test(err.message);
 }
 
+/** Waits until every stream (and bucket stream) exists; throws UNAVAILABLE after `waitForMs`. */
+async function verifyStreams(jsm: JetStreamManager, names: string[], waitForMs: number): Promise<void> {
+  const deadline = Date.now() + waitForMs;
+  for (const name of names) {
+    for (;;) {
+      try {
+        await jsm.streams.info(name);
+        break;
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        if (Date.now() > deadline) throw new AceReasonError(ErrorCodes.UNAVAILABLE, `stream ${name} does not exist (waited ${waitForMs} ms): the learner creates the topology, start it first`, { cause: err });
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  }
+}
+
 export async function ensureTopology(nc: NatsConnection, settings: TopologySettings = {}): Promise<Topology> {
-  const s: Required<TopologySettings> = {
+  const s: Required<Omit<TopologySettings, 'verifyOnly' | 'waitForMs'>> = {
     duplicateWindowMs: settings.duplicateWindowMs ?? 3_600_000,
     maxLogBytes: settings.maxLogBytes ?? -1,
     workerTtlMs: settings.workerTtlMs ?? 15_000,
     replicas: settings.replicas ?? 1,
   };
   const jsm = await jetstreamManager(nc);
-  for (const cfg of streamConfigs(s)) await ensureStream(jsm, cfg);
+  if (settings.verifyOnly) {
+    // Kvm.create below only reads the bucket's stream info when the stream exists.
+    await verifyStreams(jsm, [...streamConfigs(s).map((c) => c.name), ...Object.values(Buckets).map((b) => `KV_${b}`)], settings.waitForMs ?? 60_000);
+  } else {
+    for (const cfg of streamConfigs(s)) await ensureStream(jsm, cfg);
+  }
   const kvm = new Kvm(nc);
   const workers = await kvm.create(Buckets.WORKERS, { ttl: s.workerTtlMs, history: 1, replicas: s.replicas, storage: StorageType.File });
   const runState = await kvm.create(Buckets.RUN_STATE, { history: 5, replicas: s.replicas, storage: StorageType.File });
