@@ -17,3 +17,4 @@ export * from './curriculum/pass-rates.js';
 export * from './curriculum/filters.js';
 export * from './curriculum/temperature.js';
 export * from './curriculum/eval.js';
+export { controlHandlers, toWireMetrics, type ControlTarget } from './service/control.js';
