@@ -16,6 +16,7 @@ export const commands: Record<string, { summary: string; load: () => Promise<Com
   logs: { summary: 'print (--follow) the background services\' logs: logs [service]', load: async () => (await import('./commands/logs.js')).logs },
   eval: { summary: 'avg@k and pass@k of a checkpoint on a dataset: eval --checkpoint C --data D --k K', load: async () => (await import('./commands/eval.js')).evaluate },
   report: { summary: 'render metrics.jsonl as a self-contained HTML report: report --metrics F --out report.html', load: async () => (await import('./commands/report.js')).report },
+  certs: { summary: 'make a development CA, server and per-role client certificates and NATS role passwords: certs --out DIR', load: async () => (await import('./commands/certs.js')).default },
   doctor: { summary: 'check this machine: Node, nats-server, onnxruntime, sandbox tools', load: async () => (await import('./commands/doctor.js')).default },
   passrates: { summary: 'query the pass-rate table: --dataset NAME [--prompt ID]', load: async () => (await import('./commands/passrates.js')).default },
   verify: { summary: 'score responses: verify math | verify code (JSON lines in, JSON lines out)', load: async () => (await import('./commands/verify.js')).default },
