@@ -1,15 +1,25 @@
 /**
  * `acereason demo`: a local cluster (nats-server, learner, 2 actors, 2 verifiers) as processes,
- * running short math stages with growing length limits on the demo model, with live progress.
- * It writes metrics.jsonl, checkpoints and summary.json under --out.
+ * running the `demo` recipe from the shipped SFT checkpoint (assets/demo-sft.safetensors, made by
+ * `acereason sft`): math stages with growing length limits, then a code stage, with held-out math
+ * and code evals before RL and at every stage boundary. Shows live progress, ends with a table of
+ * math and code accuracy before RL, after the math stages and after the code stage, and writes
+ * summary.json, metrics.jsonl (the learner's) and report.html under --out.
  */
-import { mkdirSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { natsServerVersion } from '@acereason/transport';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { parseFlags } from '../args.js';
 import { UsageError, type Command } from '../command.js';
-import { LocalCluster } from '../local/cluster.js';
-import { arithmeticProblems } from '../local/demo-data.js';
+
+const USAGE = 'acereason demo [--out DIR] [--quick]';
+
+/** The checkpoint the demo starts from: `acereason sft --out packages/cli/assets/demo-sft.safetensors` reproduces it. */
+export const DEMO_CHECKPOINT = fileURLToPath(new URL('../../assets/demo-sft.safetensors', import.meta.url));
+
+/** --quick: every stage runs, with few steps and small evals (a test-sized run). */
+const QUICK = { stepsPerStage: 2, evalPrompts: 8, k: 2 };
 
 interface Line {
   step: number;
@@ -17,66 +27,153 @@ interface Line {
   reward_mean: number;
   accuracy: number;
   response_len_mean: number;
-  truncation_rate: number;
+  truncation_rate?: number;
   step_s: number;
-  actors: number;
-  verifiers: number;
 }
 
-function runYaml(steps: number): string {
-  return `
-run: { id: demo, seed: 1, out_dir: . }
-model: { preset: demo, tokenizer: char }
-engine: { threads: 1 }
-datasets:
-  arith: { path: math-train.jsonl, domain: math, prompt_template: "q:{problem}=" }
-algorithm: { mode: sync }
-optimizer: { lr: 0.002, weight_decay: 0 }
-stages:
-  - { name: math-16, dataset: arith, steps: ${steps}, batch_prompts: 8, group_size: 8, max_response_tokens: 16, temperature: 1.0, overlong: mask }
-  - { name: math-32, dataset: arith, steps: ${steps}, max_response_tokens: 32 }
-checkpoint: { every_steps: 5 }
-cluster: { grpc_bind: "127.0.0.1:0", ack_wait: 10s, step_timeout: 2m }
-`;
+interface EvalLine { reason: string; dataset: string; step: number; stage: string; avgAtK: number; passAtK: number; prompts: number; k: number; missing: number }
+
+interface RecipeStage { name: string; dataset?: string; steps: number; [k: string]: unknown }
+interface Recipe { datasets: Record<string, { domain: string }>; stages: RecipeStage[]; eval: { datasets: string[]; max_prompts?: number; k?: number } }
+
+type Point = Record<'math' | 'code', number | null>;
+
+export interface DemoSummary {
+  stages: { name: string; domain: string; steps: number; eval_before: Point; eval_after: Point }[];
+  math: { before: number | null; after_math: number | null; after_code: number | null };
+  code: { before: number | null; after_math: number | null; after_code: number | null };
+  wall_s: number;
+}
+
+function readRecipe(): Recipe {
+  const path = fileURLToPath(new URL('../recipes/demo.yaml', import.meta.resolve('@acereason/learner')));
+  return parseYaml(readFileSync(path, 'utf8')) as Recipe;
+}
+
+function readJsonl<T>(path: string): T[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).flatMap((l) => {
+    try {
+      return [JSON.parse(l) as T];
+    } catch {
+      return []; // a line being written right now
+    }
+  });
+}
+
+const pct = (v: number | null): string => (v === null ? '   -  ' : `${(v * 100).toFixed(1).padStart(5)}%`);
+
+/** Builds summary.json from the recipe's stages, the steps each ran and the learner's evals. */
+export function summarize(recipe: Recipe, stages: RecipeStage[], metrics: readonly Line[], evals: readonly EvalLine[], wallS: number): DemoSummary {
+  const domainOfDataset = (d: string): 'math' | 'code' => (recipe.datasets[d]?.domain === 'code' ? 'code' : 'math');
+  const point = (reason: string): Point => {
+    const p: Point = { math: null, code: null };
+    for (const e of evals) if (e.reason === reason) p[domainOfDataset(e.dataset)] = e.avgAtK;
+    return p;
+  };
+  let dataset = '';
+  const out: DemoSummary['stages'] = stages.map((s, i) => {
+    dataset = s.dataset ?? dataset;
+    return {
+      name: s.name,
+      domain: domainOfDataset(dataset),
+      steps: metrics.filter((m) => m.stage === s.name).length,
+      eval_before: point(i === 0 ? 'before training' : `end of stage ${stages[i - 1]?.name ?? ''}`),
+      eval_after: point(`end of stage ${s.name}`),
+    };
+  });
+  const before = point('before training');
+  const lastMath = [...out].reverse().find((s) => s.domain === 'math');
+  const lastCode = [...out].reverse().find((s) => s.domain === 'code');
+  const afterMath = lastMath?.eval_after ?? { math: null, code: null };
+  const afterCode = lastCode?.eval_after ?? { math: null, code: null };
+  return {
+    stages: out,
+    math: { before: before.math, after_math: afterMath.math, after_code: afterCode.math },
+    code: { before: before.code, after_math: afterMath.code, after_code: afterCode.code },
+    wall_s: Math.round(wallS * 10) / 10,
+  };
 }
 
 const demo: Command = {
   name: 'demo',
-  summary: 'run a small staged RL job on a local cluster of processes and show its progress',
-  usage: 'acereason demo [--out DIR] [--quick]',
+  summary: 'run a small staged RL job (math stages, then code) on a local cluster of processes and show its progress',
+  usage: USAGE,
   async run(args, ctx) {
-    const { values } = parseFlags(args, { out: { type: 'string' }, quick: { type: 'boolean' } }, this.usage);
+    const { values } = parseFlags(args, { out: { type: 'string' }, quick: { type: 'boolean' } }, USAGE);
+    const { natsServerVersion } = await import('@acereason/transport');
     if (!natsServerVersion()) throw new UsageError('nats-server is not installed', 'install it with: apt-get install -y nats-server   (then run `acereason doctor`)');
+    if (!existsSync(DEMO_CHECKPOINT)) throw new UsageError(`the demo checkpoint is missing: ${DEMO_CHECKPOINT}`, 'recreate it with: acereason sft --out ' + DEMO_CHECKPOINT);
     const out = resolve(values.out ?? join('runs', new Date().toISOString().replace(/[:.]/g, '-')));
     mkdirSync(out, { recursive: true });
-    const steps = values.quick ? 3 : 10;
-    writeFileSync(join(out, 'math-train.jsonl'), arithmeticProblems(500).map((p) => JSON.stringify(p)).join('\n') + '\n');
-    writeFileSync(join(out, 'run.yaml'), runYaml(steps));
-    ctx.stdout.write(`acereason demo: local cluster (nats-server, learner, 2 actors, 2 verifiers), 2 math stages x ${steps} steps\noutput: ${out}\n\n`);
+    const quick = values.quick === true;
     const t0 = Date.now();
-    await using cluster = new LocalCluster({ configPath: join(out, 'run.yaml'), runId: 'demo', actors: 2, verifiers: 2, logDir: join(out, 'logs'), verifierArgs: ['--domain', 'math'], learnerArgs: ['--fresh'] });
-    await cluster.start();
-    const metricsPath = join(out, 'metrics.jsonl');
-    let shown = 0;
-    const show = (): void => {
-      if (!existsSync(metricsPath)) return;
-      const lines = readFileSync(metricsPath, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
-      for (const m of lines.slice(shown)) {
-        const total = steps * 2;
-        const done = m.step + 1;
-        const eta = ((Date.now() - t0) / done) * (total - done) / 1000;
-        ctx.stdout.write(`stage ${m.stage.padEnd(8)} step ${String(m.step).padStart(3)}  reward ${m.reward_mean.toFixed(3)}  acc ${m.accuracy.toFixed(3)}  len ${m.response_len_mean.toFixed(1).padStart(5)}  trunc ${m.truncation_rate.toFixed(2)}  ${m.step_s.toFixed(2)}s/step  actors ${m.actors} verifiers ${m.verifiers}  eta ${eta.toFixed(0)}s\n`);
-      }
-      shown = lines.length;
+
+    const { writeDemoSplits } = await import('@acereason/curate');
+    writeDemoSplits({ outDir: out, seed: 1 });
+    const recipe = readRecipe();
+    const stages = recipe.stages.map((s) => (quick ? { ...s, steps: QUICK.stepsPerStage } : s));
+    const run = {
+      recipe: 'demo',
+      run: { id: 'demo', seed: 1, out_dir: '.' },
+      model: { init: DEMO_CHECKPOINT },
+      stages,
+      ...(quick ? { eval: { max_prompts: QUICK.evalPrompts, k: QUICK.k }, checkpoint: { every_steps: 100 } } : {}),
     };
-    const timer = setInterval(show, 500);
-    const code = await cluster.waitForLearner();
-    clearInterval(timer);
-    show();
+    writeFileSync(join(out, 'run.yaml'), `# written by acereason demo${quick ? ' --quick' : ''}\n` + stringifyYaml(run));
+    const total = stages.reduce((a, s) => a + s.steps, 0);
+    ctx.stdout.write(`acereason demo${quick ? ' --quick' : ''}: local cluster (nats-server, learner, 2 actors, 2 verifiers)\n`);
+    ctx.stdout.write(`stages: ${stages.map((s) => `${s.name} x ${s.steps}`).join(' -> ')}; held-out evals (${recipe.eval.datasets.join(', ')}) before RL and at each stage boundary\n`);
+    ctx.stdout.write(`output: ${out}\n\n`);
+
+    const { LocalCluster } = await import('../local/cluster.js');
+    const metricsPath = join(out, 'metrics.jsonl');
+    const evalsPath = join(out, 'evals.jsonl');
+    let shownSteps = 0;
+    let shownEvals = 0;
+    let firstStepAt: number | undefined;
+    const show = (): void => {
+      const evals = readJsonl<EvalLine>(evalsPath);
+      for (const e of evals.slice(shownEvals)) ctx.stdout.write(`  eval (${e.reason}) ${e.dataset.padEnd(10)} avg@${e.k} ${pct(e.avgAtK)}  pass@${e.k} ${pct(e.passAtK)}  ${e.prompts} prompts${e.missing ? `, ${e.missing} missing` : ''}\n`);
+      shownEvals = evals.length;
+      const lines = readJsonl<Line>(metricsPath);
+      for (const m of lines.slice(shownSteps)) {
+        firstStepAt ??= Date.now();
+        const done = m.step + 1;
+        const eta = done > 1 ? ((Date.now() - firstStepAt) / (done - 1)) * (total - done) / 1000 : NaN;
+        ctx.stdout.write(`stage ${m.stage.padEnd(8)} step ${String(done).padStart(3)}/${total}  reward ${m.reward_mean.toFixed(3)}  acc ${m.accuracy.toFixed(3)}  len ${m.response_len_mean.toFixed(1).padStart(5)}  ${m.step_s.toFixed(1)}s/step  eta ${Number.isFinite(eta) ? `${eta.toFixed(0)}s` : '-'}\n`);
+      }
+      shownSteps = lines.length;
+    };
+    let code: number;
+    {
+      await using cluster = new LocalCluster({
+        configPath: join(out, 'run.yaml'), runId: 'demo', actors: 2, verifiers: 2, logDir: join(out, 'logs'),
+        verifierArgs: ['--domain', 'all'], learnerArgs: ['--fresh'],
+      });
+      await cluster.start();
+      ctx.stdout.write('evaluating the SFT checkpoint before RL ...\n');
+      const timer = setInterval(show, 500);
+      try {
+        code = await cluster.waitForLearner();
+      } finally {
+        clearInterval(timer);
+      }
+      show();
+    }
     const wall = (Date.now() - t0) / 1000;
-    writeFileSync(join(out, 'summary.json'), JSON.stringify({ steps: shown, wall_s: wall, exit_code: code }, null, 2) + '\n');
     if (code !== 0) throw new Error(`the learner exited with code ${code}; see ${join(out, 'logs', 'learner.log')}`);
-    ctx.stdout.write(`\ndone in ${wall.toFixed(0)} s: ${join(out, 'metrics.jsonl')}, ${join(out, 'summary.json')}, logs in ${join(out, 'logs')}\n`);
+
+    const metrics = readJsonl<Line>(metricsPath);
+    const summary = summarize(recipe, stages, metrics, readJsonl<EvalLine>(evalsPath), wall);
+    writeFileSync(join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+    const { parseMetricsJsonl, renderReport } = await import('../report/render.js');
+    writeFileSync(join(out, 'report.html'), renderReport(parseMetricsJsonl(existsSync(metricsPath) ? readFileSync(metricsPath, 'utf8') : '', metricsPath), { title: `acereason demo${quick ? ' (quick)' : ''}` }));
+
+    ctx.stdout.write(`\n                 before RL   after math   after code\n`);
+    ctx.stdout.write(`math (avg@k)      ${pct(summary.math.before)}      ${pct(summary.math.after_math)}       ${pct(summary.math.after_code)}\n`);
+    ctx.stdout.write(`code (avg@k)      ${pct(summary.code.before)}      ${pct(summary.code.after_math)}       ${pct(summary.code.after_code)}\n`);
+    ctx.stdout.write(`\ndone in ${wall.toFixed(0)} s: ${join(out, 'summary.json')}, ${metricsPath}, ${join(out, 'report.html')} (logs in ${join(out, 'logs')})\n`);
     return 0;
   },
 };

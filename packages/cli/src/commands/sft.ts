@@ -1,0 +1,170 @@
+/**
+ * `acereason sft`: supervised fine-tuning of the demo model (DEMO_MODEL, character tokenizer) on the
+ * demo tasks, so that it answers math prompts with a short worked answer ending in `\boxed{N}` and
+ * code prompts with a tiny ```python block. Deliberately partial (a modest number of steps): the
+ * checkpoint is far from perfect, so RL has room to improve it. Deterministic given the seed (one
+ * thread, fixed data order). The demo's shipped checkpoint (assets/demo-sft.safetensors) is
+ * `acereason sft --out assets/demo-sft.safetensors` with the defaults.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { parseFlags } from '../args.js';
+import { UsageError, type Command } from '../command.js';
+
+/** The prompt templates of the `demo` recipe (packages/learner/recipes/demo.yaml): keep them in step. */
+export const DEMO_MATH_TEMPLATE = '{problem}=';
+export const DEMO_CODE_TEMPLATE = '{problem}\n';
+
+export const SFT_DEFAULTS = { seed: 1, steps: 300, batch: 32, lr: 3e-3 } as const;
+
+const USAGE = 'acereason sft --out FILE.safetensors [--seed N] [--steps N] [--data DIR]';
+
+interface MathRow { problem: string; answer: string }
+interface CodeRow { problem: string; solution: string }
+
+const step = (a: number, op: string, b: number): number => (op === '+' ? a + b : op === '-' ? a - b : op === '*' ? a * b : a / b);
+
+/** A short worked answer for a demo math problem: the intermediate results, then `\boxed{N}`. */
+export function workedMath(problem: string, answer: string): string {
+  const steps: string[] = [];
+  const expr = /^what is (.+)\?$/.exec(problem);
+  const eq = /^solve for x: (.+)=(-?\d+)\. what is x\?$/.exec(problem);
+  if (expr) {
+    const toks = (expr[1] as string).replace(/[()]/g, '').match(/\d+|[-+*]/g) ?? [];
+    let v = Number(toks[0]);
+    for (let i = 1; i + 1 < toks.length; i += 2) {
+      const n = step(v, toks[i] as string, Number(toks[i + 1]));
+      steps.push(`${v}${toks[i]}${toks[i + 1]}=${n}`);
+      v = n;
+    }
+  } else if (eq) {
+    // Undo the operations on x from the outside in.
+    let e = eq[1] as string;
+    let v = Number(eq[2]);
+    for (let guard = 0; e !== 'x' && guard < 20; guard++) {
+      const tail = /^(.*)([-+])(\d)$/.exec(e);
+      const mul = /^(\d)\*\((.*)\)$/.exec(e) ?? /^(\d)\*(x)$/.exec(e);
+      if (mul && (!tail || e.endsWith(')') || e.endsWith('x'))) {
+        const n = v / Number(mul[1]);
+        steps.push(`${v}/${mul[1]}=${n}`);
+        v = n;
+        e = mul[2] as string;
+      } else if (tail) {
+        const op = tail[2] === '+' ? '-' : '+';
+        const n = step(v, op, Number(tail[3]));
+        steps.push(`${v}${op}${tail[3]}=${n}`);
+        v = n;
+        e = tail[1] as string;
+      } else break;
+    }
+  } else {
+    const start = /has (\d+) /.exec(problem);
+    let v = Number(start?.[1] ?? answer);
+    for (const s of problem.split('.').slice(1)) {
+      let m: RegExpExecArray | null;
+      let op = '';
+      let c = 0;
+      if ((m = /gets (\d+) more/.exec(s))) [op, c] = ['+', Number(m[1])];
+      else if ((m = /gives away (\d+)/.exec(s))) [op, c] = ['-', Number(m[1])];
+      else if (/doubles/.test(s)) [op, c] = ['*', 2];
+      else if (/triples/.test(s)) [op, c] = ['*', 3];
+      else if ((m = /into (\d+) equal/.exec(s))) [op, c] = ['/', Number(m[1])];
+      if (!op) continue;
+      const n = step(v, op, c);
+      steps.push(`${v}${op}${c}=${n}`);
+      v = n;
+    }
+  }
+  return `${steps.join(',')}${steps.length ? '. ' : ''}\\boxed{${answer}}`;
+}
+
+/** A code answer: the reference solution in a ```python block. */
+export function codeAnswer(solution: string): string {
+  return '```python\n' + solution + '```';
+}
+
+function readJsonl<T>(path: string): T[] {
+  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as T);
+}
+
+function intFlag(v: string | undefined, name: string, fallback: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a non-negative integer, got ${JSON.stringify(v)}`, `usage: ${USAGE}`);
+  return n;
+}
+
+const sft: Command = {
+  name: 'sft',
+  summary: 'supervised fine-tuning of the demo model on the demo tasks (writes the demo\'s starting checkpoint)',
+  usage: USAGE,
+  async run(args, ctx) {
+    const { values } = parseFlags(args, { out: { type: 'string' }, seed: { type: 'string' }, steps: { type: 'string' }, data: { type: 'string' } }, USAGE);
+    if (!values.out) throw new UsageError('--out is required', `usage: ${USAGE}`);
+    const seed = intFlag(values.seed, 'seed', SFT_DEFAULTS.seed);
+    const steps = intFlag(values.steps, 'steps', SFT_DEFAULTS.steps);
+    const out = resolve(values.out);
+    const policy = await import('@acereason/policy');
+    let dataDir = values.data ? resolve(values.data) : undefined;
+    let tmp: string | undefined;
+    if (!dataDir) {
+      const { writeDemoSplits } = await import('@acereason/curate');
+      tmp = mkdtempSync(join(tmpdir(), 'acereason-sft-'));
+      writeDemoSplits({ outDir: tmp, seed: 1 });
+      dataDir = tmp;
+    }
+    let math: MathRow[];
+    let code: CodeRow[];
+    try {
+      math = readJsonl<MathRow>(join(dataDir, 'math-train.jsonl'));
+      code = readJsonl<CodeRow>(join(dataDir, 'code-train.jsonl')).filter((r) => typeof r.solution === 'string');
+    } catch (err) {
+      throw new UsageError(`cannot read the demo data in ${dataDir}: ${(err as Error).message}`, 'Pass a folder written by `acereason curate demo` (math-train.jsonl, code-train.jsonl), or leave out --data.');
+    } finally {
+      if (tmp) rmSync(tmp, { recursive: true, force: true });
+    }
+    if (math.length === 0 || code.length === 0) throw new UsageError(`no math or code rows in ${dataDir}`);
+    const tok = new policy.CharTokenizer(policy.DEMO_ALPHABET);
+    const encode = (prompt: string, response: string): { tokens: Uint32Array; responseStart: number } => {
+      const p = tok.encode(prompt);
+      const r = tok.encode(response);
+      const tokens = new Uint32Array(p.length + r.length + 1);
+      tokens.set(p);
+      tokens.set(r, p.length);
+      tokens[tokens.length - 1] = tok.eosTokenId;
+      return { tokens, responseStart: p.length };
+    };
+    const examples = [
+      ...math.map((r) => encode(DEMO_MATH_TEMPLATE.replace('{problem}', r.problem), workedMath(r.problem, r.answer))),
+      ...code.map((r) => encode(DEMO_CODE_TEMPLATE.replace('{problem}', r.problem), codeAnswer(r.solution))),
+    ];
+    const nMath = math.length;
+    const engine = await policy.createOnnxEngine({
+      model: policy.DEMO_MODEL, seed, threads: 1,
+      optimizer: { learningRate: SFT_DEFAULTS.lr, weightDecay: 0, maxGradNorm: 1, schedule: 'constant' },
+    });
+    ctx.stdout.write(`sft: demo model, ${nMath} math + ${examples.length - nMath} code examples, ${steps} steps of ${SFT_DEFAULTS.batch}, seed ${seed}\n`);
+    try {
+      // A seeded LCG picks each batch: half math, half code.
+      let x = (seed * 2654435761) >>> 0;
+      const rnd = (n: number): number => Math.floor(((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 4294967296) * n);
+      const t0 = Date.now();
+      for (let s = 0; s < steps; s++) {
+        const sequences = Array.from({ length: SFT_DEFAULTS.batch }, (_, i) => {
+          const e = i % 2 === 0 ? examples[rnd(nMath)] : examples[nMath + rnd(examples.length - nMath)];
+          return e as { tokens: Uint32Array; responseStart: number };
+        });
+        const r = await engine.trainStep({ sequences, loss: { kind: 'sft', aggregation: 'token-mean' } });
+        if (s % 25 === 0 || s === steps - 1) ctx.stdout.write(`step ${String(s).padStart(4)}  loss ${r.loss.toFixed(4)}  ${((Date.now() - t0) / 1000).toFixed(0)}s\n`);
+      }
+      mkdirSync(dirname(out), { recursive: true });
+      writeFileSync(out, await engine.exportSafetensors());
+    } finally {
+      await engine.dispose();
+    }
+    ctx.stdout.write(`${out}\n`);
+    return 0;
+  },
+};
+export default sft;
