@@ -6,7 +6,7 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CharTokenizer, DEMO_ALPHABET, DEMO_MODEL, createOnnxEngine, type TrainSequence } from '@acereason/policy';
+import { warmStartWeights as sharedWarmStart, smallSums, WARM_PROMPT_TEMPLATE } from '@acereason/cli';
 import { spawnChild, type ChildHandle } from '@acereason/testkit';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -16,44 +16,16 @@ export const BIN = {
   verifier: join(root, 'packages/verifier/dist/bin.js'),
 };
 
-export const PROMPT_TEMPLATE = 'q:{problem}=';
+export const PROMPT_TEMPLATE = WARM_PROMPT_TEMPLATE;
 
-export function problems(n: number): { id: string; problem: string; answer: string }[] {
-  const out = [];
-  for (let i = 0; i < n; i++) {
-    const a = i % 5;
-    const b = (i * 3) % 5;
-    out.push({ id: `p${i}`, problem: `${a}+${b}`, answer: String(a + b) });
-  }
-  return out;
-}
+/** Problems `a+b` with single-digit answers, ids p0, p1, ... */
+export const problems = smallSums;
 
 let warm: Promise<Uint8Array> | undefined;
 
-/** SFT the demo model for a few dozen steps on `q:a+b=` -> `\boxed{d}` with random digits d. */
+/** The demo model after a short SFT on the `\boxed{d}` format (cached per test process). */
 export function warmStartWeights(): Promise<Uint8Array> {
-  warm ??= (async () => {
-    const tok = new CharTokenizer(DEMO_ALPHABET);
-    const engine = await createOnnxEngine({ model: DEMO_MODEL, seed: 7, threads: 1, optimizer: { learningRate: 3e-3, weightDecay: 0, maxGradNorm: 1, schedule: 'constant' } });
-    try {
-      let x = 12345;
-      const rnd = (): number => ((x = (x * 1103515245 + 12345) >>> 0) / 4294967296);
-      for (let step = 0; step < 60; step++) {
-        const sequences: TrainSequence[] = problems(20).map((p) => {
-          const prompt = tok.encode(PROMPT_TEMPLATE.replace('{problem}', p.problem));
-          const response = Uint32Array.from([...tok.encode(`\\boxed{${Math.floor(rnd() * 10)}}`), tok.eosTokenId]);
-          const tokens = new Uint32Array(prompt.length + response.length);
-          tokens.set(prompt);
-          tokens.set(response, prompt.length);
-          return { tokens, responseStart: prompt.length };
-        });
-        await engine.trainStep({ sequences, loss: { kind: 'sft', aggregation: 'token-mean' } });
-      }
-      return engine.exportSafetensors();
-    } finally {
-      await engine.dispose();
-    }
-  })();
+  warm ??= sharedWarmStart();
   return warm;
 }
 

@@ -9,6 +9,7 @@ export const suites: Record<string, (opts: BenchOptions) => Promise<BenchReport>
   'verify-math': async (o) => (await import('@acereason/verify-math')).benchVerifyMath(o),
   'verify-code': async (o) => (await import('@acereason/verify-code')).benchVerifyCode(o),
   loop: async (o) => (await import('../bench/loop.js')).benchLoop(o),
+  chaos: async (o) => (await import('../bench/chaos.js')).benchChaos(o),
 };
 
 function table(report: BenchReport): string {

@@ -45,9 +45,21 @@ export class LocalCluster implements AsyncDisposable {
       this.nats = await startNatsServer();
       this.natsUrl = this.nats.url;
     }
-    this.learner = this.spawn('learner', serviceBins.learner(), ['--config', this.o.configPath, '--nats', this.natsUrl, ...(this.o.learnerArgs ?? [])]);
+    this.startLearner();
     for (let i = 0; i < this.o.actors; i++) this.addActor(`actor-${i}`);
-    for (let i = 0; i < this.o.verifiers; i++) this.verifiers.push(this.spawn(`verifier-${i}`, serviceBins.verifier(), ['--run', this.o.runId, '--nats', this.natsUrl, '--id', `verifier-${i}`, ...(this.o.verifierArgs ?? [])]));
+    for (let i = 0; i < this.o.verifiers; i++) this.addVerifier(`verifier-${i}`);
+  }
+
+  /** Starts (or, after it died, restarts) the learner; it resumes from its latest checkpoint. */
+  startLearner(name = 'learner'): ChildHandle {
+    this.learner = this.spawn(name, serviceBins.learner(), ['--config', this.o.configPath, '--nats', this.natsUrl, ...(this.o.learnerArgs ?? [])]);
+    return this.learner;
+  }
+
+  addVerifier(id: string): ChildHandle {
+    const v = this.spawn(id, serviceBins.verifier(), ['--run', this.o.runId, '--nats', this.natsUrl, '--id', id, ...(this.o.verifierArgs ?? [])]);
+    this.verifiers.push(v);
+    return v;
   }
 
   addActor(id: string): ChildHandle {

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { KV } from '@nats-io/kv';
+import { retryTransient } from '@acereason/transport';
 
 export interface PassRecord {
   stage: string;
@@ -62,7 +63,7 @@ export class PassRateTable {
       if (cur.records.length > MAX_RECORDS) cur.records.splice(0, cur.records.length - MAX_RECORDS);
       const key = passRateKey(dataset, promptId);
       this.cache.set(key, cur);
-      await this.kv.put(key, JSON.stringify(cur));
+      await retryTransient(() => this.kv.put(key, JSON.stringify(cur)));
     }));
   }
 

@@ -74,8 +74,18 @@ export class StepCollector {
     };
   }
 
+  /** Stream sequences of accepted groups not yet acked, by step: a redelivery of one is held with it. */
+  private readonly heldSeqs = new Map<number, number>();
+
   private route(d: Delivery<ScoredGroup>): void {
     const g = d.value;
+    const heldStep = this.heldSeqs.get(d.streamSeq);
+    if (heldStep !== undefined) {
+      // The server redelivered a message we hold (e.g. its lease lapsed while NATS restarted):
+      // acking it now would let a crash before the checkpoint lose it, so it waits with the original.
+      this.steps.get(heldStep)?.deliveries.push(d);
+      return;
+    }
     const evalHandler = this.evalIds.get(g.id);
     if (evalHandler) {
       this.evalIds.delete(g.id);
@@ -119,6 +129,7 @@ export class StepCollector {
     st.slots[ref.slot] = g;
     st.filled++;
     st.deliveries.push(d);
+    this.heldSeqs.set(d.streamSeq, ref.step);
     this.counts.accepted++;
     this.emit(g, 'accepted');
     for (const w of st.waiters.splice(0)) w();
@@ -190,7 +201,10 @@ export class StepCollector {
     let n = 0;
     for (const [s, st] of this.steps) {
       if (s > step || s >= this.floor) continue;
-      for (const d of st.deliveries) await d.ack().catch(() => undefined);
+      for (const d of st.deliveries) {
+        await d.ack().catch(() => undefined);
+        this.heldSeqs.delete(d.streamSeq);
+      }
       n += st.deliveries.length;
       this.steps.delete(s);
     }

@@ -9,13 +9,47 @@ export interface Published {
   duplicate: boolean;
 }
 
+/** Failures worth retrying: the server is restarting, unreachable or slow (not a refusal). */
+export function isTransientNatsError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (/permission|authoriz|invalid|maximum payload|too large/i.test(err.message)) return false;
+  return /timeout|timed out|no responders|503|disconnect|reconnect|connection|closed|unavailable|ECONNREFUSED/i.test(`${err.name} ${err.message}`);
+}
+
 /**
  * Publishes one message to JetStream with a msg-id (the message's own `id` unless given), so a
- * retried publish after a crash or a timeout is stored once. Waits for the server's ack.
+ * retried publish after a crash or a timeout is stored once, and waits for the server's ack.
+ * While the server is unreachable (a restart), it retries with back-off for up to `retryForMs`.
  */
-export async function publishMessage<T extends { id: string }>(js: JetStreamClient, subject: string, codec: Codec<T>, value: T, opts: { msgId?: string; timeoutMs?: number } = {}): Promise<Published> {
-  const ack = await js.publish(subject, codec.encode(value), { msgID: opts.msgId ?? value.id, timeout: opts.timeoutMs ?? 10_000 });
-  return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
+export async function publishMessage<T extends { id: string }>(js: JetStreamClient, subject: string, codec: Codec<T>, value: T, opts: { msgId?: string; timeoutMs?: number; retryForMs?: number } = {}): Promise<Published> {
+  const data = codec.encode(value);
+  const deadline = Date.now() + (opts.retryForMs ?? 120_000);
+  let delay = 100;
+  for (;;) {
+    try {
+      const ack = await js.publish(subject, data, { msgID: opts.msgId ?? value.id, timeout: opts.timeoutMs ?? 10_000 });
+      return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
+    } catch (err) {
+      if (!isTransientNatsError(err) || Date.now() + delay > deadline) throw err;
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 2000);
+    }
+  }
+}
+
+/** Runs `fn`, retrying transient NATS failures with back-off for up to `retryForMs`. */
+export async function retryTransient<T>(fn: () => Promise<T>, retryForMs = 120_000): Promise<T> {
+  const deadline = Date.now() + retryForMs;
+  let delay = 100;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isTransientNatsError(err) || Date.now() + delay > deadline) throw err;
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 2000);
+    }
+  }
 }
 
 export function jetstreamClient(nc: NatsConnection): JetStreamClient {

@@ -1,0 +1,182 @@
+/**
+ * `acereason bench chaos`: a run under faults against the same run without them. During the
+ * chaos run an actor or a verifier is killed with SIGKILL every few seconds (and replaced), the
+ * NATS server is killed and restarted once on the same store, and the learner is killed after a
+ * checkpoint and restarted once. Then: every step consumed exactly one scored group per prompt,
+ * nothing was lost or counted twice (checked against the learner's state, its metrics, the
+ * pass-rate table and the streams), and the rewards per step equal the fault-free run's.
+ */
+import { mkdirSync, readFileSync, writeFileSync, existsSync, rmSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { benchHost, codecs, Streams, type BenchOptions, type BenchReport } from '@acereason/protocol';
+import { connectNats, drainQuietly, ensureTopology } from '@acereason/transport';
+import { PassRateTable } from '@acereason/learner';
+import { LocalCluster } from '../local/cluster.js';
+import { smallSums, warmStartWeights, WARM_PROMPT_TEMPLATE } from '../local/warm-start.js';
+
+interface StepLine {
+  step: number;
+  reward_mean: number;
+  groups: number;
+}
+
+export interface ChaosOptions extends BenchOptions {
+  steps?: number;
+  /** Seconds between worker kills. */
+  killEverySeconds?: number;
+  seed?: number;
+}
+
+const BATCH = 4;
+const GROUP = 4;
+
+function runFile(dir: string, runId: string, steps: number): string {
+  const path = join(dir, 'run.yaml');
+  writeFileSync(path, `
+run: { id: ${runId}, seed: 3, out_dir: out }
+model: { preset: demo, init: ../init.safetensors, tokenizer: char }
+engine: { threads: 1 }
+datasets:
+  arith: { path: ../math.jsonl, domain: math, prompt_template: "${WARM_PROMPT_TEMPLATE}" }
+optimizer: { lr: 0.002, weight_decay: 0 }
+stages:
+  - { name: chaos, dataset: arith, steps: ${steps}, batch_prompts: ${BATCH}, group_size: ${GROUP}, max_response_tokens: 12, temperature: 1.0 }
+checkpoint: { every_steps: 2 }
+cluster: { grpc_bind: "127.0.0.1:0", ack_wait: 3s, step_timeout: 60s }
+`);
+  return path;
+}
+
+function finalPerStep(outDir: string): Map<number, StepLine> {
+  const m = new Map<number, StepLine>();
+  const p = join(outDir, 'metrics.jsonl');
+  if (!existsSync(p)) return m;
+  for (const l of readFileSync(p, 'utf8').trim().split('\n').filter(Boolean)) {
+    const s = JSON.parse(l) as StepLine;
+    m.set(s.step, s);
+  }
+  return m;
+}
+
+async function waitUntil(pred: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return true;
+}
+
+export async function benchChaos(opts: ChaosOptions = {}): Promise<BenchReport> {
+  const steps = opts.steps ?? (opts.quick ? 6 : 16);
+  const killEvery = (opts.killEverySeconds ?? 2.5) * 1000;
+  let rng = (opts.seed ?? 42) >>> 0 || 1;
+  const rand = (n: number): number => {
+    rng = (Math.imul(rng, 1103515245) + 12345) >>> 0;
+    return rng % n;
+  };
+  const root = mkdtempSync(join(tmpdir(), 'acereason-chaos-'));
+  try {
+    writeFileSync(join(root, 'math.jsonl'), smallSums(40).map((p) => JSON.stringify(p)).join('\n') + '\n');
+    writeFileSync(join(root, 'init.safetensors'), await warmStartWeights());
+
+    // 1. The fault-free reference.
+    const refDir = join(root, 'reference');
+    mkdirSync(refDir);
+    {
+      await using ref = new LocalCluster({ configPath: runFile(refDir, 'chaosref', steps), runId: 'chaosref', actors: 2, verifiers: 2, logDir: join(refDir, 'logs'), verifierArgs: ['--domain', 'math', '--ack-wait-ms', '3000'], actorArgs: ['--ack-wait-ms', '3000'] });
+      await ref.start();
+      const code = await ref.waitForLearner();
+      if (code !== 0) throw new Error(`chaos reference run failed (exit ${code}); see ${join(refDir, 'logs')}`);
+    }
+    const reference = finalPerStep(join(refDir, 'out'));
+
+    // 2. The same run under faults.
+    const dir = join(root, 'chaos');
+    mkdirSync(dir);
+    const faults = { worker_kills: 0, nats_restarts: 0, learner_kills: 0 };
+    await using cluster = new LocalCluster({ configPath: runFile(dir, 'chaos', steps), runId: 'chaos', actors: 2, verifiers: 2, logDir: join(dir, 'logs'), verifierArgs: ['--domain', 'math', '--ack-wait-ms', '3000'], actorArgs: ['--ack-wait-ms', '3000'] });
+    await cluster.start();
+    const progress = (): number => finalPerStep(join(dir, 'out')).size;
+    let learnerDone = false;
+    let spawned = 0;
+    const killer = (async () => {
+      while (!learnerDone) {
+        await new Promise((r) => setTimeout(r, killEvery));
+        if (learnerDone) break;
+        const pool = [...cluster.actors.filter((c) => c.running).map((c) => ['actor', c] as const), ...cluster.verifiers.filter((c) => c.running).map((c) => ['verifier', c] as const)];
+        const pick = pool[rand(pool.length)];
+        if (!pick) continue;
+        await pick[1].kill('SIGKILL');
+        faults.worker_kills++;
+        spawned++;
+        if (pick[0] === 'actor') cluster.addActor(`actor-r${spawned}`);
+        else cluster.addVerifier(`verifier-r${spawned}`);
+      }
+    })();
+    // NATS: killed and restarted on the same store once the run is under way.
+    await waitUntil(() => progress() >= 1, 120_000);
+    await cluster.nats?.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 1000));
+    await cluster.nats?.restart();
+    faults.nats_restarts++;
+    // The learner: killed after a checkpoint (step 2 written means steps 0-1 are checkpointed), restarted.
+    await waitUntil(() => progress() >= Math.min(steps - 1, 3), 180_000);
+    await cluster.learner?.kill('SIGKILL');
+    faults.learner_kills++;
+    cluster.startLearner('learner-2');
+    const code = await cluster.waitForLearner();
+    learnerDone = true;
+    await killer;
+    if (code !== 0) throw new Error(`chaos run: the restarted learner exited with ${code}; see ${join(dir, 'logs')}`);
+
+    // 3. The checks.
+    const chaos = finalPerStep(join(dir, 'out'));
+    const state = JSON.parse(readFileSync(join(dir, 'out', 'checkpoints', `step-${String(steps).padStart(7, '0')}`, 'state.json'), 'utf8')) as { consumedGroups: number };
+    const expected = steps * BATCH;
+    const perStep = [...chaos.values()].map((s) => s.groups);
+    const nc = await connectNats({ servers: cluster.natsUrl, name: 'chaos-check' });
+    let tableAttempts = 0;
+    let streamGroups = 0;
+    try {
+      const topo = await ensureTopology(nc);
+      const rates = await new PassRateTable(topo.passRates).loadAll('arith', smallSums(40).map((p) => p.id));
+      tableAttempts = [...rates.values()].flatMap((r) => r.records).filter((r) => r.stage === 'chaos').reduce((a, r) => a + r.attempts, 0);
+      const jsm = await jetstreamManager(nc);
+      const info = await jsm.streams.info(Streams.SCORED);
+      const ids = new Set<string>();
+      for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+        const m = await jsm.streams.getMessage(Streams.SCORED, { seq }).catch(() => null);
+        if (m) ids.add(codecs.ScoredGroup.decode(m.data).group.taskId.split('.').slice(1, 3).join('.'));
+      }
+      streamGroups = ids.size;
+    } finally {
+      await drainQuietly(nc);
+    }
+    const rewardsRef = [...reference.keys()].sort((a, b) => a - b).map((k) => reference.get(k)?.reward_mean);
+    const rewardsChaos = [...chaos.keys()].sort((a, b) => a - b).map((k) => chaos.get(k)?.reward_mean);
+    const lost = Math.max(0, expected - state.consumedGroups) + perStep.filter((g) => g < BATCH).length;
+    const duplicated = Math.max(0, state.consumedGroups - expected) + perStep.filter((g) => g > BATCH).length + Math.max(0, tableAttempts / GROUP - expected);
+    return {
+      suite: 'chaos',
+      host: benchHost(),
+      steps,
+      faults_injected: faults.worker_kills + faults.nats_restarts + faults.learner_kills,
+      faults,
+      groups_expected: expected,
+      groups_consumed: state.consumedGroups,
+      scored_prompts_in_stream: streamGroups,
+      pass_rate_attempts: tableAttempts,
+      lost,
+      duplicated,
+      rewards_match: JSON.stringify(rewardsRef) === JSON.stringify(rewardsChaos),
+      rewards_reference: rewardsRef,
+      rewards_chaos: rewardsChaos,
+      ratios: { consumed_vs_expected: state.consumedGroups / expected },
+    };
+  } finally {
+    if (process.env.ACEREASON_KEEP_CHAOS !== '1') rmSync(root, { recursive: true, force: true });
+  }
+}
