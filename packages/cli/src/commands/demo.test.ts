@@ -1,0 +1,72 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { natsServerVersion } from '@acereason/transport';
+
+const run = promisify(execFile);
+const BIN = fileURLToPath(new URL('../main.js', import.meta.url));
+
+function findChromium(): string | undefined {
+  for (const c of ['chromium', 'chromium-browser', 'google-chrome']) {
+    for (const dir of (process.env.PATH ?? '').split(':')) if (dir && existsSync(join(dir, c))) return join(dir, c);
+  }
+  return undefined;
+}
+
+const isNumOrNull = (v: unknown): boolean => v === null || (typeof v === 'number' && v >= 0 && v <= 1);
+
+test('acereason demo --quick runs every stage and writes summary.json, metrics.jsonl and report.html', { skip: natsServerVersion() ? false : 'nats-server is not installed', timeout: 240_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'acereason-demo-'));
+  const out = join(dir, 'run');
+  try {
+    const r = await run(process.execPath, [BIN, 'demo', '--quick', '--out', out], { timeout: 200_000, maxBuffer: 16 * 1024 * 1024 });
+    assert.match(r.stdout, /before RL\s+after math\s+after code/);
+    assert.match(r.stdout, /^math \(avg@k\)/m);
+    assert.match(r.stdout, /^code \(avg@k\)/m);
+    assert.match(r.stdout, /stage math-32 +step +1\//);
+    for (const f of ['summary.json', 'metrics.jsonl', 'report.html']) assert.ok(existsSync(join(out, f)), `${f} is written`);
+
+    const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(s).sort(), ['code', 'math', 'stages', 'wall_s']);
+    assert.ok(typeof s.wall_s === 'number' && s.wall_s > 0);
+    for (const d of ['math', 'code'] as const) {
+      const p = s[d] as Record<string, unknown>;
+      assert.deepEqual(Object.keys(p).sort(), ['after_code', 'after_math', 'before']);
+      for (const v of Object.values(p)) assert.ok(typeof v === 'number' && v >= 0 && v <= 1, `${d}: ${JSON.stringify(p)} are measured accuracies`);
+    }
+    const stages = s.stages as { name: string; domain: string; steps: number; eval_before: Record<string, unknown>; eval_after: Record<string, unknown> }[];
+    assert.ok(stages.length >= 2);
+    assert.equal(stages.at(-1)?.domain, 'code', 'the last stage is code');
+    assert.ok(stages.some((st) => st.domain === 'math'));
+    for (const st of stages) {
+      assert.deepEqual(Object.keys(st).sort(), ['domain', 'eval_after', 'eval_before', 'name', 'steps']);
+      assert.ok(st.steps >= 1, `stage ${st.name} ran (${st.steps} steps)`);
+      for (const e of [st.eval_before, st.eval_after]) {
+        assert.ok(isNumOrNull(e.math) && isNumOrNull(e.code));
+        assert.equal(typeof e.math, 'number', `stage ${st.name} has its boundary evals`);
+      }
+    }
+    const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; stage: string });
+    assert.equal(metrics.length, stages.reduce((a, st) => a + st.steps, 0));
+    assert.deepEqual([...new Set(metrics.map((m) => m.stage))], stages.map((st) => st.name));
+
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    assert.match(html, /^<!doctype html>/i);
+    assert.ok(!/<script|https?:\/\//i.test(html.replace(/xmlns(:\w+)?="http:\/\/www\.w3\.org[^"]*"/g, '')), 'self-contained');
+    for (const st of stages) assert.ok(html.includes(st.name), `the report marks stage ${st.name}`);
+
+    const chromium = findChromium();
+    if (chromium) {
+      const base = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'];
+      const dom = await run(chromium, [...base, `--user-data-dir=${join(dir, 'profile')}`, '--dump-dom', `file://${join(out, 'report.html')}`], { timeout: 90_000, maxBuffer: 16 * 1024 * 1024 });
+      assert.ok((dom.stdout.match(/<svg /g) ?? []).length >= 1, 'charts in the rendered DOM');
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
