@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Streams, Subjects, WeightServiceDefinition } from '@acereason/protocol';
 import {
-  connectNats, createGrpcClient, drainQuietly, ensureTopology, fetchWeights, makeSnapshot, parseCredentials, renderAuthorization, renderTls, service, startGrpcServer,
+  connectNats, createGrpcClient, drainQuietly, ensureTopology, fetchWeights, makeSnapshot, parseCredentials, renderAuthorization, renderCertAuthorization, renderTls, service, startGrpcServer,
   weightServiceHandlers, WeightStore, ROLES, type CredentialsFile, type NatsConnection, type Role,
 } from '@acereason/transport';
 import { spawnChild, startNatsServer, tempDir, type ChildHandle, type NatsServer } from '@acereason/testkit';
@@ -115,6 +115,25 @@ test('NATS over TLS: a client trusting the dev CA connects, one without it canno
   const nc = await as('actor', secure, { ca: file('ca.pem') });
   assert.equal(await jsPublish(nc, Subjects.trajectory('r4', 'math')), Streams.TRAJECTORIES);
   await assert.rejects(connectNats({ servers: secure.url, user: 'actor', pass: pass('actor'), connectTimeoutMs: 3000 }));
+});
+
+test('NATS with verify_and_map: the client certificate is the credential and names the role', async () => {
+  const subjects = Object.fromEntries(ROLES.map((r) => [r, `CN=${r},OU=${r},O=acereason dev`]));
+  await using server = await startNatsServer({
+    extraConfig: `${renderTls({ ca: file('ca.pem'), cert: file('server.pem'), key: file('server-key.pem') }, { verifyAndMap: true })}\n${renderCertAuthorization(subjects)}`,
+  });
+  const withCert = (role: Role): Promise<NatsConnection> => connectNats({ servers: server.url, connectTimeoutMs: 3000, tls: { ca: file('ca.pem'), cert: file(`${role}.pem`), key: file(`${role}-key.pem`) } });
+  const learner = await withCert('learner');
+  const actor = await withCert('actor');
+  try {
+    await ensureTopology(learner);
+    assert.equal(await jsPublish(actor, Subjects.trajectory('r6', 'math')), Streams.TRAJECTORIES);
+    await assert.rejects(jsPublish(actor, Subjects.task('r6', 'math')));
+    await assert.rejects(connectNats({ servers: server.url, connectTimeoutMs: 3000, tls: { ca: file('ca.pem') } }));
+  } finally {
+    await drainQuietly(actor);
+    await drainQuietly(learner);
+  }
 });
 
 test('gRPC with mutual TLS: a client with a role certificate is served, one without a certificate is refused', async () => {
