@@ -88,7 +88,7 @@ test('fuzz run configs: every malformed config fails with a typed error naming a
   t.diagnostic(`seed ${seed}`);
   await withSeed(seed, async () => {
     const r = rng(seed);
-    const n = iterations(600);
+    const n = iterations(300);
     await using dir = await tempDir('acereason-fuzz-config-');
     const file = join(dir.path, 'run.yaml');
     writeFileSync(file, BASE);

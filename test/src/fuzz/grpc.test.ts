@@ -99,7 +99,7 @@ test('fuzz gRPC: every WeightService and LearnerControl method answers junk with
   t.diagnostic(`seed ${seed}`);
   await withSeed(seed, async () => {
     const r = rng(seed);
-    const n = iterations(150);
+    const n = iterations(100);
     const store = new WeightStore(2);
     store.put(makeSnapshot('fuzz', 1, [{ name: 'w', dtype: 'F32', shape: [256], data: new Uint8Array(1024).fill(7) }]));
     await using server = await startGrpcServer({
@@ -109,6 +109,7 @@ test('fuzz gRPC: every WeightService and LearnerControl method answers junk with
     const raw = new Client(server.address, credentials.createInsecure());
     const codes = new Map<string, Map<number, number>>();
     let total = 0;
+    let retried = 0;
     try {
       for (const m of methods()) {
         const perMethod = new Map<number, number>();
@@ -116,9 +117,19 @@ test('fuzz gRPC: every WeightService and LearnerControl method answers junk with
         // Endless streams (metrics) end at their deadline; keep it short so the batch stays quick.
         const deadlineMs = m.path === LearnerControlDefinition.streamMetrics.path ? 300 : 2000;
         const inputs = [...m.valid, ...Array.from({ length: n }, () => fuzzBytes(r, r.pick(m.valid)))];
+        const endless = m.path === LearnerControlDefinition.streamMetrics.path;
         for (let i = 0; i < inputs.length; i += 50) {
-          const got = await Promise.all(inputs.slice(i, i + 50).map((b) => call(raw, m, b, deadlineMs)));
-          for (const code of got) {
+          const batch = inputs.slice(i, i + 50);
+          const got = await Promise.all(batch.map((b) => call(raw, m, b, deadlineMs)));
+          for (const [k, first] of got.entries()) {
+            let code = first;
+            // A deadline in a busy batch could hide a hang: the same bytes alone, with time to spare,
+            // must get a real answer (only the endless metrics stream ends at its deadline).
+            if (code === GrpcStatus.DEADLINE_EXCEEDED && !endless) {
+              code = await call(raw, m, batch[k] ?? Buffer.alloc(0), 20_000);
+              retried++;
+              assert.notEqual(code, GrpcStatus.DEADLINE_EXCEEDED, `${m.path}: no answer within 20 s for ${(batch[k] ?? Buffer.alloc(0)).subarray(0, 64).toString('hex')}`);
+            }
             assert.ok(Number.isInteger(code) && code >= 0 && code <= 16, `${m.path}: status ${code}`);
             perMethod.set(code, (perMethod.get(code) ?? 0) + 1);
           }
@@ -145,6 +156,6 @@ test('fuzz gRPC: every WeightService and LearnerControl method answers junk with
     }
     const name = (c: number): string => GrpcStatus[c] ?? String(c);
     for (const [path, per] of codes) t.diagnostic(`${path}: ${[...per.values()].reduce((a, b) => a + b, 0)} calls -> ${[...per].map(([c, k]) => `${name(c)}=${k}`).join(' ')}`);
-    t.diagnostic(`gRPC: ${total} inputs fuzzed across ${codes.size} methods; every call ended in a status; server up afterwards`);
+    t.diagnostic(`gRPC: ${total} inputs fuzzed across ${codes.size} methods; every call ended in a status (${retried} retried alone after a deadline in a busy batch, all answered); server up afterwards`);
   });
 });
