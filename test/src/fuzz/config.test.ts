@@ -88,7 +88,7 @@ test('fuzz run configs: every malformed config fails with a typed error naming a
   t.diagnostic(`seed ${seed}`);
   await withSeed(seed, async () => {
     const r = rng(seed);
-    const n = iterations(300);
+    const n = iterations(200);
     await using dir = await tempDir('acereason-fuzz-config-');
     const file = join(dir.path, 'run.yaml');
     writeFileSync(file, BASE);
@@ -137,7 +137,7 @@ test('fuzz dataset rows: every bad row fails with a typed error naming the file 
   t.diagnostic(`seed ${seed}`);
   await withSeed(seed, async () => {
     const r = rng(seed);
-    const n = iterations(300);
+    const n = iterations(200);
     await using dir = await tempDir('acereason-fuzz-data-');
     const outcome = new Map<string, number>();
     let rows = 0;

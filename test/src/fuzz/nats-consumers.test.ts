@@ -48,7 +48,7 @@ for (const [k, target] of targets().entries()) {
     t.diagnostic(`seed ${seed}`);
     await withSeed(seed, async () => {
       const r = rng(seed);
-      const n = iterations(400);
+      const n = iterations(300);
       await using f = await natsFixture();
       const js = jetstreamClient(f.nc);
       const expectValid = new Map<number, boolean>();

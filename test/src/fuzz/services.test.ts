@@ -23,7 +23,7 @@ test('fuzz a verifier process: junk on its input subject is dead-lettered, the p
   t.diagnostic(`seed ${seed}`);
   await withSeed(seed, async () => {
     const r = rng(seed);
-    const n = iterations(300);
+    const n = iterations(200);
     await using f = await natsFixture();
     await using verifier = spawnChild({
       name: 'verifier', command: process.execPath,
@@ -86,7 +86,7 @@ test('fuzz an actor process: junk tasks are dead-lettered, the process stays up 
   t.diagnostic(`seed ${seed}`);
   await withSeed(seed, async () => {
     const r = rng(seed);
-    const n = iterations(300);
+    const n = iterations(200);
     await using f = await natsFixture();
     // What the learner would provide: weights over gRPC and the run spec in the KV bucket.
     const engine = await createOnnxEngine({ model: DEMO_MODEL, seed: 1, threads: 1 });
