@@ -154,10 +154,19 @@ const demo: Command = {
       await cluster.start();
       ctx.stdout.write('evaluating the SFT checkpoint before RL ...\n');
       const timer = setInterval(show, 500);
+      // Ctrl-C stops the services too (they are children of this process).
+      const onSignal = (): void => {
+        clearInterval(timer);
+        void cluster.stop().finally(() => process.exit(130));
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
       try {
         code = await cluster.waitForLearner();
       } finally {
         clearInterval(timer);
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
       }
       show();
     }
