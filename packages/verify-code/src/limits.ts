@@ -44,7 +44,8 @@ export function compileLimits(o: LimitOptions): HarnessLimits {
   const memBytes = Math.max(2048, o.memoryMb ?? DEFAULT_MEMORY_MB) * MB;
   return {
     cpuS: COMPILE_TIME_LIMIT_S,
-    wallS: COMPILE_TIME_LIMIT_S * 2,
+    // Generous wall time: a compiler starved of CPU on a busy host is not the program's fault.
+    wallS: COMPILE_TIME_LIMIT_S * 6,
     memBytes,
     nproc: 16,
     nofile: 64,
