@@ -80,7 +80,7 @@ function side(seconds: number, subs: number, tests: number, accepted: number, pe
  */
 export async function benchVerifyCode(opts: BenchOptions = {}): Promise<BenchReport> {
   const subs = opts.quick === true ? 6 : 100;
-  const testsPer = 10;
+  const testsPer = opts.quick === true ? 4 : 10;
   const concurrency = availableParallelism();
   const verifier = new CodeVerifier({ concurrency, sandbox: 'auto' });
   const kind = await verifier.ready();
