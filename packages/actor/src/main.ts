@@ -3,11 +3,8 @@
  * any time (the run spec says which model and tokenizer; weights come from the learner over gRPC).
  */
 import { parseArgs } from 'node:util';
-import { createServer, type Server } from 'node:http';
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { codecs, Keys, type Heartbeat } from '@acereason/protocol';
 import { hostname } from 'node:os';
-import { connectNats, createLogger, drainQuietly, ensureTopology, onShutdown, resolveSecurity, securityFlags, SECURITY_USAGE, type Topology } from '@acereason/transport';
+import { connectNats, createLogger, drainQuietly, ensureTopology, onShutdown, resolveSecurity, securityFlags, serveHeartbeatMetrics, SECURITY_USAGE } from '@acereason/transport';
 import { createOnnxEngine, tokenizerFromSpec, type ModelConfig } from '@acereason/policy';
 import { Actor, waitForRunSpec } from './actor.js';
 
@@ -29,7 +26,12 @@ export async function actorMain(argv: string[]): Promise<number> {
   const nc = await connectNats({ servers: values.nats ?? 'nats://127.0.0.1:4222', name: actorId, logger, ...security.nats });
   // With role credentials the actor may not create streams: the learner does.
   const topology = await ensureTopology(nc, security.authenticated ? { verifyOnly: true } : {});
-  const metrics = values['metrics-port'] === undefined ? undefined : await serveMetrics(Number(values['metrics-port']), topology, values.run, actorId);
+  const metrics = values['metrics-port'] === undefined ? undefined : await serveHeartbeatMetrics({ port: Number(values['metrics-port']), workers: topology.workers, runId: values.run, role: 'actor', workerId: actorId, gauges: [
+      { name: 'processed', help: 'task groups generated and published', pick: (h) => h.processed },
+      { name: 'in_flight', help: 'messages held (in flight)', pick: (h) => h.inFlight },
+      { name: 'throughput', help: 'generated tokens per second since start', pick: (h) => h.throughput },
+      { name: 'policy_version', help: 'policy version of the weights held', pick: (h) => h.policyVersion },
+    ] });
   const ac = new AbortController();
   let actor: Actor | undefined;
   const off = onShutdown(() => {
@@ -55,38 +57,4 @@ export async function actorMain(argv: string[]): Promise<number> {
     metrics?.close();
     await drainQuietly(nc);
   }
-}
-
-/** Prometheus `/metrics` on `port`: this actor's counters, read from the heartbeat it publishes. */
-async function serveMetrics(port: number, topology: Topology, runId: string, workerId: string): Promise<Server> {
-  const registry = new Registry();
-  registry.setDefaultLabels({ run_id: runId, role: 'actor', worker_id: workerId });
-  collectDefaultMetrics({ register: registry, prefix: 'acereason_actor_' });
-  const latest = async (): Promise<Heartbeat | undefined> => {
-    const e = await topology.workers.get(Keys.worker(runId, 'actor', workerId)).catch(() => null);
-    return e && e.operation === 'PUT' && e.length > 0 ? codecs.Heartbeat.decode(e.value) : undefined;
-  };
-  const gauge = (name: string, help: string, pick: (h: Heartbeat) => number | undefined): void => {
-    new Gauge({ name: `acereason_actor_${name}`, help, registers: [registry], async collect() {
-      const v = await latest().catch(() => undefined);
-      const x = v ? pick(v) : undefined;
-      if (x !== undefined) this.set(x);
-    } });
-  };
-  gauge('processed', 'task groups generated and published', (h) => h.processed);
-  gauge('in_flight', 'messages held (in flight)', (h) => h.inFlight);
-  gauge('throughput', 'generated tokens per second since start', (h) => h.throughput);
-  gauge('policy_version', 'policy version of the weights held', (h) => h.policyVersion);
-  const server = createServer((req, res) => {
-    if (req.url !== '/metrics') {
-      res.writeHead(404).end();
-      return;
-    }
-    registry.metrics().then((body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body), () => res.writeHead(500).end());
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '0.0.0.0', resolve);
-  });
-  return server;
 }

@@ -19,3 +19,4 @@ export * from './auth/permissions.js';
 export * from './auth/nats-config.js';
 export * from './auth/credentials.js';
 export * from './auth/flags.js';
+export * from './metrics/http.js';

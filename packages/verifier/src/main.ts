@@ -1,10 +1,8 @@
 /** The verifier process: `acereason verifier --nats URL --run RUN_ID [--domain math|code|all]`. */
 import { parseArgs } from 'node:util';
-import { createServer, type Server } from 'node:http';
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { hostname } from 'node:os';
-import { codecs, Keys, type Domain, type Heartbeat } from '@acereason/protocol';
-import { connectNats, createLogger, drainQuietly, ensureTopology, onShutdown, resolveSecurity, securityFlags, SECURITY_USAGE, type Topology } from '@acereason/transport';
+import type { Domain } from '@acereason/protocol';
+import { connectNats, createLogger, drainQuietly, ensureTopology, onShutdown, resolveSecurity, securityFlags, serveHeartbeatMetrics, SECURITY_USAGE } from '@acereason/transport';
 import { codeScorer, mathScorer, type Scorer } from './scorers.js';
 import { VerifierWorker } from './worker.js';
 
@@ -31,7 +29,11 @@ export async function verifierMain(argv: string[]): Promise<number> {
   const nc = await connectNats({ servers: values.nats ?? 'nats://127.0.0.1:4222', name: workerId, logger, ...security.nats });
   // With role credentials the verifier may not create streams: the learner does.
   const topology = await ensureTopology(nc, security.authenticated ? { verifyOnly: true } : {});
-  const metrics = values['metrics-port'] === undefined ? undefined : await serveMetrics(Number(values['metrics-port']), topology, values.run, workerId);
+  const metrics = values['metrics-port'] === undefined ? undefined : await serveHeartbeatMetrics({ port: Number(values['metrics-port']), workers: topology.workers, runId: values.run, role: 'verifier', workerId: workerId, gauges: [
+      { name: 'processed', help: 'trajectory groups scored and published', pick: (h) => h.processed },
+      { name: 'in_flight', help: 'messages held (in flight)', pick: (h) => h.inFlight },
+      { name: 'throughput', help: 'responses scored per second since start', pick: (h) => h.throughput },
+    ] });
   const worker = new VerifierWorker({ nc, topology, runId: values.run, workerId, scorers, logger, maxInFlight: Number(values.concurrency ?? 2), ...(values['ack-wait-ms'] ? { ackWaitMs: Number(values['ack-wait-ms']) } : {}) });
   const off = onShutdown(() => worker.stop(), logger);
   try {
@@ -43,37 +45,4 @@ export async function verifierMain(argv: string[]): Promise<number> {
     metrics?.close();
     await drainQuietly(nc);
   }
-}
-
-/** Prometheus `/metrics` on `port`: this verifier's counters, read from the heartbeat it publishes. */
-async function serveMetrics(port: number, topology: Topology, runId: string, workerId: string): Promise<Server> {
-  const registry = new Registry();
-  registry.setDefaultLabels({ run_id: runId, role: 'verifier', worker_id: workerId });
-  collectDefaultMetrics({ register: registry, prefix: 'acereason_verifier_' });
-  const latest = async (): Promise<Heartbeat | undefined> => {
-    const e = await topology.workers.get(Keys.worker(runId, 'verifier', workerId)).catch(() => null);
-    return e && e.operation === 'PUT' && e.length > 0 ? codecs.Heartbeat.decode(e.value) : undefined;
-  };
-  const gauge = (name: string, help: string, pick: (h: Heartbeat) => number | undefined): void => {
-    new Gauge({ name: `acereason_verifier_${name}`, help, registers: [registry], async collect() {
-      const v = await latest().catch(() => undefined);
-      const x = v ? pick(v) : undefined;
-      if (x !== undefined) this.set(x);
-    } });
-  };
-  gauge('processed', 'trajectory groups scored and published', (h) => h.processed);
-  gauge('in_flight', 'messages held (in flight)', (h) => h.inFlight);
-  gauge('throughput', 'responses scored per second since start', (h) => h.throughput);
-  const server = createServer((req, res) => {
-    if (req.url !== '/metrics') {
-      res.writeHead(404).end();
-      return;
-    }
-    registry.metrics().then((body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body), () => res.writeHead(500).end());
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '0.0.0.0', resolve);
-  });
-  return server;
 }

@@ -3,7 +3,8 @@
  * flushed per step) and Prometheus gauges (served on /metrics when a port is configured).
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import { serveMetricsRegistry } from '@acereason/transport';
 import { dirname } from 'node:path';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { StepMetrics } from './step-metrics.js';
@@ -42,14 +43,7 @@ export class MetricsSink {
   }
 
   async serve(port: number, host = '0.0.0.0'): Promise<number> {
-    this.server = createServer((req, res) => {
-      if (req.url !== '/metrics') {
-        res.writeHead(404).end();
-        return;
-      }
-      this.registry.metrics().then((body) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(body), () => res.writeHead(500).end());
-    });
-    await new Promise<void>((resolve) => this.server?.listen(port, host, resolve));
+    this.server = await serveMetricsRegistry(this.registry, port, host);
     const addr = this.server.address();
     return typeof addr === 'object' && addr ? addr.port : port;
   }
