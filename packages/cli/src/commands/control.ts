@@ -2,9 +2,9 @@
 import type { ControlReply } from '@acereason/protocol';
 import { parseFlags } from '../args.js';
 import { UsageError, type Command } from '../command.js';
-import { TARGET_FLAGS, controlClient, resolveTarget, type ControlClient } from '../local/target.js';
+import { OPERATOR_SECURITY_USAGE, TARGET_FLAGS, controlClient, resolveTarget, type ControlClient } from '../local/target.js';
 
-const TARGET = '[--learner HOST:PORT | --state FILE] [--json]';
+const TARGET = `[--learner HOST:PORT | --state FILE] [${OPERATOR_SECURITY_USAGE}] [--json]`;
 
 function control(name: string, summary: string, usage: string, call: (c: ControlClient, positionals: string[], reason: string) => Promise<ControlReply>, check: (positionals: string[]) => void = () => undefined): Command {
   return {
@@ -13,7 +13,7 @@ function control(name: string, summary: string, usage: string, call: (c: Control
       const { values, positionals } = parseFlags(args, { ...TARGET_FLAGS, json: { type: 'boolean' }, reason: { type: 'string' } }, usage);
       check(positionals);
       const target = resolveTarget(values, ['learnerAddress']);
-      const client = controlClient(target.learnerAddress, 300_000);
+      const client = controlClient(target.learnerAddress, target.learnerTls, 300_000);
       let reply: ControlReply;
       try {
         reply = await call(client, positionals, values.reason ?? 'operator');

@@ -1,7 +1,8 @@
 /**
- * The operator commands against real processes: `up` a tiny run in the background, look at it with
- * `status --json`, pause/resume, checkpoint, scrape a worker's Prometheus endpoint, read its logs,
- * evaluate the checkpoint, then `down`.
+ * The operator commands against real processes: `up` a tiny run in the background (secured by
+ * default: TLS, a NATS user per role, mutual TLS on the learner's gRPC), check that it refuses
+ * clients without credentials, look at it with `status --json`, pause/resume, checkpoint, scrape a
+ * worker's Prometheus endpoint, read its logs, evaluate the checkpoint, then `down`.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,8 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { LearnerControlDefinition } from '@acereason/protocol';
 import { DEMO_MODEL, createOnnxEngine } from '@acereason/policy';
 import { freePort } from '@acereason/testkit';
+import { connectNats, createGrpcClient, drainQuietly } from '@acereason/transport';
 import type { RunStatus } from '../local/run-status.js';
 import type { ClusterState } from '../local/cluster-state.js';
 import { isAlive } from '../local/processes.js';
@@ -105,6 +108,23 @@ test('up, status, pause/resume, checkpoint, stage next, metrics, logs, eval, rep
     assert.deepEqual(state.services.map((s) => s.name), ['nats', 'learner', 'actor-0', 'verifier-0']);
     assert.ok(existsSync(join(dir, '.acereason', 'current')));
     assert.ok(existsSync(join(dir, 'out', 'cluster.json')));
+    assert.equal(state.certDir, join(dir, 'out', 'certs'));
+    assert.equal(state.learnerTls, true);
+    const ca = join(dir, 'out', 'certs', 'ca.pem');
+
+    // Without credentials NATS refuses the connection (over TLS, so the refusal is about auth) ...
+    await assert.rejects(connectNats({ servers: state.natsUrl, tls: { ca }, connectTimeoutMs: 3000 }), (e: Error & { code?: string }) => e.code === 'PERMISSION');
+    // ... and so does a plaintext client.
+    await assert.rejects(async () => drainQuietly(await connectNats({ servers: state?.natsUrl ?? '', connectTimeoutMs: 3000 })));
+    // The learner's gRPC refuses plaintext, and TLS without a client certificate.
+    for (const tls of [undefined, { ca }]) {
+      const plain = createGrpcClient(LearnerControlDefinition, { address: state.learnerAddress, timeoutMs: 3000, ...(tls ? { tls } : {}) });
+      try {
+        await assert.rejects(plain.getStatus({}), `getStatus with ${tls ? 'TLS but no client certificate' : 'plaintext'} must fail`);
+      } finally {
+        plain.close();
+      }
+    }
 
     const again = await cli(dir, ['up', '--config', config]);
     assert.equal(again.code, 2);

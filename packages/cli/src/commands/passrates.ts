@@ -3,19 +3,22 @@ import { connectNats, drainQuietly, ensureTopology } from '@acereason/transport'
 import { PassRateTable, recentPassRate, type PromptPassRates } from '@acereason/learner';
 import { parseFlags } from '../args.js';
 import { UsageError, type Command } from '../command.js';
+import { OPERATOR_SECURITY_USAGE, TARGET_FLAGS, resolveTarget } from '../local/target.js';
 
 const passrates: Command = {
   name: 'passrates',
   summary: 'query the pass-rate table: --dataset NAME [--prompt ID]',
-  usage: 'acereason passrates --dataset NAME [--prompt ID] [--nats URL] [--window N] [--limit N] [--json]',
+  usage: `acereason passrates --dataset NAME [--prompt ID] [--nats URL | --state FILE] [${OPERATOR_SECURITY_USAGE}] [--window N] [--limit N] [--json]`,
   async run(args, ctx) {
-    const { values } = parseFlags(args, { dataset: { type: 'string' }, prompt: { type: 'string' }, nats: { type: 'string' }, window: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } }, this.usage);
+    const { values } = parseFlags(args, { ...TARGET_FLAGS, dataset: { type: 'string' }, prompt: { type: 'string' }, window: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } }, this.usage);
     if (!values.dataset) throw new UsageError('--dataset is required', `usage: ${this.usage}`);
     const window = Number(values.window ?? 16);
     const limit = Number(values.limit ?? 50);
-    const nc = await connectNats({ servers: values.nats ?? 'nats://127.0.0.1:4222', name: 'acereason-passrates' });
+    // Without --nats or a cluster state: a nats-server on the default port.
+    const target = resolveTarget(values, []);
+    const nc = await connectNats({ servers: target.natsUrl || 'nats://127.0.0.1:4222', name: 'acereason-passrates', ...target.nats });
     try {
-      const topo = await ensureTopology(nc);
+      const topo = await ensureTopology(nc, { verifyOnly: true, waitForMs: 0 });
       const table = new PassRateTable(topo.passRates);
       let rows: PromptPassRates[] = [];
       if (values.prompt) {

@@ -3,9 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseFlags } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 import { formatStatus, gatherStatus } from '../local/run-status.js';
-import { TARGET_FLAGS, resolveTarget } from '../local/target.js';
+import { OPERATOR_SECURITY_USAGE, TARGET_FLAGS, resolveTarget } from '../local/target.js';
 
-const USAGE = 'acereason status [--json] [--watch [--interval S]] [--nats URL --run ID --learner HOST:PORT | --state FILE]';
+const USAGE = `acereason status [--json] [--watch [--interval S]] [--nats URL --run ID --learner HOST:PORT | --state FILE] [${OPERATOR_SECURITY_USAGE}]`;
 
 export const status: Command = {
   name: 'status',

@@ -1,11 +1,13 @@
 /** `acereason up`: a local cluster in the background; `acereason down` stops it. */
+import { SECURITY_USAGE, securityFlags } from '@acereason/transport';
 import { parseFlags } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 import { findStateFile, readClusterState, writeClusterState } from '../local/cluster-state.js';
+import { planClusterSecurity } from '../local/cluster-security.js';
 import { startDetachedCluster } from '../local/detached-cluster.js';
 import { isAlive } from '../local/processes.js';
 
-const USAGE = 'acereason up --config run.yaml [--actors N] [--verifiers M] [--nats URL] [--metrics-port PORT] [--fresh] [--learner-args "..."] [--actor-args "..."] [--verifier-args "..."] [--json]';
+const USAGE = `acereason up --config run.yaml [--actors N] [--verifiers M] [--insecure | --nats URL [${SECURITY_USAGE}]] [--metrics-port PORT] [--fresh] [--learner-args "..."] [--actor-args "..."] [--verifier-args "..."] [--json]`;
 
 function count(v: string | undefined, flag: string, fallback: number, max = 256): number {
   if (v === undefined) return fallback;
@@ -25,6 +27,7 @@ export const up: Command = {
       config: { type: 'string' }, actors: { type: 'string' }, verifiers: { type: 'string' }, nats: { type: 'string' },
       'metrics-port': { type: 'string' }, fresh: { type: 'boolean' }, json: { type: 'boolean' },
       'learner-args': { type: 'string' }, 'actor-args': { type: 'string' }, 'verifier-args': { type: 'string' },
+      insecure: { type: 'boolean' }, ...securityFlags,
     }, USAGE);
     if (!values.config) throw new UsageError('--config is required', `usage: ${USAGE}`);
     const existing = findStateFile();
@@ -42,20 +45,25 @@ export const up: Command = {
       throw new UsageError((err as Error).message, `Fix ${values.config} and run \`acereason up\` again.`);
     }
     const metricsPort = values['metrics-port'] === undefined ? undefined : count(values['metrics-port'], '--metrics-port', 0, 65_000);
-    const state = await startDetachedCluster({
+    const security = planClusterSecurity({ insecure: values.insecure === true, externalNats: values.nats !== undefined, outDir: config.outDir, flags: values });
+    const started = await startDetachedCluster({
       configPath: values.config, runId: config.runId, outDir: config.outDir,
       actors: count(values.actors, '--actors', 1), verifiers: count(values.verifiers, '--verifiers', 1),
       ...(values.nats ? { natsUrl: values.nats } : {}),
+      ...(security.natsExtraConfig !== undefined ? { natsExtraConfig: security.natsExtraConfig } : {}),
+      securityArgs: security.args,
       ...(metricsPort !== undefined ? { metricsPort } : {}),
       learnerArgs: [...(values.fresh ? ['--fresh'] : []), ...words(values['learner-args'])],
       actorArgs: words(values['actor-args']), verifierArgs: words(values['verifier-args']),
     });
+    const state = { ...started, ...security.state };
     const file = writeClusterState(state);
     if (values.json) ctx.stdout.write(JSON.stringify({ ...state, stateFile: file }) + '\n');
     else {
       const workers = state.services.filter((s) => s.role === 'actor' || s.role === 'verifier').length;
       ctx.stdout.write([
         `run ${state.runId} is up: learner at ${state.learnerAddress}, NATS at ${state.natsUrl}${state.natsManaged ? ' (started here)' : ''}, ${workers} workers`,
+        state.certDir ? `security: TLS and a NATS user per role, certificates in ${state.certDir}` : `security: ${state.operatorSecurity ? 'the --creds/--tls-* flags given' : 'none (no auth, no TLS)'}`,
         `logs: ${state.logDir}   state: ${file}`,
         'next: `acereason status --watch`, `acereason logs learner`, `acereason down`',
       ].join('\n') + '\n');

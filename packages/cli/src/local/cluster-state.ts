@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { SecurityFlagValues } from '@acereason/transport';
 import { UsageError } from '../command.js';
 
 export interface ServiceProcess {
@@ -26,6 +27,12 @@ export interface ClusterState {
   /** True when `up` started nats-server (then `down` stops it). */
   natsManaged: boolean;
   learnerAddress: string;
+  /** Where `up` keeps the development certificates it made (absent with --insecure or an external NATS). */
+  certDir?: string;
+  /** The security flags operator commands use by default, as the `operator` role (absent: no auth). */
+  operatorSecurity?: SecurityFlagValues;
+  /** True when the learner serves gRPC over TLS and requires client certificates. */
+  learnerTls?: boolean;
   metricsPorts: Record<string, number>;
   startedAtMs: number;
   services: ServiceProcess[];

@@ -10,6 +10,7 @@ import { freePort, natsServerBinary } from '@acereason/transport';
 import { serviceBins } from './bins.js';
 import { isAlive, isOurs, spawnDetached, terminate } from './processes.js';
 import type { ClusterState, ServiceProcess } from './cluster-state.js';
+import type { ClusterSecurity } from './cluster-security.js';
 
 export interface DetachedClusterOptions {
   configPath: string;
@@ -18,6 +19,10 @@ export interface DetachedClusterOptions {
   actors: number;
   verifiers: number;
   natsUrl?: string;
+  /** Appended to the config of the nats-server started here: its tls and authorization blocks. */
+  natsExtraConfig?: string;
+  /** Security flags of each service (cluster-security.ts). */
+  securityArgs?: ClusterSecurity['args'];
   /** First Prometheus port: the learner gets it, then actors, then verifiers. */
   metricsPort?: number;
   learnerArgs?: string[];
@@ -83,20 +88,21 @@ export async function startDetachedCluster(o: DetachedClusterOptions): Promise<C
       const store = join(o.outDir, 'nats');
       mkdirSync(store, { recursive: true });
       const conf = join(store, 'nats.conf');
-      writeFileSync(conf, [`listen: "127.0.0.1:${port}"`, 'jetstream {', `  store_dir: "${join(store, 'js')}"`, '}', 'max_payload: 8MB', ''].join('\n'));
+      // Mode 0600: with auth it holds the role passwords.
+      writeFileSync(conf, [`listen: "127.0.0.1:${port}"`, 'jetstream {', `  store_dir: "${join(store, 'js')}"`, '}', 'max_payload: 8MB', o.natsExtraConfig ?? '', ''].join('\n'), { mode: 0o600 });
       const log = join(logDir, 'nats.log');
       const nats: ServiceProcess = { name: 'nats', role: 'nats', pid: spawnDetached(natsServerBinary(), ['-c', conf], log, env), log, marker: conf };
       services.push(nats);
       await waitForLog(log, nats.pid, (l) => (l.includes('Server is ready') ? true : undefined), 'nats-server', 20_000);
       natsUrl = `nats://127.0.0.1:${port}`;
     }
-    const learner = node('learner', 'learner', serviceBins.learner(), ['--config', resolve(o.configPath), '--nats', natsUrl, ...metricsArgs('learner'), ...(o.learnerArgs ?? [])]);
+    const learner = node('learner', 'learner', serviceBins.learner(), ['--config', resolve(o.configPath), '--nats', natsUrl, ...(o.securityArgs?.learner ?? []), ...metricsArgs('learner'), ...(o.learnerArgs ?? [])]);
     const address = await waitForLog(learner.log, learner.pid, learnerAddress, 'the learner', o.readyTimeoutMs ?? 120_000);
     for (let i = 0; i < o.actors; i++) {
-      node(`actor-${i}`, 'actor', serviceBins.actor(), ['--run', o.runId, '--nats', natsUrl, '--id', `actor-${i}`, ...metricsArgs(`actor-${i}`), ...(o.actorArgs ?? [])]);
+      node(`actor-${i}`, 'actor', serviceBins.actor(), ['--run', o.runId, '--nats', natsUrl, '--id', `actor-${i}`, ...(o.securityArgs?.actor ?? []), ...metricsArgs(`actor-${i}`), ...(o.actorArgs ?? [])]);
     }
     for (let i = 0; i < o.verifiers; i++) {
-      node(`verifier-${i}`, 'verifier', serviceBins.verifier(), ['--run', o.runId, '--nats', natsUrl, '--id', `verifier-${i}`, ...metricsArgs(`verifier-${i}`), ...(o.verifierArgs ?? [])]);
+      node(`verifier-${i}`, 'verifier', serviceBins.verifier(), ['--run', o.runId, '--nats', natsUrl, '--id', `verifier-${i}`, ...(o.securityArgs?.verifier ?? []), ...metricsArgs(`verifier-${i}`), ...(o.verifierArgs ?? [])]);
     }
     return {
       version: 1, runId: o.runId, configPath: resolve(o.configPath), outDir: o.outDir, logDir, natsUrl, natsManaged: !o.natsUrl,

@@ -57,7 +57,7 @@ export async function gatherStatus(target: RunTarget): Promise<RunStatus> {
       out.learnerError = 'no learner address';
       return;
     }
-    const client = controlClient(target.learnerAddress, 3000);
+    const client = controlClient(target.learnerAddress, target.learnerTls, 3000);
     try {
       out.learner = await client.getStatus({});
     } catch (err) {
@@ -69,8 +69,9 @@ export async function gatherStatus(target: RunTarget): Promise<RunStatus> {
   const natsPart = (async () => {
     let nc;
     try {
-      nc = await connectNats({ servers: target.natsUrl, name: 'acereason-status', connectTimeoutMs: 3000 });
-      const t = await ensureTopology(nc);
+      nc = await connectNats({ servers: target.natsUrl, name: 'acereason-status', connectTimeoutMs: 3000, ...target.nats });
+      // The operator role may only read the topology; waitForMs 0: a missing stream is an error now.
+      const t = await ensureTopology(nc, { verifyOnly: true, waitForMs: 0 });
       const now = Date.now();
       out.workers = (await listWorkers(t.workers, target.runId))
         .map((h) => ({
