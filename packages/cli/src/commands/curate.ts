@@ -4,6 +4,8 @@
  * `acereason curate demo --out DIR [--seed N]`: the demo's math and code train/eval splits.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { PassRateTable } from '@acereason/learner';
 import type { CurateOptions, EngineSampler } from '@acereason/curate';
 import type { CodeVerifier } from '@acereason/verify-code';
 import { parseFlags } from '../args.js';
@@ -12,7 +14,7 @@ import { UsageError, type Command } from '../command.js';
 const USAGE = [
   'acereason curate <math|code> --in RAW --out CLEAN [--benchmark FILE]... [--report FILE] [--ngram N]',
   '    [--near-threshold X] [--min-chars N] [--min-tests N] [--max-answer-chars N] [--no-reference-check] [--require-solution] [--workers N]',
-  '    [--difficulty-model WEIGHTS.safetensors --k K --min-pass X --max-pass Y [--max-new-tokens N] [--temperature T] [--prompt-template T] [--seed N]',
+  '    [--difficulty-model WEIGHTS.safetensors --k K --min-pass X --max-pass Y [--max-new-tokens N] [--temperature T] [--prompt-template T] [--seed N] [--nats URL --dataset NAME]',
   '    [--model-config HF_CONFIG.json --tokenizer TOKENIZER.json]]',
   'acereason curate demo --out DIR [--seed N] [--math-train N] [--math-eval N] [--code-train N] [--code-eval N] [--max-difficulty D]',
 ].join('\n       ');
@@ -40,7 +42,7 @@ const curate: Command = {
       in: { type: 'string' }, out: { type: 'string' }, benchmark: { type: 'string', multiple: true }, report: { type: 'string' },
       ngram: { type: 'string' }, 'near-threshold': { type: 'string' }, 'min-chars': { type: 'string' }, 'min-tests': { type: 'string' },
       'max-answer-chars': { type: 'string' }, 'no-reference-check': { type: 'boolean' }, 'require-solution': { type: 'boolean' }, workers: { type: 'string' },
-      'difficulty-model': { type: 'string' }, k: { type: 'string' }, 'min-pass': { type: 'string' }, 'max-pass': { type: 'string' },
+      'difficulty-model': { type: 'string' }, nats: { type: 'string' }, dataset: { type: 'string' }, k: { type: 'string' }, 'min-pass': { type: 'string' }, 'max-pass': { type: 'string' },
       'max-new-tokens': { type: 'string' }, 'prompt-template': { type: 'string' }, seed: { type: 'string' },
       'model-config': { type: 'string' }, tokenizer: { type: 'string' }, temperature: { type: 'string' },
       'math-train': { type: 'string' }, 'math-eval': { type: 'string' }, 'code-train': { type: 'string' }, 'code-eval': { type: 'string' }, 'max-difficulty': { type: 'string' },
@@ -89,6 +91,7 @@ const curate: Command = {
     const needSandbox = what === 'code' && (values['no-reference-check'] !== true || difficulty !== undefined);
     let verifier: CodeVerifier | undefined;
     let sampler: EngineSampler | undefined;
+    const closers: (() => Promise<void>)[] = [];
     try {
       if (needSandbox) {
         const code = await import('@acereason/verify-code');
@@ -101,7 +104,11 @@ const curate: Command = {
         }
         options.codeVerifier = verifier;
       }
-      const sink = new lib.InMemoryPassRateSink();
+      // With --nats the pass rates go to the cluster's pass-rate table (the learner's stage filters read it).
+      const sink = values.nats !== undefined && difficulty !== undefined
+        ? await openTableSink(values.nats, values.dataset ?? basename(values.out ?? 'dataset').replace(/\.[^.]*$/, ''), `curate:${basename(difficulty)}`)
+        : new lib.InMemoryPassRateSink();
+      if (sink instanceof TableSink) closers.push(() => sink.close());
       if (difficulty !== undefined) {
         const k = int('k', values.k, 1) ?? 8;
         const minPass = fraction('min-pass', values['min-pass']) ?? 0;
@@ -137,9 +144,28 @@ const curate: Command = {
     } finally {
       if (sampler !== undefined) await sampler[Symbol.asyncDispose]();
       if (verifier !== undefined) await verifier.close();
+      for (const c of closers) await c();
     }
   },
 };
+
+/** A PassRateSink over the pass-rate table in the cluster's KV bucket. */
+class TableSink {
+  constructor(private readonly table: PassRateTable, private readonly dataset: string, private readonly stage: string, readonly close: () => Promise<void>) {}
+
+  async record(promptId: string, attempts: number, passes: number): Promise<void> {
+    // One record per (stage, step): curating again with the same model replaces it.
+    await this.table.record(this.dataset, [{ promptId, record: { stage: this.stage, step: 0, version: 0, attempts, passes } }]);
+  }
+}
+
+async function openTableSink(url: string, dataset: string, stage: string): Promise<TableSink> {
+  const { connectNats, drainQuietly, ensureTopology } = await import('@acereason/transport');
+  const { PassRateTable } = await import('@acereason/learner');
+  const nc = await connectNats({ servers: url, name: 'acereason-curate' });
+  const topo = await ensureTopology(nc);
+  return new TableSink(new PassRateTable(topo.passRates), dataset, stage, () => drainQuietly(nc));
+}
 
 function opt<K extends string>(key: K, v: number | undefined): Partial<Record<K, number>> {
   return v === undefined ? {} : ({ [key]: v } as Partial<Record<K, number>>);
