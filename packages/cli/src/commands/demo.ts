@@ -131,16 +131,17 @@ const demo: Command = {
     const evalsPath = join(out, 'evals.jsonl');
     let shownSteps = 0;
     let shownEvals = 0;
-    let firstStepAt: number | undefined;
     const show = (): void => {
       const evals = readJsonl<EvalLine>(evalsPath);
       for (const e of evals.slice(shownEvals)) ctx.stdout.write(`  eval (${e.reason}) ${e.dataset.padEnd(10)} avg@${e.k} ${pct(e.avgAtK)}  pass@${e.k} ${pct(e.passAtK)}  ${e.prompts} prompts${e.missing ? `, ${e.missing} missing` : ''}\n`);
       shownEvals = evals.length;
       const lines = readJsonl<Line>(metricsPath);
-      for (const m of lines.slice(shownSteps)) {
-        firstStepAt ??= Date.now();
+      for (const [i, m] of lines.entries()) {
+        if (i < shownSteps) continue;
         const done = m.step + 1;
-        const eta = done > 1 ? ((Date.now() - firstStepAt) / (done - 1)) * (total - done) / 1000 : NaN;
+        // The recent pace (code steps are slower than math steps); stage-boundary evals come on top.
+        const recent = lines.slice(Math.max(0, i - 4), i + 1);
+        const eta = (recent.reduce((a, l) => a + l.step_s, 0) / recent.length) * (total - done);
         ctx.stdout.write(`stage ${m.stage.padEnd(8)} step ${String(done).padStart(3)}/${total}  reward ${m.reward_mean.toFixed(3)}  acc ${m.accuracy.toFixed(3)}  len ${m.response_len_mean.toFixed(1).padStart(5)}  ${m.step_s.toFixed(1)}s/step  eta ${Number.isFinite(eta) ? `${eta.toFixed(0)}s` : '-'}\n`);
       }
       shownSteps = lines.length;
