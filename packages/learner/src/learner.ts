@@ -503,6 +503,7 @@ export class Learner {
       step_s: (tPublished - t0) / 1000, wait_rollouts_s: (tCollected - t0) / 1000,
       verify_s: mean(all.map((g) => g.verifyMs)) / 1000, train_s: (tTrained - tCollected) / 1000, publish_s: publishS,
       staleness_mean: mean(built.staleness), staleness_max: built.staleness.reduce((a, b) => Math.max(a, b), 0),
+      staleness_counts: built.staleness.reduce<Record<string, number>>((acc, x) => ({ ...acc, [x]: (acc[x] ?? 0) + 1 }), {}),
       rejected_groups: this.collector.counts.rejected, duplicate_groups: this.collector.counts.duplicates, reissued_tasks: this.reissued,
       actors: workers.filter((w) => w.role === 'actor').length, verifiers: workers.filter((w) => w.role === 'verifier').length,
     };

@@ -57,3 +57,25 @@ test('async mode (max_staleness 1): actors run one version ahead, staleness stay
     await stopAll([learner, ...others]);
   }
 });
+
+test('zero-variance groups are filtered and extra prompts are over-sampled until the batch has signal', async () => {
+  await using dir = await tempDir();
+  await using f = await natsFixture();
+  const cfg = await writeTinyRun(dir.path, { runId: 'oversample', steps: 3, stageExtra: '    oversample: 1.0' });
+  const learner = startLearner(cfg, f.server.url);
+  const others = [startActor('oversample', f.server.url, 'actor-a'), startActor('oversample', f.server.url, 'actor-b'), startVerifier('oversample', f.server.url, 'ver-a')];
+  try {
+    const exit = await exitWithin(learner, 240_000);
+    assert.equal(exit.code, 0, learner.output.slice(-4000));
+    const metrics = readMetrics(readFileSync(join(dir.path, 'out', 'metrics.jsonl'), 'utf8'));
+    for (const m of metrics) {
+      assert.ok((m.groups_used as number) <= 4, 'never more groups than the batch');
+      const counts = m.staleness_counts as Record<string, number>;
+      assert.equal(Object.values(counts).reduce((a, b) => a + b, 0), m.groups, 'every group has its staleness recorded');
+    }
+    // The warm-started model solves few prompts: most groups carry no signal, so extra rounds were drawn.
+    assert.ok(metrics.some((m) => m.groups > 4), `some step over-sampled: ${metrics.map((m) => m.groups).join(',')}`);
+  } finally {
+    await stopAll([learner, ...others]);
+  }
+});

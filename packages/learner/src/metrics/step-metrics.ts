@@ -30,6 +30,8 @@ export interface StepMetrics {
   publish_s: number;
   staleness_mean: number;
   staleness_max: number;
+  /** Groups trained on, by staleness (policy versions behind): the staleness of every sample. */
+  staleness_counts: Record<string, number>;
   rejected_groups: number;
   duplicate_groups: number;
   reissued_tasks: number;
