@@ -31,9 +31,8 @@ import { controlHandlers } from './service/control.js';
 import { PassRateTable } from './curriculum/pass-rates.js';
 import { isFilterActive, solvedLastTime, stageStartVerdict } from './curriculum/filters.js';
 import { initialTemperature, nextTemperature } from './curriculum/temperature.js';
-import { plateaued, summarizeEval, type EvalResult } from './curriculum/eval.js';
-import { EVAL_MARK } from './loop/collector.js';
-import { appendFileSync } from 'node:fs';
+import { plateaued, type EvalResult } from './curriculum/eval.js';
+import { runEvaluation } from './curriculum/evaluator.js';
 
 export type LearnerPhase = 'starting' | 'running' | 'paused' | 'draining' | 'stopped' | 'failed' | 'finished';
 
@@ -269,56 +268,17 @@ export class Learner {
     return (i) => !this.excluded.has(i) && !(stage.filter.dropSolvedEachEpoch && solvedLastTime(this.passRates.peek(stage.dataset, ds.prompts[i]?.id ?? ''), stage.name));
   }
 
-  /**
-   * Held-out evaluation through the cluster (k samples per prompt at evaluation settings), written
-   * to evals.jsonl. Groups that do not come back within eval.timeout count as missing.
-   */
+  /** Held-out evaluation through the cluster (see curriculum/evaluator.ts). */
   async evaluate(reason: string): Promise<EvalResult[]> {
     const ev = this.o.config.eval;
     const stage = this.stage() ?? this.o.config.stages[this.o.config.stages.length - 1];
     if (!ev || !stage) return [];
     const round = (this.state.evalRounds = (this.state.evalRounds ?? 0) + 1);
-    const sha8 = this.state.weightsSha256.slice(0, 8);
-    const perDataset = new Map<string, { n: number; c: number }[]>();
-    const tasks: ReturnType<typeof makeTask>[] = [];
-    for (const name of ev.datasets) {
-      const ds = this.o.datasets[name] as Dataset;
-      const prompts = ev.maxPrompts > 0 ? ds.prompts.slice(0, ev.maxPrompts) : ds.prompts;
-      const evalStage: StageConfig = { ...stage, name: `eval-${name}`, domain: ds.domain, dataset: name, groupSize: ev.k, topP: ev.topP, topK: 0, maxResponseTokens: ev.maxResponseTokens || stage.maxResponseTokens };
-      const ctx: TaskContext = { ...this.taskContext(this.state.stageIndex), stage: evalStage, dataset: this.o.config.datasets[name] as TaskContext['dataset'] };
-      perDataset.set(name, []);
-      prompts.forEach((prompt, i) => {
-        const t = makeTask(ctx, { step: this.state.step, slot: i, retry: 0, prompt, version: this.state.version, sha256: this.state.weightsSha256, temperature: ev.temperature });
-        tasks.push({ ...t, id: `${this.runId}${EVAL_MARK}${round}.${name}.${i}.${sha8}`, sampleKey: `eval.${round}.${name}.${i}`, stage: evalStage.name });
-      });
-    }
-    const byId = new Map(tasks.map((t) => [t.id, t]));
-    let pending = tasks.length;
-    let done: () => void = () => undefined;
-    const finished = new Promise<void>((resolve) => (done = resolve));
-    const release = this.collector.expectEval(tasks.map((t) => t.id), (g) => {
-      const t = byId.get(g.id);
-      if (!t) return;
-      const name = t.stage.slice('eval-'.length);
-      perDataset.get(name)?.push({ n: g.results.length, c: g.results.filter((r) => r.correct).length });
-      if (--pending === 0) done();
+    return runEvaluation({
+      eval: ev, stage, round, reason, runId: this.runId, step: this.state.step, version: this.state.version, sha256: this.state.weightsSha256,
+      datasets: this.o.datasets, datasetConfigs: this.o.config.datasets, baseContext: this.taskContext(this.state.stageIndex),
+      collector: this.collector, js: this.js, outDir: this.o.config.outDir, logger: this.o.logger,
     });
-    const t0 = performance.now();
-    for (const t of tasks) await publishMessage(this.js, Subjects.task(this.runId, t.domain), codecs.RolloutTask, t);
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([finished, new Promise<void>((resolve) => (timer = setTimeout(resolve, ev.timeoutMs)))]);
-    clearTimeout(timer);
-    release();
-    const results: EvalResult[] = [];
-    for (const name of ev.datasets) {
-      const got = perDataset.get(name) ?? [];
-      const expected = tasks.filter((t) => t.stage === `eval-${name}`).length;
-      const sum = summarizeEval(got, ev.k);
-      results.push({ dataset: name, step: this.state.step, stage: stage.name, policyVersion: this.state.version, prompts: got.length, k: ev.k, avgAtK: sum.avgAtK, passAtK: sum.passAtK, missing: expected - got.length });
-    }
-    for (const r of results) appendFileSync(join(this.o.config.outDir, 'evals.jsonl'), JSON.stringify({ reason, ...r, seconds: (performance.now() - t0) / 1000 }) + '\n');
-    this.o.logger.info({ reason, results: results.map((r) => ({ dataset: r.dataset, avg: +r.avgAtK.toFixed(4), passAtK: +r.passAtK.toFixed(4), missing: r.missing })) }, 'evaluation done');
-    return results;
   }
 
   /**
