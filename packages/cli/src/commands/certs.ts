@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROLES } from '@acereason/transport';
-import { parseFlags } from '../args.js';
+import { numberFlag, parseFlags } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 import { makeDevCertificates } from '../local/dev-certs.js';
 
@@ -15,8 +15,7 @@ const certs: Command = {
   async run(args, ctx) {
     const { values } = parseFlags(args, { out: { type: 'string' }, hosts: { type: 'string' }, days: { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' } }, USAGE);
     if (!values.out) throw new UsageError('--out is required', `usage: ${USAGE}`);
-    const days = Number(values.days ?? 825);
-    if (!Number.isInteger(days) || days < 1) throw new UsageError(`--days: expected a positive integer, got "${values.days ?? ''}"`);
+    const days = numberFlag('days', values.days, { integer: true, min: 1 }) ?? 825;
     if (existsSync(join(values.out, 'ca.pem')) && !values.force) throw new UsageError(`${join(values.out, 'ca.pem')} exists`, 'pass --force to replace the CA and every certificate and password');
     const hosts = (values.hosts ?? '').split(',').map((h) => h.trim()).filter(Boolean);
     const made = makeDevCertificates(values.out, { hosts, days });

@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import type { PassRateTable } from '@acereason/learner';
 import type { CurateOptions, EngineSampler } from '@acereason/curate';
 import type { CodeVerifier } from '@acereason/verify-code';
-import { parseFlags } from '../args.js';
+import { numberFlag, parseFlags } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 
 const USAGE = [
@@ -19,19 +19,7 @@ const USAGE = [
   'acereason curate demo --out DIR [--seed N] [--math-train N] [--math-eval N] [--code-train N] [--code-eval N] [--max-difficulty D]',
 ].join('\n       ');
 
-function int(flag: string, v: string | undefined, min: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${flag}: expected an integer >= ${min}, got "${v}"`);
-  return n;
-}
 
-function fraction(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`--${flag}: expected a number in [0, 1], got "${v}"`);
-  return n;
-}
 
 const curate: Command = {
   name: 'curate',
@@ -49,20 +37,20 @@ const curate: Command = {
     }, USAGE);
     const [what] = positionals;
     const lib = await import('@acereason/curate');
-    const seed = int('seed', values.seed, 0);
+    const seed = numberFlag('seed', values.seed, { integer: true, min: 0 });
 
     if (what === 'demo') {
       if (values.out === undefined) throw new UsageError('--out DIR is required', `usage: ${USAGE}`);
-      const maxD = int('max-difficulty', values['max-difficulty'], 1);
+      const maxD = numberFlag('max-difficulty', values['max-difficulty'], { integer: true, min: 1 });
       if (maxD !== undefined && maxD > 8) throw new UsageError('--max-difficulty: at most 8');
       const { files } = lib.writeDemoSplits({
         outDir: values.out,
         ...(seed !== undefined ? { seed } : {}),
         ...(maxD !== undefined ? { maxDifficulty: maxD } : {}),
-        ...opt('mathTrain', int('math-train', values['math-train'], 1)),
-        ...opt('mathEval', int('math-eval', values['math-eval'], 1)),
-        ...opt('codeTrain', int('code-train', values['code-train'], 1)),
-        ...opt('codeEval', int('code-eval', values['code-eval'], 1)),
+        ...opt('mathTrain', numberFlag('math-train', values['math-train'], { integer: true, min: 1 })),
+        ...opt('mathEval', numberFlag('math-eval', values['math-eval'], { integer: true, min: 1 })),
+        ...opt('codeTrain', numberFlag('code-train', values['code-train'], { integer: true, min: 1 })),
+        ...opt('codeEval', numberFlag('code-eval', values['code-eval'], { integer: true, min: 1 })),
       });
       for (const f of Object.values(files)) ctx.stdout.write(`${f.path}: ${f.rows} rows\n`);
       return 0;
@@ -71,16 +59,16 @@ const curate: Command = {
     if (what !== 'math' && what !== 'code') throw new UsageError(`expected "math", "code" or "demo", got ${what === undefined ? 'nothing' : `"${what}"`}`, `usage: ${USAGE}`);
     if (values.in === undefined || values.out === undefined) throw new UsageError('--in RAW and --out CLEAN are required', `usage: ${USAGE}`);
     for (const f of [values.in, ...(values.benchmark ?? [])]) if (!existsSync(f)) throw new UsageError(`cannot read ${f}: no such file`);
-    const near = fraction('near-threshold', values['near-threshold']);
+    const near = numberFlag('near-threshold', values['near-threshold'], { min: 0, max: 1 });
     const options: CurateOptions = {
       domain: what,
       input: values.in,
       output: values.out,
       benchmarks: values.benchmark ?? [],
-      ...opt('ngram', int('ngram', values.ngram, 1)),
+      ...opt('ngram', numberFlag('ngram', values.ngram, { integer: true, min: 1 })),
       ...(near !== undefined ? { dedup: { threshold: near } } : {}),
-      mathFilters: { ...opt('minChars', int('min-chars', values['min-chars'], 0)), ...opt('maxAnswerChars', int('max-answer-chars', values['max-answer-chars'], 1)) },
-      codeFilters: { ...opt('minChars', int('min-chars', values['min-chars'], 0)), ...opt('minTests', int('min-tests', values['min-tests'], 0)) },
+      mathFilters: { ...opt('minChars', numberFlag('min-chars', values['min-chars'], { integer: true, min: 0 })), ...opt('maxAnswerChars', numberFlag('max-answer-chars', values['max-answer-chars'], { integer: true, min: 1 })) },
+      codeFilters: { ...opt('minChars', numberFlag('min-chars', values['min-chars'], { integer: true, min: 0 })), ...opt('minTests', numberFlag('min-tests', values['min-tests'], { integer: true, min: 0 })) },
       referenceCheck: values['no-reference-check'] === true ? false : { requireSolution: values['require-solution'] === true },
     };
 
@@ -95,7 +83,7 @@ const curate: Command = {
     try {
       if (needSandbox) {
         const code = await import('@acereason/verify-code');
-        verifier = new code.CodeVerifier({ ...opt('concurrency', int('workers', values.workers, 1)) });
+        verifier = new code.CodeVerifier({ ...opt('concurrency', numberFlag('workers', values.workers, { integer: true, min: 1 })) });
         try {
           await verifier.ready();
         } catch (err) {
@@ -110,13 +98,12 @@ const curate: Command = {
         : new lib.InMemoryPassRateSink();
       if (sink instanceof TableSink) closers.push(() => sink.close());
       if (difficulty !== undefined) {
-        const k = int('k', values.k, 1) ?? 8;
-        const minPass = fraction('min-pass', values['min-pass']) ?? 0;
-        const maxPass = fraction('max-pass', values['max-pass']) ?? 1;
+        const k = numberFlag('k', values.k, { integer: true, min: 1 }) ?? 8;
+        const minPass = numberFlag('min-pass', values['min-pass'], { min: 0, max: 1 }) ?? 0;
+        const maxPass = numberFlag('max-pass', values['max-pass'], { min: 0, max: 1 }) ?? 1;
         if (minPass > maxPass) throw new UsageError(`--min-pass ${minPass} is above --max-pass ${maxPass}`);
         if ((values['model-config'] === undefined) !== (values.tokenizer === undefined)) throw new UsageError('--model-config and --tokenizer go together (the demo model and char tokenizer are used without both)');
-        const temperature = values.temperature === undefined ? undefined : Number(values.temperature);
-        if (temperature !== undefined && !(temperature >= 0 && Number.isFinite(temperature))) throw new UsageError(`--temperature: expected a number >= 0, got "${values.temperature}"`);
+        const temperature = numberFlag('temperature', values.temperature, { min: 0 });
         const policy = values['model-config'] !== undefined || values.tokenizer !== undefined ? await import('@acereason/policy') : undefined;
         const readJson = (flag: string, f: string): Record<string, unknown> => {
           try {
@@ -130,7 +117,7 @@ const curate: Command = {
           ...(policy !== undefined && values['model-config'] !== undefined ? { model: policy.modelConfigFromHf(readJson('model-config', values['model-config'])) } : {}),
           ...(policy !== undefined && values.tokenizer !== undefined ? { tokenizer: policy.loadHfTokenizer(readJson('tokenizer', values.tokenizer)) } : {}),
           ...(temperature !== undefined ? { temperature } : {}),
-          ...opt('maxNewTokens', int('max-new-tokens', values['max-new-tokens'], 1)),
+          ...opt('maxNewTokens', numberFlag('max-new-tokens', values['max-new-tokens'], { integer: true, min: 1 })),
           ...(values['prompt-template'] !== undefined ? { promptTemplate: values['prompt-template'] } : {}),
           ...(seed !== undefined ? { seed } : {}),
         });

@@ -1,5 +1,5 @@
 /** `acereason down`: stops the background cluster of `acereason up` and removes its state. */
-import { parseFlags } from '../args.js';
+import { numberFlag, parseFlags } from '../args.js';
 import type { Command } from '../command.js';
 import { removeClusterState, requireClusterState } from '../local/cluster-state.js';
 import { stopServices } from '../local/detached-cluster.js';
@@ -13,8 +13,8 @@ export const down: Command = {
   async run(args, ctx) {
     const { values } = parseFlags(args, { grace: { type: 'string' }, state: { type: 'string' }, json: { type: 'boolean' } }, USAGE);
     const { file, state } = requireClusterState(values.state);
-    const graceS = Number(values.grace ?? 20);
-    const results = await stopServices(state.services, Number.isFinite(graceS) && graceS >= 0 ? graceS * 1000 : 20_000);
+    const graceS = numberFlag('grace', values.grace, { min: 0 }, USAGE) ?? 20;
+    const results = await stopServices(state.services, graceS * 1000);
     removeClusterState(file);
     if (values.json) ctx.stdout.write(JSON.stringify({ runId: state.runId, stopped: results }) + '\n');
     else {

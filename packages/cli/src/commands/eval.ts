@@ -5,20 +5,12 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Domain } from '@acereason/protocol';
-import { parseFlags } from '../args.js';
+import { numberFlag, parseFlags } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 import { scoreByDomain, type PromptOutcome } from '../eval/pass-at-k.js';
 
 const USAGE = 'acereason eval --checkpoint DIR|FILE.safetensors --data FILE.jsonl --k K [--n N] [--max-tokens N] [--temperature T] [--top-p P] [--config run.yaml] [--prompt-template T] [--limit N] [--seed S] [--threads N] [--json]';
 
-function num(v: string | undefined, flag: string, fallback: number, o: { integer?: boolean; min?: number; max?: number } = {}): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isFinite(n) || (o.integer && !Number.isInteger(n)) || (o.min !== undefined && n < o.min) || (o.max !== undefined && n > o.max)) {
-    throw new UsageError(`${flag}: "${v}" is not ${o.integer ? 'a whole number' : 'a number'}${o.min !== undefined ? ` >= ${o.min}` : ''}${o.max !== undefined ? ` and <= ${o.max}` : ''}`, `usage: ${USAGE}`);
-  }
-  return n;
-}
 
 function weightsFile(checkpoint: string): string {
   if (!existsSync(checkpoint)) throw new UsageError(`--checkpoint: ${checkpoint} does not exist`, 'Pass a checkpoint folder (runs/<id>/checkpoints/step-...) or a .safetensors file.');
@@ -43,13 +35,13 @@ export const evaluate: Command = {
       limit: { type: 'string' }, seed: { type: 'string' }, threads: { type: 'string' }, json: { type: 'boolean' },
     }, USAGE);
     if (!values.checkpoint || !values.data || !values.k) throw new UsageError('--checkpoint, --data and --k are required', `usage: ${USAGE}`);
-    const k = num(values.k, '--k', 1, { integer: true, min: 1, max: 1024 });
-    const n = num(values.n, '--n', k, { integer: true, min: k, max: 1024 });
-    const maxTokens = num(values['max-tokens'], '--max-tokens', 256, { integer: true, min: 1 });
-    const temperature = num(values.temperature, '--temperature', 0.6, { min: 0 });
-    const topP = num(values['top-p'], '--top-p', 1, { min: 0.001, max: 1 });
-    const seed = num(values.seed, '--seed', 1, { integer: true, min: 0 });
-    const limit = num(values.limit, '--limit', Infinity, { integer: true, min: 1 });
+    const k = (numberFlag('--k', values.k, { integer: true, min: 1, max: 1024 }, USAGE) ?? 1);
+    const n = (numberFlag('--n', values.n, { integer: true, min: k, max: 1024 }, USAGE) ?? k);
+    const maxTokens = (numberFlag('--max-tokens', values['max-tokens'], { integer: true, min: 1 }, USAGE) ?? 256);
+    const temperature = (numberFlag('--temperature', values.temperature, { min: 0 }, USAGE) ?? 0.6);
+    const topP = (numberFlag('--top-p', values['top-p'], { min: 0.001, max: 1 }, USAGE) ?? 1);
+    const seed = (numberFlag('--seed', values.seed, { integer: true, min: 0 }, USAGE) ?? 1);
+    const limit = (numberFlag('--limit', values.limit, { integer: true, min: 1 }, USAGE) ?? Infinity);
     const weightsPath = weightsFile(values.checkpoint);
 
     const learner = await import('@acereason/learner');
@@ -90,7 +82,7 @@ export const evaluate: Command = {
     }
     if (prompts.length === 0) throw new UsageError(`${values.data} has no rows`, 'Pass a JSON lines file with at least one problem.');
 
-    const engine = await policy.createOnnxEngine({ model, weights: readFileSync(weightsPath), threads: num(values.threads, '--threads', 1, { integer: true, min: 1 }) });
+    const engine = await policy.createOnnxEngine({ model, weights: readFileSync(weightsPath), threads: (numberFlag('--threads', values.threads, { integer: true, min: 1 }, USAGE) ?? 1) });
     const { mathScorer, codeScorer } = await import('@acereason/verifier');
     const scorers: Partial<Record<Domain, import('@acereason/verifier').Scorer>> = {};
     const t0 = performance.now();

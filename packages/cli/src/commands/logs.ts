@@ -1,7 +1,7 @@
 /** `acereason logs [--follow] [service]`: the background services' log files. */
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseFlags } from '../args.js';
+import { numberFlag, parseFlags } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 import { requireClusterState } from '../local/cluster-state.js';
 
@@ -30,7 +30,7 @@ export const logs: Command = {
     for (const w of wanted) if (!names.includes(w)) throw new UsageError(`no service "${w}" in run ${state.runId}`, `Services: ${names.join(', ')}.`);
     const files = state.services.filter((s) => wanted.includes(s.name));
     const prefixed = files.length > 1;
-    const maxLines = values.lines === undefined ? undefined : Number(values.lines);
+    const maxLines = numberFlag('lines', values.lines, { integer: true, min: 0 });
     const offsets = new Map<string, number>();
     for (const f of files) {
       const size = existsSync(f.log) ? statSync(f.log).size : 0;

@@ -1,7 +1,7 @@
 /** `acereason passrates`: query the pass-rate table (per prompt, per stage and version). */
 import { connectNats, drainQuietly, ensureTopology } from '@acereason/transport';
 import { PassRateTable, recentPassRate, type PromptPassRates } from '@acereason/learner';
-import { parseFlags } from '../args.js';
+import { numberFlag, parseFlags } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 import { OPERATOR_SECURITY_USAGE, TARGET_FLAGS, resolveTarget } from '../local/target.js';
 
@@ -12,8 +12,8 @@ const passrates: Command = {
   async run(args, ctx) {
     const { values } = parseFlags(args, { ...TARGET_FLAGS, dataset: { type: 'string' }, prompt: { type: 'string' }, window: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } }, this.usage);
     if (!values.dataset) throw new UsageError('--dataset is required', `usage: ${this.usage}`);
-    const window = Number(values.window ?? 16);
-    const limit = Number(values.limit ?? 50);
+    const window = numberFlag('window', values.window, { integer: true, min: 1 }, this.usage) ?? 16;
+    const limit = numberFlag('limit', values.limit, { integer: true, min: 1 }, this.usage) ?? 50;
     // Without --nats or a cluster state: a nats-server on the default port.
     const target = resolveTarget(values, []);
     const nc = await connectNats({ servers: target.natsUrl || 'nats://127.0.0.1:4222', name: 'acereason-passrates', ...target.nats });

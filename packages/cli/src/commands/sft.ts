@@ -9,7 +9,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { parseFlags } from '../args.js';
+import { numberFlag, parseFlags } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 
 /** The prompt templates of the `demo` recipe (packages/learner/recipes/demo.yaml): keep them in step. */
@@ -88,12 +88,6 @@ function readJsonl<T>(path: string): T[] {
   return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as T);
 }
 
-function intFlag(v: string | undefined, name: string, fallback: number): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a non-negative integer, got ${JSON.stringify(v)}`, `usage: ${USAGE}`);
-  return n;
-}
 
 const sft: Command = {
   name: 'sft',
@@ -102,8 +96,8 @@ const sft: Command = {
   async run(args, ctx) {
     const { values } = parseFlags(args, { out: { type: 'string' }, seed: { type: 'string' }, steps: { type: 'string' }, data: { type: 'string' } }, USAGE);
     if (!values.out) throw new UsageError('--out is required', `usage: ${USAGE}`);
-    const seed = intFlag(values.seed, 'seed', SFT_DEFAULTS.seed);
-    const steps = intFlag(values.steps, 'steps', SFT_DEFAULTS.steps);
+    const seed = (numberFlag('seed', values.seed, { integer: true, min: 0 }, USAGE) ?? SFT_DEFAULTS.seed);
+    const steps = (numberFlag('steps', values.steps, { integer: true, min: 0 }, USAGE) ?? SFT_DEFAULTS.steps);
     const out = resolve(values.out);
     const policy = await import('@acereason/policy');
     let dataDir = values.data ? resolve(values.data) : undefined;

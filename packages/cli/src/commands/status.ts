@@ -1,7 +1,7 @@
 /** `acereason status [--watch] [--json]`: the run at a glance. */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseFlags } from '../args.js';
-import { UsageError, type Command } from '../command.js';
+import { numberFlag, parseFlags } from '../args.js';
+import type { Command } from '../command.js';
 import { formatStatus, gatherStatus } from '../local/run-status.js';
 import { OPERATOR_SECURITY_USAGE, TARGET_FLAGS, resolveTarget } from '../local/target.js';
 
@@ -14,8 +14,7 @@ export const status: Command = {
   async run(args, ctx) {
     const { values } = parseFlags(args, { ...TARGET_FLAGS, json: { type: 'boolean' }, watch: { type: 'boolean' }, interval: { type: 'string' } }, USAGE);
     const target = resolveTarget(values, ['natsUrl', 'runId']);
-    const intervalS = Number(values.interval ?? 2);
-    if (!(intervalS > 0)) throw new UsageError(`--interval: expected seconds > 0, got "${values.interval}"`, `usage: ${USAGE}`);
+    const intervalS = numberFlag('interval', values.interval, { min: 0.1 }, USAGE) ?? 2;
     const ac = new AbortController();
     const onSigint = (): void => ac.abort();
     if (values.watch) process.once('SIGINT', onSigint);

@@ -1,6 +1,6 @@
 /** `acereason up`: a local cluster in the background; `acereason down` stops it. */
 import { SECURITY_USAGE, securityFlags } from '@acereason/transport';
-import { parseFlags } from '../args.js';
+import { numberFlag, parseFlags } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 import { findStateFile, readClusterState, writeClusterState } from '../local/cluster-state.js';
 import { planClusterSecurity } from '../local/cluster-security.js';
@@ -9,12 +9,6 @@ import { isAlive } from '../local/processes.js';
 
 const USAGE = `acereason up --config run.yaml [--actors N] [--verifiers M] [--insecure | --nats URL [${SECURITY_USAGE}]] [--metrics-port PORT] [--fresh] [--learner-args "..."] [--actor-args "..."] [--verifier-args "..."] [--json]`;
 
-function count(v: string | undefined, flag: string, fallback: number, max = 256): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > max) throw new UsageError(`${flag}: expected a whole number from 0 to ${max}, got "${v}"`, `usage: ${USAGE}`);
-  return n;
-}
 
 const words = (v: string | undefined): string[] => (v ?? '').split(/\s+/).filter(Boolean);
 
@@ -44,11 +38,11 @@ export const up: Command = {
     } catch (err) {
       throw new UsageError((err as Error).message, `Fix ${values.config} and run \`acereason up\` again.`);
     }
-    const metricsPort = values['metrics-port'] === undefined ? undefined : count(values['metrics-port'], '--metrics-port', 0, 65_000);
+    const metricsPort = values['metrics-port'] === undefined ? undefined : (numberFlag('--metrics-port', values['metrics-port'], { integer: true, min: 0, max: 65_000 }, USAGE) ?? 0);
     const security = planClusterSecurity({ insecure: values.insecure === true, externalNats: values.nats !== undefined, outDir: config.outDir, flags: values });
     const started = await startDetachedCluster({
       configPath: values.config, runId: config.runId, outDir: config.outDir,
-      actors: count(values.actors, '--actors', 1), verifiers: count(values.verifiers, '--verifiers', 1),
+      actors: (numberFlag('--actors', values.actors, { integer: true, min: 0, max: 256 }, USAGE) ?? 1), verifiers: (numberFlag('--verifiers', values.verifiers, { integer: true, min: 0, max: 256 }, USAGE) ?? 1),
       ...(values.nats ? { natsUrl: values.nats } : {}),
       ...(security.natsExtraConfig !== undefined ? { natsExtraConfig: security.natsExtraConfig } : {}),
       securityArgs: security.args,

@@ -1,7 +1,7 @@
 /** `acereason verify math|code [--in F] [--out F]`: JSON lines in, one result line per input out. */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { parseFlags } from '../args.js';
+import { numberFlag, parseFlags } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 
 const verify: Command = {
@@ -15,14 +15,8 @@ const verify: Command = {
     }, this.usage);
     const [domain] = positionals;
     if (domain !== 'math' && domain !== 'code') throw new UsageError(`expected "math" or "code", got ${domain === undefined ? 'nothing' : `"${domain}"`}`, `usage: ${this.usage}`);
-    const num = (flag: string, v: string | undefined): number | undefined => {
-      if (v === undefined) return undefined;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${flag}: expected a positive integer, got "${v}"`);
-      return n;
-    };
-    const workers = num('workers', values.workers);
-    const timeoutMs = num('timeout-ms', values['timeout-ms']);
+    const workers = numberFlag('workers', values.workers, { integer: true, min: 1 });
+    const timeoutMs = numberFlag('timeout-ms', values['timeout-ms'], { integer: true, min: 1 });
     const input = values.in ? createReadStream(values.in) : ctx.stdin;
     if (values.in) await once(input as ReturnType<typeof createReadStream>, 'open').catch((err: unknown) => { throw new UsageError(`--in: cannot read ${values.in}: ${(err as Error).message}`); });
     const output = values.out ? createWriteStream(values.out) : ctx.stdout;
