@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { natsFixture, tempDir, type ChildHandle } from '@acereason/testkit';
-import { writeTinyRun, startLearner, startActor, startVerifier, exitWithin, problems } from './fixture.js';
+import { writeTinyRun, startLearner, startActor, startVerifier, exitWithin, problems, stopAll } from './fixture.js';
 
 const run = promisify(execFile);
 const BIN_DIR = fileURLToPath(new URL('../../../', import.meta.url));
@@ -48,7 +48,7 @@ test('stage filters drop exactly the prompts the pass-rate table says, and the r
     assert.equal(q.prompts.length, 36, '20 known before the run + 16 sampled by it');
     assert.equal(q.prompts.find((p) => p.promptId === 'p0')?.attempts, 16);
   } finally {
-    await Promise.all(children.map((c) => c.stop(3000)));
+    await stopAll(children);
   }
 });
 
@@ -78,6 +78,6 @@ test('stages end by plateau of the held-out eval and by step count; evals run be
       assert.ok(e.avgAtK >= 0 && e.avgAtK <= e.passAtK && e.passAtK <= 1);
     }
   } finally {
-    await Promise.all(children.map((c) => c.stop(3000)));
+    await stopAll(children);
   }
 });

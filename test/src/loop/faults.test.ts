@@ -7,11 +7,8 @@ import { codecs, Consumers, SCHEMA_VERSION, Streams, Subjects, type ScoredGroup 
 import { jetstreamClient, publishMessage } from '@acereason/transport';
 import { natsFixture, tempDir, waitFor, type ChildHandle } from '@acereason/testkit';
 import { PassRateTable } from '@acereason/learner';
-import { writeTinyRun, startLearner, startActor, startVerifier, readMetrics, exitWithin, problems, type MetricsLine } from './fixture.js';
+import { writeTinyRun, startLearner, startActor, startVerifier, readMetrics, exitWithin, problems, type MetricsLine, stopAll } from './fixture.js';
 
-async function stopAll(children: ChildHandle[]): Promise<void> {
-  await Promise.all(children.map((c) => c.stop(3000)));
-}
 
 test('kill -9 of an actor holding tasks: its tasks are redelivered and the step completes', async () => {
   await using dir = await tempDir();

@@ -137,3 +137,8 @@ export async function exitWithin(child: ChildHandle, ms: number): Promise<{ code
     clearTimeout(timer);
   }
 }
+
+/** Stops every service (SIGTERM, then SIGKILL after 3 s). */
+export async function stopAll(children: readonly ChildHandle[]): Promise<void> {
+  await Promise.all(children.map((c) => c.stop(3000)));
+}

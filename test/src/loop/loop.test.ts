@@ -2,12 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { natsFixture, tempDir, type ChildHandle } from '@acereason/testkit';
-import { writeTinyRun, startLearner, startActor, startVerifier, readMetrics, exitWithin } from './fixture.js';
+import { natsFixture, tempDir } from '@acereason/testkit';
+import { writeTinyRun, startLearner, startActor, startVerifier, readMetrics, exitWithin, stopAll } from './fixture.js';
 
-async function stopAll(children: ChildHandle[]): Promise<void> {
-  await Promise.all(children.map((c) => c.stop(3000)));
-}
 
 test('a tiny run with the learner, 2 actors and 2 verifiers as processes finishes with sane metrics', async () => {
   await using dir = await tempDir();
