@@ -13,4 +13,5 @@ export { curate, ingest, toOutputRow, type CurateOptions, type CurateResult } fr
 export { formatReport, type CurateReport, type StepCount } from './report.js';
 export { generateDemoMath, type DemoMathOptions, type DemoMathProblem } from './demo/math.js';
 export { generateDemoCode, DEMO_CODE_FAMILIES, type DemoCodeOptions, type DemoCodeProblem } from './demo/code.js';
-export { writeDemoSplits, type DemoSplitOptions, type DemoSplitFiles } from './demo/write.js';
+export { writeDemoSplits, mathSplit as demoMathSplit, DEMO_MAX_DIFFICULTY, type DemoSplitOptions, type DemoSplitFiles } from './demo/write.js';
+export { canonicalText } from './text.js';

@@ -1,6 +1,8 @@
 /**
  * Demo math: word problems and equations whose solution takes `difficulty` steps, written only in
- * the demo tokenizer's alphabet (lower case, digits, + - * / = ( ) ? . , : and space). Answers are integers.
+ * the demo tokenizer's alphabet (lower case, digits, + - * / = ( ) ? . , : and space). Answers are
+ * integers, and every intermediate result stays small (multiplying only small values), so the
+ * arithmetic is within reach of the demo model.
  */
 import { DemoRng } from './rng.js';
 
@@ -37,11 +39,17 @@ function story(rng: DemoRng, steps: number): { text: string; answer: number } {
     const lead = s === 0 ? '' : rng.pick(['then ', 'next ', 'after that ']);
     const op = rng.int(0, 3);
     const divs = divisors(v);
-    if (op === 0 || (op === 3 && divs.length === 0) || (op === 1 && v < 2) || v > 200) {
-      if (v > 200 && divs.length > 0) {
+    if (op === 0 || (op === 3 && divs.length === 0) || (op === 1 && v < 2) || (op === 2 && v > 20) || v > 40) {
+      if (v > 40 && divs.length > 0) {
         const d = rng.pick(divs);
         parts.push(`${lead}${who} splits them into ${d} equal piles and keeps one pile.`);
         v /= d;
+        continue;
+      }
+      if (v > 40) {
+        const c = rng.int(1, 9);
+        parts.push(`${lead}${who} gives away ${c}.`);
+        v -= c;
         continue;
       }
       const c = rng.int(1, 9);
@@ -72,7 +80,8 @@ function equation(rng: DemoRng, steps: number): { text: string; answer: number }
   let v = x;
   let atom = true;
   for (let s = 0; s < steps; s++) {
-    const op = rng.int(0, 2);
+    let op = rng.int(0, 2);
+    if (op === 2 && Math.abs(v) > 15) op = rng.int(0, 1);
     if (op === 0) {
       const c = rng.int(1, 9);
       e = `${e}+${c}`;
@@ -98,8 +107,9 @@ function expression(rng: DemoRng, steps: number): { text: string; answer: number
   let v = rng.int(1, 9);
   let e = String(v);
   for (let s = 0; s < steps; s++) {
-    const op = rng.int(0, 2);
-    const c = rng.int(1, 9);
+    let op = rng.int(0, 2);
+    if (op === 2 && Math.abs(v) > 12) op = rng.int(0, 1);
+    const c = op === 2 ? rng.int(2, 5) : rng.int(1, 9);
     const wrapped = s === 0 ? e : `(${e})`;
     if (op === 0) {
       e = `${e}+${c}`;

@@ -8,7 +8,10 @@ import { generateDemoMath, type DemoMathProblem } from './math.js';
 export interface DemoSplitOptions {
   outDir: string;
   seed?: number;
-  /** Math problems per split (default 1000 train, 200 eval), spread over difficulties 1..maxDifficulty. */
+  /**
+   * Math problems per split (default 1000 train, 200 eval), spread over difficulties 1..maxDifficulty
+   * (default 3: the demo model's reach) and interleaved, so any prefix of a split is a balanced mix.
+   */
   mathTrain?: number;
   mathEval?: number;
   maxDifficulty?: number;
@@ -20,6 +23,10 @@ export interface DemoSplitFiles {
   files: Record<'mathTrain' | 'mathEval' | 'codeTrain' | 'codeEval', { path: string; rows: number }>;
 }
 
+/** Demo math goes up to three operations by default: what the demo model can learn to do. */
+export const DEMO_MAX_DIFFICULTY = 3;
+const EVAL_SEED_OFFSET = 1_000_003;
+
 /** Draws rounds of `gen` (each with its own seed) until `n` rows new to `taken`, or gives up after 50 rounds. */
 function fill<T extends { problem: string }>(n: number, seed: number, taken: Set<string>, gen: (count: number, seed: number) => T[]): T[] {
   const out: T[] = [];
@@ -27,12 +34,15 @@ function fill<T extends { problem: string }>(n: number, seed: number, taken: Set
   return out;
 }
 
-function mathSplit(n: number, seed: number, maxDifficulty: number): DemoMathProblem[] {
-  const out: DemoMathProblem[] = [];
+/** `n` problems over difficulties 1..maxDifficulty, interleaved (1, 2, 3, 1, 2, 3, ...). */
+export function mathSplit(n: number, seed: number, maxDifficulty: number): DemoMathProblem[] {
+  const byDifficulty: DemoMathProblem[][] = [];
   for (let d = 1; d <= maxDifficulty; d++) {
     const share = Math.floor(n / maxDifficulty) + (d <= n % maxDifficulty ? 1 : 0);
-    out.push(...generateDemoMath({ n: share, seed, difficulty: d }));
+    byDifficulty.push(generateDemoMath({ n: share, seed, difficulty: d }));
   }
+  const out: DemoMathProblem[] = [];
+  for (let i = 0; out.length < n; i++) for (const rows of byDifficulty) if (i < rows.length) out.push(rows[i] as DemoMathProblem);
   return out;
 }
 
@@ -54,8 +64,8 @@ function writeJsonl(path: string, rows: readonly object[]): { path: string; rows
 /** Eval rows come from another seed, and no eval problem text is also in train (nor twice in a split). */
 export function writeDemoSplits(opts: DemoSplitOptions): DemoSplitFiles {
   const seed = opts.seed ?? 1;
-  const evalSeed = seed + 1_000_003;
-  const maxD = opts.maxDifficulty ?? 6;
+  const evalSeed = seed + EVAL_SEED_OFFSET;
+  const maxD = opts.maxDifficulty ?? DEMO_MAX_DIFFICULTY;
   mkdirSync(opts.outDir, { recursive: true });
   const mathSeen = new Set<string>();
   const mathTrain = fill(opts.mathTrain ?? 1000, seed, mathSeen, (n, s) => mathSplit(n, s, maxD));
