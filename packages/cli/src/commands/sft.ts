@@ -1,10 +1,16 @@
 /**
  * `acereason sft`: supervised fine-tuning of the demo model (DEMO_MODEL, character tokenizer) on the
  * demo tasks, so that it answers math prompts with a short worked answer ending in `\boxed{N}` and
- * code prompts with a tiny ```python block. Deliberately partial (a modest number of steps): the
- * checkpoint is far from perfect, so RL has room to improve it. Deterministic given the seed (one
- * thread, fixed data order). The demo's shipped checkpoint (assets/demo-sft.safetensors) is
+ * code prompts with a tiny ```python block. Deterministic given the seed (one thread, fixed data
+ * order). The demo's shipped checkpoint (assets/demo-sft.safetensors) is
  * `acereason sft --out assets/demo-sft.safetensors` with the defaults.
+ *
+ * The traces come from an imperfect teacher, as distillation data usually does: on a share of its
+ * math traces it stops one step early and boxes an intermediate result, and on a share of its code
+ * traces it leaves out the task's last clause (the "plus c", the "modulo m"). The checkpoint so
+ * learns the formats and the arithmetic, and also the teacher's habits; RL with the verifiers'
+ * rewards is what teaches it which habit is right. The held-out eval problems are never in the
+ * SFT data.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,9 +22,19 @@ import { UsageError, type Command } from '../command.js';
 export const DEMO_MATH_TEMPLATE = '{problem}=';
 export const DEMO_CODE_TEMPLATE = '{problem}\n';
 
-export const SFT_DEFAULTS = { seed: 1, steps: 300, batch: 32, lr: 3e-3 } as const;
+export const SFT_DEFAULTS = {
+  seed: 1, steps: 2500, batch: 32, lr: 3e-3,
+  /** Share of each batch that is math (the rest is code). */
+  mathShare: 0.6,
+  /** Math problems generated for SFT (held-out eval problems excluded). */
+  mathPool: 20_000,
+  /** The teacher's slip rates: math traces that stop one step early, code traces without the last clause. */
+  stopEarly: 0.5,
+  dropClause: 0.5,
+} as const;
+const SFT_POOL_SEED = 500;
 
-const USAGE = 'acereason sft --out FILE.safetensors [--seed N] [--steps N] [--data DIR]';
+const USAGE = 'acereason sft --out FILE.safetensors [--seed N] [--steps N] [--stop-early P] [--drop-clause P] [--data DIR]';
 
 interface MathRow { problem: string; answer: string }
 interface CodeRow { problem: string; solution: string }
@@ -44,12 +60,13 @@ export function workedMath(problem: string, answer: string): string {
     let v = Number(eq[2]);
     for (let guard = 0; e !== 'x' && guard < 20; guard++) {
       const tail = /^(.*)([-+])(\d)$/.exec(e);
-      const mul = /^(\d)\*\((.*)\)$/.exec(e) ?? /^(\d)\*(x)$/.exec(e);
+      const mul = /^(\d)\*(.*)$/.exec(e);
       if (mul && (!tail || e.endsWith(')') || e.endsWith('x'))) {
         const n = v / Number(mul[1]);
         steps.push(`${v}/${mul[1]}=${n}`);
         v = n;
-        e = mul[2] as string;
+        const rest = mul[2] as string;
+        e = /^\(.*\)$/.test(rest) ? rest.slice(1, -1) : rest;
       } else if (tail) {
         const op = tail[2] === '+' ? '-' : '+';
         const n = step(v, op, Number(tail[3]));
@@ -84,6 +101,25 @@ export function codeAnswer(solution: string): string {
   return '```python\n' + solution + '```';
 }
 
+/** The teacher's math slip: the worked answer without its last step, boxing the result before it. */
+export function stopOneStepEarly(worked: string): string {
+  const m = /^(.*)\. \\boxed\{.*\}$/s.exec(worked);
+  if (!m) return worked;
+  const steps = (m[1] as string).split(',');
+  if (steps.length >= 2) {
+    const prev = steps[steps.length - 2] as string;
+    return `${steps.slice(0, -1).join(',')}. \\boxed{${prev.slice(prev.lastIndexOf('=') + 1)}}`;
+  }
+  // One step: box the number it starts from.
+  const first = /^-?\d+/.exec(steps[0] as string);
+  return first ? `\\boxed{${first[0]}}` : worked;
+}
+
+/** The teacher's code slip: the solution without the task's last clause (a trailing `+ c`, a `% m`); unchanged when there is none. */
+export function dropLastClause(solution: string): string {
+  return solution.replace(/ \+ \d+\)\n$/, ')\n').replace(/(return \w+) % \d+\n$/, '$1\n');
+}
+
 function readJsonl<T>(path: string): T[] {
   return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as T);
 }
@@ -94,27 +130,36 @@ const sft: Command = {
   summary: 'supervised fine-tuning of the demo model on the demo tasks (writes the demo\'s starting checkpoint)',
   usage: USAGE,
   async run(args, ctx) {
-    const { values } = parseFlags(args, { out: { type: 'string' }, seed: { type: 'string' }, steps: { type: 'string' }, data: { type: 'string' } }, USAGE);
+    const { values } = parseFlags(args, {
+      out: { type: 'string' }, seed: { type: 'string' }, steps: { type: 'string' }, data: { type: 'string' },
+      'stop-early': { type: 'string' }, 'drop-clause': { type: 'string' },
+    }, USAGE);
     if (!values.out) throw new UsageError('--out is required', `usage: ${USAGE}`);
     const seed = (numberFlag('seed', values.seed, { integer: true, min: 0 }, USAGE) ?? SFT_DEFAULTS.seed);
     const steps = (numberFlag('steps', values.steps, { integer: true, min: 0 }, USAGE) ?? SFT_DEFAULTS.steps);
+    const stopEarly = numberFlag('stop-early', values['stop-early'], { min: 0, max: 1 }, USAGE) ?? SFT_DEFAULTS.stopEarly;
+    const dropClause = numberFlag('drop-clause', values['drop-clause'], { min: 0, max: 1 }, USAGE) ?? SFT_DEFAULTS.dropClause;
     const out = resolve(values.out);
     const policy = await import('@acereason/policy');
+    const curate = await import('@acereason/curate');
     let dataDir = values.data ? resolve(values.data) : undefined;
     let tmp: string | undefined;
     if (!dataDir) {
-      const { writeDemoSplits } = await import('@acereason/curate');
       tmp = mkdtempSync(join(tmpdir(), 'acereason-sft-'));
-      writeDemoSplits({ outDir: tmp, seed: 1 });
+      curate.writeDemoSplits({ outDir: tmp, seed: 1 });
       dataDir = tmp;
     }
     let math: MathRow[];
     let code: CodeRow[];
     try {
-      math = readJsonl<MathRow>(join(dataDir, 'math-train.jsonl'));
+      const heldOut = new Set(readJsonl<MathRow>(join(dataDir, 'math-eval.jsonl')).map((r) => curate.canonicalText(r.problem)));
+      // With --data, its math-train rows; by default a larger generated pool, held-out problems left out.
+      math = values.data
+        ? readJsonl<MathRow>(join(dataDir, 'math-train.jsonl'))
+        : curate.demoMathSplit(SFT_DEFAULTS.mathPool, SFT_POOL_SEED, curate.DEMO_MAX_DIFFICULTY).filter((r) => !heldOut.has(curate.canonicalText(r.problem)));
       code = readJsonl<CodeRow>(join(dataDir, 'code-train.jsonl')).filter((r) => typeof r.solution === 'string');
     } catch (err) {
-      throw new UsageError(`cannot read the demo data in ${dataDir}: ${(err as Error).message}`, 'Pass a folder written by `acereason curate demo` (math-train.jsonl, code-train.jsonl), or leave out --data.');
+      throw new UsageError(`cannot read the demo data in ${dataDir}: ${(err as Error).message}`, 'Pass a folder written by `acereason curate demo` (math-train.jsonl, math-eval.jsonl, code-train.jsonl), or leave out --data.');
     } finally {
       if (tmp) rmSync(tmp, { recursive: true, force: true });
     }
@@ -129,28 +174,34 @@ const sft: Command = {
       tokens[tokens.length - 1] = tok.eosTokenId;
       return { tokens, responseStart: p.length };
     };
+    // The teacher's slips are drawn once per example from their own seeded stream.
+    let y = (seed * 40503 + 1) >>> 0;
+    const slip = (p: number): boolean => ((y = (Math.imul(y, 1664525) + 1013904223) >>> 0) / 4294967296) < p;
     const examples = [
-      ...math.map((r) => encode(DEMO_MATH_TEMPLATE.replace('{problem}', r.problem), workedMath(r.problem, r.answer))),
-      ...code.map((r) => encode(DEMO_CODE_TEMPLATE.replace('{problem}', r.problem), codeAnswer(r.solution))),
+      ...math.map((r) => {
+        const worked = workedMath(r.problem, r.answer);
+        return encode(DEMO_MATH_TEMPLATE.replace('{problem}', r.problem), slip(stopEarly) ? stopOneStepEarly(worked) : worked);
+      }),
+      ...code.map((r) => encode(DEMO_CODE_TEMPLATE.replace('{problem}', r.problem), codeAnswer(slip(dropClause) ? dropLastClause(r.solution) : r.solution))),
     ];
     const nMath = math.length;
     const engine = await policy.createOnnxEngine({
       model: policy.DEMO_MODEL, seed, threads: 1,
       optimizer: { learningRate: SFT_DEFAULTS.lr, weightDecay: 0, maxGradNorm: 1, schedule: 'constant' },
     });
-    ctx.stdout.write(`sft: demo model, ${nMath} math + ${examples.length - nMath} code examples, ${steps} steps of ${SFT_DEFAULTS.batch}, seed ${seed}\n`);
+    ctx.stdout.write(`sft: demo model, ${nMath} math + ${examples.length - nMath} code examples (teacher slips: ${stopEarly} of math stop a step early, ${dropClause} of code drop the last clause), ${steps} steps of ${SFT_DEFAULTS.batch}, seed ${seed}\n`);
     try {
-      // A seeded LCG picks each batch: half math, half code.
+      // A seeded LCG picks each batch: the first mathShare of it math, the rest code.
       let x = (seed * 2654435761) >>> 0;
       const rnd = (n: number): number => Math.floor(((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 4294967296) * n);
       const t0 = Date.now();
       for (let s = 0; s < steps; s++) {
         const sequences = Array.from({ length: SFT_DEFAULTS.batch }, (_, i) => {
-          const e = i % 2 === 0 ? examples[rnd(nMath)] : examples[nMath + rnd(examples.length - nMath)];
+          const e = i < SFT_DEFAULTS.batch * SFT_DEFAULTS.mathShare ? examples[rnd(nMath)] : examples[nMath + rnd(examples.length - nMath)];
           return e as { tokens: Uint32Array; responseStart: number };
         });
         const r = await engine.trainStep({ sequences, loss: { kind: 'sft', aggregation: 'token-mean' } });
-        if (s % 25 === 0 || s === steps - 1) ctx.stdout.write(`step ${String(s).padStart(4)}  loss ${r.loss.toFixed(4)}  ${((Date.now() - t0) / 1000).toFixed(0)}s\n`);
+        if (s % 100 === 0 || s === steps - 1) ctx.stdout.write(`step ${String(s).padStart(4)}  loss ${r.loss.toFixed(4)}  ${((Date.now() - t0) / 1000).toFixed(0)}s\n`);
       }
       mkdirSync(dirname(out), { recursive: true });
       writeFileSync(out, await engine.exportSafetensors());
