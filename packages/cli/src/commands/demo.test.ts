@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,6 +66,21 @@ test('acereason demo --quick runs every stage and writes summary.json, metrics.j
       const dom = await run(chromium, [...base, `--user-data-dir=${join(dir, 'profile')}`, '--dump-dom', `file://${join(out, 'report.html')}`], { timeout: 90_000, maxBuffer: 16 * 1024 * 1024 });
       assert.ok((dom.stdout.match(/<svg /g) ?? []).length >= 1, 'charts in the rendered DOM');
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('acereason demo refuses an --out folder that already holds a run, and leaves it as it was', { skip: natsServerVersion() ? false : 'nats-server is not installed' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'acereason-demo-'));
+  try {
+    writeFileSync(join(dir, 'metrics.jsonl'), '{"step":0}\n');
+    await assert.rejects(run(process.execPath, [BIN, 'demo', '--out', dir], { timeout: 60_000 }), (e: { code: number; stderr: string }) => {
+      assert.equal(e.code, 2);
+      assert.match(e.stderr, /already holds a run \(metrics\.jsonl\)/);
+      return true;
+    });
+    assert.equal(readFileSync(join(dir, 'metrics.jsonl'), 'utf8'), '{"step":0}\n');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -105,6 +105,8 @@ const demo: Command = {
     if (!natsServerVersion()) throw new UsageError('nats-server is not installed', 'install it with: apt-get install -y nats-server   (then run `acereason doctor`)');
     if (!existsSync(DEMO_CHECKPOINT)) throw new UsageError(`the demo checkpoint is missing: ${DEMO_CHECKPOINT}`, 'recreate it with: acereason sft --out ' + DEMO_CHECKPOINT);
     const out = resolve(values.out ?? join('runs', new Date().toISOString().replace(/[:.]/g, '-')));
+    const earlier = ['metrics.jsonl', 'evals.jsonl', 'summary.json'].filter((f) => existsSync(join(out, f)));
+    if (earlier.length > 0) throw new UsageError(`${out} already holds a run (${earlier.join(', ')})`, 'Pass another --out DIR (or leave it out for a new runs/<timestamp>), or remove that folder.');
     mkdirSync(out, { recursive: true });
     const quick = values.quick === true;
     const t0 = Date.now();
