@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { natsServerVersion } from '@acereason/transport';
+import { etaText } from './demo.js';
 
 const run = promisify(execFile);
 const BIN = fileURLToPath(new URL('../main.js', import.meta.url));
@@ -84,4 +85,18 @@ test('acereason demo refuses an --out folder that already holds a run, and leave
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the demo\'s ETA paces each domain by its own recent steps and counts steps of a domain not run yet', () => {
+  const stages = [
+    { name: 'm1', domain: 'math' as const, steps: 3 },
+    { name: 'm2', domain: 'math' as const, steps: 2 },
+    { name: 'c', domain: 'code' as const, steps: 4 },
+  ];
+  assert.equal(etaText(stages, []), '0s + 5 math steps + 4 code steps');
+  const math = [{ stage: 'm1', step_s: 1 }, { stage: 'm1', step_s: 3 }];
+  assert.equal(etaText(stages, math), '6s + 4 code steps', '3 math steps left at 2 s each');
+  const all = [...math, { stage: 'm1', step_s: 2 }, { stage: 'm2', step_s: 2 }, { stage: 'm2', step_s: 2 }, { stage: 'c', step_s: 10 }];
+  assert.equal(etaText(stages, all), '30s', '3 code steps left at 10 s each');
+  assert.equal(etaText(stages, [...all, ...Array.from({ length: 3 }, () => ({ stage: 'c', step_s: 12 }))]), '0s');
 });

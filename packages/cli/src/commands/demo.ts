@@ -63,20 +63,52 @@ function readJsonl<T>(path: string): T[] {
 
 const pct = (v: number | null): string => (v === null ? '   -  ' : `${(v * 100).toFixed(1).padStart(5)}%`);
 
+/** Each stage's domain: a stage without a dataset keeps the one before it. */
+function stageDomains(recipe: Recipe, stages: readonly RecipeStage[]): ('math' | 'code')[] {
+  let dataset = '';
+  return stages.map((s) => {
+    dataset = s.dataset ?? dataset;
+    return recipe.datasets[dataset]?.domain === 'code' ? 'code' : 'math';
+  });
+}
+
+/**
+ * The time left for the steps not run yet: each stage's at the recent pace (last 5 steps) of its
+ * domain, since code steps cost far more than math steps. Steps of a domain that has not run yet
+ * are counted, not guessed ("40s + 12 code steps"). Stage-boundary evals come on top.
+ */
+export function etaText(stages: readonly { name: string; domain: 'math' | 'code'; steps: number }[], lines: readonly { stage: string; step_s: number }[]): string {
+  const domainOf = new Map(stages.map((s) => [s.name, s.domain]));
+  const pace = new Map<string, number>();
+  for (const d of ['math', 'code']) {
+    const recent = lines.filter((l) => domainOf.get(l.stage) === d).slice(-5);
+    if (recent.length > 0) pace.set(d, recent.reduce((a, l) => a + l.step_s, 0) / recent.length);
+  }
+  let seconds = 0;
+  const unknown = new Map<string, number>();
+  for (const s of stages) {
+    const left = s.steps - lines.filter((l) => l.stage === s.name).length;
+    if (left <= 0) continue;
+    const p = pace.get(s.domain);
+    if (p === undefined) unknown.set(s.domain, (unknown.get(s.domain) ?? 0) + left);
+    else seconds += p * left;
+  }
+  return `${seconds.toFixed(0)}s${[...unknown].map(([d, n]) => ` + ${n} ${d} steps`).join('')}`;
+}
+
 /** Builds summary.json from the recipe's stages, the steps each ran and the learner's evals. */
 export function summarize(recipe: Recipe, stages: RecipeStage[], metrics: readonly Line[], evals: readonly EvalLine[], wallS: number): DemoSummary {
   const domainOfDataset = (d: string): 'math' | 'code' => (recipe.datasets[d]?.domain === 'code' ? 'code' : 'math');
+  const domains = stageDomains(recipe, stages);
   const point = (reason: string): Point => {
     const p: Point = { math: null, code: null };
     for (const e of evals) if (e.reason === reason) p[domainOfDataset(e.dataset)] = e.avgAtK;
     return p;
   };
-  let dataset = '';
   const out: DemoSummary['stages'] = stages.map((s, i) => {
-    dataset = s.dataset ?? dataset;
     return {
       name: s.name,
-      domain: domainOfDataset(dataset),
+      domain: domains[i] ?? 'math',
       steps: metrics.filter((m) => m.stage === s.name).length,
       eval_before: point(i === 0 ? 'before training' : `end of stage ${stages[i - 1]?.name ?? ''}`),
       eval_after: point(`end of stage ${s.name}`),
@@ -124,6 +156,8 @@ const demo: Command = {
     };
     writeFileSync(join(out, 'run.yaml'), `# written by acereason demo${quick ? ' --quick' : ''}\n` + stringifyYaml(run));
     const total = stages.reduce((a, s) => a + s.steps, 0);
+    const domains = stageDomains(recipe, stages);
+    const stagePlan = stages.map((s, i) => ({ name: s.name, domain: domains[i] ?? 'math', steps: s.steps }));
     ctx.stdout.write(`acereason demo${quick ? ' --quick' : ''}: local cluster (nats-server, learner, 2 actors, 2 verifiers)\n`);
     ctx.stdout.write(`stages: ${stages.map((s) => `${s.name} x ${s.steps}`).join(' -> ')}; held-out evals (${recipe.eval.datasets.join(', ')}) before RL and at each stage boundary\n`);
     ctx.stdout.write(`output: ${out}\n\n`);
@@ -141,10 +175,8 @@ const demo: Command = {
       for (const [i, m] of lines.entries()) {
         if (i < shownSteps) continue;
         const done = m.step + 1;
-        // The recent pace (code steps are slower than math steps); stage-boundary evals come on top.
-        const recent = lines.slice(Math.max(0, i - 4), i + 1);
-        const eta = (recent.reduce((a, l) => a + l.step_s, 0) / recent.length) * (total - done);
-        ctx.stdout.write(`stage ${m.stage.padEnd(8)} step ${String(done).padStart(3)}/${total}  reward ${m.reward_mean.toFixed(3)}  acc ${m.accuracy.toFixed(3)}  len ${m.response_len_mean.toFixed(1).padStart(5)}  ${m.step_s.toFixed(1)}s/step  eta ${Number.isFinite(eta) ? `${eta.toFixed(0)}s` : '-'}\n`);
+        const eta = etaText(stagePlan, lines.slice(0, i + 1));
+        ctx.stdout.write(`stage ${m.stage.padEnd(8)} step ${String(done).padStart(3)}/${total}  reward ${m.reward_mean.toFixed(3)}  acc ${m.accuracy.toFixed(3)}  len ${m.response_len_mean.toFixed(1).padStart(5)}  ${m.step_s.toFixed(1)}s/step  eta ${eta}\n`);
       }
       shownSteps = lines.length;
     };
