@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { generateDemoCode, generateDemoMath } from '@acereason/curate';
+import { generateDemoCode, generateDemoMath, writeDemoSplits } from '@acereason/curate';
 import { checkAnswer } from '@acereason/verify-math';
 import { dropLastClause, stopOneStepEarly, workedMath } from './sft.js';
 
@@ -52,6 +52,24 @@ test('acereason sft is deterministic: the same flags give the same bytes; bad fl
     assert.ok(readFileSync(a).equals(readFileSync(b)), 'two runs with the same flags differ');
     assert.ok(!readFileSync(a).equals(readFileSync(c)), 'another seed gave the same weights');
     await assert.rejects(run(process.execPath, [BIN, 'sft', '--out', a, '--stop-early', '2']), (e: { stderr: string }) => /--stop-early/.test(e.stderr));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('acereason sft --data names a bad row by file and line', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'acereason-sft-test-'));
+  try {
+    writeDemoSplits({ outDir: dir, seed: 1, mathTrain: 20, mathEval: 5, codeTrain: 8, codeEval: 2 });
+    const file = join(dir, 'math-train.jsonl');
+    const lines = readFileSync(file, 'utf8').split('\n');
+    lines[2] = '{"problem": "what is 1+1?", "answer": 2}';
+    writeFileSync(file, lines.join('\n'));
+    await assert.rejects(run(process.execPath, [BIN, 'sft', '--out', join(dir, 'o.safetensors'), '--data', dir, '--steps', '1']), (e: { code: number; stderr: string }) => {
+      assert.equal(e.code, 2);
+      assert.match(e.stderr, /math-train\.jsonl:3: "answer" must be a string/);
+      return true;
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

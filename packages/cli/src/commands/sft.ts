@@ -120,8 +120,15 @@ export function dropLastClause(solution: string): string {
   return solution.replace(/ \+ \d+\)\n$/, ')\n').replace(/(return \w+) % \d+\n$/, '$1\n');
 }
 
-function readJsonl<T>(path: string): T[] {
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as T);
+type ParseJsonl = typeof import('@acereason/learner').parseJsonl;
+
+/** A demo JSONL file's rows, each with the string fields `need`; a bad row is named by file and line. */
+function readRows(parseJsonl: ParseJsonl, path: string, need: readonly string[]): Record<string, unknown>[] {
+  return parseJsonl(readFileSync(path, 'utf8'), path).map(({ line, value }) => {
+    const row = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+    for (const k of need) if (typeof row[k] !== 'string') throw new Error(`${path}:${line}: "${k}" must be a string`);
+    return row;
+  });
 }
 
 
@@ -152,12 +159,14 @@ const sft: Command = {
     let math: MathRow[];
     let code: CodeRow[];
     try {
-      const heldOut = new Set(readJsonl<MathRow>(join(dataDir, 'math-eval.jsonl')).map((r) => curate.canonicalText(r.problem)));
+      const { parseJsonl } = await import('@acereason/learner');
+      const heldOut = new Set(readRows(parseJsonl, join(dataDir, 'math-eval.jsonl'), ['problem']).map((r) => curate.canonicalText(r.problem as string)));
       // With --data, its math-train rows; by default a larger generated pool, held-out problems left out.
       math = values.data
-        ? readJsonl<MathRow>(join(dataDir, 'math-train.jsonl'))
+        ? (readRows(parseJsonl, join(dataDir, 'math-train.jsonl'), ['problem', 'answer']) as unknown as MathRow[])
         : curate.demoMathSplit(SFT_DEFAULTS.mathPool, SFT_POOL_SEED, curate.DEMO_MAX_DIFFICULTY).filter((r) => !heldOut.has(curate.canonicalText(r.problem)));
-      code = readJsonl<CodeRow>(join(dataDir, 'code-train.jsonl')).filter((r) => typeof r.solution === 'string');
+      // Code rows without a reference solution have nothing to imitate.
+      code = (readRows(parseJsonl, join(dataDir, 'code-train.jsonl'), ['problem']) as unknown as CodeRow[]).filter((r) => typeof r.solution === 'string');
     } catch (err) {
       throw new UsageError(`cannot read the demo data in ${dataDir}: ${(err as Error).message}`, 'Pass a folder written by `acereason curate demo` (math-train.jsonl, math-eval.jsonl, code-train.jsonl), or leave out --data.');
     } finally {
