@@ -3,21 +3,12 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { runCli, type CliRun } from './run-cli.js';
 
 const run = promisify(execFile);
 const BIN = fileURLToPath(new URL('./main.js', import.meta.url));
 
-async function cli(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = execFile(process.execPath, [BIN, ...args], { timeout: 120_000, maxBuffer: 32 * 1024 * 1024 });
-  if (input !== undefined) child.stdin?.end(input);
-  else child.stdin?.end();
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
-  return { code, stdout, stderr };
-}
+const cli = (args: string[], input?: string): Promise<CliRun> => runCli(args, input !== undefined ? { input } : {});
 
 test('--version and --help', async () => {
   const { stdout } = await run(process.execPath, [BIN, '--version']);

@@ -6,11 +6,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LearnerControlDefinition } from '@acereason/protocol';
 import { DEMO_MODEL, createOnnxEngine } from '@acereason/policy';
@@ -19,19 +17,10 @@ import { connectNats, createGrpcClient, drainQuietly } from '@acereason/transpor
 import type { RunStatus } from '../local/run-status.js';
 import type { ClusterState } from '../local/cluster-state.js';
 import { isAlive } from '../local/processes.js';
+import { runCli, type CliRun } from '../run-cli.js';
 
-const BIN = fileURLToPath(new URL('../main.js', import.meta.url));
 
-async function cli(cwd: string, args: string[], timeoutMs = 120_000): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = execFile(process.execPath, [BIN, ...args], { cwd, timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024, env: { ...process.env, ACEREASON_LOG_PRETTY: '0' } });
-  child.stdin?.end();
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
-  return { code, stdout, stderr };
-}
+const cli = (cwd: string, args: string[], timeoutMs = 120_000): Promise<CliRun> => runCli(args, { cwd, timeoutMs, env: { ...process.env, ACEREASON_LOG_PRETTY: '0' } });
 
 function problems(n: number): string {
   return Array.from({ length: n }, (_, i) => JSON.stringify({ id: `p${i}`, problem: `${i % 5}+${(i * 3) % 5}`, answer: String((i % 5) + ((i * 3) % 5)) })).join('\n') + '\n';
