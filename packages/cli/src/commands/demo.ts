@@ -63,13 +63,12 @@ function readJsonl<T>(path: string): T[] {
 
 const pct = (v: number | null): string => (v === null ? '   -  ' : `${(v * 100).toFixed(1).padStart(5)}%`);
 
+const datasetDomain = (recipe: Recipe, dataset: string): 'math' | 'code' => (recipe.datasets[dataset]?.domain === 'code' ? 'code' : 'math');
+
 /** Each stage's domain: a stage without a dataset keeps the one before it. */
 function stageDomains(recipe: Recipe, stages: readonly RecipeStage[]): ('math' | 'code')[] {
   let dataset = '';
-  return stages.map((s) => {
-    dataset = s.dataset ?? dataset;
-    return recipe.datasets[dataset]?.domain === 'code' ? 'code' : 'math';
-  });
+  return stages.map((s) => datasetDomain(recipe, (dataset = s.dataset ?? dataset)));
 }
 
 /**
@@ -98,22 +97,19 @@ export function etaText(stages: readonly { name: string; domain: 'math' | 'code'
 
 /** Builds summary.json from the recipe's stages, the steps each ran and the learner's evals. */
 export function summarize(recipe: Recipe, stages: RecipeStage[], metrics: readonly Line[], evals: readonly EvalLine[], wallS: number): DemoSummary {
-  const domainOfDataset = (d: string): 'math' | 'code' => (recipe.datasets[d]?.domain === 'code' ? 'code' : 'math');
   const domains = stageDomains(recipe, stages);
   const point = (reason: string): Point => {
     const p: Point = { math: null, code: null };
-    for (const e of evals) if (e.reason === reason) p[domainOfDataset(e.dataset)] = e.avgAtK;
+    for (const e of evals) if (e.reason === reason) p[datasetDomain(recipe, e.dataset)] = e.avgAtK;
     return p;
   };
-  const out: DemoSummary['stages'] = stages.map((s, i) => {
-    return {
-      name: s.name,
-      domain: domains[i] ?? 'math',
-      steps: metrics.filter((m) => m.stage === s.name).length,
-      eval_before: point(i === 0 ? 'before training' : `end of stage ${stages[i - 1]?.name ?? ''}`),
-      eval_after: point(`end of stage ${s.name}`),
-    };
-  });
+  const out: DemoSummary['stages'] = stages.map((s, i) => ({
+    name: s.name,
+    domain: domains[i] ?? 'math',
+    steps: metrics.filter((m) => m.stage === s.name).length,
+    eval_before: point(i === 0 ? 'before training' : `end of stage ${stages[i - 1]?.name ?? ''}`),
+    eval_after: point(`end of stage ${s.name}`),
+  }));
   const before = point('before training');
   const lastMath = [...out].reverse().find((s) => s.domain === 'math');
   const lastCode = [...out].reverse().find((s) => s.domain === 'code');
