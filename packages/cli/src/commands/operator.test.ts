@@ -26,7 +26,10 @@ function problems(n: number): string {
   return Array.from({ length: n }, (_, i) => JSON.stringify({ id: `p${i}`, problem: `${i % 5}+${(i * 3) % 5}`, answer: String((i % 5) + ((i * 3) % 5)) })).join('\n') + '\n';
 }
 
-/** A run that keeps going (many steps) so it can be paused and checkpointed while it runs. */
+/**
+ * A run that keeps going so it can be paused and checkpointed while it runs. Its steps are tiny and
+ * fast: a stage must not end by itself before the test moves it on with `stage next`.
+ */
 async function writeRun(dir: string): Promise<string> {
   writeFileSync(join(dir, 'math.jsonl'), problems(20));
   const engine = await createOnnxEngine({ model: DEMO_MODEL, seed: 5, threads: 1 });
@@ -40,8 +43,8 @@ datasets:
   arith: { path: math.jsonl, domain: math, prompt_template: "q:{problem}=" }
 optimizer: { lr: 0.001, weight_decay: 0 }
 stages:
-  - { name: tiny, dataset: arith, steps: 500, batch_prompts: 2, group_size: 2, max_response_tokens: 8, zero_variance_filter: false }
-  - { name: tiny-long, dataset: arith, steps: 500, max_response_tokens: 12 }
+  - { name: tiny, dataset: arith, steps: 1000000, batch_prompts: 2, group_size: 2, max_response_tokens: 8, zero_variance_filter: false }
+  - { name: tiny-long, dataset: arith, steps: 1000000, max_response_tokens: 12 }
 checkpoint: { every_steps: 1000 }
 cluster: { grpc_bind: 127.0.0.1:0, ack_wait: 3s, step_timeout: 60s }
 `);
