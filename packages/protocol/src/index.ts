@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './bench.js';
+export * from './bench-rounds.js';
 export * as schema from './schema.js';
 export type { Schema, Infer } from './schema.js';
 export * from './messages.js';
