@@ -15,7 +15,7 @@ import {
 } from '@acereason/protocol';
 import {
   consume, jetstreamClient, listWorkers, makeSnapshot, publishMessage, retryTransient, service, startGrpcServer, startHeartbeat, WeightStore, weightServiceHandlers, type TlsFiles,
-  type HeartbeatHandle, type Logger, type MessageConsumer, type NatsConnection, type RunningGrpcServer, type Topology,
+  type GrpcRoleMap, type HeartbeatHandle, type Logger, type MessageConsumer, type NatsConnection, type RunningGrpcServer, type Topology,
 } from '@acereason/transport';
 import type { LossConfig, PolicyEngine, Tokenizer } from '@acereason/policy';
 import type { RunConfig, StageConfig } from './config/run-config.js';
@@ -28,6 +28,7 @@ import { saveCheckpoint, type Checkpoint, type LearnerState, type PublishedStep 
 import { MetricsSink } from './metrics/sink.js';
 import { mean, percentile, type StepMetrics } from './metrics/step-metrics.js';
 import { controlHandlers } from './service/control.js';
+import { learnerAuthorizer } from './service/authz.js';
 import { PassRateTable } from './curriculum/pass-rates.js';
 import { isFilterActive, solvedLastTime, stageStartVerdict } from './curriculum/filters.js';
 import { initialTemperature, nextTemperature } from './curriculum/temperature.js';
@@ -52,6 +53,8 @@ export interface LearnerOptions {
   maxStepsThisRun?: number;
   /** TLS of the gRPC server (with `ca`: client certificates required). Default: plaintext. */
   grpcTls?: TlsFiles;
+  /** Who may call what over gRPC (client certificates and tokens to roles). Default: no authorization. */
+  grpcRoles?: GrpcRoleMap;
 }
 
 const MAX_OVERSAMPLE_ROUNDS = 3;
@@ -145,6 +148,7 @@ export class Learner {
     this.grpc = await startGrpcServer({
       address: c.cluster.grpcBind,
       ...(this.o.grpcTls ? { tls: this.o.grpcTls } : {}),
+      ...(this.o.grpcRoles ? { authorize: learnerAuthorizer(this.o.grpcRoles, this.o.logger, (role, method) => this.metrics.grpcDenied.inc({ role, method })) } : {}),
       services: [
         service(WeightServiceDefinition, weightServiceHandlers(this.store)),
         service(LearnerControlDefinition, controlHandlers({

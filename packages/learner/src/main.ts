@@ -3,12 +3,12 @@
  * Resumes from the latest checkpoint in the run folder unless --fresh.
  */
 import { parseArgs } from 'node:util';
-import { connectNats, createLogger, drainQuietly, ensureTopology, onShutdown, resolveSecurity, securityFlags, SECURITY_USAGE, type TlsFiles } from '@acereason/transport';
+import { connectNats, createLogger, drainQuietly, ensureTopology, onShutdown, readGrpcRoleMap, resolveSecurity, securityFlags, SECURITY_USAGE, type GrpcRoleMap, type TlsFiles } from '@acereason/transport';
 import { loadRunConfig } from './config/run-config.js';
 import { Learner } from './learner.js';
 import { createLearnerEngine, loadDatasets, tokenizerFor } from './setup.js';
 
-export const LEARNER_USAGE = `acereason run --config FILE [--nats URL] [--grpc-bind HOST:PORT] [--grpc-advertise HOST:PORT] [--out DIR] [--fresh] [--max-steps N] ${SECURITY_USAGE} [--grpc-tls-cert FILE --grpc-tls-key FILE [--grpc-client-auth]]`;
+export const LEARNER_USAGE = `acereason run --config FILE [--nats URL] [--grpc-bind HOST:PORT] [--grpc-advertise HOST:PORT] [--out DIR] [--fresh] [--max-steps N] ${SECURITY_USAGE} [--grpc-tls-cert FILE --grpc-tls-key FILE [--grpc-client-auth] [--grpc-roles FILE] [--grpc-tokens FILE]]`;
 
 export async function learnerMain(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -17,6 +17,7 @@ export async function learnerMain(argv: string[]): Promise<number> {
       config: { type: 'string' }, nats: { type: 'string' }, 'grpc-bind': { type: 'string' }, 'grpc-advertise': { type: 'string' },
       out: { type: 'string' }, fresh: { type: 'boolean' }, 'max-steps': { type: 'string' }, 'metrics-port': { type: 'string' },
       ...securityFlags, 'grpc-tls-cert': { type: 'string' }, 'grpc-tls-key': { type: 'string' }, 'grpc-client-auth': { type: 'boolean' },
+      'grpc-roles': { type: 'string' }, 'grpc-tokens': { type: 'string' },
     },
   });
   if (!values.config) throw new Error(`--config is required\nusage: ${LEARNER_USAGE}`);
@@ -30,14 +31,16 @@ export async function learnerMain(argv: string[]): Promise<number> {
   });
   const security = resolveSecurity(values, 'learner');
   const grpcTls = learnerGrpcTls(values);
+  const grpcRoles = learnerGrpcRoles(values, grpcTls);
   const logger = createLogger({ component: 'learner', bindings: { runId: config.runId } });
+  if (!grpcRoles) logger.warn('gRPC without client authentication (no --grpc-client-auth, no --grpc-tokens): every caller may pause, advance and checkpoint the run');
   const datasets = loadDatasets(config);
   const { tokenizer, spec } = tokenizerFor(config);
   const { engine, resume } = await createLearnerEngine(config, { fresh: values.fresh === true });
   const nc = await connectNats({ servers: config.cluster.nats, name: `learner-${config.runId}`, logger, ...security.nats });
   const topology = await ensureTopology(nc);
   const maxSteps = values['max-steps'] === undefined ? undefined : Number(values['max-steps']);
-  const learner = new Learner({ config, nc, topology, engine, tokenizer, tokenizerSpec: spec, datasets, logger, ...(grpcTls ? { grpcTls } : {}), ...(resume ? { resume } : {}), ...(maxSteps !== undefined ? { maxStepsThisRun: maxSteps } : {}) });
+  const learner = new Learner({ config, nc, topology, engine, tokenizer, tokenizerSpec: spec, datasets, logger, ...(grpcTls ? { grpcTls } : {}), ...(grpcRoles ? { grpcRoles } : {}), ...(resume ? { resume } : {}), ...(maxSteps !== undefined ? { maxStepsThisRun: maxSteps } : {}) });
   const off = onShutdown(() => learner.stop(), logger);
   try {
     await learner.start();
@@ -66,4 +69,16 @@ function learnerGrpcTls(v: { 'grpc-tls-cert'?: string | undefined; 'grpc-tls-key
   if (!v['grpc-client-auth']) return { cert, key };
   if (v['tls-ca'] === undefined) throw new Error('--grpc-client-auth needs --tls-ca (the CA client certificates must chain to)');
   return { cert, key, ca: v['tls-ca'] };
+}
+
+/**
+ * Role authorization of the gRPC methods, on whenever callers can be identified: by client
+ * certificate (--grpc-client-auth; --grpc-roles maps subjects to roles, default CN = role name)
+ * or by bearer token (--grpc-tokens, over TLS only).
+ */
+function learnerGrpcRoles(v: { 'grpc-roles'?: string | undefined; 'grpc-tokens'?: string | undefined; 'grpc-client-auth'?: boolean | undefined }, tls: TlsFiles | undefined): GrpcRoleMap | undefined {
+  if (v['grpc-tokens'] !== undefined && tls === undefined) throw new Error('--grpc-tokens needs --grpc-tls-cert and --grpc-tls-key (bearer tokens never travel in plaintext)');
+  if (v['grpc-roles'] !== undefined && !v['grpc-client-auth']) throw new Error('--grpc-roles maps client certificates: it needs --grpc-client-auth');
+  if (!v['grpc-client-auth'] && v['grpc-tokens'] === undefined) return undefined;
+  return readGrpcRoleMap({ rolesFile: v['grpc-roles'], tokensFile: v['grpc-tokens'] });
 }

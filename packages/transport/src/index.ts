@@ -20,3 +20,5 @@ export * from './auth/nats-config.js';
 export * from './auth/credentials.js';
 export * from './auth/flags.js';
 export * from './metrics/http.js';
+export * from './auth/grpc-authz.js';
+export * from './auth/grpc-policy.js';

@@ -29,6 +29,7 @@ const certs: Command = {
       `  server.pem, server-key.pem  nats-server and the learner's gRPC (--grpc-tls-cert/--grpc-tls-key); SANs ${['localhost', '127.0.0.1', ...hosts].join(', ')}`,
       `  <role>.pem, <role>-key.pem  client certificates of ${ROLES.join(', ')} (--tls-cert/--tls-key)`,
       `  credentials.json            a NATS user and password per role (--creds), mode 0600`,
+      `  grpc-tokens.json            a gRPC bearer token per role (the learner's --grpc-tokens), mode 0600`,
       `  nats-auth.conf              tls and authorization blocks for nats-server (include it)`,
       'These are for development: the CA key is on this disk, unencrypted.',
       '',

@@ -133,6 +133,17 @@ test('up, status, pause/resume, checkpoint, stage next, metrics, logs, eval, rep
     assert.match(text.stdout, /run cli-ops: (running|paused), stage tiny/);
     assert.match(text.stdout, /actor\s+actor-0/);
 
+    // An actor's certificate reads the status but may not change the run; the refusal is counted.
+    const certs = join(dir, 'out', 'certs');
+    const asActor = createGrpcClient(LearnerControlDefinition, { address: state.learnerAddress, timeoutMs: 5000, tls: { ca, cert: join(certs, 'actor.pem'), key: join(certs, 'actor-key.pem') } });
+    try {
+      assert.equal((await asActor.getStatus({})).runId, 'cli-ops');
+      await assert.rejects(asActor.pause({ reason: 'not mine' }), (e: Error & { code?: string }) => e.code === 'PERMISSION' && /role "actor" may not call \/acereason\.v1\.LearnerControl\/Pause/.test(e.message));
+    } finally {
+      asActor.close();
+    }
+    assert.match(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(), /acereason_grpc_denied_total\{role="actor",method="\/acereason\.v1\.LearnerControl\/Pause"[^}]*\} 1/);
+
     const paused = await cli(dir, ['pause', '--json']);
     assert.equal(paused.code, 0, paused.stderr);
     assert.equal((JSON.parse(paused.stdout) as { ok: boolean }).ok, true);

@@ -6,7 +6,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { serveMetricsRegistry } from '@acereason/transport';
 import { dirname } from 'node:path';
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { StepMetrics } from './step-metrics.js';
 
 export class MetricsSink {
@@ -15,11 +15,14 @@ export class MetricsSink {
   private server: Server | undefined;
   private readonly listeners = new Set<(m: StepMetrics) => void>();
   last: StepMetrics | undefined;
+  /** gRPC calls refused by the role policy. */
+  readonly grpcDenied = new Counter({ name: 'acereason_grpc_denied_total', help: 'gRPC calls refused by the role policy, by role and method', labelNames: ['role', 'method'] as const, registers: [] });
 
   constructor(private readonly jsonlPath: string, runId: string) {
     mkdirSync(dirname(jsonlPath), { recursive: true });
     this.registry.setDefaultLabels({ run_id: runId, role: 'learner' });
     collectDefaultMetrics({ register: this.registry, prefix: 'acereason_learner_' });
+    this.registry.registerMetric(this.grpcDenied);
   }
 
   record(m: StepMetrics): void {

@@ -25,6 +25,8 @@ export type TypedClient<D> = { [K in keyof D]: ClientMethod<D[K]> } & { close():
 export interface GrpcClientSettings {
   address: string;
   tls?: TlsFiles;
+  /** A bearer token sent with every call (`authorization` metadata); use it over TLS only. */
+  token?: string;
   /** Default deadline per call (ms); streams get `streamTimeoutMs`. */
   timeoutMs?: number;
   streamTimeoutMs?: number;
@@ -49,15 +51,20 @@ export function createGrpcClient<D extends Record<string, AnyMethod>>(definition
     'grpc.keepalive_time_ms': 30_000,
     'grpc-node.flow_control_window': settings.flowControlWindowBytes ?? 8 * 1024 * 1024,
   });
+  const metadata = (): Metadata => {
+    const m = new Metadata();
+    if (settings.token !== undefined) m.set('authorization', `Bearer ${settings.token}`);
+    return m;
+  };
   const out: Record<string, unknown> = {};
   for (const [name, d] of Object.entries(definition)) {
     const def = d as unknown as MethodDefinition<unknown, unknown, boolean>;
     if (def.responseStream) {
-      out[name] = (req: unknown, opts: CallOptions = {}) => streamCall(client, def, req, opts.timeoutMs ?? settings.streamTimeoutMs ?? 300_000, opts.signal);
+      out[name] = (req: unknown, opts: CallOptions = {}) => streamCall(client, def, req, metadata(), opts.timeoutMs ?? settings.streamTimeoutMs ?? 300_000, opts.signal);
     } else {
       out[name] = (req: unknown, opts: CallOptions = {}) =>
         new Promise((resolve, reject) => {
-          const call = client.makeUnaryRequest(def.path, def.requestSerialize, def.responseDeserialize, req, new Metadata(), { deadline: Date.now() + (opts.timeoutMs ?? settings.timeoutMs ?? 10_000) }, (err, res) => {
+          const call = client.makeUnaryRequest(def.path, def.requestSerialize, def.responseDeserialize, req, metadata(), { deadline: Date.now() + (opts.timeoutMs ?? settings.timeoutMs ?? 10_000) }, (err, res) => {
             if (err) reject(statusToError(err));
             else resolve(res);
           });
@@ -71,8 +78,8 @@ export function createGrpcClient<D extends Record<string, AnyMethod>>(definition
   return out as TypedClient<D>;
 }
 
-async function* streamCall(client: Client, def: MethodDefinition<unknown, unknown, boolean>, req: unknown, timeoutMs: number, signal: AbortSignal | undefined): AsyncGenerator<unknown> {
-  const call: ClientReadableStream<unknown> = client.makeServerStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, req, new Metadata(), { deadline: Date.now() + timeoutMs });
+async function* streamCall(client: Client, def: MethodDefinition<unknown, unknown, boolean>, req: unknown, metadata: Metadata, timeoutMs: number, signal: AbortSignal | undefined): AsyncGenerator<unknown> {
+  const call: ClientReadableStream<unknown> = client.makeServerStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, req, metadata, { deadline: Date.now() + timeoutMs });
   const onAbort = (): void => call.cancel();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {

@@ -3,8 +3,10 @@
  * a promise; server-stream handlers return an async iterable (back-pressure respected). Thrown
  * errors become gRPC statuses carrying our stable error code.
  */
-import { Server, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData, type UntypedServiceImplementation, type ServiceDefinition } from '@grpc/grpc-js';
+import { Server, type Metadata, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData, type UntypedServiceImplementation, type ServiceDefinition } from '@grpc/grpc-js';
+import type { PeerCertificate } from 'node:tls';
 import type { MethodDefinition } from '@acereason/protocol';
+import type { GrpcAuthorizer, GrpcCaller } from '../auth/grpc-authz.js';
 import { errorToStatus } from './status.js';
 import { serverCredentials, type TlsFiles } from './tls.js';
 
@@ -53,6 +55,8 @@ export interface GrpcServerSettings {
   tls?: TlsFiles;
   /** Largest message in bytes (default 64 MiB). */
   maxMessageBytes?: number;
+  /** Runs before every handler; a throw (PERMISSION) refuses the call. Default: every call is served. */
+  authorize?: GrpcAuthorizer;
 }
 
 export interface RunningGrpcServer extends AsyncDisposable {
@@ -92,30 +96,49 @@ function drainOrCancel(call: ServerWritableStream<unknown, unknown>, signal: Abo
   });
 }
 
-function implement(binding: ServiceBinding): UntypedServiceImplementation {
+interface AuthorizableCall {
+  getPeer(): string;
+  getAuthContext(): { sslPeerCertificate?: PeerCertificate } | null;
+  metadata: Metadata;
+}
+
+function callerOf(call: AuthorizableCall, method: string): GrpcCaller {
+  const auth = call.metadata.get('authorization')[0];
+  const bearer = typeof auth === 'string' && /^bearer /i.test(auth) ? auth.slice(7).trim() : undefined;
+  return { method, peer: call.getPeer(), certificate: call.getAuthContext()?.sslPeerCertificate, bearer };
+}
+
+function implement(binding: ServiceBinding, authorize: GrpcAuthorizer | undefined): UntypedServiceImplementation {
   const impl: UntypedServiceImplementation = {};
   for (const [name, def] of Object.entries(binding.definition)) {
     const handler = binding.handlers[name];
     if (!handler) throw new Error(`grpc: no handler for ${def.path}`);
+    const check = (call: AuthorizableCall): void => void authorize?.(callerOf(call, def.path));
     if (def.responseStream) {
       impl[name] = (call: ServerWritableStream<unknown, unknown>) => {
         const { ctx } = contextOf(call);
         void (async () => {
           try {
+            check(call);
             for await (const item of handler(call.request as never, ctx) as AsyncIterable<unknown>) {
               if (ctx.signal.aborted) return;
               if (!call.write(item)) await drainOrCancel(call, ctx.signal);
             }
             call.end();
           } catch (err) {
-            if (!ctx.signal.aborted) call.destroy(Object.assign(new Error('handler failed'), errorToStatus(err)));
+            // An 'error' event makes grpc-js end the call with this status; destroy() would drop it
+            // (the stream is gone before its final status is written) and the client would hang.
+            if (!ctx.signal.aborted) call.emit('error', Object.assign(new Error('handler failed'), errorToStatus(err)));
           }
         })();
       };
     } else {
       impl[name] = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
         const { ctx } = contextOf(call);
-        (handler(call.request as never, ctx) as Promise<unknown>).then(
+        new Promise<unknown>((resolve) => {
+          check(call);
+          resolve(handler(call.request as never, ctx));
+        }).then(
           (res) => callback(null, res),
           (err: unknown) => callback(errorToStatus(err) as Parameters<sendUnaryData<unknown>>[0]),
         );
@@ -128,7 +151,7 @@ function implement(binding: ServiceBinding): UntypedServiceImplementation {
 export async function startGrpcServer(settings: GrpcServerSettings): Promise<RunningGrpcServer> {
   const max = settings.maxMessageBytes ?? 64 * 1024 * 1024;
   const server = new Server({ 'grpc.max_receive_message_length': max, 'grpc.max_send_message_length': max });
-  for (const b of settings.services) server.addService(withEncodedResponses(b.definition), implement(b));
+  for (const b of settings.services) server.addService(withEncodedResponses(b.definition), implement(b, settings.authorize));
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(settings.address, serverCredentials(settings.tls), (err, p) => (err ? reject(err) : resolve(p)));
   });
