@@ -1,6 +1,10 @@
 // Model definition and config
-export { validateModelConfig, modelConfigFromHf, DEMO_MODEL } from './model/config.js';
+export { validateModelConfig, DEMO_MODEL } from './model/config.js';
 export type { ModelConfig, ResolvedModelConfig } from './model/config.js';
+export { modelConfigFromHf, hfConfigFromModel, SUPPORTED_ARCHITECTURES } from './model/hf-config.js';
+export type { HfArchitecture } from './model/hf-config.js';
+export { ropeInvFreq } from './model/rope.js';
+export type { RopeScaling, Llama3RopeScaling } from './model/rope.js';
 export { paramSpecs, initWeights } from './model/params.js';
 export type { NamedTensor, ParamSpec } from './model/params.js';
 
@@ -35,8 +39,26 @@ export { SampleRng } from './sampling/rng.js';
 export { readSafetensors, writeSafetensors } from './weights/safetensors.js';
 export type { SafetensorsFile } from './weights/safetensors.js';
 export { weightsSha256, tensorDigests } from './weights/hash.js';
-export { selectModelWeights } from './weights/hf.js';
+export { selectModelWeights, harmlessExtraTensor } from './weights/hf.js';
 export { loadHfCheckpoint } from './weights/checkpoint.js';
+// Hugging Face model directories: streamed loading, sharded atomic writing
+export { loadHfModelDir } from './weights/hf-model-dir.js';
+export type { HfModelDir } from './weights/hf-model-dir.js';
+export { planHfWeights, readHfWeights } from './weights/hf-dir-reader.js';
+export type { HfWeightsPlan } from './weights/hf-dir-reader.js';
+export { readHfAssets, assetsFromFiles, chatTemplateOf } from './weights/hf-assets.js';
+export type { HfAssets } from './weights/hf-assets.js';
+export { writeHfModelDir, writeSafetensorsShards, writeFolderAtomically, writeSynced, fsyncDir, planShards, DEFAULT_MAX_SHARD_BYTES } from './weights/hf-dir-writer.js';
+export type { HfModelDirWrite, SafetensorsShardsOptions } from './weights/hf-dir-writer.js';
+export { writeSafetensorsFile, tensorBytes } from './weights/safetensors-writer.js';
+export type { TensorSource, WriteDtype } from './weights/safetensors-writer.js';
+export { readSafetensorsHeader, readSafetensorsHeaderAt, readTensorF32 } from './weights/safetensors-file.js';
+export type { SafetensorsEntry, SafetensorsHeader, StoredDtype } from './weights/safetensors-file.js';
+export { HF_FILES, HF_ASSET_FILES, readJsonFile } from './weights/hf-files.js';
+export { writeRandomHfModelDir } from './weights/random-model.js';
+export type { RandomModelDirOptions } from './weights/random-model.js';
+export { HF_CONFIGS, hfPreset } from './model/hf-presets.js';
+export type { HfPreset } from './model/hf-presets.js';
 
 // Tokenizers
 export type { Tokenizer } from './tokenizer/tokenizer.js';

@@ -56,7 +56,8 @@ function packedParams(c: ResolvedModelConfig, w: ReadonlyMap<string, NamedTensor
   const D = c.hiddenSize;
   const qDim = c.numHeads * c.headDim;
   const kvDim = c.numKvHeads * c.headDim;
-  const scale = 1 / Math.sqrt(c.headDim);
+  // With q_norm (Qwen3) the scale cannot be folded into q_proj: the graph applies it after the norm.
+  const scale = c.qkNorm ? 1 : 1 / Math.sqrt(c.headDim);
   const out: NamedTensor[] = [];
   for (let i = 0; i < c.numLayers; i++) {
     const pre = layerPrefix(i);

@@ -1,15 +1,11 @@
 import type { ResolvedModelConfig } from '../model/config.js';
+import { ropeInvFreq } from '../model/rope.js';
 
 /** Large negative used for masked attention logits (finite, so fully padded rows stay NaN-free). */
 export const MASKED = -1e9;
 
-/** Rotary inverse frequencies for the model's head size. */
-export function ropeInvFreq(c: ResolvedModelConfig): Float64Array {
-  const half = c.headDim / 2;
-  const inv = new Float64Array(half);
-  for (let i = 0; i < half; i++) inv[i] = 1 / Math.pow(c.ropeTheta, (2 * i) / c.headDim);
-  return inv;
-}
+// Inverse frequencies (with the model's rope scaling) belong to the model definition.
+export { ropeInvFreq } from '../model/rope.js';
 
 /** cos/sin tables [rows, headDim] for the given positions (flattened [B*T]). */
 export function ropeTables(c: ResolvedModelConfig, positions: ArrayLike<number>, inv: Float64Array = ropeInvFreq(c)): { cos: Float32Array; sin: Float32Array } {

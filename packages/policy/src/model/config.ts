@@ -1,6 +1,7 @@
 import { ValidationError } from '@acereason/protocol';
+import type { RopeScaling } from './rope.js';
 
-/** A decoder-only transformer of the Llama / Qwen2 family. */
+/** A decoder-only transformer of the Llama / Qwen2 / Qwen3 family. */
 export interface ModelConfig {
   vocabSize: number;
   hiddenSize: number;
@@ -19,6 +20,10 @@ export interface ModelConfig {
   attentionBias: boolean;
   /** The LM head shares the token embedding matrix. */
   tieEmbeddings: boolean;
+  /** Per-head RMSNorm of queries and keys before rotary (`q_norm` / `k_norm`, as in Qwen3). Default false. */
+  qkNorm?: boolean;
+  /** Rotary scaling (Llama 3.x); null or absent = plain rotary. */
+  ropeScaling?: RopeScaling | null;
 }
 
 export type ResolvedModelConfig = Required<ModelConfig>;
@@ -59,38 +64,19 @@ export function validateModelConfig(c: ModelConfig, prefix = 'model'): ResolvedM
     rmsNormEps: posNum(f('rmsNormEps'), c.rmsNormEps),
     attentionBias: bool(f('attentionBias'), c.attentionBias),
     tieEmbeddings: bool(f('tieEmbeddings'), c.tieEmbeddings),
+    qkNorm: c.qkNorm === undefined ? false : bool(f('qkNorm'), c.qkNorm),
+    ropeScaling: validateRopeScaling(c.ropeScaling ?? null, f('ropeScaling')),
   };
 }
 
-/** A Hugging Face `config.json` (LlamaForCausalLM / Qwen2ForCausalLM) as a ModelConfig. */
-export function modelConfigFromHf(hf: Record<string, unknown>): ResolvedModelConfig {
-  const arch = Array.isArray(hf.architectures) ? String(hf.architectures[0]) : String(hf.model_type ?? '');
-  const num = (k: string, d?: number): number => {
-    const v = hf[k];
-    if (typeof v === 'number') return v;
-    if (d !== undefined) return d;
-    throw new ValidationError(`config.${k}`, 'missing');
-  };
-  // Variants this implementation does not compute must not load silently with wrong numerics.
-  if (hf.rope_scaling !== undefined && hf.rope_scaling !== null) throw new ValidationError('config.rope_scaling', 'rope scaling is not supported');
-  if (hf.use_sliding_window === true) throw new ValidationError('config.use_sliding_window', 'sliding-window attention is not supported');
-  if (typeof hf.hidden_act === 'string' && hf.hidden_act !== 'silu') throw new ValidationError('config.hidden_act', `only silu is supported, got ${hf.hidden_act}`);
-  const heads = num('num_attention_heads');
-  const cfg: ModelConfig = {
-    vocabSize: num('vocab_size'),
-    hiddenSize: num('hidden_size'),
-    intermediateSize: num('intermediate_size'),
-    numLayers: num('num_hidden_layers'),
-    numHeads: heads,
-    numKvHeads: num('num_key_value_heads', heads),
-    ropeTheta: num('rope_theta', 10000),
-    maxPositions: num('max_position_embeddings', 4096),
-    rmsNormEps: num('rms_norm_eps', 1e-6),
-    attentionBias: typeof hf.attention_bias === 'boolean' ? hf.attention_bias : /qwen2/i.test(arch),
-    tieEmbeddings: hf.tie_word_embeddings === true,
-  };
-  if (typeof hf.head_dim === 'number') cfg.headDim = hf.head_dim;
-  return validateModelConfig(cfg, 'config');
+function validateRopeScaling(r: RopeScaling | null, field: string): RopeScaling | null {
+  if (r === null) return null;
+  if (typeof r !== 'object') throw new ValidationError(field, 'must be an object or null');
+  if (r.type !== 'llama3') throw new ValidationError(`${field}.type`, `only llama3 is supported, got ${String(r.type)}`);
+  const lowFreqFactor = posNum(`${field}.lowFreqFactor`, r.lowFreqFactor);
+  const highFreqFactor = posNum(`${field}.highFreqFactor`, r.highFreqFactor);
+  if (highFreqFactor <= lowFreqFactor) throw new ValidationError(`${field}.highFreqFactor`, `must exceed lowFreqFactor (${lowFreqFactor}), got ${highFreqFactor}`);
+  return { type: 'llama3', factor: posNum(`${field}.factor`, r.factor), lowFreqFactor, highFreqFactor, originalMaxPositions: posInt(`${field}.originalMaxPositions`, r.originalMaxPositions) };
 }
 
 /** The small model used by the demo and the tests. */

@@ -17,7 +17,7 @@ export interface NamedTensor {
 
 export const layerPrefix = (i: number): string => `model.layers.${i}`;
 
-/** Every parameter of the model in a fixed order, named as in Hugging Face Llama / Qwen2 checkpoints. */
+/** Every parameter of the model in a fixed order, named as in Hugging Face Llama / Qwen2 / Qwen3 checkpoints. */
 export function paramSpecs(c: ResolvedModelConfig): ParamSpec[] {
   const D = c.hiddenSize;
   const q = c.numHeads * c.headDim;
@@ -32,6 +32,10 @@ export function paramSpecs(c: ResolvedModelConfig): ParamSpec[] {
     if (c.attentionBias) specs.push({ name: `${p}.self_attn.k_proj.bias`, shape: [kv], init: 'zeros' });
     specs.push({ name: `${p}.self_attn.v_proj.weight`, shape: [kv, D], init: 'normal' });
     if (c.attentionBias) specs.push({ name: `${p}.self_attn.v_proj.bias`, shape: [kv], init: 'zeros' });
+    if (c.qkNorm) {
+      specs.push({ name: `${p}.self_attn.q_norm.weight`, shape: [c.headDim], init: 'ones' });
+      specs.push({ name: `${p}.self_attn.k_norm.weight`, shape: [c.headDim], init: 'ones' });
+    }
     specs.push({ name: `${p}.self_attn.o_proj.weight`, shape: [D, q], init: 'normal' });
     specs.push({ name: `${p}.post_attention_layernorm.weight`, shape: [D], init: 'ones' });
     specs.push({ name: `${p}.mlp.gate_proj.weight`, shape: [c.intermediateSize, D], init: 'normal' });

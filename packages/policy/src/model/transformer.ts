@@ -93,18 +93,31 @@ export function forward(o: Ops, c: ResolvedModelConfig, p: ParamLookup, inp: For
     let q: Value;
     let k: Value;
     let v0: Value;
+    // Qwen3: per-head RMSNorm of q and k (over headDim) before rotary.
+    const qkNorm = (q0: Value, k0: Value): [Value, Value] =>
+      c.qkNorm ? [rmsNorm(o, q0, p(`${pre}.self_attn.q_norm.weight`), c.rmsNormEps), rmsNorm(o, k0, p(`${pre}.self_attn.k_norm.weight`), c.rmsNormEps)] : [q0, k0];
     if (inp.packed === true) {
       const names = packedNames(pre);
       let qkv = o.matmul(x, p(names.qkvW));
       if (c.attentionBias) qkv = o.add(qkv, p(names.qkvB));
       const heads = o.reshape(qkv, [0, 0, H + 2 * KV, hd], [B, T, H + 2 * KV, hd]);
-      const [qk, v] = o.split(heads, 2, [H + KV, KV]) as [Value, Value];
-      [q, k] = o.split(rope(o, qk, cos4, sin4, rot), 2, [H, KV]) as [Value, Value];
-      v0 = v;
+      if (c.qkNorm) {
+        // The norm undoes any scale folded into q_proj, so the attention scale is applied after it.
+        const [q1, k1, v] = o.split(heads, 2, [H, KV, KV]) as [Value, Value, Value];
+        const [qn, kn] = qkNorm(q1, k1);
+        q = o.mul(rope(o, qn, cos4, sin4, rot), scale);
+        k = rope(o, kn, cos4, sin4, rot);
+        v0 = v;
+      } else {
+        const [qk, v] = o.split(heads, 2, [H + KV, KV]) as [Value, Value];
+        [q, k] = o.split(rope(o, qk, cos4, sin4, rot), 2, [H, KV]) as [Value, Value];
+        v0 = v;
+      }
     } else {
       q = o.reshape(linear(o, x, p(`${pre}.self_attn.q_proj.weight`), bias('q_proj')), [0, 0, H, hd], [B, T, H, hd]);
       k = o.reshape(linear(o, x, p(`${pre}.self_attn.k_proj.weight`), bias('k_proj')), [0, 0, KV, hd], [B, T, KV, hd]);
       v0 = o.reshape(linear(o, x, p(`${pre}.self_attn.v_proj.weight`), bias('v_proj')), [0, 0, KV, hd], [B, T, KV, hd]);
+      [q, k] = qkNorm(q, k);
       q = o.mul(rope(o, q, cos4, sin4, rot), scale);
       k = rope(o, k, cos4, sin4, rot);
     }

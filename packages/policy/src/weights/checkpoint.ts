@@ -1,4 +1,4 @@
-import { modelConfigFromHf } from '../model/config.js';
+import { modelConfigFromHf } from '../model/hf-config.js';
 import type { ResolvedModelConfig } from '../model/config.js';
 import type { NamedTensor } from '../model/params.js';
 import { readSafetensors } from './safetensors.js';

@@ -4,7 +4,8 @@ import { readSafetensors, writeSafetensors } from './safetensors.js';
 import { weightsSha256 } from './hash.js';
 import { selectModelWeights } from './hf.js';
 import { initWeights, paramSpecs } from '../model/params.js';
-import { DEMO_MODEL, modelConfigFromHf, validateModelConfig } from '../model/config.js';
+import { DEMO_MODEL, validateModelConfig } from '../model/config.js';
+import { modelConfigFromHf } from '../model/hf-config.js';
 import { ValidationError, sha256Hex, weightsDigest } from '@acereason/protocol';
 import { loadHfCheckpoint } from './checkpoint.js';
 import { createOnnxEngine } from '../engine/onnx-engine.js';
@@ -72,7 +73,7 @@ test('an HF checkpoint split over shards loads into an engine', async () => {
   } finally {
     await e.dispose();
   }
-  assert.throws(() => modelConfigFromHf({ ...hfConfig, rope_scaling: { rope_type: 'llama3' } }), (e: unknown) => e instanceof ValidationError && e.field === 'config.rope_scaling');
+  assert.throws(() => modelConfigFromHf({ ...hfConfig, rope_scaling: { rope_type: 'yarn', factor: 4 } }), (e: unknown) => e instanceof ValidationError && e.field === 'config.json:rope_scaling.rope_type');
 });
 
 test('config validation names the field', () => {

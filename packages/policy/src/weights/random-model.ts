@@ -1,0 +1,63 @@
+import { hfConfigFromModel, modelConfigFromHf } from '../model/hf-config.js';
+import { numel, paramSpecs } from '../model/params.js';
+import type { Json } from './hf-files.js';
+import { writeHfModelDir } from './hf-dir-writer.js';
+import type { TensorSource, WriteDtype } from './safetensors-writer.js';
+
+export interface RandomModelDirOptions {
+  seed?: number;
+  dtype?: WriteDtype;
+  maxShardBytes?: number;
+  /** Std of matrices (default 0.02, as HF initialisers); norms are 1 + std*5*N(0,1), biases std*5*N(0,1). */
+  std?: number;
+  files?: Record<string, string | Uint8Array>;
+}
+
+/** A seeded stream of N(0, 1) values (mulberry32 + Box-Muller), one per tensor so tensors do not depend on order. */
+function normals(seed: number): () => number {
+  let s = seed >>> 0;
+  const u = (): number => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
+  };
+  return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+}
+
+function hash(s: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+/**
+ * Writes a Hugging Face model directory with random weights for a config.json (e.g. a preset of
+ * a public model): every tensor the model uses, generated one at a time while it is written, so a
+ * full-size model needs no more memory than its largest tensor.
+ */
+export function writeRandomHfModelDir(dir: string, hfConfig: Json, o: RandomModelDirOptions = {}): void {
+  const model = modelConfigFromHf(hfConfig);
+  const std = o.std ?? 0.02;
+  const seed = o.seed ?? 0;
+  const tensors: TensorSource[] = paramSpecs(model).map((s) => ({
+    name: s.name,
+    shape: s.shape,
+    data: () => {
+      const n = normals(seed ^ hash(s.name));
+      const d = new Float32Array(numel(s.shape));
+      if (s.init === 'ones') for (let i = 0; i < d.length; i++) d[i] = 1 + 5 * std * n();
+      else if (s.init === 'zeros') for (let i = 0; i < d.length; i++) d[i] = 5 * std * n();
+      else for (let i = 0; i < d.length; i++) d[i] = std * n();
+      return d;
+    },
+  }));
+  writeHfModelDir(dir, {
+    config: hfConfigFromModel(model, hfConfig),
+    tensors,
+    ...(o.dtype === undefined ? {} : { dtype: o.dtype }),
+    ...(o.maxShardBytes === undefined ? {} : { maxShardBytes: o.maxShardBytes }),
+    ...(o.files === undefined ? {} : { files: o.files }),
+  });
+}
