@@ -1,15 +1,15 @@
 /**
  * The compose cluster: its structure (read as YAML), its variables against .env.example,
  * Debian's `docker-compose config` (validates the file offline, no engine needed), the NATS
- * config with `nats-server -t`, and the Prometheus and Grafana files against the learner's metrics.
+ * config (with the `certs` service's bundle) with `nats-server -t`, per-role credentials, and the Prometheus and Grafana files against the learner's metrics.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { natsServerBinary } from '@acereason/testkit';
+import { natsServerBinary, tempDir } from '@acereason/testkit';
 import { INFRA, ROOT, commandWorks, interfaceFields, isRecord, read } from './repo.js';
 
 const COMPOSE_DIR = join(INFRA, 'compose');
@@ -48,7 +48,7 @@ function dockerCompose(args: string[], profile: string): string {
 
 test('compose: the cluster has NATS, learner, actors, verifiers, Prometheus, Grafana, and a GPU profile', () => {
   const s = services();
-  for (const name of ['nats', 'learner', 'actor', 'verifier', 'prometheus', 'grafana', 'learner-gpu', 'actor-gpu']) assert.ok(s[name], `service ${name}`);
+  for (const name of ['certs', 'nats', 'learner', 'actor', 'verifier', 'operator', 'prometheus', 'grafana', 'learner-gpu', 'actor-gpu']) assert.ok(s[name], `service ${name}`);
   assert.deepEqual(s.learner?.profiles, ['cpu']);
   assert.deepEqual(s.actor?.profiles, ['cpu']);
   for (const name of ['learner-gpu', 'actor-gpu']) {
@@ -117,22 +117,47 @@ test('compose: CI has docker-compose, so the validation above is never skipped t
   assert.ok(hasDockerCompose, 'docker-compose must be installed in CI');
 });
 
-test('compose: nats.conf is valid for nats-server (JetStream, 8MB payloads, per-role users)', { skip: hasNats ? false : 'nats-server is not installed' }, () => {
+test('compose: nats.conf with the certs bundle is valid for nats-server (JetStream, 8MB payloads, TLS, a user per role, none without credentials)', { skip: hasNats ? false : 'nats-server is not installed' }, async () => {
   const conf = read('infra/compose/nats.conf');
   assert.match(conf, /^max_payload:\s*8MB/m);
   assert.match(conf, /^jetstream\s*\{[^}]*store_dir:\s*\/data/m);
-  for (const role of ['learner', 'actor', 'verifier', 'operator']) assert.match(conf, new RegExp(`user:\\s*${role},\\s*password:\\s*\\$NATS_${role.toUpperCase()}_PASSWORD`));
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '' };
-  for (const role of ['LEARNER', 'ACTOR', 'VERIFIER', 'OPERATOR']) env[`NATS_${role}_PASSWORD`] = `test-${role.toLowerCase()}`;
-  const r = spawnSync(natsServerBinary(), ['-t', '-c', join(COMPOSE_DIR, 'nats.conf')], { encoding: 'utf8', env, timeout: 30_000 });
+  assert.doesNotMatch(conf, /^\s*no_auth_user|password\s*[:=]/im, 'no user without credentials, no password in the file');
+  // Laid out as in the nats container: /etc/nats/nats.conf and the tls-nats volume at /tls/nats.
+  await using dir = await tempDir('acereason-compose-nats-');
+  execFileSync(process.execPath, [join(ROOT, 'packages/cli/dist/main.js'), 'certs', '--out', join(dir.path, 'certs'), '--hosts', 'nats,learner', '--bundles', join(dir.path, 'tls')], { stdio: 'pipe' });
+  mkdirSync(join(dir.path, 'etc', 'nats'), { recursive: true });
+  writeFileSync(join(dir.path, 'etc', 'nats', 'nats.conf'), conf.replace('store_dir: /data', `store_dir: ${join(dir.path, 'data')}`));
+  const auth = readFileSync(join(dir.path, 'tls', 'nats', 'nats-auth.conf'), 'utf8');
+  assert.match(auth, /^tls \{/m);
+  assert.match(auth, /^authorization \{/m);
+  for (const role of ['learner', 'actor', 'verifier', 'operator']) assert.match(auth, new RegExp(`user: "${role}", password: "[^"]{16,}"`));
+  const r = spawnSync(natsServerBinary(), ['-t', '-c', join(dir.path, 'etc', 'nats', 'nats.conf')], { encoding: 'utf8', timeout: 30_000 });
   assert.equal(r.status, 0, `nats-server -t: ${r.stdout}${r.stderr}`);
   assert.match(r.stdout + r.stderr, /configuration file .* is valid/);
-  // Each subject family of the protocol is named in the permissions.
-  const subjects = read('packages/protocol/src/subjects.ts');
-  for (const family of ['tasks', 'traj', 'scored', 'events', 'dlq']) {
-    assert.ok(subjects.includes(`\${PREFIX}.${family}.`), `protocol has acereason.${family}`);
-    assert.ok(conf.includes(`acereason.${family}.`), `nats.conf names acereason.${family}`);
+});
+
+test('compose: every service connects as its own role with its own volume of credentials; no secret in the file', () => {
+  const s = services();
+  const own: Record<string, string> = { learner: 'learner', 'learner-gpu': 'learner', actor: 'actor', 'actor-gpu': 'actor', verifier: 'verifier', operator: 'operator' };
+  for (const [name, role] of Object.entries(own)) {
+    const vols = ((s[name]?.volumes as string[] | undefined) ?? []).filter((v) => v.startsWith('tls-'));
+    assert.deepEqual(vols, [`tls-${role}:/tls/${role}:ro`], `${name} mounts only its own credentials, read-only`);
+    const cmd = ((s[name]?.command as string[] | undefined) ?? []).join(' ');
+    if (name !== 'operator') {
+      assert.ok(cmd.includes(`--creds /tls/${role}/credentials.json`) && cmd.includes(`--tls-ca /tls/${role}/ca.pem`), `${name}: ${cmd}`);
+    }
   }
+  assert.match((s.learner?.command as string[]).join(' '), /--grpc-tls-cert \/tls\/learner\/server\.pem --grpc-tls-key \/tls\/learner\/server-key\.pem --grpc-client-auth/);
+  assert.match((s.actor?.command as string[]).join(' '), /--tls-cert \/tls\/actor\/client\.pem --tls-key \/tls\/actor\/client-key\.pem/);
+  assert.deepEqual(((s.nats?.volumes as string[]) ?? []).filter((v) => v.startsWith('tls-')), ['tls-nats:/tls/nats:ro']);
+  assert.match((s.certs?.command as string[]).join(' '), /^certs --out \/certs --hosts nats,learner --keep --bundles \/tls$/);
+  for (const name of ['nats', 'learner', 'actor', 'verifier']) {
+    const dep = s[name]?.depends_on;
+    assert.ok(isRecord(dep) && isRecord(dep.certs) && dep.certs.condition === 'service_completed_successfully', `${name} waits for certs`);
+  }
+  // Secrets: none in the compose file or .env.example but Grafana's UI login.
+  assert.doesNotMatch(composeText, /NATS_[A-Z]+_PASSWORD|BEGIN [A-Z ]*PRIVATE KEY/);
+  assert.doesNotMatch(envExample, /NATS_[A-Z]+_PASSWORD/);
 });
 
 test('compose: Prometheus scrapes every service on its metrics port', () => {
