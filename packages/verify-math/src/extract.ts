@@ -1,10 +1,18 @@
+import { fallbackAnswer } from './fallback.js';
 import type { ExtractOptions } from './types.js';
 
+export type ExtractionSource = 'boxed' | 'fbox' | 'final-answer' | 'answer-colon' | 'math-span' | 'whole' | 'none';
+
 export interface Extraction {
-  /** The raw answer text, or null when the response holds no answer. */
+  /** The raw answer text (the last complete box), or null when the response holds no answer. */
   answer: string | null;
-  /** Where it came from: `boxed`, `fbox`, `final-answer`, `answer-colon`, or `none`. */
-  source: 'boxed' | 'fbox' | 'final-answer' | 'answer-colon' | 'none';
+  /** Where it came from. The fallbacks (`final-answer`, `answer-colon`, `math-span`, `whole`) need `fallbacks: true`. */
+  source: ExtractionSource;
+  /**
+   * Every complete top-level box of the final section, in order (empty without boxes). Several
+   * boxes are compared as one list only against a gold answer with several parts.
+   */
+  boxes: string[];
 }
 
 const THINK_CLOSE = '</think>';
@@ -17,46 +25,64 @@ export function finalSection(response: string): string {
 
 /**
  * Extracts the final answer: the content of the last `\boxed{...}` / `\fbox{...}` whose braces
- * balance (at any depth). Fallback phrases are only used when `options.fallbacks` is set.
- * Never guesses from intermediate numbers. Runs in linear time in the response length.
+ * balance (at any depth). Fallbacks (answer phrases, the last math span, a short bare answer) are
+ * used only when `options.fallbacks` is set and there is no box. Never guesses from a number in
+ * prose. Linear time in the response length.
  */
 export function extractAnswer(response: string, options: ExtractOptions = {}): Extraction {
   const text = finalSection(response);
-  const boxed = lastBoxed(text);
-  if (boxed !== null) return boxed;
+  const boxes = completeBoxes(text);
+  const last = boxes[boxes.length - 1];
+  if (last !== undefined) return { answer: last.answer, source: last.kind, boxes: boxes.map((b) => b.answer) };
   if (options.fallbacks === true) {
-    const phrase = lastPhrase(text);
-    if (phrase !== null) return phrase;
+    const f = fallbackAnswer(text);
+    if (f !== null) return { answer: f.answer, source: f.source, boxes: [] };
   }
-  return { answer: null, source: 'none' };
+  return { answer: null, source: 'none', boxes: [] };
 }
 
 const BOX_RE = /\\(boxed|fbox)(?![a-zA-Z])/g;
 
-function lastBoxed(text: string): Extraction | null {
-  const starts: { at: number; kind: 'boxed' | 'fbox' }[] = [];
-  for (const m of text.matchAll(BOX_RE)) starts.push({ at: (m.index ?? 0) + m[0].length, kind: m[1] === 'fbox' ? 'fbox' : 'boxed' });
-  if (starts.length === 0) return null;
+interface Box {
+  answer: string;
+  kind: 'boxed' | 'fbox';
+  start: number;
+  end: number;
+}
+
+/** Complete boxes not nested inside another complete box, in order. A truncated box is skipped. */
+function completeBoxes(text: string): Box[] {
+  const out: Box[] = [];
   let close: Int32Array | null = null;
-  for (let k = starts.length - 1; k >= 0; k--) {
-    const s = starts[k];
-    if (s === undefined) continue;
-    let i = s.at;
+  let coveredUntil = -1;
+  for (const m of text.matchAll(BOX_RE)) {
+    const at = (m.index ?? 0) + m[0].length;
+    const kind = m[1] === 'fbox' ? 'fbox' : 'boxed';
+    let i = at;
     while (i < text.length && (text[i] === ' ' || text[i] === '\t')) i++;
     if (i >= text.length) continue;
+    let box: Box | null = null;
     if (text[i] === '{') {
       close ??= matchBraces(text);
       const j = close[i] ?? -1;
       if (j < 0) continue;
       const inner = text.slice(i + 1, j).trim();
-      if (inner === '') continue;
-      return { answer: inner, source: s.kind };
+      if (inner !== '') box = { answer: inner, kind, start: m.index ?? 0, end: j };
+    } else {
+      // `\boxed 5` or `\boxed5`: one token, as TeX reads it.
+      const t = /^(\\[a-zA-Z]+|[^\s{}\\$]+)/.exec(text.slice(i, i + 200));
+      if (t && t[1] !== undefined) box = { answer: t[1].replace(/[.,;]+$/, ''), kind, start: m.index ?? 0, end: i + t[1].length };
     }
-    // `\boxed 5` or `\boxed5`: one token, as TeX reads it.
-    const m = /^(\\[a-zA-Z]+|[^\s{}\\$]+)/.exec(text.slice(i, i + 200));
-    if (m && m[1] !== undefined) return { answer: m[1].replace(/[.,;]+$/, ''), source: s.kind };
+    if (box === null) continue;
+    if (box.start < coveredUntil) {
+      // A box inside the previous one (`\boxed{\boxed{4}}`): the inner one is the answer.
+      out[out.length - 1] = box;
+      continue;
+    }
+    out.push(box);
+    coveredUntil = box.end;
   }
-  return null;
+  return out;
 }
 
 /** For every `{` its matching `}` (escaped `\{ \}` are content, not structure); -1 when unmatched. */
@@ -76,32 +102,4 @@ export function matchBraces(text: string): Int32Array {
     }
   }
   return close;
-}
-
-const PHRASES: { re: RegExp; source: Extraction['source'] }[] = [
-  { re: /final answer(?: is|:)[ \t]{0,20}(?:\*\*)?[ \t]{0,20}(.+)/gi, source: 'final-answer' },
-  { re: /(?:^|\n)[ \t]{0,20}(?:\*\*)?answer(?:\*\*)?[ \t]{0,5}:[ \t]{0,20}(.+)/gi, source: 'answer-colon' },
-];
-
-function lastPhrase(text: string): Extraction | null {
-  let best: { at: number; answer: string; source: Extraction['source'] } | null = null;
-  for (const { re, source } of PHRASES) {
-    for (const m of text.matchAll(re)) {
-      const raw = cleanPhrase(m[1] ?? '');
-      if (raw !== '' && (best === null || (m.index ?? 0) >= best.at)) best = { at: m.index ?? 0, answer: raw, source };
-    }
-  }
-  return best === null ? null : { answer: best.answer, source: best.source };
-}
-
-function cleanPhrase(s: string): string {
-  let t = s.trim();
-  // A phrase this long is prose, not an answer; cutting it would change what it says.
-  if (t.length > 500) return '';
-  t = t.replace(/\*\*/g, '');
-  const dollars = /^\$+([^$]+)\$+/.exec(t) ?? /^\\\((.+?)\\\)/.exec(t) ?? /^\\\[(.+?)\\\]/.exec(t);
-  if (dollars && dollars[1] !== undefined) return dollars[1].trim();
-  // A sentence ends at ". " or at the end; keep decimal points.
-  t = t.replace(/\.\s.*$/, '').replace(/[.。]\s*$/, '');
-  return t.trim();
 }

@@ -8,3 +8,5 @@ export { MathVerifierPool, type MathVerifierPoolOptions, type VerifyRequest, typ
 export { LruCache } from './cache.js';
 export { runVerifyMathCli, type VerifyMathCliOptions, type VerifyMathCliSummary } from './cli.js';
 export { benchVerifyMath } from './bench.js';
+export { readSuite, runSuite, type SuiteCase, type SuiteResult, type SuiteTally, type SuiteMiss } from './suite.js';
+export { benchVerifyMathSuite } from './bench-suite.js';

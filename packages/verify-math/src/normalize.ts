@@ -1,3 +1,5 @@
+import { applyDigitGrammar, type GrammarOptions } from './grammar.js';
+
 /**
  * String-level normalisation of a LaTeX or plain-text answer into one canonical spelling. The
  * result is what the cache is keyed by and what the parser reads. Every rule is a linear-time
@@ -38,8 +40,8 @@ const UNIT_WORDS = [
 ];
 const TRAILING_UNIT = new RegExp(`([0-9}.)])\\s*(?:(?:(?:square|sq\\.?|cubic)\\s+)?(?:${UNIT_WORDS.join('|')})\\b(?:\\s*\\^\\s*\\{?[23]\\}?)?\\s*)+$`, 'i');
 
-export function normalizeAnswer(raw: string): string {
-  let s = raw.trim();
+export function normalizeAnswer(raw: string, options: GrammarOptions = {}): string {
+  let s = mixedNumbers(raw.trim());
   for (const [re, to] of UNICODE) s = s.replace(re, to);
 
   // Math delimiters and display wrappers.
@@ -58,10 +60,9 @@ export function normalizeAnswer(raw: string): string {
   }
   s = s.replace(/\\mathbb\s*\{?\s*R\s*\}?/g, '\\mathbbR ');
 
-  // Spacing commands and escaped punctuation. "1,\!000" (common in references) is 1,000.
-  s = s.replace(/(\d),\s*\\!\s*(?=\d{3}(?!\d))/g, '$1,');
+  // Digit groups and decimal marks (explicit separators first, before spacing commands go).
+  s = applyDigitGrammar(s, options);
   s = s.replace(/(?<!\\)\\[!,;: ]/g, ' ').replace(/\\q?quad(?![a-zA-Z])/g, ' ').replace(/~/g, ' ');
-  s = s.replace(/\{,\}/g, ',');
 
   // Spelled-out commands to one spelling.
   s = s.replace(/\\[dtc]frac(?![a-zA-Z])/g, '\\frac').replace(/\\[dt]binom(?![a-zA-Z])/g, '\\binom');
@@ -75,7 +76,8 @@ export function normalizeAnswer(raw: string): string {
   s = s.replace(/\\(?:to|rightarrow|implies|Rightarrow)(?![a-zA-Z])/g, ' \\to ');
   s = s.replace(/\*\*/g, '^');
 
-  // Degrees and percent.
+  // Degrees and percent (words too: "28 percent", "28 pct").
+  s = s.replace(/(\d|\}|\))\s*(?:percent(?:age)?|pct)(?![a-zA-Z])/gi, '$1\\%');
   s = s.replace(/\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|\\degree/g, ' ');
   // A percent sign is kept as one trailing marker: 50\% may be meant as 50 or as 0.5.
   const percent = /%/.test(s);
@@ -91,9 +93,8 @@ export function normalizeAnswer(raw: string): string {
   s = s.replace(/\s+/g, ' ').trim();
   s = stripTrailingUnits(s);
 
-  // Thousands separators: 1,234,567 and 1 234 567 (only well-formed groups of three).
-  s = s.replace(/(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,]|\.\d)/g, (m) => m.replace(/,/g, ''));
-  s = s.replace(/(?<![\d.])\d{1,3}(?: \d{3})+(?![\d.])/g, (m) => m.replace(/ /g, ''));
+  // Digit groups again: units and wrappers are gone now ("\$1,000.99" -> "1,000.99").
+  s = applyDigitGrammar(s, options);
 
   // Repeating decimals: 0.\overline{3} = 1/3, 1.2\overline{45} = 1.2454545...
   s = s.replace(/(\d{0,30})\.(\d{0,30})\\overline\s*\{(\d{1,30})\}/g, (_m, i: string, a: string, b: string) => repeatingToFraction(i, a, b));
@@ -105,6 +106,8 @@ export function normalizeAnswer(raw: string): string {
   // A value written as "= 5" or "\approx 5" (the left side was in the prose).
   s = s.replace(/^\s*(?:=|\\approx(?![a-zA-Z]))\s*/, '');
 
+  // An ellipsis is content (`1, 2, 3, \\ldots` is an endless list), not sentence punctuation.
+  s = s.replace(/\.{3,}|…/g, ' \\ldots ');
   // Trailing punctuation, whitespace.
   s = s.replace(/[\s.,;:?]+$/g, '').replace(/^[\s,;:]+/, '');
   s = s.replace(/\s+/g, ' ').trim();
@@ -130,4 +133,18 @@ function stripTrailingUnits(s: string): string {
   }
   // A leading currency sign.
   return s.replace(/^\\\$\s*/, '');
+}
+
+/**
+ * `4 4/9` is the mixed number 40/9 (one literal space, a proper fraction): `(4+4/9)`. An improper
+ * or undefined one (`11 7/6`, `4 0/0`) is refused as unreadable. A line break or anything but
+ * digits (`11/10 4/9`, `11.0 4/9`, `(11) 4/9`) never forms one.
+ */
+function mixedNumbers(s: string): string {
+  return s.replace(/(?<![\d./^_}a-zA-Z])(\d{1,3}(?: \d{3})+|\d+) (\d+)\/(\d+)(?![\d/.])/g, (m, whole: string, n: string, d: string) => {
+    const num = BigInt(n.length > 30 ? '0' : n);
+    const den = BigInt(d.length > 30 ? '0' : d);
+    if (den === 0n || num >= den) return `\\unreadablemixednumber{${m}}`;
+    return `(${whole}+${n}/${d})`;
+  });
 }

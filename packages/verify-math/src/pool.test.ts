@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { AceReasonError, ErrorCodes, ValidationError } from '@acereason/protocol';
 import { benchMix } from './bench-mix.js';
@@ -9,6 +10,25 @@ const hangWorker = new URL('./testing/hang-worker.js', import.meta.url);
 const boxed = (s: string): string => `</think>\\boxed{${s}}`;
 
 describe('MathVerifierPool', () => {
+  it('starts workers with the symbolic backend loaded and exercised, and nothing of it reaches stderr', () => {
+    // A child process, so its whole stderr is observable; the pair needs the symbolic backend.
+    const script = `
+      const { MathVerifierPool } = await import(${JSON.stringify(new URL('./index.js', import.meta.url).href)});
+      const pool = new MathVerifierPool({ workers: 1, timeoutMs: 20000, cacheSize: 0 });
+      const v = await pool.verify({ response: '</think>\\\\boxed{\\\\coth(1)\\\\tanh(1)}', answer: '1' });
+      // The backend reports internal type errors on console.error for this one.
+      const w = await pool.verify({ response: '</think>\\\\boxed{\\\\pm \\\\coth(1)}', answer: '2' });
+      await pool.close();
+      process.stdout.write(JSON.stringify([v, w]));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, '', 'the symbolic backend wrote to stderr');
+    const [v, w] = JSON.parse(r.stdout) as [{ status: string; reason: string }, { status: string; reason: string }];
+    assert.equal(v.status, 'correct', v.reason);
+    assert.match(v.reason, /symbolic/);
+    assert.equal(w.status, 'wrong', w.reason);
+  });
+
   it('gives the same verdicts as the in-process checker, many requests in parallel', async () => {
     await using pool = new MathVerifierPool({ workers: 2, timeoutMs: 10_000, symbolic: false });
     const samples = benchMix(300, 5);

@@ -2,11 +2,8 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { AceReasonError, ErrorCodes, ValidationError } from '@acereason/protocol';
 import { LruCache } from './cache.js';
-import { fastCompare } from './compare/fast.js';
-import { extractAnswer } from './extract.js';
-import { normalizeAnswer } from './normalize.js';
 import { verdict, type MathVerdict } from './types.js';
-import { MAX_ANSWER_CHARS } from './verify.js';
+import { prepareCheck } from './verify.js';
 import type { WorkerJob, WorkerReply } from './worker-protocol.js';
 
 /** Consecutive workers that die before they are ready after which the pool gives up. */
@@ -23,6 +20,8 @@ export interface MathVerifierPoolOptions {
   maxQueue?: number;
   /** Accept "final answer is ..." / "Answer: ..." when there is no box (off for rewards). */
   fallbacks?: boolean;
+  /** The dataset writes decimals with a comma (see the answer grammar); off by default. */
+  decimalComma?: boolean;
   /** Use the symbolic backend in workers when the built-in comparison cannot decide (default true). */
   symbolic?: boolean;
   /** Heap limit per worker, so a runaway computation dies alone (default 256 MB). */
@@ -77,6 +76,7 @@ export class MathVerifierPool implements AsyncDisposable {
   private readonly timeoutMs: number;
   private readonly maxQueue: number;
   private readonly fallbacks: boolean;
+  private readonly decimalComma: boolean;
   private readonly symbolic: boolean;
   private readonly maxHeapMb: number;
   private readonly workerUrl: URL;
@@ -99,6 +99,7 @@ export class MathVerifierPool implements AsyncDisposable {
     if (!Number.isInteger(cacheSize) || cacheSize < 0) throw new ValidationError('cacheSize', 'must be an integer >= 0');
     this.cache = new LruCache(cacheSize);
     this.fallbacks = options.fallbacks ?? false;
+    this.decimalComma = options.decimalComma ?? false;
     this.symbolic = options.symbolic ?? true;
     this.maxHeapMb = options.maxHeapMb ?? 256;
     this.workerUrl = options.workerUrl ?? new URL('./worker.js', import.meta.url);
@@ -111,18 +112,9 @@ export class MathVerifierPool implements AsyncDisposable {
     if (this.closed) return Promise.reject(new AceReasonError(ErrorCodes.CANCELLED, 'verifier pool is closed'));
     if (typeof req?.response !== 'string') return Promise.reject(new ValidationError('response', 'must be a string'));
     if (typeof req.answer !== 'string') return Promise.reject(new ValidationError('answer', 'must be a string'));
-    const ex = extractAnswer(req.response, { fallbacks: this.fallbacks });
-    if (ex.answer === null) return Promise.resolve(verdict('no_answer', null, 'no \\boxed{} answer in the final section'));
-    const raw = ex.answer;
-    if (req.answer.length > MAX_ANSWER_CHARS) return Promise.resolve(verdict('error', raw, `gold answer too long (${req.answer.length} chars)`));
-    if (raw.length > MAX_ANSWER_CHARS) return Promise.resolve(verdict('wrong', raw, `answer too long (${raw.length} chars)`));
-    const gold = normalizeAnswer(req.answer);
-    const pred = normalizeAnswer(raw);
-    if (gold === '') return Promise.resolve(verdict('error', raw, 'gold answer is empty'));
-    if (pred === '') return Promise.resolve(verdict('no_answer', raw, 'answer is empty after normalisation'));
-    if (pred === gold) return Promise.resolve(verdict('correct', raw, 'identical after normalisation'));
-    const fast = fastCompare(pred, gold);
-    if (fast !== null) return Promise.resolve(verdict(fast.equal === true ? 'correct' : 'wrong', raw, fast.reason));
+    const prepared = prepareCheck(req.response, req.answer, { fallbacks: this.fallbacks, decimalComma: this.decimalComma });
+    if (prepared.done !== null) return Promise.resolve(prepared.done);
+    const { raw, pred, gold } = prepared;
     const key = `${pred}\u0000${gold}`;
     const hit = this.cache.get(key);
     if (hit !== undefined) return Promise.resolve({ ...hit, extracted: raw });

@@ -21,6 +21,12 @@ export interface ExtractOptions {
 
 export interface CompareOptions {
   /**
+   * The dataset writes decimals with a comma (`1,5` is 1.5, `1.000,5` is 1000.5). Off by default:
+   * then a comma between digits is a thousands separator only in groups of three inside one number
+   * token (`1,000.99`), and otherwise separates elements (`(3,100)`, `\\{2,250\\}`).
+   */
+  decimalComma?: boolean;
+  /**
    * Use the symbolic backend (compute-engine) when the built-in parser cannot read an answer.
    * On by default; it is slow to load and is best used inside the worker pool.
    */

@@ -1,4 +1,5 @@
 import { compareAnswers } from './compare/answers.js';
+import { fastCompare } from './compare/fast.js';
 import type { Comparison } from './compare/result.js';
 import { symbolicCompare } from './compare/symbolic.js';
 import { extractAnswer } from './extract.js';
@@ -13,12 +14,47 @@ export const MAX_ANSWER_CHARS = 4000;
 const LETTER = /^\(?([A-J])\)?$/;
 const PRED_LETTER = /^\(?([A-J])\)?(?:[.:)]|\s|$)/;
 
+/** A check reduced to the comparison of two normalised answers, or decided already. */
+export type Prepared = { done: MathVerdict } | { done: null; raw: string; pred: string; gold: string };
+
+/**
+ * Extraction, limits and normalisation: the linear-time part of a check (the pool runs it on the
+ * caller's thread). Several boxes are read as one list only when the gold has several parts.
+ */
+export function prepareCheck(response: string, goldRaw: string, options: CheckOptions = {}): Prepared {
+  const ex = extractAnswer(response, options);
+  if (ex.answer === null) return { done: verdict('no_answer', null, options.fallbacks === true ? 'no answer found' : 'no \\boxed{} answer in the final section') };
+  let raw = ex.answer;
+  if (goldRaw.length > MAX_ANSWER_CHARS) return { done: verdict('error', raw, `gold answer too long (${goldRaw.length} chars)`) };
+  const gold = normalizeAnswer(goldRaw, options);
+  if (gold === '') return { done: verdict('error', raw, 'gold answer is empty') };
+  if (ex.boxes.length > 1 && goldParts(gold) > 1) raw = ex.boxes.join(', ');
+  if (raw.length > MAX_ANSWER_CHARS) return { done: verdict('wrong', raw, `answer too long (${raw.length} chars)`) };
+  const pred = normalizeAnswer(raw, options);
+  if (pred === '') return { done: verdict('no_answer', raw, 'answer is empty after normalisation') };
+  if (pred === gold) return { done: verdict('correct', raw, 'identical after normalisation') };
+  const fast = fastCompare(pred, gold);
+  if (fast !== null) return { done: verdict(fast.equal === true ? 'correct' : 'wrong', raw, fast.reason) };
+  return { done: null, raw, pred, gold };
+}
+
+/** How many answers a normalised gold holds (a list, a set, `\pm`); 1 when it is one thing or unreadable. */
+function goldParts(gold: string): number {
+  try {
+    const a = parseAnswer(gold);
+    return a.t === 'set' ? a.items.length : 1;
+  } catch (e) {
+    if (e instanceof ParseFailure) return 1;
+    throw e;
+  }
+}
+
 /** Is `pred` (an extracted answer) equivalent to `gold`? Pure and synchronous. */
 export function isEquivalent(pred: string, gold: string, options: CompareOptions = {}): MathVerdict {
   if (gold.length > MAX_ANSWER_CHARS) return verdict('error', pred, `gold answer too long (${gold.length} chars)`);
   if (pred.length > MAX_ANSWER_CHARS) return verdict('wrong', pred, `answer too long (${pred.length} chars)`);
-  const ng = normalizeAnswer(gold);
-  const np = normalizeAnswer(pred);
+  const ng = normalizeAnswer(gold, options);
+  const np = normalizeAnswer(pred, options);
   if (ng === '') return verdict('error', pred, 'gold answer is empty');
   if (np === '') return verdict('no_answer', pred, 'answer is empty after normalisation');
   return compareNormalized(pred, np, ng, options);
@@ -71,11 +107,11 @@ function fromComparison(raw: string, c: Comparison): MathVerdict {
 
 /** Extracts the answer from a full response and checks it against the gold answer. */
 export function checkAnswer(response: string, gold: string, options: CheckOptions = {}): MathVerdict {
-  const ex = extractAnswer(response, options);
-  if (ex.answer === null) return verdict('no_answer', null, 'no \\boxed{} answer in the final section');
   try {
-    return isEquivalent(ex.answer, gold, options);
+    const p = prepareCheck(response, gold, options);
+    if (p.done !== null) return p.done;
+    return compareNormalized(p.raw, p.pred, p.gold, options);
   } catch (e) {
-    return verdict('error', ex.answer, `checker failed: ${e instanceof Error ? e.message : String(e)}`);
+    return verdict('error', null, `checker failed: ${e instanceof Error ? e.message : String(e)}`);
   }
 }

@@ -21,10 +21,16 @@ function table(report: BenchReport): string {
 const bench: Command = {
   name: 'bench',
   summary: 'run a benchmark suite and print its JSON: bench <suite> --json',
-  usage: `acereason bench <${Object.keys(suites).join('|')}> [--json] [--quick]`,
+  usage: `acereason bench <${Object.keys(suites).join('|')}> [--json] [--quick] [--suite FILE.jsonl (verify-math)]`,
   async run(args, ctx) {
-    const { values, positionals } = parseFlags(args, { json: { type: 'boolean' }, quick: { type: 'boolean' } }, this.usage);
+    const { values, positionals } = parseFlags(args, { json: { type: 'boolean' }, quick: { type: 'boolean' }, suite: { type: 'string' } }, this.usage);
     const [name] = positionals;
+    if (values.suite !== undefined) {
+      if (name !== 'verify-math') throw new UsageError('--suite is for verify-math', 'acereason bench verify-math --suite FILE.jsonl');
+      const report = await (await import('@acereason/verify-math')).benchVerifyMathSuite(values.suite);
+      ctx.stdout.write(values.json ? JSON.stringify(report) + '\n' : table(report) + '\n' + JSON.stringify(report, null, 2) + '\n');
+      return 0;
+    }
     const suite = name === undefined ? undefined : suites[name];
     if (!suite) throw new UsageError(name === undefined ? 'which suite?' : `unknown suite "${name}"`, `suites: ${Object.keys(suites).join(', ')}`);
     const report = await suite({ quick: values.quick === true });

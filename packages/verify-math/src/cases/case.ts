@@ -13,6 +13,8 @@ export interface Case {
   fallbacks?: boolean;
   /** The answer extraction must produce, when the case is about extraction. */
   extracted?: string | null;
+  /** The dataset's decimal-comma policy (off by default). */
+  decimalComma?: boolean;
   /** A known limitation: the verifier is expected to get this case wrong (counted against accuracy). */
   known?: string;
 }

@@ -2,6 +2,7 @@ import { adversarial } from './adversarial.js';
 import type { Case } from './case.js';
 import { choices } from './choices.js';
 import { collections } from './collections.js';
+import { coverage } from './coverage.js';
 import { expressions } from './expressions.js';
 import { extraction } from './extraction.js';
 import { intervals } from './intervals.js';
@@ -25,6 +26,7 @@ export const CASES: Record<string, Case[]> = {
   collections,
   choices,
   adversarial,
+  coverage,
   limitations,
 };
 

@@ -6,7 +6,11 @@ const T = '<think>\nLet me work through this carefully.\n</think>\n';
 export const severalBoxes: Case[] = [
   r(`${T}Step 1 gives \\boxed{3}. Step 2 gives \\boxed{9}.`, '9', 'correct', '9', 'the last box is the final answer'),
   r(`${T}Step 1 gives \\boxed{3}. Step 2 gives \\boxed{9}.`, '3', 'wrong', '9', 'an intermediate box is not the answer'),
-  r(`${T}\\boxed{x=1} and \\boxed{x=2}`, '1, 2', 'wrong', 'x=2', 'several boxes are not combined into a list'),
+  r(`${T}\\boxed{x=1} and \\boxed{x=2}`, '1, 2', 'correct', 'x=2', 'several boxes against a two-part gold are compared as the set of their parts'),
+  r(`${T}\\boxed{1}, \\boxed{2}, \\boxed{3}`, '\\{1,2,3\\}', 'correct', '3', 'one box per element of a set'),
+  r(`${T}\\boxed{1}, \\boxed{2}, \\boxed{3}, \\boxed{4}`, '\\{1,2,3\\}', 'wrong', '4', 'boxing an extra candidate adds an element'),
+  r(`${T}\\boxed{1}, \\boxed{2}`, '\\{1,2,3\\}', 'wrong', '2', 'boxes for part of a multi-part answer'),
+  r(`${T}\\boxed{1} then \\boxed{2}`, '(1, 2)', 'wrong', '2', 'boxes are not combined against an ordered pair: the last box is not a pair'),
   r(`${T}\\boxed{1, 2}`, '1, 2', 'correct', '1, 2', 'a list belongs in one box'),
   r(`<think>\\boxed{5}</think>${'\\boxed{6}'}`, '6', 'correct', '6', 'a box in the reasoning is ignored, the final one counts'),
   r(`${T}\\fbox{7} then \\boxed{8}`, '8', 'correct', '8', 'boxed after fbox: the last of either kind'),

@@ -12,7 +12,7 @@ export interface CaseOutcome {
 
 /** Runs one case in-process (the pure functions, no worker). */
 export function runCase(c: Case): CaseOutcome {
-  const opts = { fallbacks: c.fallbacks === true, symbolicFallback: false };
+  const opts = { fallbacks: c.fallbacks === true, symbolicFallback: false, decimalComma: c.decimalComma === true };
   const v = c.response !== undefined ? checkAnswer(c.response, c.gold, opts) : isEquivalent(c.pred ?? '', c.gold, opts);
   if (v.status !== c.expect) return { verdict: v, pass: false, problem: `expected ${c.expect}, got ${v.status} (${v.reason})` };
   if (c.extracted !== undefined && c.response !== undefined) {

@@ -4,6 +4,7 @@ import { compareExpr } from './expr.js';
 import { compareIntervals, relationAsInterval } from './intervals.js';
 import { againstRelation } from './relations.js';
 import { differ, same, unknown, type Comparison } from './result.js';
+import { againstRatio } from './ratio.js';
 import { statedValue } from './stated.js';
 
 /**
@@ -29,6 +30,8 @@ export function compareAnswers(pred: Answer, gold: Answer): Comparison {
       return againstTuple(pred, gold);
     case 'matrix':
       return againstMatrix(pred, gold.rows);
+    case 'ratio':
+      return againstRatio(pred, gold.parts);
     case 'text':
       return pred.t === 'text' && pred.s === gold.s ? same('same text') : differ('text answers differ');
   }

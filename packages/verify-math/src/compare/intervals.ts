@@ -1,6 +1,7 @@
-import type { Expr } from '../parse/ast.js';
+import { substitute, symbolsOf, type Expr } from '../parse/ast.js';
 import type { Answer, Interval, RelOp } from '../parse/answer.js';
-import { numericValue } from '../parse/evaluate.js';
+import { exactValue, numericValue } from '../parse/evaluate.js';
+import * as Q from '../parse/rational.js';
 import { compareExpr } from './expr.js';
 import { differ, same, type Comparison } from './result.js';
 
@@ -45,8 +46,9 @@ export function relationAsInterval(sides: Answer[], ops: RelOp[]): Interval | nu
   const strict = (op: RelOp | undefined): boolean | null => (op === '<' || op === '>' ? true : op === '\\le' || op === '\\ge' ? false : null);
   const dir = (op: RelOp | undefined): number => (op === '<' || op === '\\le' ? 1 : op === '>' || op === '\\ge' ? -1 : 0);
   if (es.length === 2) {
-    const [a, b] = es;
-    const op = ops[0];
+    const solved = solveLinear(es[0] as Expr, es[1] as Expr, ops[0]);
+    const [a, b] = solved?.sides ?? es;
+    const op = solved?.op ?? ops[0];
     const st = strict(op);
     if (st === null || a === undefined || b === undefined) return null;
     // Orient as  var (op) const  with op in {<, \le} meaning an upper bound.
@@ -77,4 +79,40 @@ function isInfinite(e: Expr | undefined): boolean {
   if (e === undefined) return false;
   const v = numericValue(e, new Map());
   return v === Infinity || v === -Infinity;
+}
+
+const num = (v: Q.Rational): Expr => ({ k: 'num', v, places: null });
+
+/**
+ * `-x > -1` as `x < 1`, `2x + 1 \le 7` as `x \le 3`: a relation linear in one variable with
+ * rational coefficients, solved for it (the sign flips when the coefficient is negative).
+ * Null when it is not of that form or already is (`x < 1`).
+ */
+function solveLinear(lhs: Expr, rhs: Expr, op: RelOp | undefined): { sides: [Expr, Expr]; op: RelOp } | null {
+  if (op === undefined || op === '=' || op === '\\ne' || op === '\\approx') return null;
+  if (lhs.k === 'sym' || rhs.k === 'sym') return null;
+  const vars = new Set([...symbolsOf(lhs), ...symbolsOf(rhs)]);
+  if (vars.size !== 1) return null;
+  const [v] = [...vars] as [string];
+  const d: Expr = { k: 'add', args: [lhs, { k: 'neg', arg: rhs }] };
+  const at = (x: Q.Rational): Q.Rational | null => exactValue(substitute(d, v, num(x)));
+  const d0 = at(Q.ZERO);
+  const d1 = at(Q.ONE);
+  if (d0 === null || d1 === null) return null;
+  const a = Q.add(d1, Q.neg(d0));
+  if (a === null || a.n === 0n) return null;
+  // Linear: the value at two more points lies on the line through the first two.
+  for (const t of [Q.rat(3n), Q.rat(-7n, 2n)]) {
+    if (t === null) return null;
+    const got = at(t);
+    const line = Q.add(d0, Q.mul(a, t) ?? Q.ZERO);
+    if (got === null || line === null || !Q.eq(got, line)) return null;
+  }
+  const root = Q.div(Q.neg(d0), a);
+  if (root === null) return null;
+  return { sides: [{ k: 'sym', name: v }, num(root)], op: a.n > 0n ? op : flipOp(op) };
+}
+
+function flipOp(op: RelOp): RelOp {
+  return op === '<' ? '>' : op === '>' ? '<' : op === '\\le' ? '\\ge' : op === '\\ge' ? '\\le' : op;
 }

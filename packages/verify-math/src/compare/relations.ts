@@ -4,15 +4,25 @@ import { compareAnswers } from './answers.js';
 import { compareExpr, proportional } from './expr.js';
 import { compareIntervals, relationAsInterval } from './intervals.js';
 import { differ, same, type Comparison } from './result.js';
+import { collapseChain, isNameLike } from './stated.js';
+import { show } from '../parse/ast.js';
 import { statedValue } from './stated.js';
 
-export function againstRelation(pred: Answer, sides: Answer[], ops: RelOp[]): Comparison {
+export function againstRelation(pred: Answer, goldSides: Answer[], goldOps: RelOp[]): Comparison {
+  const gold = collapseChain({ t: 'rel', sides: goldSides, ops: goldOps });
+  if (gold === null) return differ('the gold chain of equalities is inconsistent');
+  if (pred.t === 'rel') {
+    const chain = collapseChain(pred);
+    if (chain === null) return differ('a chain of equalities that is false in the middle');
+    pred = chain;
+  }
+  const { sides, ops } = gold;
   const [g0, g1] = sides;
-  // Gold `x = 3`: a bare 3 is the answer; so is `x = 3`.
-  if (ops.length === 1 && ops[0] === '=' && g0?.t === 'expr' && g0.e.k === 'sym' && g1 !== undefined) {
+  // Gold `x = 3` or `f(x) = 3`: a bare 3 is the answer; so is the same label `= 3`.
+  if (ops.length === 1 && ops[0] === '=' && g0?.t === 'expr' && isNameLike(g0.e) && g1 !== undefined) {
     if (pred.t !== 'rel') return compareAnswers(pred, g1);
     const pv = pred.ops.length === 1 && pred.ops[0] === '=' ? pred.sides : null;
-    if (pv !== null && pv[0]?.t === 'expr' && pv[0].e.k === 'sym' && pv[0].e.name === g0.e.name && pv[1] !== undefined) return compareAnswers(pv[1], g1);
+    if (pv !== null && pv[0]?.t === 'expr' && show(pv[0].e) === show(g0.e) && pv[1] !== undefined) return compareAnswers(pv[1], g1);
   }
   // Gold `(x, y) = (1, 2)`: a pair, the same statement, or `x = 1, y = 2`.
   if (ops.length === 1 && ops[0] === '=' && g0?.t === 'tuple' && g1?.t === 'tuple') {

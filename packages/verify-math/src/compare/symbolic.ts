@@ -9,12 +9,50 @@ import { differ, same, unknown, type Comparison } from './result.js';
 let engine: ComputeEngine | null = null;
 let loading: Promise<void> | null = null;
 
+/**
+ * Loads the backend and exercises it (parse, numeric equality, simplification over the kinds of
+ * answers that reach it), so the first real comparison is as fast as any: its library definitions
+ * load lazily and cost ~0.4-1 s the first time. Its load-time diagnostics are silenced. (A
+ * symbolic sum is not in the warm-up: the backend takes seconds on one.)
+ */
 export function loadSymbolicBackend(): Promise<void> {
   loading ??= import('@cortex-js/compute-engine').then((m) => {
-    engine = new m.ComputeEngine();
+    const ce = quietly(() => new m.ComputeEngine());
+    engine = ce;
+    for (const [a, b] of WARM_UP) symbolicCompare(a, b);
   });
   return loading;
 }
+
+const WARM_UP: [string, string][] = [
+  ['\\frac{x^2-1}{x-1}', 'x+1'],
+  ['\\sin^2 x + \\cos^2 x', '1'],
+  ['\\tan^2(y)+1', '\\sec^2(y)'],
+  ['\\sqrt[3]{x}^2', 'x^{2/3}'],
+  ['\\log_2 8 + e^{i\\pi}', '2'],
+  ['\\binom{5}{2} \\cdot 3!', '60'],
+];
+
+/**
+ * Runs `f` with the console silenced: the backend reports its own internal diagnostics (type
+ * parsing of its library) with console.error, which is noise on a verifier's stderr. `f` is
+ * synchronous, so nothing else can log meanwhile.
+ */
+/* eslint-disable no-console -- this silences the backend's console output; it logs nothing itself */
+function quietly<T>(f: () => T): T {
+  const saved = { error: console.error, warn: console.warn, log: console.log, info: console.info };
+  const mute = (): void => undefined;
+  console.error = mute;
+  console.warn = mute;
+  console.log = mute;
+  console.info = mute;
+  try {
+    return f();
+  } finally {
+    Object.assign(console, saved);
+  }
+}
+/* eslint-enable no-console */
 
 export function symbolicBackendLoaded(): boolean {
   return engine !== null;
@@ -42,15 +80,17 @@ export function symbolicCompare(pred: string, gold: string): Comparison {
   // evaluate both \`0 = 0\` and \`x = x\` to True and call them equal.
   if (isRelation(pred) || isRelation(gold)) return unknown('relations are not sent to the symbolic backend');
   try {
-    const p = ce.parse(pred);
-    const g = ce.parse(gold);
-    if (!p.isValid || !g.isValid) return unknown('symbolic backend could not parse');
-    const eq = p.isEqual(g);
-    if (eq === true) return same('symbolically equal (numeric evaluation)');
-    const d = ce.box(['Subtract', p, g]).simplify();
-    if (d.is(0)) return same('symbolically equal (difference simplifies to 0)');
-    if (eq === false) return differ('symbolically different');
-    return unknown('symbolic backend undecided');
+    return quietly(() => {
+      const p = ce.parse(pred);
+      const g = ce.parse(gold);
+      if (!p.isValid || !g.isValid) return unknown('symbolic backend could not parse');
+      const eq = p.isEqual(g);
+      if (eq === true) return same('symbolically equal (numeric evaluation)');
+      const d = ce.box(['Subtract', p, g]).simplify();
+      if (d.is(0)) return same('symbolically equal (difference simplifies to 0)');
+      if (eq === false) return differ('symbolically different');
+      return unknown('symbolic backend undecided');
+    });
   } catch (e) {
     return unknown(`symbolic backend failed: ${e instanceof Error ? e.message : String(e)}`);
   }

@@ -19,6 +19,7 @@ export type Answer =
   | { t: 'set'; items: Answer[]; braced: boolean }
   | { t: 'tuple'; items: Answer[]; brackets: string }
   | { t: 'matrix'; rows: Expr[][] }
+  | { t: 'ratio'; parts: Expr[] }
   | { t: 'empty' }
   | { t: 'text'; s: string };
 
@@ -103,6 +104,12 @@ function item(toks: Token[]): Answer {
     if (rel.seps.some((t) => t.v === '\\in')) throw new ParseFailure('mixed membership');
     return { t: 'rel', sides: rel.parts.map(item), ops: rel.seps.map((t) => t.v as RelOp) };
   }
+  // Ratios: 11:21, 1:2:3.
+  const ratio = splitTop(toks, (t) => isOp(t, ':'));
+  if (ratio.parts.length > 1) {
+    if (ratio.parts.some((p) => p.length === 0)) throw new ParseFailure('empty side of a ratio');
+    return { t: 'ratio', parts: ratio.parts.map((p) => ExprParser.parseAll(p)) };
+  }
   // Unions of intervals.
   const union = splitTop(toks, (t) => isOp(t, '\\cup'));
   if (union.parts.length > 1) {
@@ -153,6 +160,8 @@ function bracketedItem(toks: Token[]): Answer | null {
     return { t: 'set', items: parts.map(item), braced: true };
   }
   if (first.v === '\\langle') return { t: 'tuple', items: parts.map(item), brackets: '<>' };
+  // A TeX group around a list (`{-2021, 2021}`) is the list; a group around one thing is that thing.
+  if (first.v === '{' && parts.length > 1) return { t: 'set', items: parts.map(item), braced: false };
   if (parts.length < 2 || (first.v !== '(' && first.v !== '[')) return null;
   if (last.v !== ')' && last.v !== ']') return null;
   return { t: 'tuple', items: parts.map(item), brackets: first.v + last.v };
@@ -171,6 +180,9 @@ export function asIntervals(a: Answer): Interval[] | null {
 }
 
 function parseMatrix(s: string): Answer | null {
+  // `\left[\begin{array}{cc}..\end{array}\right]` and `(\begin{pmatrix}..\end{pmatrix})`: the brackets are the matrix's.
+  const wrapped = /^[[(]\s*(\\begin\{[\s\S]*\\end\{[a-zA-Z]+\})\s*[\])]$/.exec(s);
+  if (wrapped?.[1] !== undefined) s = wrapped[1];
   const m = /^\\begin\{([pbvBV]?matrix|array|smallmatrix)\}([\s\S]*)\\end\{\1\}$/.exec(s);
   if (!m) return null;
   // Only an array has a column spec ({cc}); in a matrix a leading {1} is the first entry.

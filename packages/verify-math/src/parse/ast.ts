@@ -22,10 +22,11 @@ export function show(e: Expr): string {
       return e.name;
     case 'const':
       return e.name;
+    // Sums and products are commutative: sorted, so `a b` and `b a` are one spelling.
     case 'add':
-      return `(${e.args.map(show).join('+')})`;
+      return `(${e.args.map(show).sort().join('+')})`;
     case 'mul':
-      return `(${e.args.map(show).join('*')})`;
+      return `(${e.args.map(show).sort().join('*')})`;
     case 'neg':
       return `(-${show(e.arg)})`;
     case 'div':
@@ -94,4 +95,33 @@ export function decimalPlaces(e: Expr): number | null {
   };
   visit(e);
   return best;
+}
+
+/** `e` with every free occurrence of the symbol `name` replaced by `value` (a bound index stays bound). */
+export function substitute(e: Expr, name: string, value: Expr): Expr {
+  switch (e.k) {
+    case 'sym':
+      return e.name === name ? value : e;
+    case 'num':
+    case 'const':
+      return e;
+    case 'add':
+      return { k: 'add', args: e.args.map((a) => substitute(a, name, value)) };
+    case 'mul':
+      return { k: 'mul', args: e.args.map((a) => substitute(a, name, value)) };
+    case 'neg':
+      return { k: 'neg', arg: substitute(e.arg, name, value) };
+    case 'div':
+      return { k: 'div', num: substitute(e.num, name, value), den: substitute(e.den, name, value) };
+    case 'pow':
+      return { k: 'pow', base: substitute(e.base, name, value), exp: substitute(e.exp, name, value) };
+    case 'fn': {
+      const [idx] = e.args;
+      if ((e.name === 'sum' || e.name === 'prod') && idx?.k === 'sym' && idx.name === name) {
+        // The index is bound in the body; only the bounds see the outer value.
+        return { k: 'fn', name: e.name, args: e.args.map((a, i) => (i === 1 || i === 2 ? substitute(a, name, value) : a)) };
+      }
+      return { k: 'fn', name: e.name, args: e.args.map((a) => substitute(a, name, value)) };
+    }
+  }
 }

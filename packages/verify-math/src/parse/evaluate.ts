@@ -1,4 +1,4 @@
-import type { Expr } from './ast.js';
+import { substitute, type Expr } from './ast.js';
 import * as Q from './rational.js';
 import type { Rational } from './rational.js';
 
@@ -54,6 +54,7 @@ export function exactValue(e: Expr): Rational | null {
     case 'fn': {
       const [a0] = e.args;
       if (a0 === undefined) return null;
+      if (e.name === 'sum' || e.name === 'prod') return exactBigOperator(e.name, e.args);
       if (e.name === 'sqrt') {
         const a = exactValue(a0);
         return a === null ? null : Q.exactSqrt(a);
@@ -81,6 +82,43 @@ export function exactValue(e: Expr): Rational | null {
       return null;
     }
   }
+}
+
+/** Most terms a sum or product with constant bounds is expanded to. */
+const MAX_TERMS = 1000;
+
+function exactBigOperator(name: string, args: Expr[]): Rational | null {
+  const [idx, loE, hiE, body] = args;
+  if (idx?.k !== 'sym' || loE === undefined || hiE === undefined || body === undefined) return null;
+  const lo = exactValue(loE);
+  const hi = exactValue(hiE);
+  if (lo === null || hi === null || lo.d !== 1n || hi.d !== 1n || hi.n - lo.n > BigInt(MAX_TERMS)) return null;
+  let acc: Rational = name === 'sum' ? Q.ZERO : Q.ONE;
+  for (let k = lo.n; k <= hi.n; k++) {
+    const kv = Q.rat(k);
+    const v = kv === null ? null : exactValue(substitute(body, idx.name, { k: 'num', v: kv, places: null }));
+    if (v === null) return null;
+    const next = name === 'sum' ? Q.add(acc, v) : Q.mul(acc, v);
+    if (next === null) return null;
+    acc = next;
+  }
+  return acc;
+}
+
+function numericBigOperator(name: string, args: Expr[], env: Env): number {
+  const [idx, loE, hiE, body] = args;
+  if (idx?.k !== 'sym' || loE === undefined || hiE === undefined || body === undefined) return NaN;
+  const lo = numericValue(loE, env);
+  const hi = numericValue(hiE, env);
+  if (!Number.isInteger(lo) || !Number.isInteger(hi) || hi - lo > MAX_TERMS * 10) return NaN;
+  let acc = name === 'sum' ? 0 : 1;
+  const inner = new Map(env);
+  for (let k = lo; k <= hi; k++) {
+    inner.set(idx.name, k);
+    const v = numericValue(body, inner);
+    acc = name === 'sum' ? acc + v : acc * v;
+  }
+  return acc;
 }
 
 export type Env = ReadonlyMap<string, number>;
@@ -119,6 +157,7 @@ export function numericValue(e: Expr, env: Env): number {
       return Math.pow(b, x);
     }
     case 'fn':
+      if (e.name === 'sum' || e.name === 'prod') return numericBigOperator(e.name, e.args, env);
       return fnValue(e.name, e.args.map((a) => numericValue(a, env)));
   }
 }

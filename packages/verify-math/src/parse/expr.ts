@@ -78,7 +78,7 @@ export class ExprParser {
 
   private startsPrimary(t: Token): boolean {
     if (t.t !== 'op') return t.t !== 'word';
-    return ['(', '{', '\\frac', '\\sqrt', '\\binom', '\\pi', '\\infty', '\\lfloor', '\\lceil'].includes(t.v);
+    return ['(', '{', '\\frac', '\\sqrt', '\\binom', '\\pi', '\\infty', '\\lfloor', '\\lceil', '\\sum', '\\prod'].includes(t.v);
   }
 
   private unary(): Expr {
@@ -178,6 +178,22 @@ export class ExprParser {
     return { k: 'sym', name };
   }
 
+  /** `\\sum_{k=lo}^{hi} body` (the body is one term): `fn` named sum/prod over [index, lo, hi, body]. */
+  private bigOperator(name: 'sum' | 'prod'): Expr {
+    this.expect('_');
+    this.expect('{');
+    const idx = this.peek();
+    if (idx?.t !== 'id') throw new ParseFailure(NOT_A_BOUND);
+    this.i++;
+    this.expect('=');
+    const lo = this.expr();
+    this.expect('}');
+    this.expect('^');
+    const hi = this.group();
+    const body = this.term();
+    return { k: 'fn', name, args: [{ k: 'sym', name: idx.v }, lo, hi, body] };
+  }
+
   private func(name: string): Expr {
     if (name === 'sqrt') return this.opPrimary('\\sqrt');
     let power: Expr | null = null;
@@ -262,6 +278,9 @@ export class ExprParser {
         }
         return { k: 'fn', name: 'sqrt', args: [this.group()] };
       }
+      case '\\sum':
+      case '\\prod':
+        return this.bigOperator(v === '\\sum' ? 'sum' : 'prod');
       case '\\pi':
         return { k: 'const', name: 'pi' };
       case '\\infty':
@@ -271,6 +290,15 @@ export class ExprParser {
         throw new ParseFailure(`unexpected ${v} in an expression`);
     }
   }
+}
+
+const NOT_A_BOUND = 'a sum or product needs _{k=lo}^{hi}';
+
+export interface BigOperatorParts {
+  index: string;
+  lo: Expr;
+  hi: Expr;
+  body: Expr;
 }
 
 const INVERSE_TRIG: Record<string, string> = { sin: 'arcsin', cos: 'arccos', tan: 'arctan', cot: 'arccot', sec: 'arcsec', csc: 'arccsc' };

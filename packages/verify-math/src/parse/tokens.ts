@@ -26,6 +26,7 @@ const OPS = new Set([
   'infty', 'pi', 'emptyset', 'mathbbR', 'in', 'setminus', 'langle', 'rangle', 'lfloor', 'rfloor', 'lceil',
   'rceil', 'ldots', 'to', 'wedge', 'vee', 'land', 'lor', 'neg', 'prime', 'equiv', 'sim', 'cong', 'perp',
   'parallel', 'angle', 'triangle', 'overline', 'hat', 'vec', 'bar', 'tilde', 'mathbb', 'mathcal', 'deg',
+  'sum', 'prod',
 ]);
 const PLAIN_WORDS: Record<string, Token> = {
   or: { t: 'op', v: ',' },
@@ -85,7 +86,7 @@ export function tokenize(s: string): Token[] {
       pushWord(out, w);
       continue;
     }
-    if ('+-*/^_=<>(){}[],;|!&\''.includes(c)) {
+    if ('+-*/^_=<>(){}[],;|!&\':'.includes(c)) {
       out.push({ t: 'op', v: c === ';' ? ',' : c });
       i++;
       continue;
