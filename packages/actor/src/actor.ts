@@ -93,7 +93,7 @@ export class Actor {
 
   private async handle(d: Delivery<RolloutTask>): Promise<void> {
     const task = d.value;
-    const log = this.o.logger.child({ taskId: task.id, policyVersion: task.policyVersion });
+    const log = this.o.logger.child({ taskId: task.id, step: task.task.step, slot: task.task.slot, policyVersion: task.policyVersion });
     const queuedMs = Math.max(0, Date.now() - task.createdAtMs);
     try {
       const t0 = performance.now();
@@ -101,7 +101,7 @@ export class Actor {
       const held = await this.weights.ensure(this.o.spec.learnerAddress, task.policyVersion, task.weightsSha256, this.ac.signal);
       const weightFetchMs = before === held.sha256 ? 0 : performance.now() - t0;
       const g0 = performance.now();
-      const samples = await this.o.engine.generate([{ taskId: task.sampleKey, promptTokens: task.promptTokens, numSamples: task.groupSize, sampling: task.sampling, seed: task.seed }]);
+      const samples = await this.o.engine.generate([{ sampleKey: task.sampleKey, promptTokens: task.promptTokens, numSamples: task.groupSize, sampling: task.sampling, seed: task.seed }]);
       // The weights may have been swapped by a concurrent fetch: stamp the hash actually used.
       if (this.weights.held?.sha256 !== held.sha256) {
         await d.nak(0);
@@ -110,7 +110,7 @@ export class Actor {
       const generateMs = performance.now() - g0;
       const group: TrajectoryGroup = {
         schema: SCHEMA_VERSION, kind: 'TrajectoryGroup', runId: task.runId, id: task.id, createdAtMs: Date.now(),
-        taskId: task.id, step: task.step, stage: task.stage, promptId: task.promptId, domain: task.domain, promptTokens: task.promptTokens,
+        task: task.task, stage: task.stage, promptId: task.promptId, domain: task.domain, promptTokens: task.promptTokens,
         // held.sha256 === task.weightsSha256 here: the weights used are exactly the task's version.
         policyVersion: task.policyVersion, weightsSha256: held.sha256, actorId: this.o.actorId,
         responses: samples.sort((a, b) => a.sampleIndex - b.sampleIndex).map((s) => ({

@@ -32,7 +32,7 @@ import { learnerAuthorizer } from './service/authz.js';
 import { PassRateTable } from './curriculum/pass-rates.js';
 import { isFilterActive, solvedLastTime, stageStartVerdict } from './curriculum/filters.js';
 import { initialTemperature, nextTemperature } from './curriculum/temperature.js';
-import { plateaued, type EvalResult } from './curriculum/eval.js';
+import { plateaued, type EvalResult, type EvalTrigger } from './curriculum/eval.js';
 import { runEvaluation } from './curriculum/evaluator.js';
 
 export type LearnerPhase = 'starting' | 'running' | 'paused' | 'draining' | 'stopped' | 'failed' | 'finished';
@@ -97,7 +97,7 @@ export class Learner {
       if (v === 'rejected') {
         this.state.rejectedGroups++;
         o.logger.warn({ groupId: g.id, claimed: g.group.policyVersion, sha: g.group.weightsSha256.slice(0, 12) }, 'group rejected: its weights hash is not the one of the version it claims');
-        this.reissueTask(g.id);
+        this.reissueTask(g.task.step, g.task.slot);
       }
     });
     this.metrics = new MetricsSink(join(c.outDir, 'metrics.jsonl'), c.runId);
@@ -140,7 +140,7 @@ export class Learner {
 
   private taskContext(stageIndex: number): TaskContext {
     const stage = this.o.config.stages[stageIndex] as StageConfig;
-    return { runId: this.runId, seed: this.o.config.seed, stage, dataset: this.o.config.datasets[stage.dataset] as TaskContext['dataset'], tokenizer: this.o.tokenizer, maxStaleness: this.o.config.algorithm.maxStaleness };
+    return { runId: this.runId, seed: this.o.config.seed, stage, dataset: this.o.config.datasets[stage.dataset] as TaskContext['dataset'], tokenizer: this.o.tokenizer };
   }
 
   async start(): Promise<void> {
@@ -172,7 +172,6 @@ export class Learner {
     const spec: RunSpec = {
       schema: SCHEMA_VERSION, kind: 'RunSpec', runId: this.runId, id: `${this.runId}-spec`, createdAtMs: Date.now(),
       model: this.o.engine.model, tokenizer: this.o.tokenizerSpec, learnerAddress: this.address, seed: c.seed,
-      mode: c.algorithm.mode, maxStaleness: c.algorithm.maxStaleness,
     };
     await retryTransient(() => this.o.topology.runState.put(Keys.runSpec(this.runId), codecs.RunSpec.encode(spec)));
 
@@ -243,17 +242,15 @@ export class Learner {
   private async publishSlots(pub: PublishedStep, slots: number[]): Promise<void> {
     const ctx = this.taskContext(pub.stageIndex);
     const ds = this.o.datasets[ctx.stage.dataset] as Dataset;
-    const tasks = slots.map((slot) => makeTask(ctx, { step: pub.step, slot, retry: pub.retries[slot] ?? 0, prompt: ds.prompts[pub.prompts[slot] as number] as Dataset['prompts'][number], version: pub.version, sha256: pub.sha256, temperature: pub.temperature }));
+    const tasks = slots.map((slot) => makeTask(ctx, { task: { step: pub.step, slot, retry: pub.retries[slot] ?? 0, purpose: { kind: 'train' } }, prompt: ds.prompts[pub.prompts[slot] as number] as Dataset['prompts'][number], version: pub.version, sha256: pub.sha256, temperature: pub.temperature }));
     this.collector.expect(pub.step, tasks.map((t, i) => ({ taskId: t.id, slot: slots[i] as number })), pub.prompts.length);
     this.registered.add(pub.step);
     for (const t of tasks) await publishMessage(this.js, Subjects.task(this.runId, t.domain), codecs.RolloutTask, t);
   }
 
-  private reissueTask(taskIdValue: string): void {
+  private reissueTask(step: number, slot: number): void {
     for (const pub of this.state.pending) {
-      const [, stepS, slotS] = taskIdValue.slice(this.runId.length).split('.');
-      if (Number(stepS) !== pub.step) continue;
-      const slot = Number(slotS);
+      if (step !== pub.step) continue;
       pub.retries[slot] = (pub.retries[slot] ?? 0) + 1;
       this.reissued++;
       void this.publishSlots(pub, [slot]).catch((err: unknown) => this.o.logger.error({ err: String(err) }, 're-issue failed'));
@@ -273,13 +270,13 @@ export class Learner {
   }
 
   /** Held-out evaluation through the cluster (see curriculum/evaluator.ts). */
-  async evaluate(reason: string): Promise<EvalResult[]> {
+  async evaluate(trigger: EvalTrigger): Promise<EvalResult[]> {
     const ev = this.o.config.eval;
     const stage = this.stage() ?? this.o.config.stages[this.o.config.stages.length - 1];
     if (!ev || !stage) return [];
     const round = (this.state.evalRounds = (this.state.evalRounds ?? 0) + 1);
     return runEvaluation({
-      eval: ev, stage, round, reason, runId: this.runId, step: this.state.step, version: this.state.version, sha256: this.state.weightsSha256,
+      eval: ev, stage, round, trigger, runId: this.runId, step: this.state.step, version: this.state.version, sha256: this.state.weightsSha256,
       datasets: this.o.datasets, datasetConfigs: this.o.config.datasets, baseContext: this.taskContext(this.state.stageIndex),
       collector: this.collector, js: this.js, outDir: this.o.config.outDir, logger: this.o.logger,
     });
@@ -371,7 +368,7 @@ export class Learner {
 
   private async changeStage(to: number, reason: string): Promise<void> {
     const from = this.stage();
-    if (from && this.o.config.eval?.atStageBoundaries) await this.evaluate(`end of stage ${from.name}`);
+    if (from && this.o.config.eval?.atStageBoundaries) await this.evaluate({ kind: 'stage-end', stage: from.name });
     this.state.stageIndex = to;
     this.state.stageStep = 0;
     this.state.plateauHistory = [];
@@ -391,7 +388,7 @@ export class Learner {
     if (this.phase === 'starting') await this.start();
     let stepsThisRun = 0;
     try {
-      if (this.o.config.eval?.atStageBoundaries && this.state.step === 0 && (this.state.evalRounds ?? 0) === 0) await this.evaluate('before training');
+      if (this.o.config.eval?.atStageBoundaries && this.state.step === 0 && (this.state.evalRounds ?? 0) === 0) await this.evaluate({ kind: 'before-training' });
       while (!this.stopController.signal.aborted) {
         const stage = this.stage();
         if (!stage) {
@@ -487,7 +484,7 @@ export class Learner {
     this.state.stageStep++;
     const ev = c.eval;
     if (ev && ev.everySteps > 0 && this.state.stageStep % ev.everySteps === 0 && this.state.stageStep < this.stageBudget(stage)) {
-      const results = await this.evaluate(`every ${ev.everySteps} steps`);
+      const results = await this.evaluate({ kind: 'periodic', everySteps: ev.everySteps });
       if (stage.plateau) {
         const watched = results.find((r) => r.dataset === stage.plateau?.dataset);
         if (watched) (this.state.plateauHistory ??= []).push(watched.avgAtK);

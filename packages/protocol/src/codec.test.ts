@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { codecs, packValue, unpackBytes } from './codec.js';
+import { SCHEMA_VERSION } from './messages.js';
 import { AceReasonError, DecodeError, ValidationError } from './errors.js';
 import { exampleTask, exampleGroup, exampleScored, exampleWeightsAnnounced, exampleHeartbeat, exampleStageChanged } from './examples.js';
 import { WeightManifestCodec, WeightChunkCodec, LearnerStatusCodec, WeightServiceDefinition } from './gen/acereason_v1.js';
@@ -61,7 +62,28 @@ test('valid msgpack with a wrong shape names the bad field', () => {
 });
 
 test('a newer schema version is refused with a clear error', () => {
-  assert.throws(() => codecs.Heartbeat.decode(packValue({ ...exampleHeartbeat(), schema: 2 })), (e: unknown) => e instanceof AceReasonError && e.code === 'SCHEMA_VERSION');
+  assert.throws(() => codecs.Heartbeat.decode(packValue({ ...exampleHeartbeat(), schema: SCHEMA_VERSION + 1 })), (e: unknown) => e instanceof AceReasonError && e.code === 'SCHEMA_VERSION' && /newer build/.test(e.message));
+});
+
+test('a version-1 task (string identity, no task fields) is refused as written by an older build', () => {
+  const { task: _t, ...v1 } = exampleTask();
+  assert.throws(() => codecs.RolloutTask.decode(packValue({ ...v1, schema: 1, step: 3, minPolicyVersion: 3 })), (e: unknown) => {
+    assert.ok(e instanceof AceReasonError);
+    assert.equal(e.code, 'SCHEMA_VERSION');
+    assert.equal(e.retryable, false);
+    assert.match(e.message, /version 1 is not supported \(this build speaks 2\).*older build/);
+    return true;
+  });
+});
+
+test('task identity is typed: an eval purpose needs its dataset and round, a scored group agrees with its group', () => {
+  const evalTask = { ...exampleTask(), task: { step: 4, slot: 2, retry: 0, purpose: { kind: 'eval' as const, dataset: 'aime', round: 1 } } };
+  assert.deepEqual(codecs.RolloutTask.decode(codecs.RolloutTask.encode(evalTask)).task, evalTask.task);
+  assert.throws(() => codecs.RolloutTask.decode(packValue({ ...exampleTask(), task: { step: 4, slot: 2, retry: 0, purpose: { kind: 'eval', round: 1 } } })), /task\.purpose\.dataset: expected a string/);
+  assert.throws(() => codecs.RolloutTask.decode(packValue({ ...exampleTask(), task: { step: 4, slot: 2, retry: 0, purpose: { kind: 'poll' } } })), /task\.purpose\.kind: expected one of train, eval/);
+  const scored = exampleScored({ groupSize: 2 });
+  assert.throws(() => codecs.ScoredGroup.decode(packValue({ ...scored, task: { ...scored.task, slot: 9 } })), /task: differs from group\.task/);
+  assert.throws(() => codecs.ScoredGroup.decode(packValue({ ...scored, results: scored.results.slice(1) })), /results: has 1 results for 2 responses/);
 });
 
 test('encode refuses an invalid message at the sender', () => {

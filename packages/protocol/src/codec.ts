@@ -42,7 +42,8 @@ export function codecFor<K extends MessageKind>(kind: K): Codec<MessageOf<K>> {
       if (typeof raw === 'object' && raw !== null && 'schema' in raw) {
         const v = (raw as { schema: unknown }).schema;
         if (typeof v === 'number' && v !== SCHEMA_VERSION) {
-          throw new AceReasonError(ErrorCodes.SCHEMA_VERSION, `schema: version ${v} is not supported (this build speaks ${SCHEMA_VERSION})`, { field: 'schema' });
+          const who = v < SCHEMA_VERSION ? 'an older build' : 'a newer build';
+          throw new AceReasonError(ErrorCodes.SCHEMA_VERSION, `schema: version ${v} is not supported (this build speaks ${SCHEMA_VERSION}); the message was written by ${who} of acereason`, { field: 'schema', retryable: false });
         }
       }
       return schema.parse(raw, '') as MessageOf<K>;

@@ -1,5 +1,5 @@
 /** Example messages, valid by construction: used by tests and benchmarks across packages. */
-import { SCHEMA_VERSION, type RolloutTask, type TrajectoryGroup, type ScoredGroup, type WeightsAnnounced, type Heartbeat, type StageChanged } from './messages.js';
+import { SCHEMA_VERSION, type RolloutTask, type TrajectoryGroup, type ScoredGroup, type WeightsAnnounced, type Heartbeat, type StageChanged, type TaskIdentity } from './messages.js';
 
 export interface ExampleOptions {
   runId?: string;
@@ -18,13 +18,17 @@ function pseudoRandom(seed: number): () => number {
   };
 }
 
+export function exampleIdentity(): TaskIdentity {
+  return { step: 3, slot: 0, retry: 0, purpose: { kind: 'train' } };
+}
+
 export function exampleTask(o: ExampleOptions = {}): RolloutTask {
   return {
     schema: SCHEMA_VERSION, kind: 'RolloutTask', runId: o.runId ?? 'run1', id: o.id ?? 'task-1', createdAtMs: 1_700_000_000_000,
-    step: 3, stage: 'math-8k', promptId: 'p-17', domain: 'math', promptTokens: new Uint32Array([1, 2, 3, 4]),
+    task: exampleIdentity(), stage: 'math-8k', promptId: 'p-17', domain: 'math', promptTokens: new Uint32Array([1, 2, 3, 4]),
     groupSize: o.groupSize ?? 8,
     sampling: { temperature: 0.6, topP: 1, topK: 0, maxNewTokens: 8192, stopTokens: [0] },
-    seed: 42, sampleKey: '3.0.0', policyVersion: 3, minPolicyVersion: 3, weightsSha256: 'ab'.repeat(32),
+    seed: 42, sampleKey: '3.0.0', policyVersion: 3, weightsSha256: 'ab'.repeat(32),
     reference: { type: 'math', answer: '\\frac{1}{2}' },
   };
 }
@@ -44,7 +48,7 @@ export function exampleGroup(o: ExampleOptions = {}): TrajectoryGroup {
   });
   return {
     schema: SCHEMA_VERSION, kind: 'TrajectoryGroup', runId: o.runId ?? 'run1', id: o.id ?? 'task-1', createdAtMs: 1_700_000_000_000,
-    taskId: o.id ?? 'task-1', step: 3, stage: 'math-8k', promptId: 'p-17', domain: 'math', promptTokens: new Uint32Array([1, 2, 3, 4]),
+    task: exampleIdentity(), stage: 'math-8k', promptId: 'p-17', domain: 'math', promptTokens: new Uint32Array([1, 2, 3, 4]),
     policyVersion: 3, weightsSha256: 'ab'.repeat(32), actorId: 'actor-a', responses,
     reference: { type: 'math', answer: '\\frac{1}{2}' },
     timings: { queuedMs: 1, weightFetchMs: 0, generateMs: 1234 },
@@ -55,7 +59,7 @@ export function exampleScored(o: ExampleOptions = {}): ScoredGroup {
   const group = exampleGroup(o);
   return {
     schema: SCHEMA_VERSION, kind: 'ScoredGroup', runId: group.runId, id: group.id, createdAtMs: 1_700_000_000_001,
-    group,
+    task: exampleIdentity(), group,
     results: group.responses.map((_, i) => ({ reward: i % 2, status: i % 2 ? 'correct' : 'wrong', correct: i % 2 === 1, extracted: String(i), reason: 'checked', latencyMs: 0.2 })),
     verifierId: 'verifier-a', verifyMs: 3,
   };

@@ -4,7 +4,12 @@
  */
 import * as s from './schema.js';
 
-export const SCHEMA_VERSION = 1;
+/**
+ * Version 2: task identity is typed fields (`task: {step, slot, retry, purpose}`) instead of a
+ * string format; `RolloutTask.minPolicyVersion`, `TrajectoryGroup.taskId` and the unused
+ * `RunSpec.mode/maxStaleness` are gone. A version-1 message is dead-lettered by the consumer.
+ */
+export const SCHEMA_VERSION = 2;
 
 export const DOMAINS = ['math', 'code'] as const;
 export type Domain = (typeof DOMAINS)[number];
@@ -53,9 +58,30 @@ export const ReferenceSchema = s.discriminated('type', {
 });
 export type Reference = s.Infer<typeof ReferenceSchema>;
 
+/** Why a task exists: a slot of a training step, or a prompt of one round of held-out evaluation. */
+export const TaskPurposeSchema = s.discriminated('kind', {
+  train: s.object({ kind: s.literal('train') }),
+  eval: s.object({ kind: s.literal('eval'), dataset: s.string({ minLength: 1 }), round: s.integer({ min: 0 }) }),
+});
+export type TaskPurpose = s.Infer<typeof TaskPurposeSchema>;
+
+/**
+ * Who a task, its trajectory group and its scored group are: the step (for evals, the step the
+ * evaluation ran at), the slot of that step (the prompt's position; for evals, the prompt's index
+ * in the eval dataset), the retry round of the slot and the purpose. The run is the envelope's
+ * `runId`. These fields are what routing reads; the message `id` is only a JetStream dedup key.
+ */
+export const TaskIdentitySchema = s.object({
+  step: s.integer({ min: 0 }),
+  slot: s.integer({ min: 0 }),
+  retry: s.integer({ min: 0 }),
+  purpose: TaskPurposeSchema,
+});
+export type TaskIdentity = s.Infer<typeof TaskIdentitySchema>;
+
 export const RolloutTaskSchema = s.object({
   ...envelope('RolloutTask'),
-  step: s.integer({ min: 0 }),
+  task: TaskIdentitySchema,
   stage: s.string(),
   promptId: s.string({ minLength: 1 }),
   domain: s.oneOf(DOMAINS),
@@ -69,9 +95,8 @@ export const RolloutTaskSchema = s.object({
    * seeds sample alike).
    */
   sampleKey: s.string({ minLength: 1 }),
-  /** The version to generate with; in async mode any version >= minPolicyVersion is accepted. */
+  /** The version to generate with, exactly (the actor fetches it by number and checks the sha256). */
   policyVersion: s.integer({ min: 0 }),
-  minPolicyVersion: s.integer({ min: 0 }),
   weightsSha256: s.string(),
   reference: ReferenceSchema,
 });
@@ -89,8 +114,8 @@ export type Response = s.Infer<typeof ResponseSchema>;
 
 export const TrajectoryGroupSchema = s.object({
   ...envelope('TrajectoryGroup'),
-  taskId: s.string({ minLength: 1 }),
-  step: s.integer({ min: 0 }),
+  /** The identity of the task it answers (copied unchanged). */
+  task: TaskIdentitySchema,
   stage: s.string(),
   promptId: s.string({ minLength: 1 }),
   domain: s.oneOf(DOMAINS),
@@ -115,12 +140,18 @@ export const VerifyResultSchema = s.object({
 });
 export type VerifyResult = s.Infer<typeof VerifyResultSchema>;
 
-export const ScoredGroupSchema = s.object({
+export const ScoredGroupSchema = s.refine(s.object({
   ...envelope('ScoredGroup'),
+  /** The identity of the task, the same as `group.task`. */
+  task: TaskIdentitySchema,
   group: TrajectoryGroupSchema,
   results: s.array(VerifyResultSchema, { minLength: 1 }),
   verifierId: s.string({ minLength: 1 }),
   verifyMs: s.number({ min: 0 }),
+}), (v) => {
+  if (!sameIdentity(v.task, v.group.task)) return { field: 'task', problem: 'differs from group.task' };
+  if (v.results.length !== v.group.responses.length) return { field: 'results', problem: `has ${v.results.length} results for ${v.group.responses.length} responses` };
+  return undefined;
 });
 export type ScoredGroup = s.Infer<typeof ScoredGroupSchema>;
 
@@ -177,8 +208,6 @@ export const RunSpecSchema = s.object({
   /** host:port of the learner's gRPC services. */
   learnerAddress: s.string({ minLength: 1 }),
   seed: s.integer({ min: 0 }),
-  mode: s.oneOf(['sync', 'async'] as const),
-  maxStaleness: s.integer({ min: 0 }),
 });
 export type RunSpec = s.Infer<typeof RunSpecSchema>;
 
@@ -194,3 +223,8 @@ export const MessageSchemas = {
 export type MessageKind = keyof typeof MessageSchemas;
 export type MessageOf<K extends MessageKind> = s.Infer<(typeof MessageSchemas)[K]>;
 export type AnyMessage = { [K in MessageKind]: MessageOf<K> }[MessageKind];
+
+export function sameIdentity(a: TaskIdentity, b: TaskIdentity): boolean {
+  if (a.step !== b.step || a.slot !== b.slot || a.retry !== b.retry || a.purpose.kind !== b.purpose.kind) return false;
+  return a.purpose.kind === 'train' || (b.purpose.kind === 'eval' && a.purpose.dataset === b.purpose.dataset && a.purpose.round === b.purpose.round);
+}

@@ -170,3 +170,17 @@ export const discriminated = <K extends string, M extends Record<string, Schema<
     return member.parse(value, path) as Infer<M[keyof M]>;
   },
 });
+
+/**
+ * A schema with a check across its fields: `check` returns the offending field (relative to this
+ * value) and the problem, or undefined when the value is fine.
+ */
+export const refine = <T>(inner: Schema<T>, check: (value: T) => { field: string; problem: string } | undefined): Schema<T> => ({
+  expected: inner.expected,
+  parse(value, path) {
+    const parsed = inner.parse(value, path);
+    const bad = check(parsed);
+    if (bad) throw new ValidationError(path ? `${path}.${bad.field}` : bad.field, bad.problem);
+    return parsed;
+  },
+});

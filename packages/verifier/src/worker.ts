@@ -80,7 +80,7 @@ export class VerifierWorker {
       const results = await Promise.all(g.responses.map((r) => scorer.score(r.text, g.reference)));
       const scored: ScoredGroup = {
         schema: SCHEMA_VERSION, kind: 'ScoredGroup', runId: g.runId, id: g.id, createdAtMs: Date.now(),
-        group: g, results, verifierId: this.o.workerId, verifyMs: performance.now() - t0,
+        task: g.task, group: g, results, verifierId: this.o.workerId, verifyMs: performance.now() - t0,
       };
       await publishMessage(this.js, Subjects.scored(g.runId), codecs.ScoredGroup, scored);
       await d.ack();

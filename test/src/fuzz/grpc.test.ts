@@ -40,7 +40,7 @@ function methods(): Method[] {
   const w = WeightServiceDefinition;
   const c = LearnerControlDefinition;
   return [
-    { path: w.getManifest.path, stream: false, valid: [w.getManifest.requestSerialize({ runId: 'fuzz', version: 1 }), w.getManifest.requestSerialize({ runId: '', version: 2 ** 52 })] },
+    { path: w.getManifest.path, stream: false, valid: [w.getManifest.requestSerialize({ runId: 'fuzz', version: 1, latest: false }), w.getManifest.requestSerialize({ runId: '', version: 2 ** 52, latest: true })] },
     { path: w.streamWeights.path, stream: true, valid: [w.streamWeights.requestSerialize({ runId: 'fuzz', version: 1, chunkBytes: 1 }), w.streamWeights.requestSerialize({ runId: 'fuzz', version: 0, chunkBytes: 4_000_000_000 })] },
     { path: c.getStatus.path, stream: false, valid: [c.getStatus.requestSerialize({})] },
     { path: c.pause.path, stream: false, valid: [c.pause.requestSerialize({ reason: 'x'.repeat(10_000) })] },

@@ -98,7 +98,7 @@ test('fuzz an actor process: junk tasks are dead-lettered, the process stays up 
     await using grpc = await startGrpcServer({ address: '127.0.0.1:0', services: [service(WeightServiceDefinition, weightServiceHandlers(store))] });
     await f.topology.runState.put(Keys.runSpec(RUN), codecs.RunSpec.encode({
       schema: SCHEMA_VERSION, kind: 'RunSpec', runId: RUN, id: 'spec', createdAtMs: Date.now(), model: DEMO_MODEL,
-      tokenizer: { kind: 'char', alphabet: DEMO_ALPHABET }, learnerAddress: grpc.address, seed: 1, mode: 'sync', maxStaleness: 0,
+      tokenizer: { kind: 'char', alphabet: DEMO_ALPHABET }, learnerAddress: grpc.address, seed: 1,
     }));
     await using actor = spawnChild({
       name: 'actor', command: process.execPath,
@@ -133,7 +133,7 @@ test('fuzz an actor process: junk tasks are dead-lettered, the process stays up 
     const tok = new CharTokenizer(DEMO_ALPHABET);
     const valid = exampleTask({ runId: RUN, id: 'after-the-flood', groupSize: 2 });
     await publishMessage(js, subject, codecs.RolloutTask, {
-      ...valid, promptTokens: Uint32Array.from(tok.encode('q:1+2=')), policyVersion: 1, minPolicyVersion: 1, weightsSha256: snap.manifest.weightsSha256,
+      ...valid, promptTokens: Uint32Array.from(tok.encode('q:1+2=')), policyVersion: 1, weightsSha256: snap.manifest.weightsSha256,
       sampling: { ...valid.sampling, maxNewTokens: 6, stopTokens: [tok.eosTokenId] },
     });
 
@@ -142,7 +142,7 @@ test('fuzz an actor process: junk tasks are dead-lettered, the process stays up 
     const watch = (async () => {
       for await (const d of out) {
         await d.ack();
-        if (d.value.taskId === 'after-the-flood') {
+        if (d.value.id === 'after-the-flood') {
           found = d.value;
           break;
         }

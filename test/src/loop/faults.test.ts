@@ -119,9 +119,9 @@ test('a group with a forged weights hash is rejected and its prompt re-issued', 
     assert.ok(first);
     const task = codecs.RolloutTask.decode(first.data);
     const forged: ScoredGroup = {
-      schema: SCHEMA_VERSION, kind: 'ScoredGroup', runId: 'forged', id: task.id, createdAtMs: Date.now(), verifierId: 'mallory', verifyMs: 1,
+      schema: SCHEMA_VERSION, kind: 'ScoredGroup', runId: 'forged', id: task.id, createdAtMs: Date.now(), verifierId: 'mallory', verifyMs: 1, task: task.task,
       group: {
-        schema: SCHEMA_VERSION, kind: 'TrajectoryGroup', runId: 'forged', id: task.id, createdAtMs: Date.now(), taskId: task.id, step: task.step, stage: task.stage,
+        schema: SCHEMA_VERSION, kind: 'TrajectoryGroup', runId: 'forged', id: task.id, createdAtMs: Date.now(), task: task.task, stage: task.stage,
         promptId: task.promptId, domain: 'math', promptTokens: task.promptTokens, policyVersion: task.policyVersion, weightsSha256: 'f'.repeat(64), actorId: 'mallory',
         responses: [0, 1].map(() => ({ tokens: new Uint32Array([5, 6]), logprobs: new Float32Array([-1, -1]), entropy: 1, finishReason: 'stop' as const, text: 'x' })),
         reference: task.reference, timings: { queuedMs: 0, weightFetchMs: 0, generateMs: 0 },

@@ -149,8 +149,8 @@ test('gRPC with mutual TLS: a client with a role certificate is served, one with
   try {
     const snap = await fetchWeights(good, { runId: 'r5', version: 1 });
     assert.equal(snap.tensors[0]?.name, 'w');
-    await assert.rejects(noCert.getManifest({ runId: 'r5', version: 1 }));
-    await assert.rejects(plaintext.getManifest({ runId: 'r5', version: 1 }));
+    await assert.rejects(noCert.getManifest({ runId: 'r5', version: 1, latest: false }));
+    await assert.rejects(plaintext.getManifest({ runId: 'r5', version: 1, latest: false }));
   } finally {
     for (const c of [good, noCert, plaintext]) c.close();
   }

@@ -24,11 +24,12 @@ test('weight manifest and chunk stream round-trip over gRPC with sha256 checks',
     assert.equal(got.manifest.weightsSha256, v1.manifest.weightsSha256);
     assert.equal(got.tensors.length, 4);
     for (const [i, t] of got.tensors.entries()) assert.deepEqual(Buffer.from(t.data), Buffer.from(v1.tensors[i]?.data ?? []));
-    // version 0 = latest
-    const latest = await fetchWeights(client, { runId: 'run1', version: 0 });
+    // "latest" is asked for explicitly; version 0 is a version like any other (not held here)
+    const latest = await fetchWeights(client, { runId: 'run1', version: 'latest' });
     assert.equal(latest.manifest.version, 1);
+    await assert.rejects(client.getManifest({ runId: 'run1', version: 0, latest: false }), (e: unknown) => e instanceof AceReasonError && e.code === 'NOT_FOUND');
     // a version the server does not hold is NOT_FOUND
-    await assert.rejects(client.getManifest({ runId: 'run1', version: 9 }), (e: unknown) => e instanceof AceReasonError && e.code === 'NOT_FOUND');
+    await assert.rejects(client.getManifest({ runId: 'run1', version: 9, latest: false }), (e: unknown) => e instanceof AceReasonError && e.code === 'NOT_FOUND');
   } finally {
     client.close();
   }
@@ -57,7 +58,7 @@ test('a call to a dead server fails with a retryable UNAVAILABLE or TIMEOUT, wit
   await server.close();
   const client = createGrpcClient(WeightServiceDefinition, { address, timeoutMs: 500 });
   try {
-    await assert.rejects(client.getManifest({ runId: 'r', version: 1 }), (e: unknown) => e instanceof AceReasonError && e.retryable && (e.code === 'UNAVAILABLE' || e.code === 'TIMEOUT'));
+    await assert.rejects(client.getManifest({ runId: 'r', version: 1, latest: false }), (e: unknown) => e instanceof AceReasonError && e.retryable && (e.code === 'UNAVAILABLE' || e.code === 'TIMEOUT'));
   } finally {
     client.close();
   }

@@ -34,6 +34,24 @@ test('published groups are consumed with typed arrays intact and acked', async (
   assert.deepEqual(got, ['g0', 'g1', 'g2', 'g3', 'g4']);
 });
 
+test('a message of the previous schema version (string task identity) is dead-lettered with a reason naming the version', async () => {
+  await using f = await natsFixture();
+  const js = jetstreamClient(f.nc);
+  const subject = Subjects.task(RUN, 'math');
+  // What a version-1 learner published: the step in the task, identity only in the id string.
+  const { task: _identity, ...rest } = exampleTask({ id: 'run1.3.0.0.abababab' });
+  await js.publish(subject, packValue({ ...rest, schema: 1, step: 3, minPolicyVersion: 3 }), { msgID: 'v1-task' });
+  await publishMessage(js, subject, codecs.RolloutTask, exampleTask({ id: 'good-v2' }));
+  const c = await consume(f.nc, { stream: Streams.TASKS, durable: Consumers.actors(RUN), filterSubject: Subjects.tasksOfRun(RUN), codec: codecs.RolloutTask, maxInFlight: 4 });
+  const [good] = await take(c, 1);
+  assert.equal(good?.value.id, 'good-v2');
+  await good?.ack();
+  const dead = await readDeadLetters(f.nc, { fromStream: Streams.TASKS });
+  assert.equal(dead.length, 1);
+  assert.match(dead[0]?.reason ?? '', /RolloutTask: schema: version 1 is not supported \(this build speaks 2\); the message was written by an older build/);
+  c.stop();
+});
+
 test('random bytes and wrong-shaped msgpack go to the dead-letter stream with a reason; the consumer keeps going', async () => {
   await using f = await natsFixture();
   const js = jetstreamClient(f.nc);

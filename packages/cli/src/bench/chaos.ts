@@ -149,7 +149,10 @@ export async function benchChaos(opts: ChaosOptions = {}): Promise<BenchReport> 
       const ids = new Set<string>();
       for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
         const m = await jsm.streams.getMessage(Streams.SCORED, { seq }).catch(() => null);
-        if (m) ids.add(codecs.ScoredGroup.decode(m.data).group.taskId.split('.').slice(1, 3).join('.'));
+        if (m) {
+          const { task } = codecs.ScoredGroup.decode(m.data);
+          if (task.purpose.kind === 'train') ids.add(`${task.step}.${task.slot}`);
+        }
       }
       streamGroups = ids.size;
     } finally {

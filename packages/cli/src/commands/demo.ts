@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { parseFlags } from '../args.js';
+import type { EvalRecord, EvalTrigger } from '@acereason/learner';
 import { UsageError, type Command } from '../command.js';
 
 const USAGE = 'acereason demo [--out DIR] [--quick]';
@@ -31,7 +32,7 @@ interface Line {
   step_s: number;
 }
 
-interface EvalLine { reason: string; dataset: string; step: number; stage: string; avgAtK: number; passAtK: number; prompts: number; k: number; missing: number }
+type EvalLine = EvalRecord;
 
 interface RecipeStage { name: string; dataset?: string; steps: number; [k: string]: unknown }
 interface Recipe { datasets: Record<string, { domain: string }>; stages: RecipeStage[]; eval: { datasets: string[]; max_prompts?: number; k?: number } }
@@ -95,22 +96,28 @@ export function etaText(stages: readonly { name: string; domain: 'math' | 'code'
   return `${seconds.toFixed(0)}s${[...unknown].map(([d, n]) => ` + ${n} ${d} steps`).join('')}`;
 }
 
+function sameTrigger(a: EvalTrigger | undefined, b: EvalTrigger): boolean {
+  if (a?.kind !== b.kind) return false;
+  if (a.kind === 'stage-end') return b.kind === 'stage-end' && a.stage === b.stage;
+  return true;
+}
+
 /** Builds summary.json from the recipe's stages, the steps each ran and the learner's evals. */
 export function summarize(recipe: Recipe, stages: RecipeStage[], metrics: readonly Line[], evals: readonly EvalLine[], wallS: number): DemoSummary {
   const domains = stageDomains(recipe, stages);
-  const point = (reason: string): Point => {
+  const point = (want: EvalTrigger): Point => {
     const p: Point = { math: null, code: null };
-    for (const e of evals) if (e.reason === reason) p[datasetDomain(recipe, e.dataset)] = e.avgAtK;
+    for (const e of evals) if (sameTrigger(e.trigger, want)) p[datasetDomain(recipe, e.dataset)] = e.avgAtK;
     return p;
   };
   const out: DemoSummary['stages'] = stages.map((s, i) => ({
     name: s.name,
     domain: domains[i] ?? 'math',
     steps: metrics.filter((m) => m.stage === s.name).length,
-    eval_before: point(i === 0 ? 'before training' : `end of stage ${stages[i - 1]?.name ?? ''}`),
-    eval_after: point(`end of stage ${s.name}`),
+    eval_before: point(i === 0 ? { kind: 'before-training' } : { kind: 'stage-end', stage: stages[i - 1]?.name ?? '' }),
+    eval_after: point({ kind: 'stage-end', stage: s.name }),
   }));
-  const before = point('before training');
+  const before = point({ kind: 'before-training' });
   const lastMath = [...out].reverse().find((s) => s.domain === 'math');
   const lastCode = [...out].reverse().find((s) => s.domain === 'code');
   const afterMath = lastMath?.eval_after ?? { math: null, code: null };

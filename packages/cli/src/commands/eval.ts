@@ -93,13 +93,13 @@ export const evaluate: Command = {
       for (let i = 0; i < prompts.length; i += chunk) {
         const part = prompts.slice(i, i + chunk);
         const samples = await engine.generate(part.map((p, j) => ({
-          taskId: String(i + j), promptTokens: tokenizer.encode(templates[p.reference.type].replace('{problem}', p.problem)), numSamples: n,
+          sampleKey: String(i + j), promptTokens: tokenizer.encode(templates[p.reference.type].replace('{problem}', p.problem)), numSamples: n,
           sampling: { temperature, topP, topK: 0, maxNewTokens: maxTokens, stopTokens }, seed: seed * 1_000_003 + i + j,
         })));
         for (const [j, p] of part.entries()) {
           const domain = p.reference.type;
           const scorer = (scorers[domain] ??= domain === 'math' ? mathScorer() : codeScorer());
-          const mine = samples.filter((s) => s.taskId === String(i + j));
+          const mine = samples.filter((s) => s.sampleKey === String(i + j));
           const verdicts = await Promise.all(mine.map((s) => scorer.score(tokenizer.decode(s.tokens.filter((t) => !stopTokens.includes(t))), p.reference)));
           outcomes.push({ id: p.id, domain, n: mine.length, correct: verdicts.filter((v) => v.correct).length });
         }

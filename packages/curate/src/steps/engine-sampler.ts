@@ -39,14 +39,14 @@ export class EngineSampler implements ResponseSampler, AsyncDisposable {
 
   async sample(rows: readonly CurateRow[], k: number): Promise<string[][]> {
     const samples = await this.engine.generate(rows.map((r, i) => ({
-      taskId: String(i),
+      sampleKey: String(i),
       promptTokens: this.tokenizer.encode(this.opts.promptTemplate.replace('{problem}', r.problem)),
       numSamples: k,
       sampling: { temperature: this.opts.temperature, topP: 1, topK: 0, maxNewTokens: this.opts.maxNewTokens, stopTokens: this.tokenizer.eosTokenId === undefined ? [] : [this.tokenizer.eosTokenId] },
       seed: this.opts.seed + i,
     })));
     const out: string[][] = rows.map(() => []);
-    for (const s of samples) out[Number(s.taskId)]?.push(this.tokenizer.decode(s.tokens));
+    for (const s of samples) out[Number(s.sampleKey)]?.push(this.tokenizer.decode(s.tokens));
     return out;
   }
 

@@ -19,6 +19,20 @@ export interface EvalConfig {
   timeoutMs: number;
 }
 
+/** Why an evaluation ran. evals.jsonl carries it as `trigger` beside the human `reason` text. */
+export type EvalTrigger =
+  | { kind: 'before-training' }
+  | { kind: 'periodic'; everySteps: number }
+  | { kind: 'stage-end'; stage: string };
+
+export function describeTrigger(t: EvalTrigger): string {
+  switch (t.kind) {
+    case 'before-training': return 'before training';
+    case 'periodic': return `every ${t.everySteps} steps`;
+    case 'stage-end': return `end of stage ${t.stage}`;
+  }
+}
+
 export interface EvalResult {
   dataset: string;
   step: number;
@@ -30,6 +44,13 @@ export interface EvalResult {
   passAtK: number;
   /** Prompts whose groups did not come back in time. */
   missing: number;
+}
+
+/** One line of evals.jsonl: a result, why the evaluation ran, and how long it took. */
+export interface EvalRecord extends EvalResult {
+  reason: string;
+  trigger: EvalTrigger;
+  seconds: number;
 }
 
 /** Unbiased pass@k from n samples with c correct. */

@@ -10,16 +10,16 @@ import { codecs, Subjects } from '@acereason/protocol';
 import { publishMessage, type jetstreamClient, type Logger } from '@acereason/transport';
 import type { DatasetConfig, StageConfig } from '../config/run-config.js';
 import type { Dataset } from '../data/dataset.js';
-import { EVAL_MARK, type StepCollector } from '../loop/collector.js';
+import type { StepCollector } from '../loop/collector.js';
 import { makeTask, type TaskContext } from '../loop/tasks.js';
-import { summarizeEval, type EvalConfig, type EvalResult } from './eval.js';
+import { describeTrigger, summarizeEval, type EvalConfig, type EvalRecord, type EvalResult, type EvalTrigger } from './eval.js';
 
 export interface EvaluationRequest {
   eval: EvalConfig;
   /** The stage the evaluation belongs to (its limits are the default). */
   stage: StageConfig;
   round: number;
-  reason: string;
+  trigger: EvalTrigger;
   runId: string;
   step: number;
   version: number;
@@ -35,18 +35,16 @@ export interface EvaluationRequest {
 
 export async function runEvaluation(r: EvaluationRequest): Promise<EvalResult[]> {
   const ev = r.eval;
-  const sha8 = r.sha256.slice(0, 8);
   const perDataset = new Map<string, { n: number; c: number }[]>();
   const tasks: ReturnType<typeof makeTask>[] = [];
   for (const name of ev.datasets) {
     const ds = r.datasets[name] as Dataset;
     const prompts = ev.maxPrompts > 0 ? ds.prompts.slice(0, ev.maxPrompts) : ds.prompts;
-    const evalStage: StageConfig = { ...r.stage, name: `eval-${name}`, domain: ds.domain, dataset: name, groupSize: ev.k, topP: ev.topP, topK: 0, maxResponseTokens: ev.maxResponseTokens || r.stage.maxResponseTokens };
+    const evalStage: StageConfig = { ...r.stage, domain: ds.domain, dataset: name, groupSize: ev.k, topP: ev.topP, topK: 0, maxResponseTokens: ev.maxResponseTokens || r.stage.maxResponseTokens };
     const ctx: TaskContext = { ...r.baseContext, stage: evalStage, dataset: r.datasetConfigs[name] as DatasetConfig };
     perDataset.set(name, []);
     prompts.forEach((prompt, i) => {
-      const t = makeTask(ctx, { step: r.step, slot: i, retry: 0, prompt, version: r.version, sha256: r.sha256, temperature: ev.temperature });
-      tasks.push({ ...t, id: `${r.runId}${EVAL_MARK}${r.round}.${name}.${i}.${sha8}`, sampleKey: `eval.${r.round}.${name}.${i}`, stage: evalStage.name });
+      tasks.push(makeTask(ctx, { task: { step: r.step, slot: i, retry: 0, purpose: { kind: 'eval', dataset: name, round: r.round } }, prompt, version: r.version, sha256: r.sha256, temperature: ev.temperature }));
     });
   }
   const byId = new Map(tasks.map((t) => [t.id, t]));
@@ -54,9 +52,8 @@ export async function runEvaluation(r: EvaluationRequest): Promise<EvalResult[]>
   let done: () => void = () => undefined;
   const finished = new Promise<void>((resolve) => (done = resolve));
   const release = r.collector.expectEval(tasks.map((t) => t.id), (g) => {
-    const t = byId.get(g.id);
-    if (!t) return;
-    perDataset.get(t.stage.slice('eval-'.length))?.push({ n: g.results.length, c: g.results.filter((x) => x.correct).length });
+    if (!byId.has(g.id) || g.task.purpose.kind !== 'eval') return;
+    perDataset.get(g.task.purpose.dataset)?.push({ n: g.results.length, c: g.results.filter((x) => x.correct).length });
     if (--pending === 0) done();
   });
   const t0 = performance.now();
@@ -70,11 +67,16 @@ export async function runEvaluation(r: EvaluationRequest): Promise<EvalResult[]>
   }
   const results: EvalResult[] = ev.datasets.map((name) => {
     const got = perDataset.get(name) ?? [];
-    const expected = tasks.filter((t) => t.stage === `eval-${name}`).length;
+    const expected = tasks.filter((t) => t.task.purpose.kind === 'eval' && t.task.purpose.dataset === name).length;
     const sum = summarizeEval(got, ev.k);
     return { dataset: name, step: r.step, stage: r.stage.name, policyVersion: r.version, prompts: got.length, k: ev.k, avgAtK: sum.avgAtK, passAtK: sum.passAtK, missing: expected - got.length };
   });
-  for (const x of results) appendFileSync(join(r.outDir, 'evals.jsonl'), JSON.stringify({ reason: r.reason, ...x, seconds: (performance.now() - t0) / 1000 }) + '\n');
-  r.logger.info({ reason: r.reason, results: results.map((x) => ({ dataset: x.dataset, avg: +x.avgAtK.toFixed(4), passAtK: +x.passAtK.toFixed(4), missing: x.missing })) }, 'evaluation done');
+  const reason = describeTrigger(r.trigger);
+  const seconds = (performance.now() - t0) / 1000;
+  for (const x of results) {
+    const line: EvalRecord = { reason, trigger: r.trigger, ...x, seconds };
+    appendFileSync(join(r.outDir, 'evals.jsonl'), JSON.stringify(line) + '\n');
+  }
+  r.logger.info({ reason, results: results.map((x) => ({ dataset: x.dataset, avg: +x.avgAtK.toFixed(4), passAtK: +x.passAtK.toFixed(4), missing: x.missing })) }, 'evaluation done');
   return results;
 }

@@ -10,9 +10,6 @@
 import type { ScoredGroup } from '@acereason/protocol';
 import type { Delivery, MessageConsumer } from '@acereason/transport';
 
-/** Eval task ids are `<run>.eval....`: never mistaken for training tasks. */
-export const EVAL_MARK = '.eval.';
-
 export interface SlotRef {
   step: number;
   slot: number;
@@ -93,14 +90,14 @@ export class StepCollector {
       evalHandler(g);
       return;
     }
-    if (g.id.startsWith(EVAL_MARK, g.runId.length)) {
+    if (g.task.purpose.kind === 'eval') {
       // An evaluation nobody waits for any more (finished, or from before a restart).
       void d.ack();
       return;
     }
     const ref = this.ids.get(g.id);
     if (!ref) {
-      if (g.group.step >= this.floor && !this.steps.has(g.group.step)) {
+      if (g.task.step >= this.floor && !this.steps.has(g.task.step)) {
         // Its step has not been registered yet: hold it (and its delivery) until then.
         if (this.early.has(g.id)) {
           this.counts.duplicates++;

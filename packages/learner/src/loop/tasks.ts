@@ -1,6 +1,6 @@
 /** RolloutTasks for a step's slots. Ids are deterministic, so a restarted learner re-issues the same ones. */
 import { createHash } from 'node:crypto';
-import { SCHEMA_VERSION, type RolloutTask } from '@acereason/protocol';
+import { SCHEMA_VERSION, type RolloutTask, type TaskIdentity } from '@acereason/protocol';
 import type { Tokenizer } from '@acereason/policy';
 import type { DatasetConfig, StageConfig } from '../config/run-config.js';
 import type { Prompt } from '../data/dataset.js';
@@ -11,12 +11,24 @@ export interface TaskContext {
   stage: StageConfig;
   dataset: DatasetConfig;
   tokenizer: Tokenizer;
-  maxStaleness: number;
 }
 
-/** `<run>.<step>.<slot>.<retry>.<sha8>`: the weights prefix keeps tasks of rebuilt versions apart. */
-export function taskId(runId: string, step: number, slot: number, retry: number, sha256: string): string {
-  return `${runId}.${step}.${slot}.${retry}.${sha256.slice(0, 8)}`;
+/**
+ * The JetStream dedup key of a task (and of its groups): unique per identity and weights, so a
+ * copy of the same task is dropped by the server while a task of a rebuilt version is not. Only
+ * ever compared whole; routing reads the typed identity fields, never this string.
+ */
+export function taskMessageId(runId: string, t: TaskIdentity, sha256: string): string {
+  const sha8 = sha256.slice(0, 8);
+  return t.purpose.kind === 'eval'
+    ? `${runId}.eval.${t.purpose.round}.${t.purpose.dataset}.${t.slot}.${sha8}`
+    : `${runId}.${t.step}.${t.slot}.${t.retry}.${sha8}`;
+}
+
+/** The sampler's RNG key: the same for the same identity and prompt, whichever actor generates it. */
+function sampleKey(t: TaskIdentity, promptId: string): string {
+  if (t.purpose.kind === 'eval') return `eval.${t.purpose.round}.${t.purpose.dataset}.${t.slot}`;
+  return createHash('sha256').update(`${t.step}.${t.slot}.${t.retry}.${promptId}`).digest('hex').slice(0, 16);
 }
 
 const promptCache = new WeakMap<Prompt, Map<string, Uint32Array>>();
@@ -35,18 +47,18 @@ export function promptTokens(ctx: TaskContext, prompt: Prompt): Uint32Array {
   return t;
 }
 
-export function makeTask(ctx: TaskContext, p: { step: number; slot: number; retry: number; prompt: Prompt; version: number; sha256: string; temperature: number }): RolloutTask {
+export function makeTask(ctx: TaskContext, p: { task: TaskIdentity; prompt: Prompt; version: number; sha256: string; temperature: number }): RolloutTask {
   const eos = ctx.tokenizer.eosTokenId;
   return {
     schema: SCHEMA_VERSION, kind: 'RolloutTask', runId: ctx.runId,
-    id: taskId(ctx.runId, p.step, p.slot, p.retry, p.sha256), createdAtMs: Date.now(),
-    step: p.step, stage: ctx.stage.name, promptId: p.prompt.id, domain: ctx.stage.domain,
+    id: taskMessageId(ctx.runId, p.task, p.sha256), createdAtMs: Date.now(),
+    task: p.task, stage: ctx.stage.name, promptId: p.prompt.id, domain: ctx.stage.domain,
     promptTokens: promptTokens(ctx, p.prompt),
     groupSize: ctx.stage.groupSize,
     sampling: { temperature: p.temperature, topP: ctx.stage.topP, topK: ctx.stage.topK, maxNewTokens: ctx.stage.maxResponseTokens, stopTokens: eos === undefined ? [] : [eos] },
     seed: ctx.seed,
-    sampleKey: createHash('sha256').update(`${p.step}.${p.slot}.${p.retry}.${p.prompt.id}`).digest('hex').slice(0, 16),
-    policyVersion: p.version, minPolicyVersion: Math.max(0, p.version - ctx.maxStaleness), weightsSha256: p.sha256,
+    sampleKey: sampleKey(p.task, p.prompt.id),
+    policyVersion: p.version, weightsSha256: p.sha256,
     reference: p.prompt.reference,
   };
 }

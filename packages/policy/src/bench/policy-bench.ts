@@ -44,7 +44,7 @@ const prompt = (n: number, seed: number, vocab: number): Uint32Array => Uint32Ar
 async function decodeTokensPerSecond(e: OnnxEngine, p: Plan, batch: number): Promise<number> {
   const sampling = { temperature: 1, topP: 1, topK: 0, maxNewTokens: p.newTokens, stopTokens: [] };
   const t0 = performance.now();
-  const out = await e.generate([{ taskId: `bench-${batch}`, promptTokens: prompt(p.prompt, batch, e.model.vocabSize), numSamples: batch, sampling, seed: 1 }]);
+  const out = await e.generate([{ sampleKey: `bench-${batch}`, promptTokens: prompt(p.prompt, batch, e.model.vocabSize), numSamples: batch, sampling, seed: 1 }]);
   const dt = (performance.now() - t0) / 1000;
   const tokens = out.reduce((s, o) => s + o.tokens.length, 0);
   return tokens / dt;
@@ -91,7 +91,7 @@ export async function benchPolicy(opts: { quick?: boolean; threads?: number } = 
     report.config = { model: BENCH_MODEL, threads, ...plan, quick };
     const weights = engine.exportSafetensors();
     // Warm up: session creation and first runs are not part of the figures.
-    await engine.generate([{ taskId: 'warm', promptTokens: prompt(plan.prompt, 0, c.vocabSize), numSamples: 2, sampling: { temperature: 1, topP: 1, topK: 0, maxNewTokens: 4, stopTokens: [] }, seed: 0 }]);
+    await engine.generate([{ sampleKey: 'warm', promptTokens: prompt(plan.prompt, 0, c.vocabSize), numSamples: 2, sampling: { temperature: 1, topP: 1, topK: 0, maxNewTokens: 4, stopTokens: [] }, seed: 0 }]);
     const decode: Record<string, number> = {};
     // Best of 5 runs at batch 1, 2 at 16, 1 at 64: the machine may be shared; PyTorch does the same.
     for (const b of plan.decodeBatches) {

@@ -14,11 +14,11 @@ test('generation with the KV cache matches full-sequence scoring (padded batch, 
   try {
     const w = engine.exportWeights().map((t) => ({ ...t, data: t.name.includes('norm') ? t.data : t.data.map((x) => x * 20) }));
     await engine.loadWeights(w);
-    const reqs: GenerateRequest[] = [1, 5, 9, 3].map((n, k) => ({ taskId: `t${k}`, promptTokens: prompt(n, k), numSamples: 2, sampling, seed: 11 }));
+    const reqs: GenerateRequest[] = [1, 5, 9, 3].map((n, k) => ({ sampleKey: `t${k}`, promptTokens: prompt(n, k), numSamples: 2, sampling, seed: 11 }));
     const out = await engine.generate(reqs);
     assert.equal(out.length, 8);
     const scored = await engine.score(out.map((s) => {
-      const p = reqs.find((r) => r.taskId === s.taskId)?.promptTokens ?? new Uint32Array();
+      const p = reqs.find((r) => r.sampleKey === s.sampleKey)?.promptTokens ?? new Uint32Array();
       return { tokens: Uint32Array.from([...p, ...s.tokens]), scoreFrom: p.length };
     }));
     let maxDiff = 0;
@@ -42,7 +42,7 @@ test('generation with the KV cache matches full-sequence scoring (padded batch, 
 test('long generations: the cache grows past its first capacity and finished rows are compacted away', async () => {
   const engine = await createOnnxEngine({ model, seed: 8, threads: 1 });
   try {
-    const reqs: GenerateRequest[] = [[3, 70], [10, 110], [6, 100]].map(([n, max], k) => ({ taskId: `L${k}`, promptTokens: prompt(n ?? 1, k), numSamples: 2, sampling: { ...sampling, maxNewTokens: max ?? 1, stopTokens: [] }, seed: 2 }));
+    const reqs: GenerateRequest[] = [[3, 70], [10, 110], [6, 100]].map(([n, max], k) => ({ sampleKey: `L${k}`, promptTokens: prompt(n ?? 1, k), numSamples: 2, sampling: { ...sampling, maxNewTokens: max ?? 1, stopTokens: [] }, seed: 2 }));
     const out = await engine.generate(reqs);
     assert.deepEqual(out.map((s) => s.tokens.length), [70, 70, 110, 110, 100, 100]);
     assert.ok(out.every((s) => s.finishReason === 'length'));
@@ -58,14 +58,14 @@ test('long generations: the cache grows past its first capacity and finished row
   }
 });
 
-test('samples depend only on (seed, taskId, sampleIndex), not on the batch around them', async () => {
+test('samples depend only on (seed, sampleKey, sampleIndex), not on the batch around them', async () => {
   const engine = await createOnnxEngine({ model, seed: 5, threads: 1 });
   try {
-    const target: GenerateRequest = { taskId: 'task-42', promptTokens: prompt(4, 2), numSamples: 3, sampling: { ...sampling, topP: 0.9, topK: 20, stopTokens: [] }, seed: 7 };
+    const target: GenerateRequest = { sampleKey: 'task-42', promptTokens: prompt(4, 2), numSamples: 3, sampling: { ...sampling, topP: 0.9, topK: 20, stopTokens: [] }, seed: 7 };
     const alone = await engine.generate([target]);
-    const others: GenerateRequest[] = [0, 1, 2].map((k) => ({ taskId: `o${k}`, promptTokens: prompt(2 + 3 * k, k), numSamples: 2, sampling, seed: 7 }));
+    const others: GenerateRequest[] = [0, 1, 2].map((k) => ({ sampleKey: `o${k}`, promptTokens: prompt(2 + 3 * k, k), numSamples: 2, sampling, seed: 7 }));
     const mixed = await engine.generate([others[0] as GenerateRequest, target, ...others.slice(1)]);
-    const fromMixed = mixed.filter((s) => s.taskId === 'task-42');
+    const fromMixed = mixed.filter((s) => s.sampleKey === 'task-42');
     assert.deepEqual(fromMixed.map((s) => [...s.tokens]), alone.map((s) => [...s.tokens]));
     // Different samples of a group differ, and a different seed changes them.
     assert.notDeepEqual([...(alone[0]?.tokens ?? [])], [...(alone[1]?.tokens ?? [])]);
@@ -80,7 +80,7 @@ test('models too large to bake generate the same from weights fed as inputs', as
   const baked = await createOnnxEngine({ model, seed: 6, threads: 1 });
   const fed = await createOnnxEngine({ model, seed: 6, threads: 1, bakeWeightsUpToBytes: 0 });
   try {
-    const req: GenerateRequest[] = [{ taskId: 'b', promptTokens: prompt(5, 1), numSamples: 3, sampling, seed: 4 }];
+    const req: GenerateRequest[] = [{ sampleKey: 'b', promptTokens: prompt(5, 1), numSamples: 3, sampling, seed: 4 }];
     const a = await baked.generate(req);
     const b = await fed.generate(req);
     assert.deepEqual(b.map((s) => [...s.tokens]), a.map((s) => [...s.tokens]));
@@ -94,9 +94,9 @@ test('models too large to bake generate the same from weights fed as inputs', as
 test('small batches decode on the single-threaded session and still match scoring', async () => {
   const engine = await createOnnxEngine({ model, seed: 9, threads: 2 });
   try {
-    const req: GenerateRequest = { taskId: 's', promptTokens: prompt(6, 3), numSamples: 1, sampling: { ...sampling, maxNewTokens: 20, stopTokens: [] }, seed: 5 };
+    const req: GenerateRequest = { sampleKey: 's', promptTokens: prompt(6, 3), numSamples: 1, sampling: { ...sampling, maxNewTokens: 20, stopTokens: [] }, seed: 5 };
     const [a] = await engine.generate([req]);
-    const [b] = await engine.generate([req, { ...req, taskId: 's2' }, { ...req, taskId: 's3' }]);
+    const [b] = await engine.generate([req, { ...req, sampleKey: 's2' }, { ...req, sampleKey: 's3' }]);
     assert.ok(a && b);
     assert.deepEqual([...b.tokens], [...a.tokens]);
     const [sc] = await engine.score([{ tokens: Uint32Array.from([...req.promptTokens, ...a.tokens]), scoreFrom: req.promptTokens.length }]);

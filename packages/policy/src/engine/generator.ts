@@ -21,7 +21,7 @@ import type { FinishReason, GenerateRequest, GeneratedSample } from './types.js'
 import { ValidationError } from '@acereason/protocol';
 
 interface Row {
-  taskId: string;
+  sampleKey: string;
   sampleIndex: number;
   prompt: Uint32Array;
   sampling: SamplingParams;
@@ -87,12 +87,12 @@ export class Generator {
       if (r.promptTokens.some((t) => t >= this.c.vocabSize)) throw new ValidationError(`${f}.promptTokens`, 'token id outside the vocabulary');
       if (!Number.isInteger(r.numSamples) || r.numSamples < 1) throw new ValidationError(`${f}.numSamples`, 'must be an integer >= 1');
       for (let s = 0; s < r.numSamples; s++) {
-        rows.push({ taskId: r.taskId, sampleIndex: s, prompt: r.promptTokens, sampling: r.sampling, rng: new SampleRng(r.seed, r.taskId, s), tokens: [], logprobs: [], entropy: [] });
+        rows.push({ sampleKey: r.sampleKey, sampleIndex: s, prompt: r.promptTokens, sampling: r.sampling, rng: new SampleRng(r.seed, r.sampleKey, s), tokens: [], logprobs: [], entropy: [] });
       }
     });
     for (let i = 0; i < rows.length; i += this.maxBatch) await this.runBatch(rows.slice(i, i + this.maxBatch));
     return rows.map((r) => ({
-      taskId: r.taskId,
+      sampleKey: r.sampleKey,
       sampleIndex: r.sampleIndex,
       tokens: Uint32Array.from(r.tokens),
       logprobs: Float32Array.from(r.logprobs),

@@ -5,7 +5,8 @@ import type { LossConfig } from '../train/loss-config.js';
 import type { OptimizerConfig } from '../train/optimizer-config.js';
 
 export interface GenerateRequest {
-  taskId: string;
+  /** Keys the sampler's RNG with the seed and the sample index; the samples come back labelled with it. */
+  sampleKey: string;
   promptTokens: Uint32Array;
   numSamples: number;
   sampling: SamplingParams;
@@ -15,7 +16,7 @@ export interface GenerateRequest {
 export type FinishReason = 'stop' | 'length';
 
 export interface GeneratedSample {
-  taskId: string;
+  sampleKey: string;
   sampleIndex: number;
   tokens: Uint32Array;
   /** Behaviour logprob of each generated token under softmax(logits / temperature). */

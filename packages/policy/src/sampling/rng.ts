@@ -1,5 +1,5 @@
 /**
- * A counter-free, seedable PRNG (sfc32) whose state is derived from (seed, taskId, sampleIndex).
+ * A counter-free, seedable PRNG (sfc32) whose state is derived from (seed, sampleKey, sampleIndex).
  * Every sample of a group owns its own stream, so the tokens it draws do not depend on which actor,
  * batch or position in a batch produced it.
  */
@@ -9,8 +9,8 @@ export class SampleRng {
   private c: number;
   private d: number;
 
-  constructor(seed: number, taskId: string, sampleIndex: number) {
-    [this.a, this.b, this.c, this.d] = hash128(`${seed >>> 0}\u0000${taskId}\u0000${sampleIndex}`);
+  constructor(seed: number, sampleKey: string, sampleIndex: number) {
+    [this.a, this.b, this.c, this.d] = hash128(`${seed >>> 0}\u0000${sampleKey}\u0000${sampleIndex}`);
     for (let i = 0; i < 12; i++) this.nextU32();
   }
 

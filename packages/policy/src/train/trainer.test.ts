@@ -26,7 +26,7 @@ test('SFT drives the loss down on a toy task, and the trained model generates th
     assert.equal(first.tokens, 60);
     assert.ok(first.loss > 1.5, `initial loss ${first.loss}`);
     assert.ok(last.loss < 0.05, `final loss ${last.loss}`);
-    const out = await engine.generate([{ taskId: 'x', promptTokens: Uint32Array.from([10, 4]), numSamples: 1, seed: 1, sampling: { temperature: 0, topP: 1, topK: 0, maxNewTokens: 6, stopTokens: [] } }]);
+    const out = await engine.generate([{ sampleKey: 'x', promptTokens: Uint32Array.from([10, 4]), numSamples: 1, seed: 1, sampling: { temperature: 0, topP: 1, topK: 0, maxNewTokens: 6, stopTokens: [] } }]);
     assert.deepEqual([...(out[0]?.tokens ?? [])], [5, 6, 7, 8, 9, 0]);
   } finally {
     await engine.dispose();

@@ -68,7 +68,7 @@ test('an HF checkpoint split over shards loads into an engine', async () => {
   const e = await createOnnxEngine({ model: ck.model, weights: ck.weights, threads: 1 });
   try {
     assert.equal(e.weightsSha256(), weightsSha256(w));
-    const out = await e.generate([{ taskId: 't', promptTokens: Uint32Array.from([1, 2, 3]), numSamples: 1, seed: 0, sampling: { temperature: 0, topP: 1, topK: 0, maxNewTokens: 3, stopTokens: [] } }]);
+    const out = await e.generate([{ sampleKey: 't', promptTokens: Uint32Array.from([1, 2, 3]), numSamples: 1, seed: 0, sampling: { temperature: 0, topP: 1, topK: 0, maxNewTokens: 3, stopTokens: [] } }]);
     assert.equal(out[0]?.tokens.length, 3);
   } finally {
     await e.dispose();

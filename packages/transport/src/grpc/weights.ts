@@ -42,8 +42,8 @@ export class WeightStore {
     while (sorted.length > this.keep) this.versions.delete(sorted.shift() as number);
   }
 
+  /** Exactly `version` (0 is the initial weights, not "the latest": see `latest()`). */
   get(version: number): WeightSnapshot | undefined {
-    if (version === 0) return this.latest();
     return this.versions.get(version);
   }
 
@@ -138,13 +138,14 @@ function acquireEncoding(snap: WeightSnapshot, chunk: number): { shared: SharedE
 }
 
 export function weightServiceHandlers(store: WeightStore): ServiceHandlers<typeof WeightServiceDefinition> {
-  const find = (version: number): WeightSnapshot => {
-    const s = store.get(version);
-    if (!s) throw new AceReasonError(ErrorCodes.NOT_FOUND, `weights of version ${version} are not held (latest is ${store.latest()?.manifest.version ?? 'none'})`, { retryable: version > (store.latest()?.manifest.version ?? -1) });
+  const find = (version: number | 'latest'): WeightSnapshot => {
+    const s = version === 'latest' ? store.latest() : store.get(version);
+    const newest = store.latest()?.manifest.version;
+    if (!s) throw new AceReasonError(ErrorCodes.NOT_FOUND, `weights of version ${version} are not held (latest is ${newest ?? 'none'})`, { retryable: version === 'latest' || version > (newest ?? -1) });
     return s;
   };
   return {
-    getManifest: async (req) => find(req.version).manifest,
+    getManifest: async (req) => find(req.latest ? 'latest' : req.version).manifest,
     streamWeights: async function* (req, ctx): AsyncIterable<EncodedMessage<WeightChunk>> {
       const snap = find(req.version);
       const chunk = req.chunkBytes > 0 ? Math.min(req.chunkBytes, MAX_CHUNK) : DEFAULT_CHUNK;
@@ -170,8 +171,8 @@ export function weightServiceHandlers(store: WeightStore): ServiceHandlers<typeo
 
 export interface FetchWeightsRequest {
   runId: string;
-  /** 0 = the newest the server holds. */
-  version: number;
+  /** A version number (0 is the initial weights), or 'latest' for the newest the server holds. */
+  version: number | 'latest';
   chunkBytes?: number;
   /**
    * A snapshot the caller is done with (e.g. the version before the one it holds): tensors of the
@@ -185,7 +186,7 @@ export interface FetchWeightsRequest {
  * the digest do not match the manifest.
  */
 export async function fetchWeights(client: TypedClient<typeof WeightServiceDefinition>, req: FetchWeightsRequest, opts: CallOptions = {}): Promise<WeightSnapshot> {
-  const manifest = await client.getManifest({ runId: req.runId, version: req.version }, opts);
+  const manifest = await client.getManifest(req.version === 'latest' ? { runId: req.runId, version: 0, latest: true } : { runId: req.runId, version: req.version, latest: false }, opts);
   const n = manifest.tensors.length;
   const spare = new Map((req.reuse?.tensors ?? []).map((t) => [t.name, t.data]));
   // Writing into memory already in use is much cheaper than touching fresh pages (and frees the GC).
