@@ -64,7 +64,7 @@ const METHODS: { name: Method; path: string; call: (c: Clients) => Promise<unkno
       throw new Error('the metrics stream ended without a message');
     },
   },
-  { name: 'getManifest', path: WeightServiceDefinition.getManifest.path, call: (c) => c.weights.getManifest({ runId: 'authz', version: 3 }) },
+  { name: 'getManifest', path: WeightServiceDefinition.getManifest.path, call: (c) => c.weights.getManifest({ runId: 'authz', version: 3, latest: false }) },
   {
     name: 'streamWeights', path: WeightServiceDefinition.streamWeights.path,
     call: async (c) => {
