@@ -41,7 +41,7 @@ for (const [label, preset, overrides] of CASES) {
       try {
         // Greedy generation through the packed prefill/decode graphs and the KV cache...
         const prompts = [Uint32Array.from([5, 900, 17, 3000, 42, 8]), Uint32Array.from([4000, 3, 3, 77, 1024, 511])];
-        const gen = await engine.generate(prompts.map((p, i) => ({ taskId: `p${i}`, promptTokens: p, numSamples: 1, seed: 0, sampling: { temperature: 0, topP: 1, topK: 0, maxNewTokens: 14, stopTokens: [] } })));
+        const gen = await engine.generate(prompts.map((p, i) => ({ sampleKey: `p${i}`, promptTokens: p, numSamples: 1, seed: 0, sampling: { temperature: 0, topP: 1, topK: 0, maxNewTokens: 14, stopTokens: [] } })));
         const seqs = prompts.map((p, i) => Uint32Array.from([...p, ...(gen[i]?.tokens ?? [])]));
         const T = seqs[0]?.length ?? 0;
         assert.ok(seqs.every((s) => s.length === T) && T === 20);
