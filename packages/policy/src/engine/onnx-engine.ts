@@ -1,19 +1,19 @@
-import ort from 'onnxruntime-node';
 import { ValidationError } from '@acereason/protocol';
 import { validateModelConfig } from '../model/config.js';
 import type { ModelConfig, ResolvedModelConfig } from '../model/config.js';
 import { initWeights } from '../model/params.js';
 import type { NamedTensor } from '../model/params.js';
-import { buildScoringGraph } from '../graphs/compile.js';
-import { createSession, outF32, validateRuntimeOptions } from '../runtime/session.js';
-import type { ExecutionProvider, OrtSession, RuntimeOptions } from '../runtime/session.js';
-import { Trainer, paramFeeds } from '../train/trainer.js';
+import { validateRuntimeOptions } from '../runtime/session.js';
+import type { ExecutionProvider, RuntimeOptions } from '../runtime/session.js';
+import { Trainer } from '../train/trainer.js';
+import { flatCopy } from '../train/flat.js';
+import { DEFAULT_LONG_SEQUENCE, validateLongSequence } from '../train/layered-model.js';
+import type { LongSequenceOptions } from '../train/layered-model.js';
 import { DEFAULT_OPTIMIZER, validateOptimizerConfig } from '../train/optimizer-config.js';
 import type { OptimizerConfig } from '../train/optimizer-config.js';
 import { selectModelWeights } from '../weights/hf.js';
 import { weightsSha256 } from '../weights/hash.js';
 import { readSafetensors, writeSafetensors } from '../weights/safetensors.js';
-import { packMicroBatches, sequenceFeeds } from './batching.js';
 import { BAKE_LIMIT_BYTES, Generator } from './generator.js';
 import type { GenerateRequest, GeneratedSample, PolicyEngine, ScoreRequest, ScoreResult, TrainBatch, TrainStepResult } from './types.js';
 
@@ -33,6 +33,8 @@ export interface OnnxEngineOptions {
   scoreBatchTokens?: number;
   /** Weights up to this many bytes are baked into (and packed in) the generation graphs; default 1.5 GiB. */
   bakeWeightsUpToBytes?: number;
+  /** Block sizes of the long-sequence path of scoring and training (attention blocks, LM-head chunk). */
+  longSequence?: { attentionBlocks?: Partial<LongSequenceOptions['attentionBlocks']>; headChunkTokens?: number };
 }
 
 const clone = (t: NamedTensor): NamedTensor => ({ name: t.name, dtype: 'F32', shape: [...t.shape], data: Float32Array.from(t.data) });
@@ -42,7 +44,6 @@ export class OnnxEngine implements PolicyEngine {
   private weights: NamedTensor[];
   private hash: string | undefined;
   private generator: Promise<Generator> | undefined;
-  private scoreSession: Promise<OrtSession> | undefined;
   private readonly trainer: Trainer;
   /** score/trainStep/loadWeights run one at a time: a train step updates the weights in place. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -53,9 +54,9 @@ export class OnnxEngine implements PolicyEngine {
     return run;
   }
 
-  constructor(readonly model: ResolvedModelConfig, weights: NamedTensor[], private readonly rt: RuntimeOptions, readonly optimizer: OptimizerConfig, private readonly maxBatch: number, private readonly scoreTokens: number, private readonly bakeLimit: number) {
+  constructor(readonly model: ResolvedModelConfig, weights: NamedTensor[], private readonly rt: RuntimeOptions, readonly optimizer: OptimizerConfig, private readonly maxBatch: number, private readonly scoreTokens: number, private readonly bakeLimit: number, long: LongSequenceOptions) {
     this.weights = weights;
-    this.trainer = new Trainer(model, optimizer, rt, () => this.weights, (seqs, temp) => this.scorePositions(seqs, temp).then((r) => r.map((x) => x.logprobs)));
+    this.trainer = new Trainer(model, optimizer, rt, () => this.weights, long);
   }
 
   private async genState(): Promise<Generator> {
@@ -70,23 +71,8 @@ export class OnnxEngine implements PolicyEngine {
   }
 
   /** Per-position logprob of the next token and entropy, for each full sequence (length n - 1). */
-  private async scorePositions(seqs: readonly Uint32Array[], temperature: number): Promise<ScoreResult[]> {
-    if (this.scoreSession === undefined) this.scoreSession = createSession(buildScoringGraph(this.model), this.rt);
-    const session = await this.scoreSession;
-    const pf = paramFeeds(this.weights);
-    const results: ScoreResult[] = new Array<ScoreResult>(seqs.length);
-    for (const group of packMicroBatches(seqs.map((s) => s.length), this.scoreTokens)) {
-      const { feeds, T } = sequenceFeeds(this.model, group.map((i) => seqs[i] ?? new Uint32Array()));
-      Object.assign(feeds, pf, { inv_temp: new ort.Tensor('float32', new Float32Array([1 / temperature]), []) });
-      const out = await session.run(feeds);
-      const lp = outF32(out, 'logprobs');
-      const ent = outF32(out, 'entropy');
-      group.forEach((si, b) => {
-        const n = Math.max(0, (seqs[si]?.length ?? 0) - 1);
-        results[si] = { logprobs: lp.slice(b * T, b * T + n), entropy: ent.slice(b * T, b * T + n) };
-      });
-    }
-    return results;
+  private scorePositions(seqs: readonly Uint32Array[], temperature: number): Promise<ScoreResult[]> {
+    return this.trainer.score(seqs, temperature, this.scoreTokens);
   }
 
   async score(requests: readonly ScoreRequest[], temperature = 1): Promise<ScoreResult[]> {
@@ -136,7 +122,7 @@ export class OnnxEngine implements PolicyEngine {
 
   private async swapWeights(tensors: readonly NamedTensor[] | Uint8Array): Promise<void> {
     const list = tensors instanceof Uint8Array ? readSafetensors(tensors).tensors : tensors;
-    const next = selectModelWeights(this.model, list).map(clone);
+    const next = flatCopy(selectModelWeights(this.model, list));
     // Build the new generation session before swapping, so the swap is atomic for callers.
     const gen = await Generator.create(this.model, next, this.rt, this.maxBatch, this.bakeLimit);
     const old = this.generator;
@@ -162,9 +148,7 @@ export class OnnxEngine implements PolicyEngine {
   async dispose(): Promise<void> {
     await this.trainer.dispose();
     if (this.generator) await (await this.generator).release();
-    if (this.scoreSession) await (await this.scoreSession).release();
     this.generator = undefined;
-    this.scoreSession = undefined;
   }
 }
 
@@ -174,12 +158,13 @@ export async function createOnnxEngine(opts: OnnxEngineOptions): Promise<OnnxEng
   validateRuntimeOptions(rt);
   const optimizer = validateOptimizerConfig({ ...DEFAULT_OPTIMIZER, ...opts.optimizer });
   let weights: NamedTensor[];
-  if (opts.weights === undefined) weights = initWeights(model, opts.seed ?? 0);
+  if (opts.weights === undefined) weights = flatCopy(initWeights(model, opts.seed ?? 0));
   else {
     const list = opts.weights instanceof Uint8Array ? readSafetensors(opts.weights).tensors : opts.weights;
-    weights = selectModelWeights(model, list).map(clone);
+    weights = flatCopy(selectModelWeights(model, list));
   }
+  const long = validateLongSequence({ ...DEFAULT_LONG_SEQUENCE, ...opts.longSequence, attentionBlocks: { ...DEFAULT_LONG_SEQUENCE.attentionBlocks, ...opts.longSequence?.attentionBlocks } });
   const maxBatch = opts.maxBatch ?? 64;
   if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new ValidationError('maxBatch', 'must be an integer >= 1');
-  return new OnnxEngine(model, weights, rt, optimizer, maxBatch, opts.scoreBatchTokens ?? 8192, opts.bakeWeightsUpToBytes ?? BAKE_LIMIT_BYTES);
+  return new OnnxEngine(model, weights, rt, optimizer, maxBatch, opts.scoreBatchTokens ?? 8192, opts.bakeWeightsUpToBytes ?? BAKE_LIMIT_BYTES, long);
 }

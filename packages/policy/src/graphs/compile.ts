@@ -8,9 +8,10 @@ import { layerPrefix, paramSpecs } from '../model/params.js';
 import type { NamedTensor } from '../model/params.js';
 import { forward, packedNames } from '../model/transformer.js';
 import type { ParamLookup } from '../model/transformer.js';
-import { tokenLogprobs } from './heads.js';
+import { perTokenLoss, pgLossInputs, tokenLogprobs } from './heads.js';
+import type { LossKind } from './heads.js';
 
-export type LossKind = 'pg' | 'sft';
+export type { LossKind } from './heads.js';
 export const gradName = (param: string): string => `grad.${param}`;
 
 /** Parameters either become graph inputs (scoring/training: weights change every step) or are baked in (generation). */
@@ -153,25 +154,7 @@ export function buildTrainingGraph(c: ResolvedModelConfig, kind: LossKind, ft: F
   const invTemp = o.input('inv_temp', []);
   const { logits } = forward(o, c, lookup, inp);
   const h = tokenLogprobs(o, logits, targets, invTemp);
-  let perTok: Value;
-  if (kind === 'sft') {
-    perTok = o.neg(h.tokLogp);
-  } else {
-    const adv = o.input('advantages', ['B', 'T']);
-    const old = o.input('old_logprobs', ['B', 'T']);
-    const ref = o.input('ref_logprobs', ['B', 'T']);
-    const epsLow = o.input('eps_low', []);
-    const epsHigh = o.input('eps_high', []);
-    const klCoef = o.input('kl_coef', []);
-    const entCoef = o.input('ent_coef', []);
-    const one = o.scalar(1);
-    const ratio = o.exp(o.sub(h.tokLogp, old));
-    const clipped = o.clip(ratio, o.sub(one, epsLow), o.add(one, epsHigh));
-    const pg = o.neg(o.min(o.mul(ratio, adv), o.mul(clipped, adv)));
-    const d = o.sub(ref, h.tokLogp);
-    const k3 = o.sub(o.sub(o.exp(d), d), one);
-    perTok = o.sub(o.add(pg, o.mul(klCoef, k3)), o.mul(entCoef, h.entropy));
-  }
+  const perTok = perTokenLoss(o, kind, h.tokLogp, h.entropy, kind === 'pg' ? pgLossInputs(o, ['B', 'T']) : undefined);
   const loss = o.reduceSum(o.mul(perTok, weight), [0, 1], false);
   const grads = backprop(o, loss, values);
   o.output(loss, 'loss');

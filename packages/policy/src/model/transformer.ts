@@ -75,52 +75,91 @@ export const packedNames = (pre: string): { qkvW: string; qkvB: string; gateUpW:
   gateUpW: `${pre}.mlp.gate_up_packed.weight_t`,
 });
 
+/** Shared per-graph constants of the attention block (rotary tables broadcast over heads, rotate_half). */
+export interface RopeInputs {
+  cos4: Value;
+  sin4: Value;
+  rot: Value;
+}
+
+export function ropeInputs(o: Ops, c: ResolvedModelConfig, cos: Value, sin: Value): RopeInputs {
+  return { cos4: o.unsqueeze(cos, [2]), sin4: o.unsqueeze(sin, [2]), rot: rotateHalfMatrix(o, c.headDim) };
+}
+
+/**
+ * The first half of decoder layer `i`: input RMSNorm, q/k/v projections, the q/k norms (Qwen3)
+ * and rotary embeddings.
+ * Returns q [B, T, H, hd] (already multiplied by the attention scale), k and v [B, T, KV, hd].
+ */
+export function layerQkv(o: Ops, c: ResolvedModelConfig, p: ParamLookup, i: number, h: Value, r: RopeInputs, packed: boolean): { q: Value; k: Value; v: Value } {
+  const { numHeads: H, numKvHeads: KV, headDim: hd } = c;
+  const B = h.shape[0] ?? 'B';
+  const T = h.shape[1] ?? 'T';
+  const pre = layerPrefix(i);
+  const bias = (n: string): Value | undefined => (c.attentionBias ? p(`${pre}.self_attn.${n}.bias`) : undefined);
+  const x = rmsNorm(o, h, p(`${pre}.input_layernorm.weight`), c.rmsNormEps);
+  const scale = o.scalar(1 / Math.sqrt(hd));
+  // Qwen3: per-head RMSNorm of q and k (over headDim) before rotary.
+  const qkNorm = (q0: Value, k0: Value): [Value, Value] =>
+    c.qkNorm ? [rmsNorm(o, q0, p(`${pre}.self_attn.q_norm.weight`), c.rmsNormEps), rmsNorm(o, k0, p(`${pre}.self_attn.k_norm.weight`), c.rmsNormEps)] : [q0, k0];
+  if (packed) {
+    const names = packedNames(pre);
+    let qkv = o.matmul(x, p(names.qkvW));
+    if (c.attentionBias) qkv = o.add(qkv, p(names.qkvB));
+    const heads = o.reshape(qkv, [0, 0, H + 2 * KV, hd], [B, T, H + 2 * KV, hd]);
+    if (c.qkNorm) {
+      // The norm undoes any scale folded into q_proj, so the attention scale is applied after it.
+      const [q1, k1, v] = o.split(heads, 2, [H, KV, KV]) as [Value, Value, Value];
+      const [qn, kn] = qkNorm(q1, k1);
+      return { q: o.mul(rope(o, qn, r.cos4, r.sin4, r.rot), scale), k: rope(o, kn, r.cos4, r.sin4, r.rot), v };
+    }
+    const [qk, v] = o.split(heads, 2, [H + KV, KV]) as [Value, Value];
+    const [q, k] = o.split(rope(o, qk, r.cos4, r.sin4, r.rot), 2, [H, KV]) as [Value, Value];
+    return { q, k, v };
+  }
+  const q0 = o.reshape(linear(o, x, p(`${pre}.self_attn.q_proj.weight`), bias('q_proj')), [0, 0, H, hd], [B, T, H, hd]);
+  const k0 = o.reshape(linear(o, x, p(`${pre}.self_attn.k_proj.weight`), bias('k_proj')), [0, 0, KV, hd], [B, T, KV, hd]);
+  const v = o.reshape(linear(o, x, p(`${pre}.self_attn.v_proj.weight`), bias('v_proj')), [0, 0, KV, hd], [B, T, KV, hd]);
+  const [q, k] = qkNorm(q0, k0);
+  return { q: o.mul(rope(o, q, r.cos4, r.sin4, r.rot), scale), k: rope(o, k, r.cos4, r.sin4, r.rot), v };
+}
+
+/**
+ * The second half of decoder layer `i`: the output projection of the attention result `merged`
+ * [B, T, H * hd] with its residual, then the post-attention RMSNorm and the SwiGLU MLP with its residual.
+ */
+export function layerOutput(o: Ops, c: ResolvedModelConfig, p: ParamLookup, i: number, h: Value, merged: Value, packed: boolean): Value {
+  const pre = layerPrefix(i);
+  const h1 = o.add(h, linear(o, merged, p(`${pre}.self_attn.o_proj.weight`)));
+  const y = rmsNorm(o, h1, p(`${pre}.post_attention_layernorm.weight`), c.rmsNormEps);
+  let gate: Value;
+  let up: Value;
+  if (packed) {
+    [gate, up] = o.split(o.matmul(y, p(packedNames(pre).gateUpW)), -1, [c.intermediateSize, c.intermediateSize]) as [Value, Value];
+  } else {
+    gate = linear(o, y, p(`${pre}.mlp.gate_proj.weight`));
+    up = linear(o, y, p(`${pre}.mlp.up_proj.weight`));
+  }
+  return o.add(h1, linear(o, o.mul(o.mul(gate, o.sigmoid(gate)), up), p(`${pre}.mlp.down_proj.weight`)));
+}
+
+/** Final RMSNorm and the LM head (tied to the embedding when the model says so). */
+export function lmHead(o: Ops, c: ResolvedModelConfig, p: ParamLookup, h: Value): Value {
+  const x = rmsNorm(o, h, p('model.norm.weight'), c.rmsNormEps);
+  return linear(o, x, c.tieEmbeddings ? p('model.embed_tokens.weight') : p('lm_head.weight'));
+}
+
 export function forward(o: Ops, c: ResolvedModelConfig, p: ParamLookup, inp: ForwardInputs): ForwardOutputs {
   const { numHeads: H, numKvHeads: KV, headDim: hd } = c;
   const g = H / KV;
   const B = inp.ids.shape[0] ?? 'B';
   const T = inp.ids.shape[1] ?? 'T';
-  const cos4 = o.unsqueeze(inp.cos, [2]);
-  const sin4 = o.unsqueeze(inp.sin, [2]);
-  const scale = o.scalar(1 / Math.sqrt(hd));
-  const rot = rotateHalfMatrix(o, hd);
+  const r = ropeInputs(o, c, inp.cos, inp.sin);
+  const packed = inp.packed === true;
   let h = o.gather(p('model.embed_tokens.weight'), inp.ids, 0);
   const present: { k: Value; v: Value }[] = [];
   for (let i = 0; i < c.numLayers; i++) {
-    const pre = layerPrefix(i);
-    const bias = (n: string): Value | undefined => (c.attentionBias ? p(`${pre}.self_attn.${n}.bias`) : undefined);
-    const x = rmsNorm(o, h, p(`${pre}.input_layernorm.weight`), c.rmsNormEps);
-    let q: Value;
-    let k: Value;
-    let v0: Value;
-    // Qwen3: per-head RMSNorm of q and k (over headDim) before rotary.
-    const qkNorm = (q0: Value, k0: Value): [Value, Value] =>
-      c.qkNorm ? [rmsNorm(o, q0, p(`${pre}.self_attn.q_norm.weight`), c.rmsNormEps), rmsNorm(o, k0, p(`${pre}.self_attn.k_norm.weight`), c.rmsNormEps)] : [q0, k0];
-    if (inp.packed === true) {
-      const names = packedNames(pre);
-      let qkv = o.matmul(x, p(names.qkvW));
-      if (c.attentionBias) qkv = o.add(qkv, p(names.qkvB));
-      const heads = o.reshape(qkv, [0, 0, H + 2 * KV, hd], [B, T, H + 2 * KV, hd]);
-      if (c.qkNorm) {
-        // The norm undoes any scale folded into q_proj, so the attention scale is applied after it.
-        const [q1, k1, v] = o.split(heads, 2, [H, KV, KV]) as [Value, Value, Value];
-        const [qn, kn] = qkNorm(q1, k1);
-        q = o.mul(rope(o, qn, cos4, sin4, rot), scale);
-        k = rope(o, kn, cos4, sin4, rot);
-        v0 = v;
-      } else {
-        const [qk, v] = o.split(heads, 2, [H + KV, KV]) as [Value, Value];
-        [q, k] = o.split(rope(o, qk, cos4, sin4, rot), 2, [H, KV]) as [Value, Value];
-        v0 = v;
-      }
-    } else {
-      q = o.reshape(linear(o, x, p(`${pre}.self_attn.q_proj.weight`), bias('q_proj')), [0, 0, H, hd], [B, T, H, hd]);
-      k = o.reshape(linear(o, x, p(`${pre}.self_attn.k_proj.weight`), bias('k_proj')), [0, 0, KV, hd], [B, T, KV, hd]);
-      v0 = o.reshape(linear(o, x, p(`${pre}.self_attn.v_proj.weight`), bias('v_proj')), [0, 0, KV, hd], [B, T, KV, hd]);
-      [q, k] = qkNorm(q, k);
-      q = o.mul(rope(o, q, cos4, sin4, rot), scale);
-      k = rope(o, k, cos4, sin4, rot);
-    }
+    const { q, k, v: v0 } = layerQkv(o, c, p, i, h, r, packed);
     // Grouped-query attention without repeating K/V: queries are grouped [B, KV, g, T, hd] and
     // the keys/values broadcast over the group axis inside MatMul.
     const q5 = o.transpose(o.reshape(q, [0, 0, KV, g, hd], [B, T, KV, g, hd]), [0, 2, 3, 1, 4]);
@@ -144,20 +183,8 @@ export function forward(o: Ops, c: ResolvedModelConfig, p: ParamLookup, inp: For
       attn = o.add(o.matmul(pPast, past.v), o.matmul(pNew, v5));
     }
     const merged = o.reshape(o.transpose(attn, [0, 3, 1, 2, 4]), [0, 0, -1], [B, T, H * hd]);
-    h = o.add(h, linear(o, merged, p(`${pre}.self_attn.o_proj.weight`)));
-    const y = rmsNorm(o, h, p(`${pre}.post_attention_layernorm.weight`), c.rmsNormEps);
-    let gate: Value;
-    let up: Value;
-    if (inp.packed === true) {
-      [gate, up] = o.split(o.matmul(y, p(packedNames(pre).gateUpW)), -1, [c.intermediateSize, c.intermediateSize]) as [Value, Value];
-    } else {
-      gate = linear(o, y, p(`${pre}.mlp.gate_proj.weight`));
-      up = linear(o, y, p(`${pre}.mlp.up_proj.weight`));
-    }
-    h = o.add(h, linear(o, o.mul(o.mul(gate, o.sigmoid(gate)), up), p(`${pre}.mlp.down_proj.weight`)));
+    h = layerOutput(o, c, p, i, h, merged, packed);
   }
   if (inp.pick !== undefined) h = o.gatherElements(h, inp.pick, 1);
-  h = rmsNorm(o, h, p('model.norm.weight'), c.rmsNormEps);
-  const head = c.tieEmbeddings ? p('model.embed_tokens.weight') : p('lm_head.weight');
-  return { logits: linear(o, h, head), present };
+  return { logits: lmHead(o, c, p, h), present };
 }

@@ -81,6 +81,7 @@ export class Ops {
   neg(x: Value): Value { return this.unary('Neg', x); }
   sqrt(x: Value): Value { return this.unary('Sqrt', x); }
   exp(x: Value): Value { return this.unary('Exp', x); }
+  log(x: Value): Value { return this.unary('Log', x); }
   sigmoid(x: Value): Value { return this.unary('Sigmoid', x); }
   identity(x: Value): Value { return this.unary('Identity', x); }
   softmax(x: Value, axis = -1): Value { return this.unary('Softmax', x, { axis }); }
@@ -137,6 +138,14 @@ export class Ops {
     const ax = [...new Set(axes.map((a) => normAxis(a, r)))];
     const shape = keepdims ? x.shape.map((d, i) => (ax.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !ax.includes(i));
     return this.one('ReduceMean', [x], x.type, shape, { axes: ax, keepdims: keepdims ? 1 : 0 });
+  }
+
+  /** ReduceMax with the axes attribute (opset 17); no gradient rule (used where the max is a stabiliser only). */
+  reduceMax(x: Value, axes: readonly number[], keepdims: boolean): Value {
+    const r = x.shape.length;
+    const ax = [...new Set(axes.map((a) => normAxis(a, r)))];
+    const shape = keepdims ? x.shape.map((d, i) => (ax.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !ax.includes(i));
+    return this.one('ReduceMax', [x], x.type, shape, { axes: ax, keepdims: keepdims ? 1 : 0 });
   }
 
   expandLike(x: Value, like: Value): Value {

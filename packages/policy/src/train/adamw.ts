@@ -1,46 +1,90 @@
+import ort from 'onnxruntime-node';
 import { DecodeError } from '@acereason/protocol';
 import type { NamedTensor } from '../model/params.js';
+import { createSession, f32 } from '../runtime/session.js';
+import type { OrtSession, RuntimeOptions } from '../runtime/session.js';
 import { readSafetensors, writeSafetensors } from '../weights/safetensors.js';
+import { allocateFlat } from './flat.js';
+import { buildAdamWGraph, buildSumSquaresGraph } from './optimizer-graphs.js';
 import type { OptimizerConfig } from './optimizer-config.js';
 
 /** Norm and bias parameters are not decayed (the usual AdamW convention). */
 export const decays = (name: string): boolean => !name.endsWith('.bias') && !name.includes('norm');
 
+/** Elements per optimizer run: big enough to amortise a run, small enough for its float64 temporaries. */
+const SLICE = 1 << 22;
+
+const f64 = (x: number): ort.Tensor => new ort.Tensor('float64', new Float64Array([x]), []);
+
+function slices(n: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let a = 0; a < n; a += SLICE) out.push([a, Math.min(n, a + SLICE)]);
+  return out;
+}
+
 /**
- * AdamW with decoupled weight decay, on host Float32Arrays. Arithmetic is done in doubles and
- * stored as float32 in a fixed order, so a run is bit-reproducible and its state round-trips exactly.
+ * AdamW with decoupled weight decay, run by ONNX Runtime (multi-threaded) over slices of the flat
+ * parameter, gradient and moment buffers, updating them in place. Arithmetic is float64 stored as
+ * float32 in a fixed order, so a run is bit-reproducible and its state round-trips exactly.
  */
 export class AdamW {
   step = 0;
-  private readonly m = new Map<string, Float32Array>();
-  private readonly v = new Map<string, Float32Array>();
+  private m = new Map<string, Float32Array>();
+  private v = new Map<string, Float32Array>();
+  private sessions: Promise<{ adam: OrtSession; sumsq: OrtSession }> | undefined;
+
+  constructor(private readonly rt: RuntimeOptions) {}
+
+  private kernels(): Promise<{ adam: OrtSession; sumsq: OrtSession }> {
+    this.sessions ??= Promise.all([createSession(buildAdamWGraph(), this.rt), createSession(buildSumSquaresGraph(), this.rt)]).then(([adam, sumsq]) => ({ adam, sumsq }));
+    return this.sessions;
+  }
+
+  private moments(params: readonly NamedTensor[]): void {
+    if (params.every((p) => this.m.has(p.name) && this.v.has(p.name))) return;
+    const specs = params.map((p) => ({ name: p.name, shape: [p.data.length] }));
+    const m = allocateFlat(specs);
+    const v = allocateFlat(specs);
+    m.forEach((t) => t.data.set(this.m.get(t.name) ?? new Float32Array(0)));
+    v.forEach((t) => t.data.set(this.v.get(t.name) ?? new Float32Array(0)));
+    this.m = new Map(m.map((t) => [t.name, t.data]));
+    this.v = new Map(v.map((t) => [t.name, t.data]));
+  }
+
+  /** sqrt(sum of squares) over all gradients, accumulated in double. */
+  async globalNorm(grads: ReadonlyMap<string, Float32Array>): Promise<number> {
+    const { sumsq } = await this.kernels();
+    let s = 0;
+    for (const g of grads.values()) {
+      for (const [a, b] of slices(g.length)) {
+        const r = await sumsq.run({ g: f32(g.subarray(a, b), [b - a]) });
+        s += (r.sumsq?.data as Float64Array)[0] ?? NaN;
+      }
+    }
+    return Math.sqrt(s);
+  }
 
   /** Applies one update in place. `gradScale` multiplies every gradient (clipping). */
-  update(params: readonly NamedTensor[], grads: ReadonlyMap<string, Float32Array>, lr: number, gradScale: number, cfg: OptimizerConfig): void {
+  async update(params: readonly NamedTensor[], grads: ReadonlyMap<string, Float32Array>, lr: number, gradScale: number, cfg: OptimizerConfig): Promise<void> {
+    const { adam } = await this.kernels();
+    this.moments(params);
     this.step += 1;
     const { beta1: b1, beta2: b2, eps } = cfg;
-    const bc1 = 1 - Math.pow(b1, this.step);
-    const bc2 = 1 - Math.pow(b2, this.step);
+    const common = {
+      beta1: f64(b1), one_minus_beta1: f64(1 - b1), beta2: f64(b2), one_minus_beta2: f64(1 - b2),
+      bc1: f64(1 - Math.pow(b1, this.step)), bc2: f64(1 - Math.pow(b2, this.step)), eps: f64(eps), lr: f64(lr), grad_scale: f64(gradScale),
+    };
     for (const p of params) {
       const g = grads.get(p.name);
-      if (g === undefined) throw new Error(`no gradient for ${p.name}`);
-      let m = this.m.get(p.name);
-      let v = this.v.get(p.name);
-      if (m === undefined || v === undefined) {
-        m = new Float32Array(p.data.length);
-        v = new Float32Array(p.data.length);
-        this.m.set(p.name, m);
-        this.v.set(p.name, v);
-      }
-      const decay = decays(p.name) ? 1 - lr * cfg.weightDecay : 1;
-      const w = p.data;
-      for (let i = 0; i < w.length; i++) {
-        const gi = (g[i] as number) * gradScale;
-        const mi = b1 * (m[i] as number) + (1 - b1) * gi;
-        const vi = b2 * (v[i] as number) + (1 - b2) * gi * gi;
-        m[i] = mi;
-        v[i] = vi;
-        w[i] = (w[i] as number) * decay - (lr * (mi / bc1)) / (Math.sqrt(vi / bc2) + eps);
+      const m = this.m.get(p.name);
+      const v = this.v.get(p.name);
+      if (g === undefined || m === undefined || v === undefined) throw new Error(`no gradient for ${p.name}`);
+      const decay = f64(decays(p.name) ? 1 - lr * cfg.weightDecay : 1);
+      for (const [a, b] of slices(p.data.length)) {
+        const w = f32(p.data.subarray(a, b), [b - a]);
+        const mt = f32(m.subarray(a, b), [b - a]);
+        const vt = f32(v.subarray(a, b), [b - a]);
+        await adam.run({ ...common, decay, w, g: f32(g.subarray(a, b), [b - a]), m: mt, v: vt }, { w_out: w, m_out: mt, v_out: vt });
       }
     }
   }
@@ -65,11 +109,12 @@ export class AdamW {
     }
     this.step = Number(f.metadata.step ?? 0);
   }
-}
 
-/** sqrt(sum of squares) over all gradients, accumulated in double. */
-export function globalNorm(grads: ReadonlyMap<string, Float32Array>): number {
-  let s = 0;
-  for (const g of grads.values()) for (let i = 0; i < g.length; i++) s += (g[i] as number) * (g[i] as number);
-  return Math.sqrt(s);
+  async release(): Promise<void> {
+    if (this.sessions === undefined) return;
+    const s = await this.sessions;
+    await s.adam.release();
+    await s.sumsq.release();
+    this.sessions = undefined;
+  }
 }

@@ -1,19 +1,17 @@
-import ort from 'onnxruntime-node';
 import { AceReasonError, ErrorCodes, ValidationError } from '@acereason/protocol';
 import type { ResolvedModelConfig } from '../model/config.js';
 import type { NamedTensor } from '../model/params.js';
-import { buildTrainingGraph, gradName } from '../graphs/compile.js';
-import type { LossKind } from '../graphs/compile.js';
-import { createSession, f32, outF32 } from '../runtime/session.js';
-import type { Feeds, OrtSession, RuntimeOptions } from '../runtime/session.js';
-import { packMicroBatches, sequenceFeeds } from '../engine/batching.js';
+import { f32 } from '../runtime/session.js';
+import type { Feeds, RuntimeOptions } from '../runtime/session.js';
 import type { TrainBatch, TrainStepResult, TrainSequence } from '../engine/types.js';
-import { AdamW, globalNorm } from './adamw.js';
+import { AdamW } from './adamw.js';
+import { allocateFlat } from './flat.js';
+import { DEFAULT_LONG_SEQUENCE, LayeredModel } from './layered-model.js';
+import type { HeadLoss, LongSequenceOptions } from './layered-model.js';
+import { packByTokens, packTokens } from './packing.js';
 import { tokenWeights, validateLossConfig } from './loss-config.js';
 import { learningRateAt } from './optimizer-config.js';
 import type { OptimizerConfig } from './optimizer-config.js';
-
-const scalar = (x: number): ort.Tensor => new ort.Tensor('float32', new Float32Array([x]), []);
 
 export function paramFeeds(weights: readonly NamedTensor[]): Feeds {
   const f: Feeds = {};
@@ -22,29 +20,52 @@ export function paramFeeds(weights: readonly NamedTensor[]): Feeds {
 }
 
 /**
- * One optimizer update per `step` call: micro-batches run the training graph, their gradients
- * (already scaled by the batch-level aggregation weights) are summed, clipped by global norm and
- * applied by AdamW at the scheduled learning rate.
+ * One optimizer update per `step` call. Sequences are packed into micro-batches of at most
+ * `microBatchTokens` tokens; each runs through the layered model (checkpointed layers, blockwise
+ * attention, chunked LM head), adding its gradients (already scaled by the batch-level aggregation
+ * weights) into flat gradient buffers; then the global norm, clipping and AdamW run in ONNX Runtime.
  */
 export class Trainer {
-  readonly adam = new AdamW();
-  private readonly sessions = new Map<LossKind, Promise<OrtSession>>();
+  readonly adam: AdamW;
+  private model: Promise<LayeredModel> | undefined;
+  private grads: Map<string, Float32Array> | undefined;
 
   constructor(
     private readonly c: ResolvedModelConfig,
     readonly cfg: OptimizerConfig,
     private readonly rt: RuntimeOptions,
     private readonly weights: () => readonly NamedTensor[],
-    private readonly scoreOld: (seqs: readonly Uint32Array[], temperature: number) => Promise<Float32Array[]>,
-  ) {}
+    private readonly long: LongSequenceOptions = DEFAULT_LONG_SEQUENCE,
+  ) {
+    this.adam = new AdamW(rt);
+  }
 
-  private session(kind: LossKind): Promise<OrtSession> {
-    let s = this.sessions.get(kind);
-    if (s === undefined) {
-      s = createSession(buildTrainingGraph(this.c, kind).bytes, this.rt);
-      this.sessions.set(kind, s);
+  private layered(): Promise<LayeredModel> {
+    this.model ??= LayeredModel.create(this.c, this.rt, this.long);
+    return this.model;
+  }
+
+  /** Per-position logprob of the next token and entropy for each full sequence (length n - 1), packed into rows of `budget` tokens. */
+  async score(seqs: readonly Uint32Array[], temperature: number, budget: number): Promise<{ logprobs: Float32Array; entropy: Float32Array }[]> {
+    const model = await this.layered();
+    const params = new Map(this.weights().map((t) => [t.name, t]));
+    const out = new Array<{ logprobs: Float32Array; entropy: Float32Array }>(seqs.length);
+    for (const group of packByTokens(seqs.map((s) => s.length), Math.max(budget, ...seqs.map((s) => s.length)), 'scoreBatchTokens')) {
+      const tok = packTokens(group.map((i) => seqs[i] as Uint32Array));
+      const r = await model.score(tok, params, 1 / temperature);
+      group.forEach((si, k) => {
+        const off = tok.offsets[k] as number;
+        const n = Math.max(0, (seqs[si]?.length ?? 0) - 1);
+        out[si] = { logprobs: r.logprobs.slice(off, off + n), entropy: r.entropy.slice(off, off + n) };
+      });
     }
-    return s;
+    return out;
+  }
+
+  private gradBuffers(params: readonly NamedTensor[]): Map<string, Float32Array> {
+    if (this.grads === undefined) this.grads = new Map(allocateFlat(params).map((t) => [t.name, t.data]));
+    else for (const g of this.grads.values()) g.fill(0);
+    return this.grads;
   }
 
   async step(batch: TrainBatch): Promise<TrainStepResult> {
@@ -54,6 +75,9 @@ export class Trainer {
     const seqs = batch.sequences;
     if (seqs.length === 0) throw new ValidationError('batch.sequences', 'must not be empty');
     seqs.forEach((s, i) => checkSequence(s, i, this.c));
+    if (batch.learningRate !== undefined && !(batch.learningRate >= 0)) throw new ValidationError('batch.learningRate', `must be >= 0, got ${batch.learningRate}`);
+    // Refused before any work: a micro-batch must hold the longest sequence.
+    const groups = packByTokens(seqs.map((s) => s.tokens.length), this.cfg.microBatchTokens);
     const temperature = loss.temperature ?? 1;
     const resp = seqs.map((s) => s.tokens.length - s.responseStart);
     const masks = seqs.map((s, i) => s.lossMask ?? new Float32Array(resp[i] ?? 0).fill(1));
@@ -61,75 +85,58 @@ export class Trainer {
     // Missing behaviour logprobs mean "on-policy": use the current policy's (ratio exactly 1).
     let old: (Float32Array | undefined)[] = seqs.map((s) => s.oldLogprobs);
     if (loss.kind === 'pg' && old.some((o) => o === undefined)) {
-      const scored = await this.scoreOld(seqs.map((s) => s.tokens), temperature);
-      old = seqs.map((s, i) => s.oldLogprobs ?? (scored[i] as Float32Array).subarray(s.responseStart - 1));
+      const scored = await this.score(seqs.map((s) => s.tokens), temperature, this.cfg.microBatchTokens);
+      old = seqs.map((s, i) => s.oldLogprobs ?? (scored[i] as { logprobs: Float32Array }).logprobs.subarray(s.responseStart - 1));
     }
-    const session = await this.session(loss.kind);
+    const model = await this.layered();
     const params = this.weights();
-    const pf = paramFeeds(params);
-    const grads = new Map<string, Float32Array>();
+    const byName = new Map(params.map((t) => [t.name, t]));
+    const grads = this.gradBuffers(params);
     let lossSum = 0;
     let entSum = 0;
     let clipped = 0;
     let tokens = 0;
-    const groups = packMicroBatches(seqs.map((s) => s.tokens.length), this.cfg.microBatchTokens);
     for (const group of groups) {
-      const { feeds, B, T } = sequenceFeeds(this.c, group.map((i) => seqs[i]?.tokens ?? new Uint32Array()));
+      const tok = packTokens(group.map((i) => (seqs[i] as TrainSequence).tokens));
+      const T = tok.T;
       // Row-aligned per-position inputs: position t predicts token t+1.
-      const w = new Float32Array(B * T);
-      const adv = new Float32Array(B * T);
-      const oldL = new Float32Array(B * T);
-      const refL = new Float32Array(B * T);
-      group.forEach((si, b) => {
+      const head: HeadLoss = {
+        kind: loss.kind,
+        weight: new Float32Array(T),
+        advantages: new Float32Array(T),
+        oldLogprobs: new Float32Array(T),
+        refLogprobs: new Float32Array(T),
+        scalars: loss.kind === 'pg' ? { epsLow: loss.epsLow, epsHigh: loss.epsHigh, klCoef: loss.klCoef ?? 0, entCoef: loss.entropyCoef ?? 0 } : { epsLow: 0, epsHigh: 0, klCoef: 0, entCoef: 0 },
+      };
+      group.forEach((si, k) => {
         const s = seqs[si] as TrainSequence;
-        const off = b * T + s.responseStart - 1;
-        w.set(weights[si] as Float32Array, off);
-        if (s.advantages) adv.set(s.advantages, off);
+        const off = (tok.offsets[k] as number) + s.responseStart - 1;
+        head.weight.set(weights[si] as Float32Array, off);
+        if (s.advantages) head.advantages.set(s.advantages, off);
         const o = old[si];
-        if (o) oldL.set(o, off);
-        if (s.refLogprobs) refL.set(s.refLogprobs, off);
+        if (o) head.oldLogprobs.set(o, off);
+        if (s.refLogprobs) head.refLogprobs.set(s.refLogprobs, off);
       });
-      Object.assign(feeds, pf, { weight: f32(w, [B, T]), inv_temp: scalar(1 / temperature) });
-      if (loss.kind === 'pg') {
-        Object.assign(feeds, {
-          advantages: f32(adv, [B, T]),
-          old_logprobs: f32(oldL, [B, T]),
-          ref_logprobs: f32(refL, [B, T]),
-          eps_low: scalar(loss.epsLow),
-          eps_high: scalar(loss.epsHigh),
-          kl_coef: scalar(loss.klCoef ?? 0),
-          ent_coef: scalar(loss.entropyCoef ?? 0),
-        });
-      }
-      const out = await session.run(feeds);
-      lossSum += outF32(out, 'loss')[0] ?? NaN;
-      const lp = outF32(out, 'logprobs');
-      const ent = outF32(out, 'entropy');
-      for (let i = 0; i < B * T; i++) {
-        if ((w[i] as number) === 0) continue;
+      const out = await model.train(tok, byName, grads, head, 1 / temperature);
+      lossSum += out.loss;
+      for (let i = 0; i < T; i++) {
+        if ((head.weight[i] as number) === 0) continue;
         tokens++;
-        entSum += ent[i] as number;
+        entSum += out.entropy[i] as number;
         if (loss.kind === 'pg') {
-          const r = Math.exp((lp[i] as number) - (oldL[i] as number));
-          const a = adv[i] as number;
+          const r = Math.exp((out.logprobs[i] as number) - (head.oldLogprobs[i] as number));
+          const a = head.advantages[i] as number;
           if ((a > 0 && r > 1 + loss.epsHigh) || (a < 0 && r < 1 - loss.epsLow)) clipped++;
         }
       }
-      for (const p of params) {
-        const g = outF32(out, gradName(p.name));
-        const acc = grads.get(p.name);
-        if (acc === undefined) grads.set(p.name, Float32Array.from(g));
-        else for (let i = 0; i < acc.length; i++) acc[i] = (acc[i] as number) + (g[i] as number);
-      }
     }
-    const gradNorm = globalNorm(grads);
+    const gradNorm = await this.adam.globalNorm(grads);
     // Never apply a NaN/Inf update: the weights and optimizer state stay as they were.
     if (!Number.isFinite(gradNorm) || !Number.isFinite(lossSum)) throw new AceReasonError(ErrorCodes.INTERNAL, `non-finite loss (${lossSum}) or gradient norm (${gradNorm}); update skipped`, { retryable: false });
     const scale = this.cfg.maxGradNorm > 0 && gradNorm > this.cfg.maxGradNorm ? this.cfg.maxGradNorm / (gradNorm + 1e-6) : 1;
     // A per-batch base rate (per-stage learning rates) keeps the schedule's shape.
-    if (batch.learningRate !== undefined && !(batch.learningRate >= 0)) throw new ValidationError('batch.learningRate', `must be >= 0, got ${batch.learningRate}`);
     const lr = learningRateAt(batch.learningRate === undefined ? this.cfg : { ...this.cfg, learningRate: batch.learningRate }, this.adam.step);
-    this.adam.update(params, grads, lr, scale, this.cfg);
+    await this.adam.update(params, grads, lr, scale, this.cfg);
     return {
       loss: lossSum,
       gradNorm,
@@ -144,8 +151,9 @@ export class Trainer {
   }
 
   async dispose(): Promise<void> {
-    for (const s of this.sessions.values()) await (await s).release();
-    this.sessions.clear();
+    if (this.model !== undefined) await (await this.model).release();
+    this.model = undefined;
+    await this.adam.release();
   }
 }
 
