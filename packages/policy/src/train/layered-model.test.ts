@@ -179,3 +179,6 @@ test('bad input is refused naming the field before any work: a sequence beyond m
     await engine.dispose();
   }
 });
+
+test('layered model = the single training graph: SFT with Qwen3 q/k norms and llama3 rope scaling', () =>
+  compare(validateModelConfig({ ...base, attentionBias: false, qkNorm: true, ropeScaling: { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 16 } }), 'sft'));
