@@ -8,7 +8,7 @@ import { readRecords, RowFormatError } from './ingest/read.js';
 import { stepCount, type CurateReport } from './report.js';
 import { checkReferenceSolutions, codeFilter, DEFAULT_CODE_FILTERS, type CodeFilterOptions, type ReferenceCheckOptions } from './steps/code-filters.js';
 import { decontaminate, NgramIndex, readBenchmark } from './steps/decontaminate.js';
-import { dedupExact, dedupNear, DEFAULT_DEDUP, type DedupOptions } from './steps/dedup.js';
+import { dedupExact, dedupNear, dedupSettings, DEFAULT_DEDUP, type DedupOptions } from './steps/dedup.js';
 import { scoreDifficulty, type DifficultyOptions, type PassRateSink, type ResponseSampler } from './steps/difficulty.js';
 import { DEFAULT_MATH_FILTERS, mathFilter, type MathFilterOptions } from './steps/math-filters.js';
 import type { CodeRow, CurateDomain, CurateRow, Removal, RowError } from './types.js';
@@ -95,7 +95,10 @@ export async function curate(opts: CurateOptions): Promise<CurateResult> {
   }
   let rows = apply('filter', ingested, filtered);
   rows = apply('dedup_exact', rows, dedupExact(rows));
-  rows = apply('dedup_near', rows, dedupNear(rows, { ...DEFAULT_DEDUP, ...opts.dedup }));
+  const dedupOpts = { ...DEFAULT_DEDUP, ...opts.dedup };
+  rows = apply('dedup_near', rows, dedupNear(rows, dedupOpts));
+  const nearStep = steps.at(-1);
+  if (nearStep !== undefined) nearStep.settings = dedupSettings(dedupOpts);
 
   const benchmarks: CurateReport['benchmarks'] = [];
   if (opts.benchmarks !== undefined && opts.benchmarks.length > 0) {

@@ -8,6 +8,8 @@ export interface StepCount {
   removed: number;
   /** Removals by reason. */
   reasons: Record<string, number>;
+  /** The settings the step ran with (for near-duplicate detection: its similarity threshold). */
+  settings?: Record<string, number | string>;
 }
 
 export interface CurateReport {
@@ -38,6 +40,7 @@ export function formatReport(r: CurateReport): string {
   for (const s of r.steps) {
     const reasons = Object.entries(s.reasons).map(([k, v]) => `${k}=${v}`).join(' ');
     lines.push(`${s.step.padEnd(16)} ${String(s.in).padStart(7)} ${String(s.out).padStart(7)} ${String(s.removed).padStart(8)}  ${reasons}`);
+    if (s.settings !== undefined) lines.push(`${''.padEnd(16)} settings: ${Object.entries(s.settings).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   }
   if (r.errors.length > 0) {
     lines.push('', `unreadable rows (${r.errors.length}):`);

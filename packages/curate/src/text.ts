@@ -9,6 +9,25 @@ export function words(s: string): string[] {
   return s.normalize('NFKC').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
 }
 
+/**
+ * English function words that paraphrases insert or drop ("has a perimeter of 30" / "has perimeter
+ * 30", "all the divisors" / "all divisors"). Words that change a problem's meaning stay out of
+ * this list: negations, comparisons and quantity words ("not", "no", "least", "most", "more",
+ * "less", "than", "only", "each", "every", "both", "either"), and every number.
+ */
+export const STOP_WORDS: ReadonlySet<string> = new Set([
+  'a', 'an', 'the', 'of', 'to', 'in', 'on', 'at', 'for', 'by', 'with', 'from', 'into', 'onto', 'as',
+  'is', 'are', 'was', 'were', 'be', 'been', 'being', 'has', 'have', 'had', 'do', 'does', 'did',
+  'and', 'or', 'that', 'which', 'who', 'whom', 'this', 'these', 'those', 'it', 'its', 'there', 'their',
+  'all', 'any', 'some', 'so', 'such', 'then', 'what', 'we', 'you', 'your', 'our', 'us', 'let', 'given',
+  'please', 'can', 'will', 'shall', 'would', 'should', 'may', 'might', 'must', 'if', 'when', 'where',
+]);
+
+/** Word tokens without function words: what near-duplicate detection compares. */
+export function contentWords(s: string): string[] {
+  return words(s).filter((w) => !STOP_WORDS.has(w));
+}
+
 /** The set of n-word shingles (the whole text when it is shorter than n words). */
 export function shingles(tokens: readonly string[], n: number): Set<string> {
   const out = new Set<string>();

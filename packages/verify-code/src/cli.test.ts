@@ -20,7 +20,7 @@ describe('acereason verify code', () => {
       JSON.stringify({ id: 'a', response: '</think>\n```python\nprint(int(input()) * 2)\n```', language: 'python', tests: { inputs: ['2'], outputs: ['4'] } }),
       'not json',
       JSON.stringify({ id: 'b', code: 'print(1)', tests: { inputs: ['2', '3'], outputs: ['1', '2'] }, time_limit_s: 1, memory_mb: 256 }),
-      JSON.stringify({ id: 'c', code: 'class Solution:\n    def f(self, x):\n        return x + 1\n', tests: { inputs: ['1'], outputs: ['2'], fn_name: 'f' } }),
+      JSON.stringify({ id: 'c', code: 'class Solution:\n    def f(self, x):\n        return x + 1\n', tests: { inputs: ['1'], outputs: [2], fn_name: 'f' } }),
       JSON.stringify({ id: 'd', tests: { inputs: ['1'], outputs: ['1'] } }),
       JSON.stringify({ id: 'e', code: 'print(1)', tests: { inputs: ['1'], outputs: [] } }),
       '',

@@ -52,7 +52,7 @@ const PROBLEMS: Problem[] = [
   },
   {
     name: 'two sum (class Solution)',
-    tests: { inputs: ['[2,7,11,15]\n9', '[3,2,4]\n6'], outputs: ['[0, 1]', '[1, 2]'], fnName: 'twoSum' },
+    tests: { inputs: ['[2,7,11,15]\n9', '[3,2,4]\n6'], outputs: [[0, 1], [1, 2]], fnName: 'twoSum' },
     right:
       'from typing import List\nclass Solution:\n    def twoSum(self, nums: List[int], target: int) -> List[int]:\n        seen = {}\n        for i, x in enumerate(nums):\n            if target - x in seen:\n                return [seen[target - x], i]\n            seen[x] = i\n        return []\n',
     wrong: 'class Solution:\n    def twoSum(self, nums, target):\n        return [0, 1]\n',
@@ -65,7 +65,7 @@ const PROBLEMS: Problem[] = [
   },
   {
     name: 'is anagram (bool return)',
-    tests: { inputs: ['"anagram"\n"nagaram"', '"rat"\n"car"'], outputs: ['true', 'false'], fnName: 'isAnagram' },
+    tests: { inputs: ['"anagram"\n"nagaram"', '"rat"\n"car"'], outputs: [true, false], fnName: 'isAnagram' },
     right: 'class Solution:\n    def isAnagram(self, s, t):\n        return sorted(s) == sorted(t)\n',
     wrong: 'class Solution:\n    def isAnagram(self, s, t):\n        return len(s) == len(t)\n',
   },
@@ -74,6 +74,12 @@ const PROBLEMS: Problem[] = [
     tests: { inputs: [['the sky is blue'], ['  hello world  ']], outputs: ['blue is sky the', 'world hello'], fnName: 'reverseWords' },
     right: 'class Solution:\n    def reverseWords(self, s: str) -> str:\n        return " ".join(reversed(s.split()))\n',
     wrong: 'class Solution:\n    def reverseWords(self, s: str) -> str:\n        return " ".join(reversed(s.split(" ")))\n',
+  },
+  {
+    name: 'digits as a string (a string holding JSON stays a string)',
+    tests: { inputs: [[12], [7]], outputs: ['12', '7'], fnName: 'as_text' },
+    right: 'def as_text(n):\n    return str(n)\n',
+    wrong: 'def as_text(n):\n    return n\n',
   },
   {
     name: 'c++ sum of array',

@@ -6,13 +6,15 @@ export type PreparedTest =
   | { mode: 'stdin'; input: string; expected: string }
   | { mode: 'call'; input: string; expected: unknown };
 
-function parseExpectedJson(raw: unknown): unknown {
-  if (typeof raw !== 'string') return raw;
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return raw; // a bare string return value
-  }
+/**
+ * A function-call expectation is a typed JSON value, used as it is: the number 12 is a number and
+ * the string "12" is a string (never parsed, so a task whose answer is `str(n)` accepts only the
+ * string). Datasets that encode return values as JSON text (LiveCodeBench) are decoded by ingest.
+ */
+function typedExpected(raw: unknown, field: string): unknown {
+  if (raw === undefined || typeof raw === 'function' || typeof raw === 'symbol' || typeof raw === 'bigint') throw new ValidationError(field, 'must be a JSON value');
+  if (typeof raw === 'number' && !Number.isFinite(raw)) throw new ValidationError(field, 'must be a finite number');
+  return raw;
 }
 
 /**
@@ -44,7 +46,7 @@ export function prepareTests(tests: CodeTests): PreparedTest[] {
   if (inputs.length === 0) throw new ValidationError('tests.inputs', 'is empty');
   if (fnName !== undefined && fnName !== null && fnName !== '') {
     if (typeof fnName !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(fnName)) throw new ValidationError('tests.fn_name', 'must be an identifier');
-    return inputs.map((raw, i) => ({ mode: 'call', input: callArguments(raw, `tests.inputs[${i}]`), expected: parseExpectedJson(outputs[i]) }));
+    return inputs.map((raw, i) => ({ mode: 'call', input: callArguments(raw, `tests.inputs[${i}]`), expected: typedExpected(outputs[i], `tests.outputs[${i}]`) }));
   }
   return inputs.map((raw, i) => {
     const out = outputs[i];

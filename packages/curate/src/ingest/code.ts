@@ -1,5 +1,6 @@
 /**
- * Code rows in the shapes people publish: our schema (`tests: {inputs, outputs, fn_name}`),
+ * Code rows in the shapes people publish: our schema (`tests: {inputs, outputs, fn_name}`; with
+ * `fn_name` each output is the typed return value, a string stays a string),
  * TACO/APPS (`question`, `input_output` and `solutions` as JSON text), LiveCodeBench
  * (`question_content`, `public_test_cases`/`private_test_cases`, `metadata.func_name`) and
  * CodeContests (`description`, `public_tests`/`private_tests`/`generated_tests`, `solutions`).
@@ -29,7 +30,11 @@ function asIoObject(v: unknown, field: string): Obj {
   return v as Obj;
 }
 
-/** LiveCodeBench: a list of {input, output, testtype}. */
+/**
+ * LiveCodeBench: a list of {input, output, testtype}. A functional test's output is the return
+ * value as JSON text (`"12"` is the int 12, `"\\"12\\""` the string "12"): it is decoded here, so
+ * the row carries the typed value the verifier compares as it is.
+ */
 function lcbTests(o: Obj): CodeTestSet {
   const cases: unknown[] = [];
   for (const field of ['public_test_cases', 'private_test_cases']) {
@@ -53,7 +58,16 @@ function lcbTests(o: Obj): CodeTestSet {
     t.outputs.push((c as Obj).output);
     if ((c as Obj).testtype === 'functional' && typeof fn !== 'string') throw new RowFormatError('functional tests need "metadata.func_name"');
   }
-  if (typeof fn === 'string' && cases.some((c) => (c as Obj).testtype === 'functional')) t.fn_name = fn;
+  if (typeof fn === 'string' && cases.some((c) => (c as Obj).testtype === 'functional')) {
+    t.fn_name = fn;
+    t.outputs = t.outputs.map((out, i) => {
+      try {
+        return JSON.parse(out as string) as unknown;
+      } catch {
+        throw new RowFormatError(`test case ${i}: a functional test's "output" must be the return value as JSON text`);
+      }
+    });
+  }
   return t;
 }
 

@@ -6,7 +6,7 @@ import { ingest } from '../pipeline.js';
 import { shingles, words } from '../text.js';
 import type { CurateRow, MathRow } from '../types.js';
 import { decontaminate, NgramIndex } from './decontaminate.js';
-import { dedupNear } from './dedup.js';
+import { DEFAULT_DEDUP, dedupNear } from './dedup.js';
 import { InMemoryPassRateSink, scoreDifficulty, type ResponseSampler } from './difficulty.js';
 import { EngineSampler } from './engine-sampler.js';
 import { jaccard, minhashSignature } from './minhash.js';
@@ -113,4 +113,21 @@ test('ingest code: stdin tests become text; bad tests are reported with their li
   assert.ok(first?.domain === 'code');
   assert.deepEqual(first.tests, { inputs: ['1 2\n3\n'], outputs: ['6\n'] });
   assert.deepEqual(errors, [{ line: 2, message: 'test input 0 must be text for a stdin/stdout problem' }, { line: 3, message: 'no tests' }]);
+});
+
+test('dedupNear: paraphrases that insert or drop function words, change case or punctuation are one problem', () => {
+  const rows: CurateRow[] = [
+    math('rect', 'A rectangle has a perimeter of 30 and a length of 9. What is its area?'),
+    math('rect-terse', 'A rectangle has perimeter 30 and length 9. What is its area?'),
+    math('rect-other', 'A rectangle has perimeter 30 and length 7. What is its area?'),
+    math('div', 'find the sum of all the positive divisors of 36'),
+    math('div-case', 'Find the sum of all positive divisors of 36.'),
+    math('div-product', 'Find the product of all positive divisors of 36.'),
+    math('least', 'How many integers n satisfy n^2 < 50 with n at least 3?'),
+    math('most', 'How many integers n satisfy n^2 < 50 with n at most 3?'),
+  ];
+  const { kept, removed } = dedupNear(rows, DEFAULT_DEDUP);
+  assert.deepEqual(removed.map((r) => [r.id, r.matched]), [['rect-terse', 'rect'], ['div-case', 'div']]);
+  assert.deepEqual(kept.map((r) => r.id), ['rect', 'rect-other', 'div', 'div-product', 'least', 'most']);
+  assert.match(removed[0]?.detail ?? '', /content words, threshold 0\.7/);
 });
