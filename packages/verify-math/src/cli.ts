@@ -10,6 +10,8 @@ export interface VerifyMathCliOptions {
   workers?: number;
   timeoutMs?: number;
   fallbacks?: boolean;
+  /** The dataset writes decimals with a comma (see the answer grammar). */
+  decimalComma?: boolean;
 }
 
 export interface VerifyMathCliSummary {
@@ -30,7 +32,7 @@ interface InputLine {
  * for a line that is not a valid request. Blank lines are skipped. A bad line never stops the run.
  */
 export async function runVerifyMathCli(opts: VerifyMathCliOptions): Promise<VerifyMathCliSummary> {
-  const pool = new MathVerifierPool({ workers: opts.workers, timeoutMs: opts.timeoutMs, fallbacks: opts.fallbacks });
+  const pool = new MathVerifierPool({ workers: opts.workers, timeoutMs: opts.timeoutMs, fallbacks: opts.fallbacks, decimalComma: opts.decimalComma });
   const maxInFlight = 256;
   const pending: Promise<string>[] = [];
   let lines = 0;

@@ -41,6 +41,15 @@ describe('MathVerifierPool', () => {
     assert.ok(pool.stats().completed > 0);
   });
 
+  it('applies the decimal-comma policy per request, else the pool option', async () => {
+    await using pool = new MathVerifierPool({ workers: 1, timeoutMs: 10_000, symbolic: false });
+    assert.equal((await pool.verify({ response: boxed('1,5'), answer: '1.5', decimalComma: true })).status, 'correct');
+    assert.equal((await pool.verify({ response: boxed('1,5'), answer: '1.5' })).status, 'wrong');
+    await using commas = new MathVerifierPool({ workers: 1, timeoutMs: 10_000, symbolic: false, decimalComma: true });
+    assert.equal((await commas.verify({ response: boxed('1000,99'), answer: '1000.99' })).status, 'correct');
+    assert.equal((await commas.verify({ response: boxed('1000,99'), answer: '1000.99', decimalComma: false })).status, 'wrong');
+  });
+
   it('terminates a worker that really hangs, answers timeout, and keeps serving (jobs behind it included)', async () => {
     await using pool = new MathVerifierPool({ workers: 1, timeoutMs: 300, workerUrl: hangWorker, symbolic: false });
     const hung = pool.verify({ response: boxed('1'), answer: 'HANG' });

@@ -38,6 +38,8 @@ export interface MathVerifierPoolOptions {
 export interface VerifyRequest {
   response: string;
   answer: string;
+  /** The dataset's decimal-comma policy for this request; the pool's option when absent. */
+  decimalComma?: boolean;
 }
 
 export interface PoolStats {
@@ -112,7 +114,7 @@ export class MathVerifierPool implements AsyncDisposable {
     if (this.closed) return Promise.reject(new AceReasonError(ErrorCodes.CANCELLED, 'verifier pool is closed'));
     if (typeof req?.response !== 'string') return Promise.reject(new ValidationError('response', 'must be a string'));
     if (typeof req.answer !== 'string') return Promise.reject(new ValidationError('answer', 'must be a string'));
-    const prepared = prepareCheck(req.response, req.answer, { fallbacks: this.fallbacks, decimalComma: this.decimalComma });
+    const prepared = prepareCheck(req.response, req.answer, { fallbacks: this.fallbacks, decimalComma: req.decimalComma ?? this.decimalComma });
     if (prepared.done !== null) return Promise.resolve(prepared.done);
     const { raw, pred, gold } = prepared;
     const key = `${pred}\u0000${gold}`;

@@ -7,11 +7,11 @@ import { UsageError, type Command } from '../command.js';
 const verify: Command = {
   name: 'verify',
   summary: 'score responses: verify math | verify code (JSON lines in, JSON lines out)',
-  usage: 'acereason verify <math|code> [--in FILE] [--out FILE] [--workers N] [--timeout-ms MS] [--fallbacks] [--unsafe-no-sandbox]',
+  usage: 'acereason verify <math|code> [--in FILE] [--out FILE] [--workers N] [--timeout-ms MS] [--fallbacks] [--decimal-comma] [--unsafe-no-sandbox]',
   async run(args, ctx) {
     const { values, positionals } = parseFlags(args, {
       in: { type: 'string' }, out: { type: 'string' }, workers: { type: 'string' }, 'timeout-ms': { type: 'string' },
-      fallbacks: { type: 'boolean' }, 'unsafe-no-sandbox': { type: 'boolean' },
+      fallbacks: { type: 'boolean' }, 'decimal-comma': { type: 'boolean' }, 'unsafe-no-sandbox': { type: 'boolean' },
     }, this.usage);
     const [domain] = positionals;
     if (domain !== 'math' && domain !== 'code') throw new UsageError(`expected "math" or "code", got ${domain === undefined ? 'nothing' : `"${domain}"`}`, `usage: ${this.usage}`);
@@ -23,7 +23,7 @@ const verify: Command = {
     let summary: { lines: number; ok: number; bad: number };
     if (domain === 'math') {
       const { runVerifyMathCli } = await import('@acereason/verify-math');
-      summary = await runVerifyMathCli({ input, output, errors: ctx.stderr, ...(workers ? { workers } : {}), ...(timeoutMs ? { timeoutMs } : {}), fallbacks: values.fallbacks === true });
+      summary = await runVerifyMathCli({ input, output, errors: ctx.stderr, ...(workers ? { workers } : {}), ...(timeoutMs ? { timeoutMs } : {}), fallbacks: values.fallbacks === true, decimalComma: values['decimal-comma'] === true });
     } else {
       const { runVerifyCodeCli } = await import('@acereason/verify-code');
       summary = await runVerifyCodeCli({ input, output, ...(workers ? { concurrency: workers } : {}), unsafeNoSandbox: values['unsafe-no-sandbox'] === true });
