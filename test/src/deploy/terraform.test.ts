@@ -8,13 +8,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
-import { natsServerBinary } from '@acereason/testkit';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parse as parseHcl } from '@cdktf/hcl2json';
-import { INFRA, commandWorks, filesUnder, isRecord } from './repo.js';
+import { INFRA, filesUnder, isRecord } from './repo.js';
 
 const TF_ROOT = join(INFRA, 'terraform');
 const META_ARGS = new Set(['source', 'version', 'count', 'for_each', 'depends_on', 'providers']);
@@ -224,42 +221,4 @@ test('terraform: NATS, gRPC and metrics are open only inside the VPC; SSH only t
   const example = dirs.find((d) => d.name === 'examples/aws');
   assert.ok(example);
   assert.match(JSON.stringify(named(example, 'variable').get('ssh_cidrs')?.validation), /0\.0\.0\.0\/0/);
-});
-
-/** Renders the subset of Terraform's template syntax the NATS template uses (for, if, ${name}). */
-function renderTemplate(tpl: string, vars: Record<string, unknown>): string {
-  let out = tpl.replace(/%\{\s*for\s+(\w+)\s+in\s+(\w+)\s*~?\}\n?([\s\S]*?)%\{\s*endfor\s*~?\}\n?/g, (_m, v: string, list: string, body: string) => {
-    const items = vars[list];
-    assert.ok(Array.isArray(items), `${list} is a list`);
-    return items.map((item) => body.replaceAll(`\${${v}}`, String(item))).join('');
-  });
-  out = out.replace(/%\{\s*if\s+(\w+)\s*~?\}\n?([\s\S]*?)%\{\s*endif\s*~?\}\n?/g, (_m, c: string, body: string) => (vars[c] === true ? body : ''));
-  return out.replace(/\$\{(\w+)\}/g, (_m, n: string) => {
-    assert.ok(n in vars, `template variable ${n} is given`);
-    return String(vars[n]);
-  });
-}
-
-const natsTestable = commandWorks(natsServerBinary(), ['--version']) && commandWorks('openssl', ['version']);
-
-test('terraform: the NATS template renders to a config nats-server accepts, single and 3-node', { skip: natsTestable ? false : 'needs nats-server and openssl' }, () => {
-  const tpl = readFileSync(join(TF_ROOT, 'modules/nats/nats.conf.tftpl'), 'utf8');
-  const dir = mkdtempSync(join(tmpdir(), 'acereason-tf-nats-'));
-  try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'server.key'), '-out', join(dir, 'server.pem'), '-days', '1', '-subj', '/CN=acereason-test'], { stdio: 'ignore' });
-    writeFileSync(join(dir, 'ca.pem'), readFileSync(join(dir, 'server.pem')));
-    for (const cluster of [false, true]) {
-      const ips = cluster ? ['10.42.1.10', '10.42.1.11', '10.42.1.12'] : ['10.42.1.10'];
-      const conf = renderTemplate(tpl, { server_name: 'test-nats-0', cluster, routes: ips.map((ip) => `nats-route://${ip}:6222`), cluster_name: 'test-nats', max_file: '100GB' })
-        .replaceAll('/etc/nats/', `${dir}/`);
-      assert.match(conf, /^max_payload: 8MB$/m);
-      assert.equal(/cluster \{/.test(conf), cluster, `cluster block only for the 3-node option (cluster=${String(cluster)})`);
-      const file = join(dir, `nats-${String(cluster)}.conf`);
-      writeFileSync(file, conf);
-      const r = spawnSync(natsServerBinary(), ['-t', '-c', file], { encoding: 'utf8', timeout: 30_000 });
-      assert.equal(r.status, 0, `nats-server -t (cluster=${String(cluster)}):\n${r.stdout}${r.stderr}\n${conf}`);
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 });

@@ -6,14 +6,42 @@ locals {
   private_cidr = cidrsubnet(var.vpc_cidr, 8, 1)
   nats_ips     = [for i in range(var.nats_cluster ? 3 : 1) : cidrhost(local.private_cidr, 10 + i)]
   learner_ip   = cidrhost(local.private_cidr, 20)
-  nats_url     = "nats://${local.nats_ips[0]}:4222"
+  # Every node's URL: clients fail over to the others when one goes down.
+  nats_url     = join(",", [for ip in local.nats_ips : "nats://${ip}:4222"])
   learner_addr = "${local.learner_ip}:${var.grpc_port}"
   image_gpu    = "${var.image}:${var.image_version}-cuda"
   image_cpu    = "${var.image}:${var.image_version}-cpu"
-  tls_files = {
-    "/etc/acereason/tls/ca.pem" = { content = module.tls.ca_cert_pem, permissions = "0644" }
-  }
-  data_sync = var.data_s3_uri == "" ? [] : ["aws s3 sync '${var.data_s3_uri}' /var/lib/acereason/data && chown -R 10001:10001 /var/lib/acereason/data"]
+  data_sync    = var.data_s3_uri == "" ? [] : ["aws s3 sync '${var.data_s3_uri}' /var/lib/acereason/data && chown -R 10001:10001 /var/lib/acereason/data"]
+
+  # NATS passwords per role: given in nats_passwords, else from the Secrets Manager secret, else
+  # generated (kept in the state).
+  roles            = ["learner", "actor", "verifier", "operator"]
+  secret_passwords = var.nats_passwords_secret_id == "" ? {} : jsondecode(data.aws_secretsmanager_secret_version.nats[0].secret_string)
+  nats_passwords   = { for r in local.roles : r => coalesce(lookup(var.nats_passwords, r, ""), lookup(local.secret_passwords, r, ""), random_password.nats[r].result) }
+
+  # What each host gets in /etc/acereason/tls (mounted at /tls): the CA, its own role's NATS
+  # credentials and, but for verifiers, its own client certificate. Secrets are mode 0600, owned
+  # by the image's user (owned_paths).
+  role_files = { for r in local.roles : r => merge({
+    "/etc/acereason/tls/ca.pem"           = { content = module.tls.ca_cert_pem, permissions = "0644" }
+    "/etc/acereason/tls/credentials.json" = { content = jsonencode({ (r) = { user = r, password = local.nats_passwords[r] } }), permissions = "0600" }
+    }, r == "verifier" ? {} : {
+    "/etc/acereason/tls/client.pem" = { content = module.tls.client_certs[r].cert_pem, permissions = "0644" }
+    "/etc/acereason/tls/client.key" = { content = module.tls.client_certs[r].key_pem, permissions = "0600" }
+  }) }
+  nats_client_args = ["--creds", "/tls/credentials.json", "--tls-ca", "/tls/ca.pem"]
+  client_cert_args = ["--tls-cert", "/tls/client.pem", "--tls-key", "/tls/client.key"]
+}
+
+resource "random_password" "nats" {
+  for_each = toset(local.roles)
+  length   = 32
+  special  = false
+}
+
+data "aws_secretsmanager_secret_version" "nats" {
+  count     = var.nats_passwords_secret_id == "" ? 0 : 1
+  secret_id = var.nats_passwords_secret_id
 }
 
 data "aws_ami" "ubuntu" {
@@ -105,6 +133,7 @@ module "nats" {
   security_group_id     = module.network.security_group_id
   instance_profile      = aws_iam_instance_profile.host.name
   key_name              = var.key_name
+  passwords             = local.nats_passwords
   tls = {
     ca_cert_pem     = module.tls.ca_cert_pem
     server_cert_pem = module.tls.server_cert_pem
@@ -118,18 +147,21 @@ module "learner_user_data" {
   service_name = "acereason-learner"
   image        = local.image_gpu
   gpu          = true
-  container_args = [
+  # gRPC over mutual TLS: callers are identified by their client certificate and authorized by role.
+  container_args = concat([
     "run", "--config", "/data/run.yaml", "--nats", local.nats_url,
     "--grpc-bind", "0.0.0.0:${var.grpc_port}", "--grpc-advertise", local.learner_addr, "--out", "/runs/${var.run_id}",
-  ]
+    "--grpc-tls-cert", "/tls/server.pem", "--grpc-tls-key", "/tls/server.key", "--grpc-client-auth",
+  ], local.nats_client_args)
   volumes     = ["/var/lib/acereason/data:/data:ro", "/var/lib/acereason/runs:/runs", "/etc/acereason/tls:/tls:ro"]
   directories = ["/var/lib/acereason/data", "/var/lib/acereason/runs"]
-  files = merge(local.tls_files, {
+  files = merge(local.role_files["learner"], {
     "/var/lib/acereason/data/run.yaml" = { content = var.run_config, permissions = "0644" }
     "/etc/acereason/tls/server.pem"    = { content = module.tls.server_cert_pem, permissions = "0644" }
-    "/etc/acereason/tls/server.key"    = { content = module.tls.server_key_pem, permissions = "0640" }
+    "/etc/acereason/tls/server.key"    = { content = module.tls.server_key_pem, permissions = "0600" }
   })
-  pre_start = local.data_sync
+  owned_paths = ["/etc/acereason/tls"]
+  pre_start   = local.data_sync
 }
 
 module "learner" {
@@ -155,13 +187,14 @@ module "actor_user_data" {
   service_name = "acereason-actor"
   image        = local.image_gpu
   gpu          = true
-  container_args = [
+  container_args = concat([
     "actor", "--run", var.run_id, "--nats", local.nats_url, "--learner", local.learner_addr,
     "--max-in-flight", tostring(var.actor_max_in_flight), "--threads", tostring(var.actor_threads),
-  ]
-  env     = { ACEREASON_EXECUTION_PROVIDER = "cuda" }
-  volumes = ["/etc/acereason/tls:/tls:ro"]
-  files   = local.tls_files
+  ], local.nats_client_args, local.client_cert_args)
+  env         = { ACEREASON_EXECUTION_PROVIDER = "cuda" }
+  volumes     = ["/etc/acereason/tls:/tls:ro"]
+  files       = local.role_files["actor"]
+  owned_paths = ["/etc/acereason/tls"]
 }
 
 module "actors" {
@@ -185,14 +218,15 @@ module "verifier_user_data" {
 
   service_name = "acereason-verifier"
   image        = local.image_cpu
-  container_args = [
+  container_args = concat([
     "verifier", "--run", var.run_id, "--nats", local.nats_url, "--domain", var.verifier_domain,
     "--concurrency", tostring(var.verifier_concurrency),
-  ]
+  ], local.nats_client_args)
   # The code verifier's bubblewrap sandbox creates user and mount namespaces in the container.
   docker_flags = ["--security-opt seccomp=unconfined", "--security-opt apparmor=unconfined"]
   volumes      = ["/etc/acereason/tls:/tls:ro"]
-  files        = local.tls_files
+  files        = local.role_files["verifier"]
+  owned_paths  = ["/etc/acereason/tls"]
 }
 
 module "verifiers" {

@@ -101,6 +101,23 @@ variable "nats_cluster" {
   default     = false
 }
 
+variable "nats_passwords" {
+  description = "NATS password per role (learner, actor, verifier, operator); a role left out comes from nats_passwords_secret_id or is generated."
+  type        = map(string)
+  default     = {}
+  sensitive   = true
+  validation {
+    condition     = alltrue([for r, p in var.nats_passwords : contains(["learner", "actor", "verifier", "operator"], r) && length(p) >= 16])
+    error_message = "nats_passwords keys must be learner, actor, verifier or operator, each password at least 16 characters."
+  }
+}
+
+variable "nats_passwords_secret_id" {
+  description = "AWS Secrets Manager secret (name or ARN) holding {\"<role>\": \"<password>\"} as JSON; empty for none."
+  type        = string
+  default     = ""
+}
+
 variable "nats_instance_type" {
   description = "Instance type of the NATS host(s)."
   type        = string

@@ -9,6 +9,10 @@ terraform {
       source  = "hashicorp/tls"
       version = "~> 4.0"
     }
+    random = {
+      source  = "hashicorp/random"
+      version = "~> 3.6"
+    }
   }
   # Keep the state (it holds the cluster's private keys) in an encrypted backend, e.g.:
   # backend "s3" { bucket = "my-tf-state" key = "acereason/terraform.tfstate" region = "us-east-1" encrypt = true }

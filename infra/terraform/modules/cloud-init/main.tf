@@ -3,8 +3,8 @@
 # systemd service on the host network, restarted forever.
 
 locals {
-  quoted_args        = join(" ", [for a in var.container_args : "'${replace(a, "'", "'\\''")}'"])
-  docker_flags       = join(" ", concat(["--network host", "--restart no", "--log-driver journald"], var.gpu ? ["--gpus all"] : [], var.docker_flags, [for v in var.volumes : "-v ${v}"], [for k, v in var.env : "-e ${k}=${v}"]))
+  quoted_args  = join(" ", [for a in var.container_args : "'${replace(a, "'", "'\\''")}'"])
+  docker_flags = join(" ", concat(["--network host", "--restart no", "--log-driver journald"], var.gpu ? ["--gpus all"] : [], var.docker_flags, [for v in var.volumes : "-v ${v}"], [for k, v in var.env : "-e ${k}=${v}"]))
   files = { for path, f in var.files : path => {
     content     = base64encode(f.content)
     permissions = f.permissions

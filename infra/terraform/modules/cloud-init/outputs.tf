@@ -8,5 +8,6 @@ output "rendered" {
     files        = local.files
     pre_start    = var.pre_start
     directories  = var.directories
+    owned_paths  = var.owned_paths
   })
 }

@@ -58,3 +58,9 @@ variable "docker_flags" {
   type        = list(string)
   default     = []
 }
+
+variable "owned_paths" {
+  description = "Paths (files or directories) handed to uid 10001, the image's user, after the files are written: secrets the container reads with mode 0600."
+  type        = list(string)
+  default     = []
+}

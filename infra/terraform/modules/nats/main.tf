@@ -1,16 +1,25 @@
 # NATS with JetStream on one host, or a 3-node cluster (JetStream replicated by RAFT) on fixed
-# private addresses. Routes between the nodes use the cluster's TLS certificate; clients may use
-# TLS (the CA is installed on every acereason host) or plain TCP inside the VPC.
+# private addresses. Routes between the nodes use the cluster's TLS certificate (verified both
+# ways); clients must use TLS and a user per role (learner, actor, verifier, operator) whose
+# subject permissions come from packages/transport (permissions.json, generated from the source).
 
 locals {
-  nodes = var.cluster ? 3 : 1
-  routes = [for ip in var.private_ips : "nats-route://${ip}:6222"]
+  nodes       = var.cluster ? 3 : 1
+  routes      = [for ip in var.private_ips : "nats-route://${ip}:6222"]
+  permissions = jsondecode(file("${path.module}/permissions.json"))
+  # Strings are JSON-encoded: a quoted nats-server string never reads `$JS...` as a variable.
+  users = [for role in sort(keys(local.permissions)) : {
+    user        = jsonencode(role)
+    password    = jsonencode(var.passwords[role])
+    permissions = jsonencode(local.permissions[role])
+  }]
   config = [for i in range(local.nodes) : templatefile("${path.module}/nats.conf.tftpl", {
-    server_name = "${var.name}-nats-${i}"
-    cluster     = var.cluster
-    routes      = local.routes
+    server_name  = "${var.name}-nats-${i}"
+    cluster      = var.cluster
+    routes       = local.routes
     cluster_name = "${var.name}-nats"
-    max_file    = "${var.jetstream_max_file_gb}GB"
+    max_file     = "${var.jetstream_max_file_gb}GB"
+    users        = local.users
   })]
 }
 
@@ -24,7 +33,7 @@ module "user_data" {
   volumes        = ["/etc/nats:/etc/nats:ro", "/var/lib/nats:/data"]
   directories    = ["/var/lib/nats"]
   files = {
-    "/etc/nats/nats.conf"  = { content = local.config[count.index], permissions = "0644" }
+    "/etc/nats/nats.conf"  = { content = local.config[count.index], permissions = "0600" }
     "/etc/nats/ca.pem"     = { content = var.tls.ca_cert_pem, permissions = "0644" }
     "/etc/nats/server.pem" = { content = var.tls.server_cert_pem, permissions = "0644" }
     "/etc/nats/server.key" = { content = var.tls.server_key_pem, permissions = "0600" }
@@ -32,15 +41,15 @@ module "user_data" {
 }
 
 resource "aws_instance" "nats" {
-  count                  = local.nodes
-  ami                    = var.ami_id
-  instance_type          = var.instance_type
-  subnet_id              = var.subnet_id
-  private_ip             = var.private_ips[count.index]
-  vpc_security_group_ids = [var.security_group_id]
-  iam_instance_profile   = var.instance_profile
-  key_name               = var.key_name == "" ? null : var.key_name
-  user_data              = module.user_data[count.index].rendered
+  count                       = local.nodes
+  ami                         = var.ami_id
+  instance_type               = var.instance_type
+  subnet_id                   = var.subnet_id
+  private_ip                  = var.private_ips[count.index]
+  vpc_security_group_ids      = [var.security_group_id]
+  iam_instance_profile        = var.instance_profile
+  key_name                    = var.key_name == "" ? null : var.key_name
+  user_data                   = module.user_data[count.index].rendered
   user_data_replace_on_change = true
 
   root_block_device {

@@ -71,6 +71,16 @@ variable "tls" {
   sensitive   = true
 }
 
+variable "passwords" {
+  description = "NATS password of each role: learner, actor, verifier and operator."
+  type        = map(string)
+  sensitive   = true
+  validation {
+    condition     = alltrue([for r in ["learner", "actor", "verifier", "operator"] : length(lookup(var.passwords, r, "")) >= 16])
+    error_message = "passwords must hold learner, actor, verifier and operator, each at least 16 characters."
+  }
+}
+
 variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)

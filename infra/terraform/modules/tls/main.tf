@@ -40,3 +40,30 @@ resource "tls_locally_signed_cert" "server" {
   validity_period_hours = var.validity_hours
   allowed_uses          = ["digital_signature", "key_encipherment", "server_auth", "client_auth"]
 }
+
+# A client certificate per role (CN = OU = the role): the learner's gRPC maps it to the role
+# (mutual TLS with role authorization), and NATS may use it with verify_and_map.
+resource "tls_private_key" "client" {
+  for_each    = toset(var.client_roles)
+  algorithm   = "ECDSA"
+  ecdsa_curve = "P256"
+}
+
+resource "tls_cert_request" "client" {
+  for_each        = toset(var.client_roles)
+  private_key_pem = tls_private_key.client[each.key].private_key_pem
+  subject {
+    common_name         = each.key
+    organizational_unit = each.key
+    organization        = "acereason"
+  }
+}
+
+resource "tls_locally_signed_cert" "client" {
+  for_each              = toset(var.client_roles)
+  cert_request_pem      = tls_cert_request.client[each.key].cert_request_pem
+  ca_private_key_pem    = tls_private_key.ca.private_key_pem
+  ca_cert_pem           = tls_self_signed_cert.ca.cert_pem
+  validity_period_hours = var.validity_hours
+  allowed_uses          = ["digital_signature", "client_auth"]
+}

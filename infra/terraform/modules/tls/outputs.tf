@@ -13,3 +13,12 @@ output "server_key_pem" {
   value       = tls_private_key.server.private_key_pem
   sensitive   = true
 }
+
+output "client_certs" {
+  description = "Client certificate and key of each role in client_roles."
+  value = { for r in var.client_roles : r => {
+    cert_pem = tls_locally_signed_cert.client[r].cert_pem
+    key_pem  = tls_private_key.client[r].private_key_pem
+  } }
+  sensitive = true
+}

@@ -27,3 +27,13 @@ variable "validity_hours" {
     error_message = "validity_hours must be at least 24."
   }
 }
+
+variable "client_roles" {
+  description = "Roles that get a client certificate (CN and OU = the role)."
+  type        = list(string)
+  default     = ["learner", "actor", "verifier", "operator"]
+  validation {
+    condition     = alltrue([for r in var.client_roles : contains(["learner", "actor", "verifier", "operator"], r)])
+    error_message = "client_roles may hold learner, actor, verifier and operator only."
+  }
+}

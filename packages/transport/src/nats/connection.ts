@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 export type { NatsConnection } from '@nats-io/transport-node';
 
 export interface NatsSettings {
-  /** One or more server URLs, e.g. nats://127.0.0.1:4222. */
+  /** One or more server URLs, e.g. nats://127.0.0.1:4222, as a list or comma-separated (every node of a cluster: the client fails over). */
   servers: string | string[];
   name?: string;
   user?: string;
@@ -18,13 +18,18 @@ export interface NatsSettings {
   logger?: Logger;
 }
 
+/** `a,b,c` or a list: the URLs of every node, so the client can fail over to any of them. */
+export function serverList(servers: string | string[]): string[] {
+  return [servers].flat().flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+}
+
 /**
  * Connects with reconnection on (forever, with jitter), so a NATS restart is survived by every
  * service; status changes are logged.
  */
 export async function connectNats(settings: NatsSettings): Promise<NatsConnection> {
   const opts: ConnectionOptions = {
-    servers: settings.servers,
+    servers: serverList(settings.servers),
     name: settings.name ?? 'acereason',
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
