@@ -43,7 +43,26 @@ test('doctor names the fix when nats-server is missing', async () => {
   const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
   assert.equal(code, 1);
   assert.match(out, /FAIL\s+nats-server\s+not found/);
-  assert.match(out, /fix: apt-get install -y nats-server/);
+  assert.match(out, /fix: (sudo )?apt-get install -y nats-server/);
+});
+
+test('demo runs the doctor first and stops with its fix lines when something is missing', async () => {
+  const r = await runCli(['demo', '--quick'], { env: { ...process.env, ACEREASON_NATS_SERVER: '/nonexistent/nats-server' } });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /this machine is not ready/);
+  assert.match(r.stderr, /FAIL\s+nats-server\s+not found/);
+  assert.match(r.stderr, /fix: (sudo )?apt-get install -y nats-server/);
+  assert.doesNotMatch(r.stderr, /code sandbox/, 'only what is missing is listed');
+  assert.equal(r.stdout, '', 'no cluster was started');
+});
+
+test('doctor --fix on a prepared machine has nothing to install and stays green', async () => {
+  const r = await cli(['doctor', '--fix', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /installing/);
+  const report = JSON.parse(r.stdout) as { ok: boolean; checks: { id: string; ok: boolean }[] };
+  assert.equal(report.ok, true);
+  assert.ok(report.checks.find((c) => c.id === 'msgpack-native')?.ok, 'the native msgpack codec loads');
 });
 
 test('bench transport --json --quick prints one JSON object with ratios', async () => {

@@ -3,11 +3,16 @@
  * Decoding validates the whole message; any failure is a DecodeError or ValidationError that
  * names the problem, so a consumer can dead-letter it with the reason.
  */
-import { Packr } from 'msgpackr';
+import { Packr, isNativeAccelerationEnabled } from 'msgpackr';
 import { DecodeError, AceReasonError, ErrorCodes } from './errors.js';
 import { MessageSchemas, SCHEMA_VERSION, type MessageKind, type MessageOf } from './messages.js';
 
 const packr = new Packr({ useRecords: false, moreTypes: true, mapsAsObjects: true });
+
+/** Whether msgpackr decodes with its native addon (msgpackr-extract) rather than its JavaScript path. */
+export function msgpackNativeCodec(): boolean {
+  return isNativeAccelerationEnabled;
+}
 
 export interface Codec<T> {
   readonly kind: string;

@@ -5,3 +5,4 @@ export type { ChildSettings, Exit, NatsServerSettings } from '@acereason/transpo
 export * from './wait.js';
 export * from './temp-dir.js';
 export * from './cluster.js';
+export * from './needs.js';

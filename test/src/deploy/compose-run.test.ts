@@ -11,13 +11,13 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { freePort, tempDir, waitFor, type ChildHandle } from '@acereason/testkit';
+import { assertAvailable, freePort, skipUnlessCi, tempDir, waitFor, type ChildHandle } from '@acereason/testkit';
 import { exitWithin, readMetrics, writeTinyRun } from '../loop/fixture.js';
 import { INFRA, commandWorks } from './repo.js';
 import { renderedServices, startService, type LocalWorld } from './compose-local.js';
 
 const COMPOSE_DIR = join(INFRA, 'compose');
-const skip = commandWorks('docker-compose', ['version']) ? false : 'docker-compose is not installed (.ci/run installs it)';
+const noCompose = commandWorks('docker-compose', ['version']) ? false : 'docker-compose is not installed (.ci/run installs it)';
 
 function render(env: Record<string, string>, profile: string): unknown {
   const out = execFileSync('docker-compose', ['--project-directory', COMPOSE_DIR, '-f', join(COMPOSE_DIR, 'docker-compose.yml'), '--env-file', join(COMPOSE_DIR, '.env.example'), '--profile', profile, 'config'], {
@@ -30,7 +30,8 @@ interface Connz {
   connections: { authorized_user?: string; tls_version?: string; name?: string }[];
 }
 
-test('compose as local processes: certs, TLS NATS with a user per service, mutual-TLS gRPC, a tiny run, the operator tool', { skip, timeout: 240_000 }, async () => {
+test('compose as local processes: certs, TLS NATS with a user per service, mutual-TLS gRPC, a tiny run, the operator tool', { skip: skipUnlessCi(noCompose), timeout: 240_000 }, async () => {
+  assertAvailable(noCompose);
   await using dir = await tempDir('acereason-compose-');
   const runId = 'compose-run';
   await writeTinyRun(join(dir.path, 'data'), { runId, steps: 2 });

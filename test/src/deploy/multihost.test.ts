@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { natsServerBinary, spawnChild, tempDir, waitFor, type ChildHandle } from '@acereason/testkit';
+import { assertAvailable, natsServerBinary, skipUnlessCi, spawnChild, tempDir, waitFor, type ChildHandle } from '@acereason/testkit';
 import { BIN, exitWithin, readMetrics, writeTinyRun, type MetricsLine } from '../loop/fixture.js';
 import { NetnsNetwork, netnsUnavailable } from './netns.js';
 import { ROOT } from './repo.js';
@@ -26,9 +26,8 @@ function metricsOf(dir: string): MetricsLine[] {
   return existsSync(path) ? readMetrics(readFileSync(path, 'utf8')) : [];
 }
 
-if (unavailable) console.log(`# multi-host namespace test skipped: ${unavailable}`);
-
-test('multi-host in network namespaces: a run completes; a cut actor host does not stop it and rejoins', { skip: unavailable ?? false, timeout: 300_000 }, async () => {
+test('multi-host in network namespaces: a run completes; a cut actor host does not stop it and rejoins', { skip: skipUnlessCi(unavailable), timeout: 300_000 }, async () => {
+  assertAvailable(unavailable);
   const started = Date.now();
   await using dir = await tempDir('acereason-multihost-');
   const net = new NetnsNetwork();

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, natsServerBinary, spawnChild, tempDir, waitFor } from '@acereason/testkit';
+import { assertAvailable, freePort, natsServerBinary, skipUnlessCi, spawnChild, tempDir, waitFor } from '@acereason/testkit';
 import { connectNats, drainQuietly, rolePermissions, ROLES, type Role } from '@acereason/transport';
 import { INFRA, ROOT, commandWorks } from './repo.js';
 
@@ -58,7 +58,8 @@ test('terraform: permissions.json is what packages/transport says each role may 
   assert.deepEqual(permissionsJson(), Object.fromEntries(ROLES.map((r) => [r, rolePermissions(r)])));
 });
 
-test('terraform: the NATS template renders a config with TLS required and a user per role, single and 3-node (nats-server -t)', { skip: natsTestable ? false : 'needs nats-server and openssl' }, async () => {
+test('terraform: the NATS template renders a config with TLS required and a user per role, single and 3-node (nats-server -t)', { skip: skipUnlessCi(!natsTestable && 'needs nats-server and openssl') }, async () => {
+  assertAvailable(!natsTestable && 'needs nats-server and openssl');
   await using dir = await tempDir('acereason-tf-nats-');
   makeServerCert(dir.path);
   for (const cluster of [false, true]) {
@@ -83,7 +84,8 @@ function makeServerCert(dir: string): void {
   writeFileSync(join(dir, 'ca.pem'), readFileSync(join(dir, 'server.pem')));
 }
 
-test('terraform: the rendered single-node NATS runs: plaintext and unknown users are refused, each role connects over TLS', { skip: natsTestable ? false : 'needs nats-server and openssl' }, async () => {
+test('terraform: the rendered single-node NATS runs: plaintext and unknown users are refused, each role connects over TLS', { skip: skipUnlessCi(!natsTestable && 'needs nats-server and openssl') }, async () => {
+  assertAvailable(!natsTestable && 'needs nats-server and openssl');
   await using dir = await tempDir('acereason-tf-nats-run-');
   makeServerCert(dir.path);
   const port = await freePort();

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { natsServerVersion } from '@acereason/transport';
+import { assertAvailable, skipUnlessCi } from '@acereason/testkit';
 import { etaText } from './demo.js';
 
 const run = promisify(execFile);
@@ -19,9 +20,12 @@ function findChromium(): string | undefined {
   return undefined;
 }
 
+const NO_NATS = natsServerVersion() === undefined && 'nats-server is not installed';
+
 const isNumOrNull = (v: unknown): boolean => v === null || (typeof v === 'number' && v >= 0 && v <= 1);
 
-test('acereason demo --quick runs every stage and writes summary.json, metrics.jsonl and report.html', { skip: natsServerVersion() ? false : 'nats-server is not installed', timeout: 240_000 }, async () => {
+test('acereason demo --quick runs every stage and writes summary.json, metrics.jsonl and report.html', { skip: skipUnlessCi(NO_NATS), timeout: 240_000 }, async () => {
+  assertAvailable(NO_NATS);
   const dir = mkdtempSync(join(tmpdir(), 'acereason-demo-'));
   const out = join(dir, 'run');
   try {
@@ -72,7 +76,8 @@ test('acereason demo --quick runs every stage and writes summary.json, metrics.j
   }
 });
 
-test('acereason demo refuses an --out folder that already holds a run, and leaves it as it was', { skip: natsServerVersion() ? false : 'nats-server is not installed' }, async () => {
+test('acereason demo refuses an --out folder that already holds a run, and leaves it as it was', { skip: skipUnlessCi(NO_NATS) }, async () => {
+  assertAvailable(NO_NATS);
   const dir = mkdtempSync(join(tmpdir(), 'acereason-demo-'));
   try {
     writeFileSync(join(dir, 'metrics.jsonl'), '{"step":0}\n');

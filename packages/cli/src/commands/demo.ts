@@ -19,6 +19,9 @@ const USAGE = 'acereason demo [--out DIR] [--quick]';
 /** The checkpoint the demo starts from: `acereason sft --out packages/cli/assets/demo-sft.safetensors` reproduces it. */
 export const DEMO_CHECKPOINT = fileURLToPath(new URL('../../assets/demo-sft.safetensors', import.meta.url));
 
+/** Checks the demo cannot run without beyond the doctor's required ones (the code stage). */
+const DEMO_NEEDS: ReadonlySet<string> = new Set(['sandbox', 'python3']);
+
 /** --quick: every stage runs, with few steps and small evals (a test-sized run). */
 const QUICK = { stepsPerStage: 2, evalPrompts: 8, k: 2 };
 
@@ -136,8 +139,16 @@ const demo: Command = {
   usage: USAGE,
   async run(args, ctx) {
     const { values } = parseFlags(args, { out: { type: 'string' }, quick: { type: 'boolean' } }, USAGE);
-    const { natsServerVersion } = await import('@acereason/transport');
-    if (!natsServerVersion()) throw new UsageError('nats-server is not installed', 'install it with: apt-get install -y nats-server   (then run `acereason doctor`)');
+    // The doctor's checks first: the demo needs what any run needs, plus the code sandbox and
+    // python3 for its code stage.
+    const { runChecks, formatChecks } = await import('../local/doctor-checks.js');
+    const checks = await runChecks();
+    const needed = (c: { id: string; required: boolean }): boolean => c.required || DEMO_NEEDS.has(c.id);
+    if (checks.some((c) => !c.ok && needed(c))) {
+      ctx.stderr.write(`acereason demo: this machine is not ready (acereason doctor):\n${formatChecks(checks.filter((c) => !c.ok), needed)}`);
+      ctx.stderr.write('Run the fix lines above (or `acereason doctor --fix`, which installs them on Debian/Ubuntu), then try again.\n');
+      return 1;
+    }
     if (!existsSync(DEMO_CHECKPOINT)) throw new UsageError(`the demo checkpoint is missing: ${DEMO_CHECKPOINT}`, 'recreate it with: acereason sft --out ' + DEMO_CHECKPOINT);
     const out = resolve(values.out ?? join('runs', new Date().toISOString().replace(/[:.]/g, '-')));
     const earlier = ['metrics.jsonl', 'evals.jsonl', 'summary.json'].filter((f) => existsSync(join(out, f)));

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { assertAvailable, skipUnlessCi } from '@acereason/testkit';
 import { parseMetricsJsonl, renderReport, stageBoundaries, type MetricsLine } from './render.js';
 
 const run = promisify(execFile);
@@ -54,8 +55,10 @@ function findChromium(): string | undefined {
 }
 
 const chromium = findChromium();
+const NO_CHROMIUM = chromium === undefined && 'chromium is not installed (apt-get install chromium; .ci/run installs it)';
 
-test('the report renders in headless Chromium', { skip: chromium ? false : 'chromium is not installed (apt-get install chromium; .ci/run installs it)', timeout: 120_000 }, async () => {
+test('the report renders in headless Chromium', { skip: skipUnlessCi(NO_CHROMIUM), timeout: 120_000 }, async () => {
+  assertAvailable(NO_CHROMIUM);
   const dir = mkdtempSync(join(tmpdir(), 'acereason-report-'));
   try {
     const page = join(dir, 'report.html');
