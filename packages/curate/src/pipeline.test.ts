@@ -23,6 +23,8 @@ test('math fixture: removes exactly the planted rows and says why', async () => 
     assert.deepEqual(removals(report), {
       'dup-exact': 'dedup_exact:exact_duplicate',
       'dup-near': 'dedup_near:near_duplicate',
+      'dup-rect': 'dedup_near:near_duplicate',
+      'dup-divisors': 'dedup_near:near_duplicate',
       contaminated: 'decontaminate:benchmark_overlap',
       'bad-answer': 'filter:unparseable_answer',
       mcq: 'filter:multiple_choice',
@@ -39,15 +41,20 @@ test('math fixture: removes exactly the planted rows and says why', async () => 
     const contaminated = report.removed.find((r) => r.id === 'contaminated');
     assert.equal(contaminated?.matched, 'math-bench.jsonl#aime-2024-1');
     assert.equal(report.removed.find((r) => r.id === 'dup-near')?.matched, 'math-raw-2');
+    // Paraphrases that drop or insert function words, change case or punctuation.
+    assert.equal(report.removed.find((r) => r.id === 'dup-rect')?.matched, 'ok-rect');
+    assert.equal(report.removed.find((r) => r.id === 'dup-divisors')?.matched, 'math-raw-3');
+    assert.deepEqual(report.steps.find((x) => x.step === 'dedup_near')?.settings?.threshold, 0.7);
     const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; answer: string });
-    assert.deepEqual(rows.map((r) => [r.id, r.answer]), [['ok-plain', '180'], ['math-raw-2', '13'], ['math-raw-3', '56'], ['math-raw-4', '41']]);
-    assert.equal(report.rowsIn, 17);
-    assert.equal(report.rowsOut, 4);
+    assert.deepEqual(rows.map((r) => [r.id, r.answer]), [['ok-plain', '180'], ['math-raw-2', '13'], ['math-raw-3', '56'], ['math-raw-4', '41'], ['ok-rect', '54'], ['ok-rect-7', '56']]);
+    assert.equal(report.rowsIn, 21);
+    assert.equal(report.rowsOut, 6);
     const last = report.steps.at(-1);
-    assert.equal(last?.out, 4);
+    assert.equal(last?.out, 6);
     for (const s of report.steps) assert.equal(s.in - s.removed, s.out);
     const table = formatReport(report);
     assert.match(table, /dedup_near/);
+    assert.match(table, /settings: threshold=0\.7 /);
     assert.match(table, /line 8: not valid JSON/);
   } finally {
     rmSync(dir, { recursive: true, force: true });

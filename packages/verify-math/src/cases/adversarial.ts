@@ -48,6 +48,8 @@ export const adversarial: Case[] = [
   no('-'.repeat(3000) + '1', '1', 'a long chain of signs hits the depth guard'),
   no('2^'.repeat(1500) + '2', '2', 'a 1,500-storey power tower'),
   no('1,'.repeat(1500) + '1', '1', 'a list of 1,501 answers where one is expected'),
+  no('\\sum_{k=1}^{n} k', '\\frac{n(n+1)}{2}', 'a symbolic sum is not sent to the symbolic backend (seconds per answer): rejected, not stalled'),
+  no('\\sum_{k=1}^{100000} k', '5000050000', 'a sum with too many terms is not expanded'),
   { response: '</think>The final answer is' + ' '.repeat(100_000) + '5', gold: '5', expect: 'correct', fallbacks: true, why: 'whitespace after a fallback phrase is bounded: linear scan' },
   { response: '</think>The final answer is ' + 'x '.repeat(400) + '5', gold: '5', expect: 'no_answer', fallbacks: true, why: 'a phrase too long to be an answer is not cut down to one' },
 ];

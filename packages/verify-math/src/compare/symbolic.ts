@@ -61,6 +61,9 @@ export function symbolicBackendLoaded(): boolean {
 /** Refuses inputs that can make a symbolic engine build giant numbers (power towers, huge exponents). */
 export function tooRiskyForSymbolic(s: string): boolean {
   if (s.length > 400) return true;
+  // A symbolic sum or product costs the backend seconds (a cheap way to stall a step); constant
+  // bounds are evaluated by the built-in parser, other sums compare structurally or not at all.
+  if (/\\(?:sum|prod)(?![a-zA-Z])/.test(s)) return true;
   // Prose (a run of four letters outside a command) is no expression; the backend spends ~0.3 s on it.
   if (/[a-zA-Z]{4,}/.test(s.replace(/\\[a-zA-Z]+/g, ' '))) return true;
   if (/\^\s*\{[^{}]*\^|\^\s*\d+\s*\^|\^\s*\{?\s*-?\d{4,}|!\s*!|\d{40,}/.test(s)) return true;
