@@ -1,6 +1,7 @@
 /**
  * Code rows in the shapes people publish: our schema (`tests: {inputs, outputs, fn_name}`; with
- * `fn_name` each output is the typed return value, a string stays a string),
+ * `fn_name` each output is the typed return value, a string stays a string; the other formats
+ * are converted to that form),
  * TACO/APPS (`question`, `input_output` and `solutions` as JSON text), LiveCodeBench
  * (`question_content`, `public_test_cases`/`private_test_cases`, `metadata.func_name`) and
  * CodeContests (`description`, `public_tests`/`private_tests`/`generated_tests`, `solutions`).
@@ -113,9 +114,21 @@ function seconds(v: unknown): number | undefined {
   return undefined;
 }
 
+/**
+ * TACO/APPS call-based tests store each return value wrapped in a one-element list (`[[0, 1]]` for
+ * `[0, 1]`); their reference checker accepts the value or its first element. When every output of
+ * a row is so wrapped, the row's outputs are unwrapped into the typed return values; otherwise
+ * they are kept as they are (a wrongly kept wrapper can only reject, never accept).
+ */
+function unwrapCallOutputs(t: CodeTestSet): CodeTestSet {
+  if (t.fn_name === undefined || t.outputs.length === 0) return t;
+  if (!t.outputs.every((v) => Array.isArray(v) && v.length === 1)) return t;
+  return { ...t, outputs: t.outputs.map((v) => (v as unknown[])[0]) };
+}
+
 function pickTests(o: Obj): CodeTestSet {
   if (o.tests !== undefined) return testsFromIo(o.tests, 'tests');
-  if (o.input_output !== undefined) return testsFromIo(o.input_output, 'input_output');
+  if (o.input_output !== undefined) return unwrapCallOutputs(testsFromIo(o.input_output, 'input_output'));
   if (o.public_test_cases !== undefined || o.private_test_cases !== undefined) return lcbTests(o);
   if (o.public_tests !== undefined || o.private_tests !== undefined || o.generated_tests !== undefined) return contestTests(o);
   throw new RowFormatError('no tests: expected "tests", "input_output", "public_test_cases" or "public_tests"');

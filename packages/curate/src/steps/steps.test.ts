@@ -131,3 +131,25 @@ test('dedupNear: paraphrases that insert or drop function words, change case or 
   assert.deepEqual(kept.map((r) => r.id), ['rect', 'rect-other', 'div', 'div-product', 'least', 'most']);
   assert.match(removed[0]?.detail ?? '', /content words, threshold 0\.7/);
 });
+
+test('ingest code: function-call outputs become typed return values in every format', () => {
+  const lcbCases = [
+    { input: '12', output: '"12"', testtype: 'functional' },
+    { input: '7', output: '7', testtype: 'functional' },
+    { input: '[1, 2]', output: '[2, 1]', testtype: 'functional' },
+  ];
+  const text = [
+    // TACO/APPS: every return value wrapped in a one-element list.
+    JSON.stringify({ id: 'taco', question: 'p', input_output: JSON.stringify({ fn_name: 'f', inputs: [[1], [2]], outputs: [[[0, 1]], ['12']] }) }),
+    // Not uniformly wrapped: kept as given.
+    JSON.stringify({ id: 'taco-bare', question: 'p', input_output: JSON.stringify({ fn_name: 'f', inputs: [[1], [2]], outputs: [[5], 6] }) }),
+    JSON.stringify({ question_id: 'lcb', question_content: 'p', public_test_cases: JSON.stringify(lcbCases), metadata: JSON.stringify({ func_name: 'g' }) }),
+    JSON.stringify({ question_id: 'lcb-bad', question_content: 'p', public_test_cases: JSON.stringify([{ input: '1', output: 'not json', testtype: 'functional' }]), metadata: { func_name: 'g' } }),
+    JSON.stringify({ id: 'ours', problem: 'p', tests: { inputs: [[1]], outputs: ['12'], fn_name: 'h' } }),
+  ].join('\n');
+  const { rows, errors } = ingest(text, 'code', 'c.jsonl');
+  const outputs = Object.fromEntries(rows.map((r) => [r.id, r.domain === 'code' ? r.tests.outputs : null]));
+  assert.deepEqual(outputs, { taco: [[0, 1], '12'], 'taco-bare': [[5], 6], lcb: ['12', 7, [2, 1]], ours: ['12'] });
+  assert.deepEqual(errors.map((e) => e.line), [4]);
+  assert.match(errors[0]?.message ?? '', /test case 0: a functional test's "output" must be the return value as JSON text/);
+});
