@@ -31,7 +31,7 @@ export { DEFAULT_OPTIMIZER, validateOptimizerConfig, learningRateAt } from './tr
 export type { OptimizerConfig, Schedule } from './train/optimizer-config.js';
 
 // Sampling
-export { validateSampling } from './sampling/sampler.js';
+export { validateSampling, sampleToken } from './sampling/sampler.js';
 export type { SamplingParams } from './sampling/sampler.js';
 export { SampleRng } from './sampling/rng.js';
 
@@ -60,8 +60,15 @@ export type { RandomModelDirOptions } from './weights/random-model.js';
 export { HF_CONFIGS, hfPreset } from './model/hf-presets.js';
 export type { HfPreset } from './model/hf-presets.js';
 
-// Tokenizers
-export type { Tokenizer } from './tokenizer/tokenizer.js';
+// Tokenizers, chat templates, prompt formats, stop strings
+export type { Tokenizer, EncodeOptions } from './tokenizer/tokenizer.js';
+export { ChatTemplate } from './tokenizer/chat-template.js';
+export type { ChatMessage } from './tokenizer/chat-template.js';
+export { RECIPE_INSTRUCTIONS, encodePrompt, promptText } from './tokenizer/prompt-format.js';
+export type { PromptFormat, PromptTokenizer } from './tokenizer/prompt-format.js';
+export { stopStringChecker } from './tokenizer/stop-strings.js';
+export { modelTokenizerFromAssets } from './tokenizer/model-tokenizer.js';
+export type { ModelTokenizer } from './tokenizer/model-tokenizer.js';
 export { CharTokenizer, DEMO_ALPHABET } from './tokenizer/char.js';
 export { HfJsonTokenizer, loadHfTokenizer } from './tokenizer/hf.js';
 

@@ -6,8 +6,10 @@ import { buildGenerationGraph } from '../graphs/compile.js';
 import type { NamedTensor } from '../model/params.js';
 import { KvCache } from './kv-cache.js';
 
-/** KV cache capacity grows in steps of this many slots. */
+/** KV cache capacity is a multiple of this many slots. */
 const KV_CHUNK = 64;
+/** The cache memory is reserved once for prompt + max new tokens when that fits in this many bytes (else it may reallocate). */
+export const KV_BUDGET_BYTES = 4 * 2 ** 30;
 /** Weights up to this size are baked into the generation graphs (and packed); larger ones are fed. */
 export const BAKE_LIMIT_BYTES = 1.5 * 2 ** 30;
 /** Batches up to this many rows use the single-threaded decode session (models up to the size below). */
@@ -26,6 +28,7 @@ interface Row {
   prompt: Uint32Array;
   sampling: SamplingParams;
   rng: SampleRng;
+  stopWhen: ((generated: readonly number[]) => boolean) | undefined;
   tokens: number[];
   logprobs: number[];
   entropy: number[];
@@ -40,6 +43,7 @@ interface Row {
 export class Generator {
   private readonly inv: Float64Array;
   private readonly scratch: Float64Array;
+  private readonly order: Int32Array;
 
   private constructor(
     private readonly c: ResolvedModelConfig,
@@ -53,6 +57,7 @@ export class Generator {
   ) {
     this.inv = ropeInvFreq(c);
     this.scratch = new Float64Array(c.vocabSize);
+    this.order = new Int32Array(c.vocabSize);
   }
 
   /** Compiles the prefill and decode graphs with `weights` baked in. */
@@ -87,7 +92,7 @@ export class Generator {
       if (r.promptTokens.some((t) => t >= this.c.vocabSize)) throw new ValidationError(`${f}.promptTokens`, 'token id outside the vocabulary');
       if (!Number.isInteger(r.numSamples) || r.numSamples < 1) throw new ValidationError(`${f}.numSamples`, 'must be an integer >= 1');
       for (let s = 0; s < r.numSamples; s++) {
-        rows.push({ sampleKey: r.sampleKey, sampleIndex: s, prompt: r.promptTokens, sampling: r.sampling, rng: new SampleRng(r.seed, r.sampleKey, s), tokens: [], logprobs: [], entropy: [] });
+        rows.push({ sampleKey: r.sampleKey, sampleIndex: s, prompt: r.promptTokens, sampling: r.sampling, rng: new SampleRng(r.seed, r.sampleKey, s), stopWhen: r.stopWhen, tokens: [], logprobs: [], entropy: [] });
       }
     });
     for (let i = 0; i < rows.length; i += this.maxBatch) await this.runBatch(rows.slice(i, i + this.maxBatch));
@@ -104,11 +109,11 @@ export class Generator {
   /** Samples the next token of each row from its logits; returns whether the row is finished. */
   private take(row: Row, logits: Float32Array, b: number): boolean {
     const V = this.c.vocabSize;
-    const s = sampleToken(logits, b * V, V, row.sampling, row.rng.next(), this.scratch);
+    const s = sampleToken(logits, b * V, V, row.sampling, row.rng.next(), this.scratch, this.order);
     row.tokens.push(s.token);
     row.logprobs.push(s.logprob);
     row.entropy.push(s.entropy);
-    if (row.sampling.stopTokens.includes(s.token)) row.finish = 'stop';
+    if (row.sampling.stopTokens.includes(s.token) || row.stopWhen?.(row.tokens) === true) row.finish = 'stop';
     else if (row.tokens.length >= row.sampling.maxNewTokens || row.prompt.length + row.tokens.length >= this.c.maxPositions) row.finish = 'length';
     return row.finish !== undefined;
   }
@@ -135,7 +140,11 @@ export class Generator {
       mask: f32(causalMask(lens, T), [B0, 1, 1, T, T]),
       pick: i32(pick, [B0, 1, D]),
     });
-    const cache = new KvCache(L, B0, KV, hd, T + KV_CHUNK, KV_CHUNK);
+    // One allocation for the prompt and every new token a row may still take (capped by maxPositions).
+    const full = Math.min(this.c.maxPositions, T + Math.max(...batch.map((r) => r.sampling.maxNewTokens)));
+    const slotBytes = 2 * L * B0 * KV * hd * 4;
+    const reserve = full * slotBytes <= KV_BUDGET_BYTES ? full : Math.max(T + KV_CHUNK, Math.floor(KV_BUDGET_BYTES / slotBytes));
+    const cache = new KvCache(L, B0, KV, hd, Math.min(reserve, T + KV_CHUNK), KV_CHUNK, reserve);
     const newKv = (o: typeof out): [Float32Array[], Float32Array[]] => [
       [...Array(L).keys()].map((l) => outF32(o, `new_k_${l}`)),
       [...Array(L).keys()].map((l) => outF32(o, `new_v_${l}`)),

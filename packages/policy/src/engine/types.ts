@@ -11,6 +11,11 @@ export interface GenerateRequest {
   numSamples: number;
   sampling: SamplingParams;
   seed: number;
+  /**
+   * Called after each generated token with the row's tokens so far: true stops the row (finish
+   * reason `stop`, the token kept), e.g. a stop string (see `stopStringChecker`).
+   */
+  stopWhen?: (generated: readonly number[]) => boolean;
 }
 
 export type FinishReason = 'stop' | 'length';

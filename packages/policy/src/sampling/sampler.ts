@@ -1,4 +1,5 @@
 import { ValidationError } from '@acereason/protocol';
+import { topPrefix } from './select.js';
 
 export interface SamplingParams {
   /** 0 = greedy. The reported logprobs and entropy are those of softmax(logits / temperature). */
@@ -27,10 +28,11 @@ export interface SampledToken {
 }
 
 /**
- * Draws one token from a row of logits with uniform `u`. Logprob and entropy are of the full
+ * Draws one token from a row of logits with uniform `u` (`scratch` and `order` are reusable
+ * workspaces of the vocabulary's size). Logprob and entropy are of the full
  * tempered distribution (before top-k/top-p truncation), which is what the learner recomputes.
  */
-export function sampleToken(logits: Float32Array, offset: number, vocab: number, s: SamplingParams, u: number, scratch: Float64Array): SampledToken {
+export function sampleToken(logits: Float32Array, offset: number, vocab: number, s: SamplingParams, u: number, scratch: Float64Array, order?: Int32Array): SampledToken {
   const inv = s.temperature > 0 ? 1 / s.temperature : 1;
   let mx = -Infinity;
   for (let i = 0; i < vocab; i++) mx = Math.max(mx, (logits[offset + i] ?? 0) * inv);
@@ -59,22 +61,16 @@ export function sampleToken(logits: Float32Array, offset: number, vocab: number,
       if (u < acc) { token = i; break; }
     }
   } else {
-    const order = Array.from({ length: vocab }, (_, i) => i).sort((a, b) => (scratch[b] ?? 0) - (scratch[a] ?? 0) || a - b);
+    // Top-k / top-p by partial selection: the kept set, then the token where the kept mass
+    // crosses u -- the same token a full sort would give, without sorting the vocabulary.
+    const idx = order !== undefined && order.length >= vocab ? order : new Int32Array(vocab);
+    for (let i = 0; i < vocab; i++) idx[i] = i;
     const k = s.topK > 0 ? Math.min(s.topK, vocab) : vocab;
-    let kept = 0;
+    const kept = topPrefix(scratch, idx, 0, vocab, s.topP, k, false);
     let mass = 0;
-    while (kept < k) {
-      mass += scratch[order[kept] ?? 0] ?? 0;
-      kept++;
-      if (mass >= s.topP) break;
-    }
-    let acc = 0;
-    token = order[kept - 1] ?? 0;
-    for (let r = 0; r < kept; r++) {
-      const id = order[r] ?? 0;
-      acc += (scratch[id] ?? 0) / mass;
-      if (u < acc) { token = id; break; }
-    }
+    for (let r = 0; r < kept; r++) mass += scratch[idx[r] as number] as number;
+    const n = topPrefix(scratch, idx, 0, kept, u * mass, kept, true);
+    token = idx[Math.max(0, n - 1)] as number;
   }
   return { token, logprob: (logits[offset + token] ?? 0) * inv - logZ, entropy };
 }
