@@ -3,7 +3,7 @@
  * gRPC (sha256-checked, with retry and back-off) before swapping it in atomically.
  */
 import { AceReasonError, ErrorCodes, IntegrityError, WeightServiceDefinition } from '@acereason/protocol';
-import { createGrpcClient, fetchWeights, type Logger, type TlsFiles, type TypedClient, type WeightSnapshot } from '@acereason/transport';
+import { createGrpcClient, fetchWeights, HostWeightCache, defaultWeightCacheDir, type Logger, type TlsFiles, type TypedClient, type WeightSnapshot } from '@acereason/transport';
 import type { NamedTensor, PolicyEngine } from '@acereason/policy';
 
 export interface HeldWeights {
@@ -19,6 +19,16 @@ function toNamedTensors(s: WeightSnapshot): NamedTensor[] {
   });
 }
 
+/**
+ * The host's shared weight download (see HostWeightCache): on by default, so actors on one host
+ * fetch each version once. `ACEREASON_WEIGHTS_CACHE=off` turns it off, a path moves it.
+ */
+function hostCacheFromEnv(): HostWeightCache | undefined {
+  const v = process.env.ACEREASON_WEIGHTS_CACHE;
+  if (v === 'off') return undefined;
+  return new HostWeightCache(v && v !== '' ? v : defaultWeightCacheDir());
+}
+
 export class WeightsHolder {
   held: HeldWeights | undefined;
   private client: TypedClient<typeof WeightServiceDefinition> | undefined;
@@ -26,6 +36,7 @@ export class WeightsHolder {
   private inflight = new Map<string, Promise<HeldWeights>>();
   /** Time spent fetching and loading, for the trajectory's timings. */
   lastFetchMs = 0;
+  private readonly hostCache = hostCacheFromEnv();
 
   constructor(private readonly engine: PolicyEngine, private readonly runId: string, private readonly logger: Logger, private readonly tls?: TlsFiles) {}
 
@@ -62,7 +73,7 @@ export class WeightsHolder {
     let delay = 200;
     for (let attempt = 1; ; attempt++) {
       try {
-        const snap = await fetchWeights(this.clientFor(address), { runId: this.runId, version }, signal ? { signal } : {});
+        const snap = await fetchWeights(this.clientFor(address), { runId: this.runId, version, ...(this.hostCache ? { hostCache: this.hostCache } : {}), ...(this.tls ? { tls: this.tls } : {}) }, signal ? { signal } : {});
         if (snap.manifest.weightsSha256 !== sha256) {
           throw new AceReasonError(ErrorCodes.CONFLICT, `learner serves ${snap.manifest.weightsSha256.slice(0, 12)} as version ${version}, the task wants ${sha256.slice(0, 12)}`, { retryable: false });
         }

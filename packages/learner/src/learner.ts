@@ -14,7 +14,7 @@ import {
   type LearnerStatus, type ScoredGroup, type StageChanged, type WeightsAnnounced, type RunSpec,
 } from '@acereason/protocol';
 import {
-  consume, jetstreamClient, listWorkers, makeSnapshot, publishMessage, retryTransient, service, startGrpcServer, startHeartbeat, WeightStore, weightServiceHandlers, type TlsFiles,
+  consume, jetstreamClient, listWorkers, makeSnapshot, publishMessage, retryTransient, service, startGrpcServer, startHeartbeat, WeightStore, weightServiceHandlers, type TlsFiles, type RunningWeightBulkServer,
   type GrpcRoleMap, type HeartbeatHandle, type Logger, type MessageConsumer, type NatsConnection, type RunningGrpcServer, type Topology,
 } from '@acereason/transport';
 import type { LossConfig, PolicyEngine, Tokenizer } from '@acereason/policy';
@@ -29,6 +29,7 @@ import { MetricsSink } from './metrics/sink.js';
 import { mean, percentile, type StepMetrics } from './metrics/step-metrics.js';
 import { controlHandlers } from './service/control.js';
 import { learnerAuthorizer } from './service/authz.js';
+import { startLearnerWeightBulk } from './service/weight-serving.js';
 import { PassRateTable } from './curriculum/pass-rates.js';
 import { isFilterActive, solvedLastTime, stageStartVerdict } from './curriculum/filters.js';
 import { initialTemperature, nextTemperature } from './curriculum/temperature.js';
@@ -69,6 +70,7 @@ export class Learner {
   private readonly samplers = new Map<string, PromptSampler>();
   private readonly js;
   private grpc: RunningGrpcServer | undefined;
+  private bulk: RunningWeightBulkServer | undefined;
   private consumer: MessageConsumer<ScoredGroup> | undefined;
   private heartbeat: HeartbeatHandle | undefined;
   private address = '';
@@ -145,12 +147,13 @@ export class Learner {
 
   async start(): Promise<void> {
     const c = this.o.config;
+    this.bulk = await startLearnerWeightBulk(this.store, c.cluster.grpcBind, c.cluster.grpcAdvertise, this.o.grpcTls);
     this.grpc = await startGrpcServer({
       address: c.cluster.grpcBind,
       ...(this.o.grpcTls ? { tls: this.o.grpcTls } : {}),
       ...(this.o.grpcRoles ? { authorize: learnerAuthorizer(this.o.grpcRoles, this.o.logger, (role, method) => this.metrics.grpcDenied.inc({ role, method })) } : {}),
       services: [
-        service(WeightServiceDefinition, weightServiceHandlers(this.store)),
+        service(WeightServiceDefinition, weightServiceHandlers(this.store, { bulk: this.bulk })),
         service(LearnerControlDefinition, controlHandlers({
           status: () => this.status(),
           pause: (reason) => this.pause(reason),
@@ -522,6 +525,7 @@ export class Learner {
     for (const w of this.checkpointWaiters.splice(0)) w('');
     await this.heartbeat?.stop();
     await this.grpc?.close(1000);
+    await this.bulk?.close();
     await this.metrics.close();
     if (this.phase !== 'finished' && this.phase !== 'failed') this.phase = 'stopped';
   }

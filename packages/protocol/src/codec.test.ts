@@ -91,7 +91,7 @@ test('encode refuses an invalid message at the sender', () => {
 });
 
 test('generated protobuf codecs round-trip weight manifests and chunks', () => {
-  const m = { runId: 'r', version: 7, weightsSha256: 'ff', tensors: [{ name: 'model.embed_tokens.weight', dtype: 'F32', shape: [512, 64], sha256: 'aa', byteLength: 131072 }], totalBytes: 131072, createdAtMs: 1_700_000_000_000 };
+  const m = { runId: 'r', version: 7, weightsSha256: 'ff', tensors: [{ name: 'model.embed_tokens.weight', dtype: 'F32', shape: [512, 64], sha256: 'aa', byteLength: 131072 }], totalBytes: 131072, createdAtMs: 1_700_000_000_000, bulkUrl: '' };
   assert.deepEqual(WeightManifestCodec.decode(WeightManifestCodec.encode(m)), m);
   const c = WeightChunkCodec.decode(WeightChunkCodec.encode({ version: 7, tensorIndex: 0, offset: 65536, data: new Uint8Array([1, 2, 3]) }));
   assert.equal(c.offset, 65536);

@@ -1,20 +1,23 @@
 /**
  * One actor of the weight-sync benchmark, run as its own process:
- *   node weight-sync-actor.js <nats-url> <run-id> <actor-id> <grpc-address> <bucket>
- * It listens for WeightsAnnounced, fetches that version (over gRPC from the learner, or from the
- * NATS object store for the baseline), verifies every tensor's sha256 and the digest, keeps the
- * bytes in memory in place of the previous version, and reports "holding v" on NATS.
+ *   node weight-sync-actor.js <nats-url> <run-id> <actor-id> <grpc-address> <bucket> <host-cache-dir>
+ * It listens for WeightsAnnounced, fetches that version (from the learner as a real actor does, or
+ * from the NATS object store for the baseline), verifies every tensor's sha256 and the digest,
+ * keeps the bytes in memory in place of the previous version, and reports "holding v" on NATS.
+ * Versions of BIG_BYTES or more are not kept after the report (memory: 4 actors x 2 methods).
  */
 import { codecs, WeightServiceDefinition, type WeightsAnnounced } from '@acereason/protocol';
-import { connectNats, createGrpcClient, drainQuietly, fetchWeights, type WeightSnapshot, type WeightTensor } from '@acereason/transport';
+import { connectNats, createGrpcClient, drainQuietly, fetchWeights, fetchWeightsBulk, HostWeightCache, type WeightSnapshot, type WeightTensor } from '@acereason/transport';
 import { Objm, setSha256Backend, type ObjectStore } from '@nats-io/obj';
 import { benchSubjects, encodeJson, unpackVerified, type HeldReport, type ReadyReport, type SyncMethod } from './weight-sync-wire.js';
 
-const [natsUrl, runId, actorId, grpcAddress, bucket] = process.argv.slice(2);
-if (!natsUrl || !runId || !actorId || !grpcAddress || !bucket) {
-  process.stderr.write('usage: weight-sync-actor <nats-url> <run-id> <actor-id> <grpc-address> <bucket>\n');
+const [natsUrl, runId, actorId, grpcAddress, bucket, cacheDir] = process.argv.slice(2);
+if (!natsUrl || !runId || !actorId || !grpcAddress || !bucket || !cacheDir) {
+  process.stderr.write('usage: weight-sync-actor <nats-url> <run-id> <actor-id> <grpc-address> <bucket> <host-cache-dir>\n');
   process.exit(2);
 }
+const BIG_BYTES = 512 << 20;
+const hostCache = new HostWeightCache(cacheDir, { pollMs: 5 });
 
 // The baseline gets node's native sha256 (nats.js defaults to a pure-JS one): a strong baseline.
 setSha256Backend('native');
@@ -35,16 +38,38 @@ interface Holding {
   /** What the memory was received as: the snapshot (gRPC) or the whole object (object store). */
   spare: WeightSnapshot | Uint8Array;
 }
-const holding: Record<SyncMethod, { held?: Holding; previous?: Holding }> = { grpc: {}, objstore: {} };
+const holding: Record<SyncMethod, { held?: Holding; previous?: Holding }> = { bulk: {}, single: {}, grpc: {}, objstore: {} };
 
-async function viaGrpc(a: WeightsAnnounced, reuse: Holding | undefined): Promise<Holding> {
-  const spare = reuse?.spare;
-  const snap = await fetchWeights(client, { runId: a.runId, version: a.version, ...(spare && !(spare instanceof Uint8Array) ? { reuse: spare } : {}) });
-  if (snap.manifest.weightsSha256 !== a.weightsSha256) throw new Error(`gRPC served ${snap.manifest.weightsSha256} as v${a.version}, announced ${a.weightsSha256}`);
-  return { version: a.version, tensors: snap.tensors, spare: snap };
+interface Fetched extends Holding {
+  outcome?: 'downloaded' | 'shared';
+  downloadMs?: number;
 }
 
-async function viaObjectStore(a: WeightsAnnounced, reuse: Holding | undefined): Promise<Holding> {
+async function viaLearner(method: SyncMethod, a: WeightsAnnounced, reuse: Holding | undefined): Promise<Fetched> {
+  const spare = reuse?.spare;
+  const reuseSnap = spare && !(spare instanceof Uint8Array) ? spare : undefined;
+  let snap: WeightSnapshot;
+  let outcome: Fetched['outcome'];
+  let downloadMs: number | undefined;
+  if (method === 'bulk') {
+    // What fetchWeights does with a host cache, spelled out to time the transfer on its own.
+    const m = await client.getManifest({ runId: a.runId, version: a.version });
+    const r = await hostCache.get(m, async () => {
+      const t0 = performance.now();
+      const s = await fetchWeightsBulk(m.bulkUrl, m, reuseSnap ? { reuse: reuseSnap } : {});
+      downloadMs = performance.now() - t0;
+      return s;
+    }, reuseSnap);
+    snap = r.snapshot;
+    outcome = r.outcome;
+  } else {
+    snap = await fetchWeights(client, { runId: a.runId, version: a.version, transport: method === 'grpc' ? 'stream' : 'auto', ...(reuseSnap ? { reuse: reuseSnap } : {}) });
+  }
+  if (snap.manifest.weightsSha256 !== a.weightsSha256) throw new Error(`${method} served ${snap.manifest.weightsSha256} as v${a.version}, announced ${a.weightsSha256}`);
+  return { version: a.version, tensors: snap.tensors, spare: snap, ...(outcome ? { outcome } : {}), ...(downloadMs !== undefined ? { downloadMs } : {}) };
+}
+
+async function viaObjectStore(a: WeightsAnnounced, reuse: Holding | undefined): Promise<Fetched> {
   const r = await store.get(a.id);
   if (!r) throw new Error(`object ${a.id} not found in ${bucket}`);
   const old = reuse?.spare;
@@ -69,7 +94,7 @@ function cpuMs(since: NodeJS.CpuUsage): number {
 }
 
 async function serve(method: SyncMethod): Promise<void> {
-  const fetchOne = method === 'grpc' ? viaGrpc : viaObjectStore;
+  const fetchOne = method === 'objstore' ? viaObjectStore : (a: WeightsAnnounced, reuse: Holding | undefined) => viaLearner(method, a, reuse);
   // One announcement at a time, in order: the learner waits for every actor before the next one.
   for await (const m of nc.subscribe(benchSubjects.announce(runId as string, method))) {
     const a = codecs.WeightsAnnounced.decode(m.data);
@@ -83,7 +108,14 @@ async function serve(method: SyncMethod): Promise<void> {
       h.previous = h.held;
       h.held = got;
       const bytes = got.tensors.reduce((n, t) => n + t.data.byteLength, 0);
-      report = { ok: true, actorId: actorId as string, method, version: a.version, replaced, bytes, tensors: got.tensors.length, fetchMs: performance.now() - t0, cpuMs: cpuMs(cpu0) };
+      report = {
+        ok: true, actorId: actorId as string, method, version: a.version, replaced, bytes, tensors: got.tensors.length, fetchMs: performance.now() - t0, cpuMs: cpuMs(cpu0),
+        ...(got.outcome ? { outcome: got.outcome } : {}), ...(got.downloadMs !== undefined ? { downloadMs: got.downloadMs } : {}),
+      };
+      if (bytes >= BIG_BYTES) {
+        for (const k of Object.keys(holding) as SyncMethod[]) holding[k] = {};
+        (globalThis as { gc?: () => void }).gc?.();
+      }
     } catch (err) {
       report = { ok: false, actorId: actorId as string, method, version: a.version, error: err instanceof Error ? err.message : String(err) };
     }
@@ -99,7 +131,7 @@ const stop = async (): Promise<void> => {
 process.once('SIGTERM', () => void stop());
 process.once('SIGINT', () => void stop());
 
-const loops = [serve('grpc'), serve('objstore')];
+const loops = [serve('bulk'), serve('grpc'), serve('objstore'), ...(actorId === 'actor-0' ? [serve('single')] : [])];
 await nc.flush();
 const ready: ReadyReport = { actorId, pid: process.pid };
 nc.publish(benchSubjects.ready(runId), encodeJson(ready));

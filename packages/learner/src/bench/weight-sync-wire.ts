@@ -6,18 +6,28 @@
 import { Subjects, sha256Hex, weightsDigest, IntegrityError, type WeightManifest } from '@acereason/protocol';
 import type { WeightTensor } from '@acereason/transport';
 
-export type SyncMethod = 'grpc' | 'objstore';
+/**
+ * `bulk`: ours as actors run it (manifest over gRPC, bytes from the bulk endpoint, one download per
+ * host shared through the host cache), to every actor. `single`: the same path to one actor, no
+ * host cache (the per-actor transfer rate). `grpc`: the WeightService chunk stream to every actor,
+ * no host cache (the path before the bulk endpoint). `objstore`: the NATS object store baseline.
+ */
+export type SyncMethod = 'bulk' | 'single' | 'grpc' | 'objstore';
 
 export const benchSubjects = {
-  /** gRPC announcements use the real subject; the baseline gets its own so actors can tell them apart. */
-  announce: (runId: string, method: SyncMethod): string => (method === 'grpc' ? Subjects.weights(runId) : `${Subjects.weights(runId)}.objstore`),
+  /** `bulk` uses the real subject; the others get their own so actors can tell them apart. */
+  announce: (runId: string, method: SyncMethod): string => (method === 'bulk' ? Subjects.weights(runId) : `${Subjects.weights(runId)}.${method}`),
   ready: (runId: string): string => `acereason.bench.${runId}.ready`,
   held: (runId: string): string => `acereason.bench.${runId}.held`,
 };
 
 /** An actor's report after handling one announcement. */
 export type HeldReport =
-  | { ok: true; actorId: string; method: SyncMethod; version: number; replaced: number | null; bytes: number; tensors: number; fetchMs: number; cpuMs: number }
+  | {
+      ok: true; actorId: string; method: SyncMethod; version: number; replaced: number | null; bytes: number; tensors: number; fetchMs: number; cpuMs: number;
+      /** With the host cache: whether this actor downloaded (and wrote the host copy) or read another's; downloadMs = the transfer alone. */
+      outcome?: 'downloaded' | 'shared'; downloadMs?: number;
+    }
   | { ok: false; actorId: string; method: SyncMethod; version: number; error: string };
 
 export interface ReadyReport {

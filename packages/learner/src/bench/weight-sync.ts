@@ -1,16 +1,20 @@
 /**
  * Weight sync benchmark (part of `acereason bench loop`): the time from the learner announcing
  * version v+1 until all of 4 actor processes hold it, verified (every tensor's sha256 and the
- * version digest), over gRPC from the learner's WeightService (ours) and, in the same run, through
- * the NATS object store (the baseline). Transport only: nothing is loaded into a model.
+ * version digest), the way actors fetch it (manifest over gRPC, bytes from the learner's bulk
+ * endpoint, one download per host shared through the host cache: ours) and, in the same run,
+ * through the NATS object store (the baseline); also ours to one actor alone, and the older gRPC
+ * chunk stream at the smaller sizes. Transport only: nothing is loaded into a model.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { codecs, summarize, SCHEMA_VERSION, WeightServiceDefinition } from '@acereason/protocol';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import {
-  connectNats, drainQuietly, makeSnapshot, service, spawnChild, startGrpcServer, startNatsServer, weightServiceHandlers, WeightStore,
-  type ChildHandle, type NatsConnection, type WeightSnapshot,
+  connectNats, defaultWeightCacheDir, drainQuietly, makeSnapshot, service, spawnChild, startGrpcServer, startNatsServer, startWeightBulkServer, weightServiceHandlers, WeightStore,
+  type ChildHandle, type NatsConnection, type RunningWeightBulkServer, type WeightSnapshot,
 } from '@acereason/transport';
 import { Objm, setSha256Backend, StorageType, type ObjectStore } from '@nats-io/obj';
 import { HeldReports } from './held-reports.js';
@@ -20,13 +24,20 @@ import { benchSubjects, packObject, type SyncMethod } from './weight-sync-wire.j
 export interface WeightSyncOptions {
   /** 10 MB only, 2 repetitions: a smoke test. */
   quick?: boolean;
+  /** The 1.2 GB size (default in a full run): about 10 GB of memory at its peak. */
+  big?: boolean;
 }
 
 const ACTORS = 4;
+/** Must match the actor script's BIG_BYTES. */
+const BIG_MIB = 512;
 const MiB = 1 << 20;
 /** nats.js's default object chunk. */
 const OBJ_CHUNK_BYTES = 128 * 1024;
-const METHODS: readonly SyncMethod[] = ['grpc', 'objstore'];
+/** The gRPC chunk stream is measured up to this size (it is the slow path: minutes at 1 GB). */
+const GRPC_STREAM_MAX_BYTES = 128 * MiB;
+const ours: SyncMethod = 'bulk';
+const actorsFor = (method: SyncMethod): number => (method === 'single' ? 1 : ACTORS);
 
 interface SizePlan {
   label: string;
@@ -48,7 +59,7 @@ interface Ctx {
 
 function announce(ctx: Ctx, method: SyncMethod, snap: WeightSnapshot): void {
   const m = snap.manifest;
-  const grpc = method === 'grpc';
+  const grpc = method !== 'objstore';
   ctx.nc.publish(benchSubjects.announce(ctx.runId, method), codecs.WeightsAnnounced.encode({
     schema: SCHEMA_VERSION, kind: 'WeightsAnnounced', runId: ctx.runId, id: grpc ? `w-${m.version}` : objectName(m.version),
     createdAtMs: Date.now(), version: m.version, weightsSha256: m.weightsSha256, address: grpc ? ctx.grpcAddress : `nats-obj:${ctx.bucket}`, totalBytes: m.totalBytes,
@@ -74,8 +85,18 @@ const CLOCK_TICKS = 100;
  * Also the CPU it cost, summed over the learner, the actors and nats-server: on a shared machine
  * that is steadier than the wall time.
  */
-async function round(ctx: Ctx, method: SyncMethod, snap: WeightSnapshot, timeoutMs: number): Promise<{ ms: number; fetchMs: number[]; cpuMs: number }> {
-  const waiting = ctx.reports.holding(method, snap.manifest.version, ACTORS, timeoutMs);
+interface RoundResult {
+  ms: number;
+  fetchMs: number[];
+  cpuMs: number;
+  /** Host cache: the downloading actor's transfer alone, its whole fetch (transfer + writing the host copy), and the others' fetches. */
+  downloadMs: number[];
+  downloaderMs: number[];
+  sharedMs: number[];
+}
+
+async function round(ctx: Ctx, method: SyncMethod, snap: WeightSnapshot, timeoutMs: number): Promise<RoundResult> {
+  const waiting = ctx.reports.holding(method, snap.manifest.version, actorsFor(method), timeoutMs);
   const natsCpu0 = processCpuMs(ctx.natsPid);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -86,7 +107,13 @@ async function round(ctx: Ctx, method: SyncMethod, snap: WeightSnapshot, timeout
   const natsCpu1 = processCpuMs(ctx.natsPid);
   const actorsCpu = got.reduce((a, g) => a + (g.report.ok ? g.report.cpuMs : 0), 0);
   const natsCpu = natsCpu0 !== undefined && natsCpu1 !== undefined ? natsCpu1 - natsCpu0 : 0;
-  return { ms: last - t0, fetchMs: got.map((g) => (g.report.ok ? g.report.fetchMs : NaN)), cpuMs: (own.user + own.system) / 1000 + actorsCpu + natsCpu };
+  const oks = got.flatMap((g) => (g.report.ok ? [g.report] : []));
+  return {
+    ms: last - t0, fetchMs: got.map((g) => (g.report.ok ? g.report.fetchMs : NaN)), cpuMs: (own.user + own.system) / 1000 + actorsCpu + natsCpu,
+    downloadMs: oks.flatMap((r) => (r.downloadMs !== undefined ? [r.downloadMs] : [])),
+    downloaderMs: oks.filter((r) => r.outcome === 'downloaded').map((r) => r.fetchMs),
+    sharedMs: oks.filter((r) => r.outcome === 'shared').map((r) => r.fetchMs),
+  };
 }
 
 const stat = (xs: number[]): { median: number; p99: number } => {
@@ -95,12 +122,11 @@ const stat = (xs: number[]): { median: number; p99: number } => {
 };
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
-async function benchSize(ctx: Ctx, plan: SizePlan): Promise<{ figures: Record<string, unknown>; ratio: number }> {
+async function benchSize(ctx: Ctx, plan: SizePlan): Promise<{ figures: Record<string, unknown>; ratios: Record<string, number> }> {
   const shape = shapeForBytes(plan.bytes);
   const timeoutMs = 60_000 + (plan.bytes / MiB) * 1000;
-  const ms: Record<SyncMethod, number[]> = { grpc: [], objstore: [] };
-  const fetchMs: Record<SyncMethod, number[]> = { grpc: [], objstore: [] };
-  const cpuMs: Record<SyncMethod, number[]> = { grpc: [], objstore: [] };
+  const methods: SyncMethod[] = ['bulk', 'objstore', 'single', ...(plan.bytes <= GRPC_STREAM_MAX_BYTES ? ['grpc' as const] : [])];
+  const rounds = new Map<SyncMethod, RoundResult[]>(methods.map((m) => [m, []]));
   const putMs: number[] = [];
   const versions: number[] = [];
   let bytes = 0;
@@ -113,18 +139,14 @@ async function benchSize(ctx: Ctx, plan: SizePlan): Promise<{ figures: Record<st
     bytes = snap.manifest.totalBytes;
     tensors = snap.tensors.length;
     ctx.store.put(snap);
-    const payload = packObject(snap.manifest, snap.tensors);
     const tp = performance.now();
-    await ctx.objects.putBlob({ name: objectName(version), options: { max_chunk_size: OBJ_CHUNK_BYTES } }, payload);
+    await ctx.objects.putBlob({ name: objectName(version), options: { max_chunk_size: OBJ_CHUNK_BYTES } }, packObject(snap.manifest, snap.tensors));
     const put = performance.now() - tp;
-    // Alternate which method goes first so neither always runs on a warmer machine.
-    const order = i % 2 === 0 ? METHODS : [...METHODS].reverse();
+    // Rotate which method goes first so none always runs on a warmer (or busier) machine.
+    const order = methods.map((_, k) => methods[(k + i) % methods.length] as SyncMethod);
     for (const method of order) {
       const r = await round(ctx, method, snap, timeoutMs);
-      if (i === 0) continue;
-      ms[method].push(r.ms);
-      fetchMs[method].push(...r.fetchMs);
-      cpuMs[method].push(r.cpuMs);
+      if (i > 0) rounds.get(method)?.push(r);
     }
     if (i > 0) putMs.push(put);
     await ctx.objects.delete(objectName(version - 1)).catch(() => undefined);
@@ -132,21 +154,32 @@ async function benchSize(ctx: Ctx, plan: SizePlan): Promise<{ figures: Record<st
   await ctx.objects.delete(objectName(ctx.version)).catch(() => undefined);
 
   const mb = bytes / MiB;
+  const all = (method: SyncMethod, k: keyof Omit<RoundResult, 'ms' | 'cpuMs'>): number[] => (rounds.get(method) ?? []).flatMap((r) => r[k]);
   const side = (method: SyncMethod): Record<string, unknown> => {
-    const s = stat(ms[method]);
+    const ms = (rounds.get(method) ?? []).map((r) => r.ms);
+    const s = stat(ms);
     return {
+      actors: actorsFor(method),
       median_ms: s.median,
       p99_ms: s.p99,
-      samples_ms: ms[method].map(round3),
+      spread_ms: { min: round3(Math.min(...ms)), max: round3(Math.max(...ms)) },
+      samples_ms: ms.map(round3),
       mb_per_s_per_actor: round3(mb / (s.median / 1000)),
-      aggregate_mb_per_s: round3((ACTORS * mb) / (s.median / 1000)),
-      actor_fetch_ms: stat(fetchMs[method]),
-      cpu_ms: stat(cpuMs[method]),
+      aggregate_mb_per_s: round3((actorsFor(method) * mb) / (s.median / 1000)),
+      actor_fetch_ms: stat(all(method, 'fetchMs')),
+      cpu_ms: stat((rounds.get(method) ?? []).map((r) => r.cpuMs)),
+      ...(method === 'bulk' ? {
+        host_cache: {
+          download_ms: stat(all(method, 'downloadMs')),
+          downloader_fetch_ms: stat(all(method, 'downloaderMs')),
+          shared_fetch_ms: stat(all(method, 'sharedMs')),
+        },
+      } : {}),
     };
   };
-  const grpc = side('grpc');
-  const objstore = side('objstore');
+  const sides = Object.fromEntries(methods.map((m) => [m, side(m)])) as Record<SyncMethod, Record<string, unknown>>;
   const putStat = stat(putMs);
+  const objstore = sides.objstore;
   objstore.put_ms = putStat;
   objstore.put_plus_sync_median_ms = round3(putStat.median + (objstore.median_ms as number));
   const verified = (method: SyncMethod): Record<string, number[]> => {
@@ -155,19 +188,22 @@ async function benchSize(ctx: Ctx, plan: SizePlan): Promise<{ figures: Record<st
     for (const v of Object.values(out)) v.sort((a, b) => a - b);
     return out;
   };
+  const oursMs = sides[ours].median_ms as number;
+  const ratios: Record<string, number> = { [`weight_sync_vs_objstore_${plan.label}`]: round3((objstore.median_ms as number) / oursMs) };
+  if (sides.grpc) ratios[`weight_sync_vs_grpc_stream_${plan.label}`] = round3((sides.grpc.median_ms as number) / oursMs);
   return {
     figures: {
       bytes, tensors, shape, reps: plan.reps, versions,
-      grpc, objstore,
-      verified: { grpc: verified('grpc'), objstore: verified('objstore') },
+      ...sides,
+      verified: Object.fromEntries(methods.map((m) => [m, verified(m)])),
     },
-    ratio: round3((objstore.median_ms as number) / (grpc.median_ms as number)),
+    ratios,
   };
 }
 
-function startActor(natsUrl: string, runId: string, actorId: string, grpcAddress: string, bucket: string): ChildHandle {
+function startActor(natsUrl: string, runId: string, actorId: string, grpcAddress: string, bucket: string, cacheDir: string): ChildHandle {
   const script = fileURLToPath(new URL('./weight-sync-actor.js', import.meta.url));
-  return spawnChild({ name: `bench-${actorId}`, command: process.execPath, args: [script, natsUrl, runId, actorId, grpcAddress, bucket] });
+  return spawnChild({ name: `bench-${actorId}`, command: process.execPath, args: ['--expose-gc', script, natsUrl, runId, actorId, grpcAddress, bucket, cacheDir] });
 }
 
 function pidAlive(pid: number): boolean {
@@ -183,7 +219,7 @@ function pidAlive(pid: number): boolean {
 export async function benchWeightSync(opts: WeightSyncOptions = {}): Promise<{ figures: Record<string, unknown>; ratios: Record<string, number> }> {
   const plans: SizePlan[] = opts.quick
     ? [{ label: '10mb', bytes: 10 * MiB, reps: 2 }]
-    : [{ label: '10mb', bytes: 10 * MiB, reps: 9 }, { label: '100mb', bytes: 100 * MiB, reps: 5 }];
+    : [{ label: '10mb', bytes: 10 * MiB, reps: 7 }, { label: '100mb', bytes: 100 * MiB, reps: 5 }, ...(opts.big === false ? [] : [{ label: '1.2gb', bytes: 1200 * MiB, reps: 3 }])];
   // Node's sha256 for the object store's own digest (nats.js defaults to a pure-JS one): a strong baseline.
   setSha256Backend('native');
   const runId = `benchws${process.pid}${Date.now().toString(36)}`;
@@ -194,19 +230,23 @@ export async function benchWeightSync(opts: WeightSyncOptions = {}): Promise<{ f
   let nc: NatsConnection | undefined;
   let reports: HeldReports | undefined;
   let grpcServer: Awaited<ReturnType<typeof startGrpcServer>> | undefined;
+  let bulk: RunningWeightBulkServer | undefined;
+  const cacheDir = join(defaultWeightCacheDir(), runId);
   let stopping = false;
   const sizes: Record<string, unknown> = {};
   const ratios: Record<string, number> = {};
   try {
     nc = await connectNats({ servers: nats.url, name: 'bench-learner' });
-    const store = new WeightStore(2);
-    grpcServer = await startGrpcServer({ address: '127.0.0.1:0', services: [service(WeightServiceDefinition, weightServiceHandlers(store))] });
+    // One version held: rounds are sequential, and at 1.2 GB a second one is memory better left to the actors.
+    const store = new WeightStore(1);
+    bulk = await startWeightBulkServer({ store, host: '127.0.0.1', port: 0 });
+    grpcServer = await startGrpcServer({ address: '127.0.0.1:0', services: [service(WeightServiceDefinition, weightServiceHandlers(store, { bulk }))] });
     const objects = await new Objm(nc).create(bucket, { storage: StorageType.File });
     const rep = new HeldReports(nc, runId);
     reports = rep;
     await nc.flush();
     for (let a = 0; a < ACTORS; a++) {
-      const child = startActor(nats.url, runId, `actor-${a}`, grpcServer.address, bucket);
+      const child = startActor(nats.url, runId, `actor-${a}`, grpcServer.address, bucket, cacheDir);
       children.push(child);
       pids.push(child.pid);
       void child.exited.then((exit) => {
@@ -218,21 +258,25 @@ export async function benchWeightSync(opts: WeightSyncOptions = {}): Promise<{ f
     for (const plan of plans) {
       const r = await benchSize(ctx, plan);
       sizes[plan.label] = r.figures;
-      ratios[`weight_sync_vs_objstore_${plan.label}`] = r.ratio;
+      Object.assign(ratios, r.ratios);
     }
   } finally {
     stopping = true;
     await Promise.all(children.map((c) => c.stop(3000)));
     reports?.close();
     await grpcServer?.close(1000);
+    await bulk?.close();
+    rmSync(cacheDir, { recursive: true, force: true });
     await drainQuietly(nc);
     await nats[Symbol.asyncDispose]();
   }
   const leftover = pids.filter(pidAlive);
   if (leftover.length > 0) throw new Error(`weight-sync bench: processes still running after shutdown: ${leftover.join(', ')}`);
   const notes = [
-    'ratios weight_sync_vs_objstore_<size> = object store median / gRPC median: above 1 means gRPC is faster',
-    'time = learner publishes WeightsAnnounced (weights already in the WeightStore / already put in the object store) -> the last of the actors reports holding that version, every tensor sha256 and the digest checked; arrival of that report at the learner is the end',
+    'ratios weight_sync_vs_objstore_<size> = object store median / bulk median, weight_sync_vs_grpc_stream_<size> = gRPC chunk stream median / bulk median: above 1 means ours (bulk) is faster',
+    'bulk = ours as actors run it: manifest over gRPC, bytes from the learner bulk HTTP endpoint, one download per host shared through the host cache (host_cache: the downloader\'s transfer, its whole fetch incl. writing the host copy, the other actors\' fetches); single = the bulk endpoint to one actor, no host cache; grpc = the WeightService chunk stream to every actor, no host cache',
+    'time = learner publishes WeightsAnnounced (weights already in the WeightStore / already put in the object store) -> the last of the actors reports holding that version, every tensor sha256 and the digest checked (host-cache readers trust the verified host copy); arrival of that report at the learner is the end',
+    `versions of ${BIG_MIB} MiB or more are not kept by the actors after their report (memory), so those are received into fresh memory by every method; smaller ones are received into the buffers of the version before, as real actors do`,
     'the object store put is not in the timed window (reported as objstore.put_ms and put_plus_sync_median_ms), which favours the baseline',
     `object store: file storage, ${OBJ_CHUNK_BYTES / 1024} KiB chunks (nats.js default), node sha256 backend`,
     'cpu_ms: CPU time of one sync summed over the learner, the 4 actors and nats-server (steadier than wall time on a shared machine)',
@@ -240,6 +284,7 @@ export async function benchWeightSync(opts: WeightSyncOptions = {}): Promise<{ f
     'the first version of each size is a warm-up and is not timed',
   ];
   if (opts.quick) notes.push('quick run: 10 MB only, 2 repetitions; weight_sync_vs_objstore_100mb omitted');
+  else if (opts.big === false) notes.push('1.2gb omitted (big: false)');
   return {
     figures: { actors: ACTORS, sizes, leftover_processes: leftover.length, notes },
     ratios,

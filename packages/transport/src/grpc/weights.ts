@@ -1,12 +1,16 @@
 /**
- * Weight transfer over gRPC: the learner keeps recent policy versions in a WeightStore and serves
- * them with WeightService; actors fetch a version with `fetchWeights`, which checks every tensor's
- * sha256 and the version digest before handing the weights over.
+ * Weight transfer: the learner keeps recent policy versions in a WeightStore and serves them with
+ * WeightService (manifests, and a chunked gRPC stream) plus the bulk HTTP endpoint whose URL the
+ * manifest carries; actors fetch a version with `fetchWeights`, which checks every tensor's sha256
+ * and the version digest before handing the weights over.
  */
 import { IntegrityError, AceReasonError, ErrorCodes, WeightServiceDefinition, sha256Hex, weightsDigest, type WeightManifest, type WeightChunk } from '@acereason/protocol';
 import { createHash, type Hash } from 'node:crypto';
 import { EncodedMessage, type ServiceHandlers } from './server.js';
 import type { TypedClient, CallOptions } from './client.js';
+import type { TlsFiles } from './tls.js';
+import { fetchWeightsBulk } from '../weights/bulk-fetch.js';
+import type { HostWeightCache } from '../weights/host-cache.js';
 
 export interface WeightTensor {
   name: string;
@@ -26,7 +30,7 @@ export interface WeightSnapshot {
 export function makeSnapshot(runId: string, version: number, tensors: WeightTensor[], createdAtMs = Date.now()): WeightSnapshot {
   const infos = tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, sha256: sha256Hex(t.data), byteLength: t.data.byteLength }));
   return {
-    manifest: { runId, version, weightsSha256: weightsDigest(infos), tensors: infos, totalBytes: infos.reduce((a, t) => a + t.byteLength, 0), createdAtMs },
+    manifest: { runId, version, weightsSha256: weightsDigest(infos), tensors: infos, totalBytes: infos.reduce((a, t) => a + t.byteLength, 0), createdAtMs, bulkUrl: '' },
     tensors,
   };
 }
@@ -137,7 +141,12 @@ function acquireEncoding(snap: WeightSnapshot, chunk: number): { shared: SharedE
   };
 }
 
-export function weightServiceHandlers(store: WeightStore): ServiceHandlers<typeof WeightServiceDefinition> {
+export interface WeightServiceOptions {
+  /** The bulk endpoint serving the same store: manifests then point actors at it. */
+  bulk?: { urlFor(runId: string, version: number): string };
+}
+
+export function weightServiceHandlers(store: WeightStore, opts: WeightServiceOptions = {}): ServiceHandlers<typeof WeightServiceDefinition> {
   const find = (version: number | 'latest'): WeightSnapshot => {
     const s = version === 'latest' ? store.latest() : store.get(version);
     const newest = store.latest()?.manifest.version;
@@ -145,7 +154,10 @@ export function weightServiceHandlers(store: WeightStore): ServiceHandlers<typeo
     return s;
   };
   return {
-    getManifest: async (req) => find(req.latest ? 'latest' : req.version).manifest,
+    getManifest: async (req) => {
+      const m = find(req.latest ? 'latest' : req.version).manifest;
+      return { ...m, bulkUrl: opts.bulk ? opts.bulk.urlFor(m.runId, m.version) : '' };
+    },
     streamWeights: async function* (req, ctx): AsyncIterable<EncodedMessage<WeightChunk>> {
       const snap = find(req.version);
       const chunk = req.chunkBytes > 0 ? Math.min(req.chunkBytes, MAX_CHUNK) : DEFAULT_CHUNK;
@@ -179,6 +191,12 @@ export interface FetchWeightsRequest {
    * same name and size are received into its buffers, which are overwritten.
    */
   reuse?: WeightSnapshot;
+  /** `auto` (default): the bulk endpoint when the manifest names one, else the gRPC stream. */
+  transport?: 'auto' | 'stream';
+  /** Share the download with the other processes of this host. */
+  hostCache?: HostWeightCache;
+  /** Client TLS files for an https bulk endpoint. */
+  tls?: TlsFiles;
 }
 
 /**
@@ -187,6 +205,15 @@ export interface FetchWeightsRequest {
  */
 export async function fetchWeights(client: TypedClient<typeof WeightServiceDefinition>, req: FetchWeightsRequest, opts: CallOptions = {}): Promise<WeightSnapshot> {
   const manifest = await client.getManifest(req.version === 'latest' ? { runId: req.runId, version: 0, latest: true } : { runId: req.runId, version: req.version, latest: false }, opts);
+  const download = (): Promise<WeightSnapshot> =>
+    manifest.bulkUrl !== '' && req.transport !== 'stream'
+      ? fetchWeightsBulk(manifest.bulkUrl, manifest, { ...(req.reuse ? { reuse: req.reuse } : {}), ...(opts.signal ? { signal: opts.signal } : {}), ...(req.tls ? { tls: req.tls } : {}) })
+      : streamWeights(client, manifest, req, opts);
+  if (!req.hostCache) return download();
+  return (await req.hostCache.get(manifest, download, req.reuse)).snapshot;
+}
+
+async function streamWeights(client: TypedClient<typeof WeightServiceDefinition>, manifest: WeightManifest, req: FetchWeightsRequest, opts: CallOptions): Promise<WeightSnapshot> {
   const n = manifest.tensors.length;
   const spare = new Map((req.reuse?.tensors ?? []).map((t) => [t.name, t.data]));
   // Writing into memory already in use is much cheaper than touching fresh pages (and frees the GC).
