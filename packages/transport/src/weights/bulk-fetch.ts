@@ -1,91 +1,44 @@
 /**
- * Fetches one version's raw bytes from the learner's bulk endpoint (see bulk-server.ts) straight
- * into the tensors' buffers, hashing each tensor as its bytes arrive (they arrive in order, so
- * verifying costs no second pass over memory), then checks every sha256 and the version digest.
+ * Fetches one version's raw bytes from the learner's bulk endpoint (see bulk-server.ts). Over
+ * plain HTTP the socket reads straight into the tensors' buffers (node's `onread`: no per-read
+ * allocation, no copy in JavaScript, reads of megabytes rather than 64 KiB chunks), and each tensor
+ * is hashed as its bytes land; over https node's client is used, with one copy per chunk. Every
+ * sha256 and the version digest are checked before the snapshot is returned.
  */
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { request as httpsRequest } from 'node:https';
 import { readFileSync } from 'node:fs';
-import { createHash, type Hash } from 'node:crypto';
-import { AceReasonError, ErrorCodes, IntegrityError, weightsDigest, type ErrorCode, type WeightManifest } from '@acereason/protocol';
+import type { IncomingMessage } from 'node:http';
+import { AceReasonError, ErrorCodes, IntegrityError, type ErrorCode, type WeightManifest } from '@acereason/protocol';
 import type { TlsFiles } from '../grpc/tls.js';
-import type { WeightSnapshot, WeightTensor } from '../grpc/weights.js';
+import type { WeightSnapshot } from '../grpc/weights.js';
+import { TensorSink } from './tensor-sink.js';
 
 export interface BulkFetchOptions {
   /** A snapshot the caller is done with: tensors of the same name and size are received into its buffers. */
   reuse?: WeightSnapshot;
   signal?: AbortSignal;
   tls?: TlsFiles;
-  /** Deadline for the whole transfer (default 10 minutes). */
-  timeoutMs?: number;
+  /** Bearer token, as for gRPC (the endpoint applies the same authorization). */
+  token?: string;
+  /** No byte for this long fails the transfer (default 60 s). */
+  idleTimeoutMs?: number;
 }
 
-/** Receives a body into per-tensor buffers, in manifest order, hashing as it goes. */
-class TensorSink {
-  private i = 0;
-  private off = 0;
-  private readonly hash: Hash[];
-  readonly buffers: Uint8Array[];
-  received = 0;
+const HEAD_LIMIT = 64 * 1024;
 
-  constructor(private readonly manifest: WeightManifest, reuse: WeightSnapshot | undefined) {
-    const spare = new Map((reuse?.tensors ?? []).map((t) => [t.name, t.data]));
-    // Own ArrayBuffers (offset 0, so Float32 views need no copy); memory already in use is much
-    // cheaper to write than fresh pages.
-    this.buffers = manifest.tensors.map((t) => {
-      const b = spare.get(t.name);
-      return b && b.byteLength === t.byteLength ? b : new Uint8Array(t.byteLength);
-    });
-    this.hash = manifest.tensors.map(() => createHash('sha256'));
-    this.skipEmpty();
-  }
-
-  private skipEmpty(): void {
-    while (this.i < this.buffers.length && this.off === (this.buffers[this.i] as Uint8Array).byteLength) {
-      this.i++;
-      this.off = 0;
-    }
-  }
-
-  write(chunk: Uint8Array): void {
-    let pos = 0;
-    while (pos < chunk.byteLength) {
-      const buf = this.buffers[this.i];
-      if (!buf) throw new IntegrityError(`weights v${this.manifest.version}: the body is longer than the manifest's ${this.manifest.totalBytes} bytes`);
-      const n = Math.min(buf.byteLength - this.off, chunk.byteLength - pos);
-      const piece = chunk.subarray(pos, pos + n);
-      buf.set(piece, this.off);
-      (this.hash[this.i] as Hash).update(piece);
-      this.off += n;
-      pos += n;
-      this.skipEmpty();
-    }
-    this.received += chunk.byteLength;
-  }
-
-  finish(): WeightSnapshot {
-    const m = this.manifest;
-    if (this.received !== m.totalBytes) throw new IntegrityError(`weights v${m.version}: got ${this.received} of ${m.totalBytes} bytes`);
-    const tensors: WeightTensor[] = m.tensors.map((t, k) => {
-      const got = (this.hash[k] as Hash).digest('hex');
-      if (got !== t.sha256) throw new IntegrityError(`weights v${m.version}: tensor ${t.name} sha256 ${got} != manifest ${t.sha256}`);
-      return { name: t.name, dtype: t.dtype, shape: t.shape, data: this.buffers[k] as Uint8Array };
-    });
-    const digest = weightsDigest(m.tensors);
-    if (digest !== m.weightsSha256) throw new IntegrityError(`weights v${m.version}: digest ${digest} != announced ${m.weightsSha256}`);
-    return { manifest: m, tensors };
-  }
+function unavailable(url: string, what: string, cause?: unknown): AceReasonError {
+  return new AceReasonError(ErrorCodes.UNAVAILABLE, `weights bulk GET ${url}: ${what}`, cause === undefined ? {} : { cause });
 }
 
-async function errorFromResponse(res: IncomingMessage, url: string): Promise<AceReasonError> {
-  let text = '';
-  for await (const c of res) text += String(c);
-  let code: ErrorCode = res.statusCode !== undefined && res.statusCode >= 500 ? ErrorCodes.UNAVAILABLE : ErrorCodes.INTERNAL;
-  let retryable = res.statusCode !== undefined && res.statusCode >= 500;
-  let message = `weights bulk GET ${url}: HTTP ${res.statusCode ?? '?'}`;
+/** An error response of ours (`{error: {code, message, retryable}}`) or any other, as an AceReasonError. */
+function errorFromBody(status: number, text: string, url: string): AceReasonError {
+  let code: ErrorCode = status >= 500 ? ErrorCodes.UNAVAILABLE : status === 401 || status === 403 ? ErrorCodes.PERMISSION : ErrorCodes.INTERNAL;
+  let retryable = status >= 500;
+  let message = `weights bulk GET ${url}: HTTP ${status}`;
   try {
     const body = JSON.parse(text) as { error?: { code?: string; message?: string; retryable?: boolean } };
-    if (body.error?.code && Object.values(ErrorCodes).includes(body.error.code as ErrorCode)) code = body.error.code as ErrorCode;
+    if (body.error?.code && (Object.values(ErrorCodes) as string[]).includes(body.error.code)) code = body.error.code as ErrorCode;
     if (typeof body.error?.retryable === 'boolean') retryable = body.error.retryable;
     if (body.error?.message) message = body.error.message;
   } catch {
@@ -94,34 +47,156 @@ async function errorFromResponse(res: IncomingMessage, url: string): Promise<Ace
   return new AceReasonError(code, message, { retryable });
 }
 
-/** GETs `url` (the manifest's bulk_url) and returns the verified snapshot. Transport failures are retryable UNAVAILABLE errors. */
-export async function fetchWeightsBulk(url: string, manifest: WeightManifest, opts: BulkFetchOptions = {}): Promise<WeightSnapshot> {
-  const https = url.startsWith('https:');
-  const tls = opts.tls;
-  const sink = new TensorSink(manifest, opts.reuse);
-  const res = await new Promise<IncomingMessage>((resolve, reject) => {
-    const options = {
-      timeout: opts.timeoutMs ?? 600_000,
-      ...(opts.signal ? { signal: opts.signal } : {}),
-      ...(https && tls ? { ...(tls.ca ? { ca: readFileSync(tls.ca) } : {}), ...(tls.cert ? { cert: readFileSync(tls.cert) } : {}), ...(tls.key ? { key: readFileSync(tls.key) } : {}) } : {}),
+interface Head {
+  status: number;
+  headers: Map<string, string>;
+}
+
+function parseHead(text: string, url: string): Head {
+  const [statusLine, ...lines] = text.split('\r\n');
+  const m = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine ?? '');
+  if (!m) throw unavailable(url, `not an HTTP response: ${JSON.stringify((statusLine ?? '').slice(0, 80))}`);
+  const headers = new Map<string, string>();
+  for (const l of lines) {
+    const i = l.indexOf(':');
+    if (i > 0) headers.set(l.slice(0, i).trim().toLowerCase(), l.slice(i + 1).trim());
+  }
+  return { status: Number(m[1]), headers };
+}
+
+function checkHead(head: Head, manifest: WeightManifest, url: string): void {
+  const announced = head.headers.get('x-acereason-weights-sha256');
+  if (announced !== undefined && announced !== manifest.weightsSha256) throw new IntegrityError(`weights bulk GET ${url}: serves ${announced} where the manifest says ${manifest.weightsSha256}`);
+  const length = head.headers.get('content-length');
+  if (length !== String(manifest.totalBytes)) throw new IntegrityError(`weights bulk GET ${url}: content-length ${length ?? 'missing'}, the manifest says ${manifest.totalBytes} bytes`);
+}
+
+/** Plain HTTP/1.1 on a socket that reads into the sink's buffers. */
+function fetchPlain(url: URL, manifest: WeightManifest, sink: TensorSink, opts: BulkFetchOptions): Promise<WeightSnapshot> {
+  const where = url.toString();
+  return new Promise<WeightSnapshot>((resolve, reject) => {
+    const head = Buffer.allocUnsafe(HEAD_LIMIT);
+    const scratch = Buffer.allocUnsafe(4096);
+    let headLen = 0;
+    let state: 'head' | 'body' | 'error' | 'done' = 'head';
+    let errStatus = 0;
+    let errWanted = 0;
+    let errBody = '';
+    let socket: Socket | undefined;
+    const fail = (err: unknown): void => {
+      if (state === 'done') return;
+      state = 'done';
+      socket?.destroy();
+      reject(err);
     };
-    const req = (https ? httpsRequest : httpRequest)(url, options, resolve);
-    req.on('timeout', () => req.destroy(new AceReasonError(ErrorCodes.TIMEOUT, `weights bulk GET ${url}: no progress for ${options.timeout} ms`)));
-    req.on('error', (err) => reject(err instanceof AceReasonError ? err : new AceReasonError(ErrorCodes.UNAVAILABLE, `weights bulk GET ${url}: ${err.message}`, { cause: err })));
+    const succeed = (): void => {
+      if (state === 'done') return;
+      state = 'done';
+      socket?.destroy();
+      try {
+        resolve(sink.finish());
+      } catch (err) {
+        reject(err);
+      }
+    };
+    const onHead = (): void => {
+      const end = head.subarray(0, headLen).indexOf('\r\n\r\n');
+      if (end < 0) {
+        if (headLen === HEAD_LIMIT) fail(unavailable(where, 'response headers too long'));
+        return;
+      }
+      const h = parseHead(head.toString('latin1', 0, end), where);
+      const rest = head.subarray(end + 4, headLen);
+      if (h.status !== 200) {
+        state = 'error';
+        errStatus = h.status;
+        errWanted = Number(h.headers.get('content-length') ?? '0');
+        errBody = rest.toString('utf8');
+        if (Buffer.byteLength(errBody) >= errWanted) fail(errorFromBody(errStatus, errBody, where));
+        return;
+      }
+      checkHead(h, manifest, where);
+      state = 'body';
+      sink.write(rest);
+      if (sink.done) succeed();
+    };
+    socket = connect({
+      host: url.hostname.replace(/^\[|\]$/g, ''),
+      port: Number(url.port || 80),
+      onread: {
+        buffer: () => {
+          if (state === 'head') return head.subarray(headLen);
+          if (state === 'body' && !sink.done) return sink.target();
+          return scratch;
+        },
+        callback: (n: number, buf: Uint8Array): boolean => {
+          try {
+            if (state === 'head') {
+              headLen += n;
+              onHead();
+            } else if (state === 'body') {
+              if (buf === scratch) throw new IntegrityError(`weights bulk GET ${where}: the body is longer than the manifest's ${manifest.totalBytes} bytes`);
+              sink.advance(n);
+              if (sink.done) succeed();
+            } else if (state === 'error') {
+              errBody += Buffer.from(buf.buffer, buf.byteOffset, n).toString('utf8');
+              if (Buffer.byteLength(errBody) >= errWanted) fail(errorFromBody(errStatus, errBody, where));
+            }
+          } catch (err) {
+            fail(err);
+          }
+          return true;
+        },
+      },
+    });
+    socket.setNoDelay(true);
+    socket.setTimeout(opts.idleTimeoutMs ?? 60_000, () => fail(new AceReasonError(ErrorCodes.TIMEOUT, `weights bulk GET ${where}: no bytes for ${opts.idleTimeoutMs ?? 60_000} ms`)));
+    socket.on('error', (err) => fail(unavailable(where, err.message, err)));
+    socket.on('close', () => {
+      if (state === 'error') fail(errorFromBody(errStatus, errBody, where));
+      else fail(unavailable(where, `connection closed after ${sink.received} of ${manifest.totalBytes} bytes`));
+    });
+    opts.signal?.addEventListener('abort', () => fail(new AceReasonError(ErrorCodes.CANCELLED, `weights bulk GET ${where}: cancelled`)), { once: true });
+    const auth = opts.token !== undefined ? `authorization: Bearer ${opts.token}\r\n` : '';
+    socket.write(`GET ${url.pathname} HTTP/1.1\r\nhost: ${url.host}\r\n${auth}connection: close\r\n\r\n`);
+  });
+}
+
+/** https through node's client (TLS sockets have no `onread`): one copy per chunk. */
+async function fetchTls(url: URL, manifest: WeightManifest, sink: TensorSink, opts: BulkFetchOptions): Promise<WeightSnapshot> {
+  const where = url.toString();
+  const tls = opts.tls ?? {};
+  const res = await new Promise<IncomingMessage>((resolve, reject) => {
+    const req = httpsRequest(url, {
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(tls.ca ? { ca: readFileSync(tls.ca) } : {}), ...(tls.cert ? { cert: readFileSync(tls.cert) } : {}), ...(tls.key ? { key: readFileSync(tls.key) } : {}),
+      headers: opts.token !== undefined ? { authorization: `Bearer ${opts.token}` } : {},
+    }, resolve);
+    req.setTimeout(opts.idleTimeoutMs ?? 60_000, () => req.destroy(new AceReasonError(ErrorCodes.TIMEOUT, `weights bulk GET ${where}: no bytes for ${opts.idleTimeoutMs ?? 60_000} ms`)));
+    req.on('error', (err) => reject(err instanceof AceReasonError ? err : unavailable(where, err.message, err)));
     req.end();
   });
-  if (res.statusCode !== 200) throw await errorFromResponse(res, url);
-  const announced = res.headers['x-acereason-weights-sha256'];
-  if (announced !== undefined && announced !== manifest.weightsSha256) {
-    res.destroy();
-    throw new IntegrityError(`weights bulk GET ${url}: serves ${String(announced)} where the manifest says ${manifest.weightsSha256}`);
+  if (res.statusCode !== 200) {
+    let text = '';
+    for await (const c of res) text += String(c);
+    throw errorFromBody(res.statusCode ?? 0, text, where);
   }
+  const headers = new Map(Object.entries(res.headers).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v] as [string, string]] : [])));
   try {
+    checkHead({ status: 200, headers }, manifest, where);
     for await (const chunk of res) sink.write(chunk as Buffer);
   } catch (err) {
     res.destroy();
-    if (err instanceof AceReasonError) throw err;
-    throw new AceReasonError(ErrorCodes.UNAVAILABLE, `weights bulk GET ${url}: ${(err as Error).message}`, { cause: err });
+    throw err instanceof AceReasonError ? err : unavailable(where, (err as Error).message, err);
   }
   return sink.finish();
+}
+
+/** GETs `url` (the manifest's bulk_url) and returns the verified snapshot. Transport failures are retryable UNAVAILABLE errors. */
+export function fetchWeightsBulk(url: string, manifest: WeightManifest, opts: BulkFetchOptions = {}): Promise<WeightSnapshot> {
+  const u = new URL(url);
+  const sink = new TensorSink(manifest, opts.reuse);
+  if (u.protocol === 'http:') return fetchPlain(u, manifest, sink, opts);
+  if (u.protocol === 'https:') return fetchTls(u, manifest, sink, opts);
+  return Promise.reject(new AceReasonError(ErrorCodes.INVALID, `weights bulk URL ${url}: expected http: or https:`, { retryable: false }));
 }
