@@ -147,11 +147,12 @@ export class Learner {
 
   async start(): Promise<void> {
     const c = this.o.config;
-    this.bulk = await startLearnerWeightBulk(this.store, c.cluster.grpcBind, c.cluster.grpcAdvertise, this.o.grpcTls);
+    const authorize = this.o.grpcRoles ? learnerAuthorizer(this.o.grpcRoles, this.o.logger, (role, method) => this.metrics.grpcDenied.inc({ role, method })) : undefined;
+    this.bulk = await startLearnerWeightBulk(this.store, c.cluster.grpcBind, c.cluster.grpcAdvertise, this.o.grpcTls, authorize);
     this.grpc = await startGrpcServer({
       address: c.cluster.grpcBind,
       ...(this.o.grpcTls ? { tls: this.o.grpcTls } : {}),
-      ...(this.o.grpcRoles ? { authorize: learnerAuthorizer(this.o.grpcRoles, this.o.logger, (role, method) => this.metrics.grpcDenied.inc({ role, method })) } : {}),
+      ...(authorize ? { authorize } : {}),
       services: [
         service(WeightServiceDefinition, weightServiceHandlers(this.store, { bulk: this.bulk })),
         service(LearnerControlDefinition, controlHandlers({

@@ -196,7 +196,7 @@ test('terraform: every template exists and is given every name it uses', () => {
   assert.ok(templates >= 2, 'the cloud-init and NATS templates are checked');
 });
 
-test('terraform: NATS, gRPC and metrics are open only inside the VPC; SSH only to listed networks', async () => {
+test('terraform: NATS, gRPC, weight bulk transfer and metrics are open only inside the VPC; SSH only to listed networks', async () => {
   const net = byPath.get(resolve(TF_ROOT, 'modules/network'));
   assert.ok(net);
   const rules: Block[] = [];
@@ -212,7 +212,7 @@ test('terraform: NATS, gRPC and metrics are open only inside the VPC; SSH only t
   assert.equal(inside.cidr_ipv4, '${var.vpc_cidr}');
   const ports = inside.for_each;
   assert.ok(isRecord(ports));
-  for (const p of [4222, 6222, '${var.grpc_port}', 9464]) assert.ok(Object.values(ports).includes(p), `port ${String(p)} opened inside the VPC`);
+  for (const p of [4222, 6222, '${var.grpc_port}', '${var.grpc_port + 1}', 9464]) assert.ok(Object.values(ports).includes(p), `port ${String(p)} opened inside the VPC`);
   for (const r of rules) {
     assert.notEqual(r.cidr_ipv4, '0.0.0.0/0', `ingress ${String(r.name)} is not open to the world`);
     if (r.name !== 'inside') assert.equal(r.from_port, 22, 'the only other ingress is SSH');

@@ -89,6 +89,7 @@ resource "aws_vpc_security_group_ingress_rule" "inside" {
     nats_cluster = 6222
     nats_monitor = 8222
     grpc         = var.grpc_port
+    weights_bulk = var.grpc_port + 1 # the learner serves weight bytes in bulk next to gRPC
     metrics      = 9464
   }
   security_group_id = aws_security_group.cluster.id

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { codecs, summarize, SCHEMA_VERSION, WeightServiceDefinition } from '@acereason/protocol';
+import { codecs, pairFigures, summarize, SCHEMA_VERSION, WeightServiceDefinition } from '@acereason/protocol';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -188,13 +188,26 @@ async function benchSize(ctx: Ctx, plan: SizePlan): Promise<{ figures: Record<st
     for (const v of Object.values(out)) v.sort((a, b) => a - b);
     return out;
   };
-  const oursMs = sides[ours].median_ms as number;
-  const ratios: Record<string, number> = { [`weight_sync_vs_objstore_${plan.label}`]: round3((objstore.median_ms as number) / oursMs) };
-  if (sides.grpc) ratios[`weight_sync_vs_grpc_stream_${plan.label}`] = round3((sides.grpc.median_ms as number) / oursMs);
+  // Per version (round), ours against each baseline: the headline is the median of the per-round ratios.
+  const paired = (baseline: SyncMethod): { median: number; min: number; max: number } => {
+    const b = rounds.get(baseline) ?? [];
+    const r = pairFigures({ ms: 'lower' }, (rounds.get(ours) ?? []).map((o, k) => ({ ours: { ms: o.ms }, baseline: { ms: (b[k] as RoundResult).ms } })));
+    const x = r.figures.ms.ratio;
+    return { median: round3(x.median), min: round3(x.min), max: round3(x.max) };
+  };
+  const vsObj = paired('objstore');
+  const ratios: Record<string, number> = { [`weight_sync_vs_objstore_${plan.label}`]: vsObj.median };
+  const ratioSpread: Record<string, unknown> = { vs_objstore: vsObj };
+  if (sides.grpc) {
+    const vsGrpc = paired('grpc');
+    ratios[`weight_sync_vs_grpc_stream_${plan.label}`] = vsGrpc.median;
+    ratioSpread.vs_grpc_stream = vsGrpc;
+  }
   return {
     figures: {
       bytes, tensors, shape, reps: plan.reps, versions,
       ...sides,
+      per_round_ratio: ratioSpread,
       verified: Object.fromEntries(methods.map((m) => [m, verified(m)])),
     },
     ratios,
@@ -273,7 +286,7 @@ export async function benchWeightSync(opts: WeightSyncOptions = {}): Promise<{ f
   const leftover = pids.filter(pidAlive);
   if (leftover.length > 0) throw new Error(`weight-sync bench: processes still running after shutdown: ${leftover.join(', ')}`);
   const notes = [
-    'ratios weight_sync_vs_objstore_<size> = object store median / bulk median, weight_sync_vs_grpc_stream_<size> = gRPC chunk stream median / bulk median: above 1 means ours (bulk) is faster',
+    'ratios weight_sync_vs_objstore_<size> = median over versions of (object store time / bulk time), weight_sync_vs_grpc_stream_<size> = the same against the gRPC chunk stream, with their range in per_round_ratio: above 1 means ours (bulk) is faster; every version runs every method, the order rotating',
     'bulk = ours as actors run it: manifest over gRPC, bytes from the learner bulk HTTP endpoint, one download per host shared through the host cache (host_cache: the downloader\'s transfer, its whole fetch incl. writing the host copy, the other actors\' fetches); single = the bulk endpoint to one actor, no host cache; grpc = the WeightService chunk stream to every actor, no host cache',
     'time = learner publishes WeightsAnnounced (weights already in the WeightStore / already put in the object store) -> the last of the actors reports holding that version, every tensor sha256 and the digest checked (host-cache readers trust the verified host copy); arrival of that report at the learner is the end',
     `versions of ${BIG_MIB} MiB or more are not kept by the actors after their report (memory), so those are received into fresh memory by every method; smaller ones are received into the buffers of the version before, as real actors do`,

@@ -197,6 +197,8 @@ export interface FetchWeightsRequest {
   hostCache?: HostWeightCache;
   /** Client TLS files for an https bulk endpoint. */
   tls?: TlsFiles;
+  /** Bearer token for the bulk endpoint (the gRPC client sends its own). */
+  token?: string;
 }
 
 /**
@@ -207,7 +209,7 @@ export async function fetchWeights(client: TypedClient<typeof WeightServiceDefin
   const manifest = await client.getManifest(req.version === 'latest' ? { runId: req.runId, version: 0, latest: true } : { runId: req.runId, version: req.version, latest: false }, opts);
   const download = (): Promise<WeightSnapshot> =>
     manifest.bulkUrl !== '' && req.transport !== 'stream'
-      ? fetchWeightsBulk(manifest.bulkUrl, manifest, { ...(req.reuse ? { reuse: req.reuse } : {}), ...(opts.signal ? { signal: opts.signal } : {}), ...(req.tls ? { tls: req.tls } : {}) })
+      ? fetchWeightsBulk(manifest.bulkUrl, manifest, { ...(req.reuse ? { reuse: req.reuse } : {}), ...(opts.signal ? { signal: opts.signal } : {}), ...(req.tls ? { tls: req.tls } : {}), ...(req.token !== undefined ? { token: req.token } : {}) })
       : streamWeights(client, manifest, req, opts);
   if (!req.hostCache) return download();
   return (await req.hostCache.get(manifest, download, req.reuse)).snapshot;

@@ -9,7 +9,10 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { AceReasonError, WeightServiceDefinition } from '@acereason/protocol';
 import type { TlsFiles } from '../grpc/tls.js';
+import type { GrpcAuthorizer } from '../auth/grpc-authz.js';
 import type { WeightStore, WeightTensor } from '../grpc/weights.js';
 
 /** Largest write handed to the socket at once; back-pressure is awaited between writes. */
@@ -24,6 +27,11 @@ export interface WeightBulkServerSettings {
   /** Host name actors reach this server by (default: `host`). */
   advertiseHost?: string;
   tls?: TlsFiles;
+  /**
+   * The gRPC server's authorizer: a GET is the StreamWeights method for it (same roles), with the
+   * client certificate of the TLS connection or the `authorization: Bearer` header.
+   */
+  authorize?: GrpcAuthorizer;
 }
 
 export interface RunningWeightBulkServer extends AsyncDisposable {
@@ -74,13 +82,30 @@ async function writeTensors(res: ServerResponse, tensors: readonly WeightTensor[
   if (!gone) res.end();
 }
 
-function handler(store: WeightStore): (req: IncomingMessage, res: ServerResponse) => void {
+function permitted(req: IncomingMessage, res: ServerResponse, authorize: GrpcAuthorizer | undefined): boolean {
+  if (!authorize) return true;
+  const auth = req.headers.authorization;
+  const bearer = typeof auth === 'string' && /^bearer /i.test(auth) ? auth.slice(7).trim() : undefined;
+  const socket = req.socket as Partial<TLSSocket>;
+  const certificate = typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate() : undefined;
+  try {
+    authorize({ method: WeightServiceDefinition.streamWeights.path, peer: `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`, certificate, bearer });
+    return true;
+  } catch (err) {
+    refuse(res, 403, 'PERMISSION', err instanceof AceReasonError ? err.message : 'permission denied', false);
+    return false;
+  }
+}
+
+function handler(store: WeightStore, authorize: GrpcAuthorizer | undefined): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
+    if (!permitted(req, res, authorize)) return;
     const at = parsePath(req.url);
     if (req.method !== 'GET' || !at) return refuse(res, 404, 'NOT_FOUND', `no such resource: ${req.method ?? ''} ${req.url ?? ''}`, false);
     const snap = store.get(at.version);
     const latest = store.latest()?.manifest.version ?? -1;
-    if (!snap || snap.manifest.runId !== at.runId || at.version === 0) {
+    // Exactly the version asked for (the manifest's own number; get(0) would mean "the latest").
+    if (!snap || snap.manifest.runId !== at.runId || snap.manifest.version !== at.version) {
       return refuse(res, 404, 'NOT_FOUND', `weights of run ${at.runId} version ${at.version} are not held (latest is ${latest})`, at.version > latest);
     }
     res.writeHead(200, {
@@ -94,7 +119,7 @@ function handler(store: WeightStore): (req: IncomingMessage, res: ServerResponse
 
 export async function startWeightBulkServer(s: WeightBulkServerSettings): Promise<RunningWeightBulkServer> {
   if (s.tls && (!s.tls.cert || !s.tls.key)) throw new Error('tls: the weight bulk server needs both cert and key');
-  const onRequest = handler(s.store);
+  const onRequest = handler(s.store, s.authorize);
   const server: Server = s.tls
     ? createHttpsServer({
         cert: readFileSync(s.tls.cert ?? ''),

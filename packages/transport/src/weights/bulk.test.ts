@@ -12,6 +12,7 @@ import { createGrpcClient } from '../grpc/client.js';
 import { startWeightBulkServer } from './bulk-server.js';
 import { fetchWeightsBulk } from './bulk-fetch.js';
 import { HostWeightCache } from './host-cache.js';
+import { roleAuthorizer } from '../auth/grpc-authz.js';
 
 const tensorsOf = (): WeightTensor[] => [
   { name: 'embed', dtype: 'F32', shape: [1000, 300], data: new Uint8Array(randomBytes(1000 * 300 * 4)) },
@@ -105,4 +106,34 @@ test('processes of one host share a download through the host cache; a dead clai
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the bulk endpoint applies the gRPC authorization: StreamWeights roles, by bearer token', async () => {
+  const store = new WeightStore(1);
+  const snap = makeSnapshot('run1', 1, tensorsOf());
+  store.put(snap);
+  const tokens = { 'actor-token-0123456789': 'actor', 'verifier-token-0123456': 'verifier' } as const;
+  await using bulk = await startWeightBulkServer({ store, host: '127.0.0.1', port: 0, authorize: roleAuthorizer({ map: { tokens } }) });
+  const m = { ...snap.manifest, bulkUrl: bulk.urlFor('run1', 1) };
+  for (const token of [undefined, 'verifier-token-0123456', 'not-a-token-at-all-000']) {
+    const err = await fetchWeightsBulk(m.bulkUrl, m, token === undefined ? {} : { token }).then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof AceReasonError && err.code === ErrorCodes.PERMISSION && !err.retryable, `token ${token}: ${String(err)}`);
+  }
+  const ok = await fetchWeightsBulk(m.bulkUrl, m, { token: 'actor-token-0123456789' });
+  assert.equal(ok.manifest.weightsSha256, snap.manifest.weightsSha256);
+});
+
+test('version 0 (the initial weights) is served by its own number, and only while it is the one held', async () => {
+  const store = new WeightStore(1);
+  const v0 = makeSnapshot('run1', 0, tensorsOf());
+  store.put(v0);
+  await withServers(store, async (client) => {
+    const got = await fetchWeights(client, { runId: 'run1', version: 0 });
+    assert.equal(got.manifest.version, 0);
+    assert.equal(got.manifest.weightsSha256, v0.manifest.weightsSha256);
+    const m0 = await client.getManifest({ runId: 'run1', version: 0 });
+    store.put(makeSnapshot('run1', 1, tensorsOf()));
+    const gone = await fetchWeightsBulk(m0.bulkUrl, m0).then(() => undefined, (e: unknown) => e);
+    assert.ok(gone instanceof AceReasonError && gone.code === ErrorCodes.NOT_FOUND, 'version 1 is not served as version 0');
+  });
 });
