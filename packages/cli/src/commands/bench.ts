@@ -9,6 +9,12 @@ export const suites: Record<string, (opts: BenchOptions) => Promise<BenchReport>
   'verify-math': async (o) => (await import('@acereason/verify-math')).benchVerifyMath(o),
   'verify-code': async (o) => (await import('@acereason/verify-code')).benchVerifyCode(o),
   loop: async (o) => (await import('../bench/loop.js')).benchLoop(o),
+  // The weight-sync part of `loop` alone (the 1.2 GB size needs ~10 GB of memory at its peak).
+  'weight-sync': async (o) => {
+    const { benchHost } = await import('@acereason/protocol');
+    const ws = await (await import('@acereason/learner')).benchWeightSync({ quick: o.quick === true });
+    return { suite: 'weight-sync', host: benchHost(), weight_sync: ws.figures, ratios: ws.ratios };
+  },
   chaos: async (o) => (await import('../bench/chaos.js')).benchChaos(o),
 };
 
