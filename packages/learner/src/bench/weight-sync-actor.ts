@@ -53,7 +53,7 @@ async function viaLearner(method: SyncMethod, a: WeightsAnnounced, reuse: Holdin
   let downloadMs: number | undefined;
   if (method === 'bulk') {
     // What fetchWeights does with a host cache, spelled out to time the transfer on its own.
-    const m = await client.getManifest({ runId: a.runId, version: a.version });
+    const m = await client.getManifest({ runId: a.runId, version: a.version, latest: false });
     const r = await hostCache.get(m, async () => {
       const t0 = performance.now();
       const s = await fetchWeightsBulk(m.bulkUrl, m, reuseSnap ? { reuse: reuseSnap } : {});

@@ -104,7 +104,7 @@ function handler(store: WeightStore, authorize: GrpcAuthorizer | undefined): (re
     if (req.method !== 'GET' || !at) return refuse(res, 404, 'NOT_FOUND', `no such resource: ${req.method ?? ''} ${req.url ?? ''}`, false);
     const snap = store.get(at.version);
     const latest = store.latest()?.manifest.version ?? -1;
-    // Exactly the version asked for (the manifest's own number; get(0) would mean "the latest").
+    // Exactly the version asked for, by its own number.
     if (!snap || snap.manifest.runId !== at.runId || snap.manifest.version !== at.version) {
       return refuse(res, 404, 'NOT_FOUND', `weights of run ${at.runId} version ${at.version} are not held (latest is ${latest})`, at.version > latest);
     }

@@ -39,7 +39,7 @@ test('fetchWeights takes the bulk endpoint the manifest names, verifies, and rec
   store.put(v1);
   store.put(v2);
   await withServers(store, async (client) => {
-    const m = await client.getManifest({ runId: 'run1', version: 1 });
+    const m = await client.getManifest({ runId: 'run1', version: 1, latest: false });
     assert.match(m.bulkUrl, /^http:\/\/127\.0\.0\.1:\d+\/weights\/v1\/run1\/1$/);
     const got1 = await fetchWeights(client, { runId: 'run1', version: 1 });
     got1.tensors.forEach((t, i) => assert.deepEqual(t.data, v1.tensors[i]?.data, t.name));
@@ -58,7 +58,7 @@ test('the bulk endpoint answers a missing version with NOT_FOUND, and altered by
   const snap = makeSnapshot('run1', 3, tensorsOf());
   store.put(snap);
   await withServers(store, async (client) => {
-    const m = await client.getManifest({ runId: 'run1', version: 3 });
+    const m = await client.getManifest({ runId: 'run1', version: 3, latest: false });
     const missing = await fetchWeightsBulk(m.bulkUrl.replace(/\/3$/, '/9'), { ...m, version: 9 }).then(() => undefined, (e: unknown) => e);
     assert.ok(missing instanceof AceReasonError);
     assert.equal(missing.code, ErrorCodes.NOT_FOUND);
@@ -80,7 +80,7 @@ test('processes of one host share a download through the host cache; a dead clai
     await withServers(store, async (client) => {
       let downloads = 0;
       const caches = [0, 1, 2].map(() => new HostWeightCache(dir, { pollMs: 5 }));
-      const m = await client.getManifest({ runId: 'run1', version: 1 });
+      const m = await client.getManifest({ runId: 'run1', version: 1, latest: false });
       const got = await Promise.all(caches.map((c) => c.get(m, () => {
         downloads++;
         return fetchWeightsBulk(m.bulkUrl, m);
@@ -93,7 +93,7 @@ test('processes of one host share a download through the host cache; a dead clai
       // A claim left by a process that no longer exists does not block the next version.
       const v2 = makeSnapshot('run1', 2, tensorsOf());
       store.put(v2);
-      const m2 = await client.getManifest({ runId: 'run1', version: 2 });
+      const m2 = await client.getManifest({ runId: 'run1', version: 2, latest: false });
       const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
       writeFileSync(join(dir, `${m2.weightsSha256}.lock`), dead);
       const r = await (caches[0] as HostWeightCache).get(m2, () => fetchWeightsBulk(m2.bulkUrl, m2));
@@ -131,7 +131,7 @@ test('version 0 (the initial weights) is served by its own number, and only whil
     const got = await fetchWeights(client, { runId: 'run1', version: 0 });
     assert.equal(got.manifest.version, 0);
     assert.equal(got.manifest.weightsSha256, v0.manifest.weightsSha256);
-    const m0 = await client.getManifest({ runId: 'run1', version: 0 });
+    const m0 = await client.getManifest({ runId: 'run1', version: 0, latest: false });
     store.put(makeSnapshot('run1', 1, tensorsOf()));
     const gone = await fetchWeightsBulk(m0.bulkUrl, m0).then(() => undefined, (e: unknown) => e);
     assert.ok(gone instanceof AceReasonError && gone.code === ErrorCodes.NOT_FOUND, 'version 1 is not served as version 0');
