@@ -11,6 +11,10 @@ export type { NamedTensor, ParamSpec } from './model/params.js';
 // The engine boundary and the embedded ONNX Runtime engine
 export type {
   PolicyEngine,
+  RolloutEngine,
+  TrainingEngine,
+  HeldVersion,
+  WeightsVersion,
   GenerateRequest,
   GeneratedSample,
   FinishReason,

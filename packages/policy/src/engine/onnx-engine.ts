@@ -1,4 +1,4 @@
-import { ValidationError } from '@acereason/protocol';
+import { IntegrityError, ValidationError } from '@acereason/protocol';
 import { validateModelConfig } from '../model/config.js';
 import type { ModelConfig, ResolvedModelConfig } from '../model/config.js';
 import { initWeights } from '../model/params.js';
@@ -15,7 +15,7 @@ import { selectModelWeights } from '../weights/hf.js';
 import { weightsSha256 } from '../weights/hash.js';
 import { readSafetensors, writeSafetensors } from '../weights/safetensors.js';
 import { BAKE_LIMIT_BYTES, Generator } from './generator.js';
-import type { GenerateRequest, GeneratedSample, PolicyEngine, ScoreRequest, ScoreResult, TrainBatch, TrainStepResult } from './types.js';
+import type { GenerateRequest, GeneratedSample, HeldVersion, PolicyEngine, ScoreRequest, ScoreResult, TrainBatch, TrainStepResult, WeightsVersion } from './types.js';
 
 export interface OnnxEngineOptions {
   model: ModelConfig;
@@ -39,10 +39,11 @@ export interface OnnxEngineOptions {
 
 const clone = (t: NamedTensor): NamedTensor => ({ name: t.name, dtype: 'F32', shape: [...t.shape], data: Float32Array.from(t.data) });
 
-/** The embedded engine: the model's ONNX graphs on onnxruntime-node. */
+/** The embedded engine: the model's ONNX graphs on onnxruntime-node, both a RolloutEngine and a TrainingEngine. */
 export class OnnxEngine implements PolicyEngine {
   private weights: NamedTensor[];
   private hash: string | undefined;
+  private held: HeldVersion | undefined;
   private generator: Promise<Generator> | undefined;
   private readonly trainer: Trainer;
   /** score/trainStep/loadWeights run one at a time: a train step updates the weights in place. */
@@ -103,6 +104,8 @@ export class OnnxEngine implements PolicyEngine {
 
   private invalidate(): void {
     this.hash = undefined;
+    this.held = undefined; // a train step moved the weights off every published version
+
     const old = this.generator;
     this.generator = undefined;
     if (old !== undefined) void old.then((g) => g.release()).catch(() => undefined);
@@ -120,6 +123,24 @@ export class OnnxEngine implements PolicyEngine {
     return this.exclusive(() => this.swapWeights(tensors));
   }
 
+  /** Loads a version and checks the weights now in use hash to its digest (the engine's own proof). */
+  loadVersion(w: WeightsVersion): Promise<HeldVersion> {
+    return this.exclusive(async () => {
+      await this.swapWeights(w.tensors);
+      const got = this.weightsSha256();
+      if (got !== w.weightsSha256) {
+        this.held = undefined;
+        throw new IntegrityError(`version ${w.version}: the loaded weights hash to ${got.slice(0, 12)}, the version is ${w.weightsSha256.slice(0, 12)}`);
+      }
+      this.held = { version: w.version, weightsSha256: got };
+      return this.held;
+    });
+  }
+
+  heldVersion(): HeldVersion | undefined {
+    return this.held;
+  }
+
   private async swapWeights(tensors: readonly NamedTensor[] | Uint8Array): Promise<void> {
     const list = tensors instanceof Uint8Array ? readSafetensors(tensors).tensors : tensors;
     const next = flatCopy(selectModelWeights(this.model, list));
@@ -128,6 +149,7 @@ export class OnnxEngine implements PolicyEngine {
     const old = this.generator;
     this.weights = next;
     this.hash = undefined;
+    this.held = undefined;
     this.generator = Promise.resolve(gen);
     if (old !== undefined) void old.then((g) => g.release()).catch(() => undefined);
   }

@@ -81,10 +81,36 @@ export interface TrainStepResult {
   seconds: number;
 }
 
-/** The engine boundary: an embedded ONNX Runtime engine or a remote one implements it. */
-export interface PolicyEngine {
-  readonly model: ResolvedModelConfig;
+/** A policy version as an engine holds it: the learner's version number and the weights' digest. */
+export interface HeldVersion {
+  version: number;
+  weightsSha256: string;
+}
+
+/** One version's weights for a RolloutEngine to load, already verified against the learner's manifest. */
+export interface WeightsVersion extends HeldVersion {
+  tensors: readonly NamedTensor[];
+}
+
+/**
+ * What an actor needs: sampling with behaviour logprobs from the weights of one known version.
+ * The embedded engine implements it, and so does a client of an OpenAI-compatible server.
+ */
+export interface RolloutEngine {
   generate(requests: readonly GenerateRequest[]): Promise<GeneratedSample[]>;
+  /**
+   * Makes `weights` the version this engine samples from; resolves once it provably does
+   * (a generate() already running keeps the weights it started with).
+   */
+  loadVersion(weights: WeightsVersion): Promise<HeldVersion>;
+  /** The version generate() samples from now; undefined until one was loaded. */
+  heldVersion(): HeldVersion | undefined;
+  dispose(): Promise<void>;
+}
+
+/** What the learner needs: scoring, one optimizer update per step, the weights and optimizer state in and out. */
+export interface TrainingEngine {
+  readonly model: ResolvedModelConfig;
   score(requests: readonly ScoreRequest[], temperature?: number): Promise<ScoreResult[]>;
   trainStep(batch: TrainBatch): Promise<TrainStepResult>;
   exportWeights(): NamedTensor[];
@@ -98,3 +124,6 @@ export interface PolicyEngine {
   readonly optimizer: OptimizerConfig;
   dispose(): Promise<void>;
 }
+
+/** The embedded engine is both (the learner also generates: evaluations, curation, SFT checks). */
+export type PolicyEngine = RolloutEngine & TrainingEngine;
