@@ -82,17 +82,16 @@ function fetchPlain(url: URL, manifest: WeightManifest, sink: TensorSink, opts: 
     let errStatus = 0;
     let errWanted = 0;
     let errBody = '';
-    let socket: Socket | undefined;
     const fail = (err: unknown): void => {
       if (state === 'done') return;
       state = 'done';
-      socket?.destroy();
+      socket.destroy();
       reject(err);
     };
     const succeed = (): void => {
       if (state === 'done') return;
       state = 'done';
-      socket?.destroy();
+      socket.destroy();
       try {
         resolve(sink.finish());
       } catch (err) {
@@ -120,7 +119,7 @@ function fetchPlain(url: URL, manifest: WeightManifest, sink: TensorSink, opts: 
       sink.write(rest);
       if (sink.done) succeed();
     };
-    socket = connect({
+    const socket: Socket = connect({
       host: url.hostname.replace(/^\[|\]$/g, ''),
       port: Number(url.port || 80),
       onread: {
