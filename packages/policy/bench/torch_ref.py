@@ -1,10 +1,23 @@
 """PyTorch reference of the acereason policy model, for `acereason bench policy` only.
 
 Usage: python3 torch_ref.py <dir>
-<dir> holds config.json (model + benchmark settings), weights.safetensors (HF names, F32) and
-parity_ids.bin (int32 [B, T]). Writes parity_logits.bin (float32 [B, T, V]) and prints one JSON
-object with the measured figures. Same model as the TypeScript definition: RMSNorm, rotary
-embeddings (HF rotate_half layout), grouped-query attention with optional q/k/v bias, SwiGLU MLP.
+<dir> holds config.json (model, threads, the benchmark's prompts, training batch and loss) and
+weights.safetensors (HF names, F32). The process then answers one JSON line per request line on
+stdin, so the benchmark can alternate it with our engine round by round:
+  {"op": "parity"}  writes parity_logits.bin (float32 [B, T, V]) and checks the static KV cache
+                    (greedy decode through the cache against a full forward of the same tokens);
+  {"op": "round"}   one measurement: decode tokens/s at each batch size, one training step,
+                    and this process's own 1024^3 matmul FLOP/s (its roofline);
+  {"op": "quit"}.
+
+The model is the TypeScript definition (RMSNorm, rotary embeddings in the HF rotate_half layout,
+grouped-query attention with optional q/k/v bias, SwiGLU MLP), written the way a careful PyTorch
+user would for speed: fused q/k/v and gate/up projections, a preallocated static KV cache written
+in place (no per-token torch.cat), grouped-query attention without repeating K/V, precomputed
+rotary tables, decode under torch.inference_mode(). Sampling matches ours: softmax in float64 at
+temperature 1, the token's logprob and the entropy of every step kept. Training matches ours: the
+PPO-clip loss (eps_low/eps_high), token-mean over the response tokens, global grad-norm clipping,
+AdamW.
 """
 import json
 import math
@@ -36,120 +49,167 @@ def read_safetensors(path):
 class Model:
     def __init__(self, cfg, w):
         self.c = cfg
-        self.w = w
         self.hd = cfg.get("headDim") or cfg["hiddenSize"] // cfg["numHeads"]
+        self.H, self.KV = cfg["numHeads"], cfg["numKvHeads"]
+        self.g = self.H // self.KV
+        self.eps = cfg["rmsNormEps"]
+        # Fused projections: one matmul for q, k, v and one for gate, up.
+        self.layers = []
+        for i in range(cfg["numLayers"]):
+            p = f"model.layers.{i}."
+            qkv_b = None
+            if cfg["attentionBias"]:
+                qkv_b = torch.cat([w[p + f"self_attn.{n}.bias"] for n in ("q_proj", "k_proj", "v_proj")])
+            self.layers.append({
+                "ln1": w[p + "input_layernorm.weight"],
+                "qkv": torch.cat([w[p + f"self_attn.{n}.weight"] for n in ("q_proj", "k_proj", "v_proj")]).contiguous(),
+                "qkv_b": qkv_b,
+                "o": w[p + "self_attn.o_proj.weight"],
+                "ln2": w[p + "post_attention_layernorm.weight"],
+                "gate_up": torch.cat([w[p + "mlp.gate_proj.weight"], w[p + "mlp.up_proj.weight"]]).contiguous(),
+                "down": w[p + "mlp.down_proj.weight"],
+            })
+        self.embed = w["model.embed_tokens.weight"]
+        self.norm = w["model.norm.weight"]
+        self.head = self.embed if cfg["tieEmbeddings"] else w["lm_head.weight"]
         half = self.hd // 2
-        self.inv = 1.0 / (cfg["ropeTheta"] ** (torch.arange(0, half, dtype=torch.float64) * 2 / self.hd))
+        inv = 1.0 / (cfg["ropeTheta"] ** (torch.arange(0, half, dtype=torch.float64) * 2 / self.hd))
+        ang = torch.arange(cfg["maxPositions"], dtype=torch.float64)[:, None] * inv
+        ang = torch.cat([ang, ang], dim=-1)
+        self.cos, self.sin = ang.cos().float(), ang.sin().float()
 
     def params(self):
-        return list(self.w.values())
+        ps = [self.embed, self.norm] + ([] if self.head is self.embed else [self.head])
+        for layer in self.layers:
+            ps += [t for t in layer.values() if t is not None]
+        return ps
 
-    def rope_tables(self, pos):
-        ang = pos.to(torch.float64)[..., None] * self.inv
-        ang = torch.cat([ang, ang], dim=-1)
-        return ang.cos().float(), ang.sin().float()
-
-    @staticmethod
-    def rms(x, w, eps):
-        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * w
+    def rms(self, x, w):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * w
 
     @staticmethod
     def rot(x):
         h = x.shape[-1] // 2
         return torch.cat([-x[..., h:], x[..., :h]], dim=-1)
 
-    def forward(self, ids, pos, mask, past=None):
-        c, w, hd = self.c, self.w, self.hd
-        H, KV = c["numHeads"], c["numKvHeads"]
-        g = H // KV
+    def forward(self, ids, start, cache=None):
+        """Logits of `ids` [B, T] at positions start..start+T-1. With `cache` (per layer a pair of
+        [B, KV, maxT, hd] tensors) K/V are written into slots [start, start+T) in place and
+        attention reads slots [0, start+T); without it, a plain causal forward (training)."""
         B, T = ids.shape
-        cos, sin = self.rope_tables(pos)
-        cos, sin = cos[:, None], sin[:, None]
-        h = F.embedding(ids, w["model.embed_tokens.weight"])
-        present = []
-        for i in range(c["numLayers"]):
-            p = f"model.layers.{i}."
-            b = (lambda n: w[p + f"self_attn.{n}.bias"]) if c["attentionBias"] else (lambda n: None)
-            x = self.rms(h, w[p + "input_layernorm.weight"], c["rmsNormEps"])
-            q = F.linear(x, w[p + "self_attn.q_proj.weight"], b("q_proj")).view(B, T, H, hd).transpose(1, 2)
-            k = F.linear(x, w[p + "self_attn.k_proj.weight"], b("k_proj")).view(B, T, KV, hd).transpose(1, 2)
-            v = F.linear(x, w[p + "self_attn.v_proj.weight"], b("v_proj")).view(B, T, KV, hd).transpose(1, 2)
+        H, KV, g, hd = self.H, self.KV, self.g, self.hd
+        L = start + T
+        cos = self.cos[start:L][None, None]
+        sin = self.sin[start:L][None, None]
+        mask = None
+        if T > 1:
+            mask = torch.triu(torch.full((T, L), -1e9), diagonal=start + 1)
+        h = F.embedding(ids, self.embed)
+        for i, w in enumerate(self.layers):
+            x = self.rms(h, w["ln1"])
+            qkv = F.linear(x, w["qkv"], w["qkv_b"])
+            q, k, v = qkv.split([H * hd, KV * hd, KV * hd], dim=-1)
+            q = q.view(B, T, H, hd).transpose(1, 2)
+            k = k.view(B, T, KV, hd).transpose(1, 2)
+            v = v.view(B, T, KV, hd).transpose(1, 2)
             q = q * cos + self.rot(q) * sin
             k = k * cos + self.rot(k) * sin
-            if past is not None:
-                k = torch.cat([past[i][0], k], dim=2)
-                v = torch.cat([past[i][1], v], dim=2)
-            present.append((k, v))
-            kk = k.repeat_interleave(g, dim=1)
-            vv = v.repeat_interleave(g, dim=1)
-            s = torch.matmul(q, kk.transpose(-1, -2)) / math.sqrt(hd) + mask
-            a = torch.matmul(torch.softmax(s, dim=-1), vv).transpose(1, 2).reshape(B, T, H * hd)
-            h = h + F.linear(a, w[p + "self_attn.o_proj.weight"])
-            y = self.rms(h, w[p + "post_attention_layernorm.weight"], c["rmsNormEps"])
-            h = h + F.linear(F.silu(F.linear(y, w[p + "mlp.gate_proj.weight"])) * F.linear(y, w[p + "mlp.up_proj.weight"]), w[p + "mlp.down_proj.weight"])
-        h = self.rms(h, w["model.norm.weight"], c["rmsNormEps"])
-        head = w["model.embed_tokens.weight"] if c["tieEmbeddings"] else w["lm_head.weight"]
-        return F.linear(h, head), present
+            if cache is not None:
+                ck, cv = cache[i]
+                ck[:, :, start:L] = k
+                cv[:, :, start:L] = v
+                k, v = ck[:, :, :L], cv[:, :, :L]
+            # Grouped-query attention without repeating K/V: the g query heads of a KV head are
+            # folded into the row dimension, [B, KV, g*T, hd] @ [B, KV, hd, L].
+            qg = q.reshape(B, KV, g * T, hd)
+            s = torch.matmul(qg, k.transpose(-1, -2)) / math.sqrt(hd)
+            if mask is not None:
+                s = (s.view(B, KV, g, T, L) + mask).view(B, KV, g * T, L)
+            a = torch.matmul(torch.softmax(s, dim=-1), v).view(B, H, T, hd).transpose(1, 2).reshape(B, T, H * hd)
+            h = h + F.linear(a, w["o"])
+            y = self.rms(h, w["ln2"])
+            gate, up = F.linear(y, w["gate_up"]).chunk(2, dim=-1)
+            h = h + F.linear(F.silu(gate) * up, w["down"])
+        return F.linear(self.rms(h, self.norm), self.head)
+
+    def new_cache(self, B, max_t):
+        return [(torch.empty(B, self.KV, max_t, self.hd), torch.empty(B, self.KV, max_t, self.hd)) for _ in self.layers]
 
 
-def causal(T, Tk=None):
-    Tk = Tk or T
-    m = torch.full((T, Tk), -1e9)
-    return torch.triu(m, diagonal=Tk - T + 1)
+def sample(logits, gen):
+    """Softmax at temperature 1 in float64: the token, its logprob and the entropy (as ours)."""
+    lp = torch.log_softmax(logits.double(), dim=-1)
+    p = lp.exp()
+    ent = -(p * lp).sum(-1)
+    tok = torch.multinomial(p, 1, generator=gen)
+    return tok, lp.gather(-1, tok)[:, 0], ent
 
 
-def decode_bench(model, batch, prompt, new_tokens, vocab):
-    gen = torch.Generator().manual_seed(0)
+def decode(model, prompt, batch, new_tokens, gen):
+    """Generates `new_tokens` per row for `batch` rows of one prompt; returns tokens/s."""
+    P = prompt.shape[0]
     with torch.inference_mode():
-        ids = torch.randint(0, vocab, (batch, prompt), generator=gen)
-        pos = torch.arange(prompt).expand(batch, prompt)
         t0 = time.perf_counter()
-        logits, past = model.forward(ids, pos, causal(prompt))
-        for step in range(new_tokens):
-            lp = torch.log_softmax(logits[:, -1].double(), dim=-1)
-            _ent = -(lp.exp() * lp).sum(-1)
-            tok = torch.multinomial(lp.exp(), 1, generator=gen)
-            _lp = lp.gather(-1, tok)
-            if step == new_tokens - 1:
+        cache = model.new_cache(batch, P + new_tokens)
+        ids = prompt[None].expand(batch, P)
+        logits = model.forward(ids, 0, cache)[:, -1]
+        toks = torch.empty(batch, new_tokens, dtype=torch.long)
+        lps = torch.empty(batch, new_tokens, dtype=torch.float64)
+        ents = torch.empty(batch, new_tokens, dtype=torch.float64)
+        for t in range(new_tokens):
+            tok, lp, ent = sample(logits, gen)
+            toks[:, t], lps[:, t], ents[:, t] = tok[:, 0], lp, ent
+            if t == new_tokens - 1:
                 break
-            p = torch.full((batch, 1), prompt + step)
-            logits, past = model.forward(tok, p, torch.zeros(1), past)
+            logits = model.forward(tok, P + t, cache)[:, -1]
         dt = time.perf_counter() - t0
     return batch * new_tokens / dt
 
 
-def train_bench(model, rows, T, steps, vocab):
-    gen = torch.Generator().manual_seed(1)
-    params = model.params()
-    for p in params:
-        p.requires_grad_(True)
-    opt = torch.optim.AdamW(params, lr=1e-6, weight_decay=0.01)
-    ids = torch.randint(0, vocab, (rows, T), generator=gen)
-    tgt = torch.roll(ids, -1, dims=1)
-    pos = torch.arange(T).expand(rows, T)
-    mask = causal(T)
-    adv = torch.randn(rows, T, generator=gen)
-    old = torch.full((rows, T), -6.0)
-    wts = torch.full((rows, T), 1.0 / (rows * T))
-    times = []
-    for _ in range(steps):
+class Trainer:
+    def __init__(self, model, cfg):
+        tr = cfg["train"]
+        self.model = model
+        self.params = model.params()
+        for p in self.params:
+            p.requires_grad_(True)
+        # As ours: decoupled weight decay on matrices, none on norms and biases.
+        groups = [{"params": [p for p in self.params if p.dim() >= 2], "weight_decay": tr["weightDecay"]},
+                  {"params": [p for p in self.params if p.dim() < 2], "weight_decay": 0.0}]
+        self.opt = torch.optim.AdamW(groups, lr=tr["lr"], betas=(tr["beta1"], tr["beta2"]), eps=tr["eps"], foreach=True)
+        rows, T = tr["rows"], tr["len"]
+        self.ids = torch.tensor(tr["tokens"], dtype=torch.long).view(rows, T)
+        self.adv = torch.tensor(tr["advantages"], dtype=torch.float32).view(rows, T - 1)
+        self.old = torch.tensor(tr["oldLogprobs"], dtype=torch.float32).view(rows, T - 1)
+        self.eps_low, self.eps_high = tr["epsLow"], tr["epsHigh"]
+        self.max_norm = tr["maxGradNorm"]
+
+    def step(self):
+        """One optimizer step; returns its seconds."""
         t0 = time.perf_counter()
-        opt.zero_grad(set_to_none=True)
-        logits, _ = model.forward(ids, pos, mask)
-        lp = torch.log_softmax(logits, dim=-1)
-        tl = lp.gather(-1, tgt[..., None])[..., 0]
-        ent = -(lp.exp() * lp).sum(-1)
-        r = torch.exp(tl - old)
-        pg = -torch.minimum(r * adv, torch.clamp(r, 0.8, 1.28) * adv)
-        loss = ((pg - 0.0 * ent) * wts).sum()
+        self.opt.zero_grad(set_to_none=True)
+        logits = self.model.forward(self.ids, 0)[:, :-1]
+        lp = torch.log_softmax(logits, dim=-1).gather(-1, self.ids[:, 1:, None])[..., 0]
+        r = torch.exp(lp - self.old)
+        pg = -torch.minimum(r * self.adv, torch.clamp(r, 1 - self.eps_low, 1 + self.eps_high) * self.adv)
+        loss = pg.mean()  # token-mean: every response token weighs the same
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        times.append(time.perf_counter() - t0)
-    for p in params:
-        p.requires_grad_(False)
-    # Best of the steps after the first (the machine may be shared; both sides report their best).
-    return rows * T / min(times[1:] or times)
+        torch.nn.utils.clip_grad_norm_(self.params, self.max_norm)
+        self.opt.step()
+        return time.perf_counter() - t0
+
+
+def matmul_flops(n=1024, reps=3):
+    a = torch.full((n, n), 0.5)
+    b = torch.full((n, n), 0.25)
+    torch.matmul(a, b)
+    ts = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        torch.matmul(a, b)
+        ts.append(time.perf_counter() - t0)
+    ts.sort()
+    return 2 * n ** 3 / ts[len(ts) // 2]
 
 
 def blas_in_use():
@@ -163,23 +223,61 @@ def blas_in_use():
         return "unknown"
 
 
+def parity(model, cfg, d):
+    pb, pt = cfg["parityShape"]
+    ids = torch.tensor(cfg["parityIds"], dtype=torch.long).view(pb, pt)
+    with torch.inference_mode():
+        logits = model.forward(ids, 0)
+        logits.numpy().astype(np.float32).tofile(os.path.join(d, "parity_logits.bin"))
+        # The static cache against a full forward: greedy decode 8 tokens through the cache,
+        # then run the whole sequence at once; the logits of each step must agree.
+        steps = 8
+        cache = model.new_cache(pb, pt + steps)
+        step_logits = [model.forward(ids, 0, cache)[:, -1]]
+        seq = ids
+        for t in range(steps - 1):
+            tok = step_logits[-1].argmax(-1, keepdim=True)
+            seq = torch.cat([seq, tok], dim=1)
+            step_logits.append(model.forward(tok, pt + t, cache)[:, -1])
+        full = model.forward(seq, 0)[:, pt - 1:]
+        diff = (torch.stack(step_logits, dim=1) - full).abs().max().item()
+    return {"cache_vs_full_max_abs_diff": diff}
+
+
 def main():
     d = sys.argv[1]
     cfg = json.load(open(os.path.join(d, "config.json")))
     torch.set_num_threads(cfg["threads"])
-    m = cfg["model"]
-    model = Model(m, read_safetensors(os.path.join(d, "weights.safetensors")))
-    pb, pt = cfg["parityShape"]
-    ids = torch.from_numpy(np.fromfile(os.path.join(d, "parity_ids.bin"), dtype=np.int32).astype(np.int64)).reshape(pb, pt)
-    with torch.inference_mode():
-        logits, _ = model.forward(ids, torch.arange(pt).expand(pb, pt), causal(pt))
-    logits.numpy().astype(np.float32).tofile(os.path.join(d, "parity_logits.bin"))
-    out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas_in_use(), "decode": {}}
-    for b in cfg["decodeBatches"]:
-        reps = 5 if b == 1 else 1 if b >= 64 else 2
-        out["decode"][str(b)] = max(decode_bench(model, b, cfg["prompt"], cfg["newTokens"], m["vocabSize"]) for _ in range(reps))
-    out["train"] = train_bench(model, cfg["trainRows"], cfg["trainLen"], cfg["trainSteps"] + 1, m["vocabSize"])
-    print(json.dumps(out))
+    model = Model(cfg["model"], read_safetensors(os.path.join(d, "weights.safetensors")))
+    prompt = torch.tensor(cfg["prompt"], dtype=torch.long)
+    gen = torch.Generator().manual_seed(0)
+    trainer = None
+    print(json.dumps({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas_in_use()}), flush=True)
+    for line in sys.stdin:
+        req = json.loads(line)
+        op = req.get("op")
+        if op == "quit":
+            break
+        if op == "parity":
+            out = parity(model, cfg, d)
+        elif op == "warmup":
+            decode(model, prompt, 2, 4, gen)
+            if trainer is None:
+                trainer = Trainer(model, cfg)
+            for _ in range(2):
+                trainer.step()
+            out = {"warm": True}
+        elif op == "round":
+            if trainer is None:
+                trainer = Trainer(model, cfg)
+            out = {"decode": {}}
+            for b in cfg["decodeBatches"]:
+                out["decode"][str(b)] = decode(model, prompt, b, cfg["newTokens"], gen)
+            out["train_step_s"] = trainer.step()
+            out["matmul_flops"] = matmul_flops()
+        else:
+            raise ValueError(f"unknown op {op!r}")
+        print(json.dumps(out), flush=True)
 
 
 if __name__ == "__main__":

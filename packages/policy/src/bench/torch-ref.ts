@@ -1,6 +1,9 @@
-import { spawnSync, spawn } from 'node:child_process';
+import { spawnSync, spawn, type ChildProcessByStdio } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { AceReasonError, ErrorCodes } from '@acereason/protocol';
 
 /** The PyTorch reference script shipped with the package (bench/torch_ref.py). */
 export const TORCH_REF_SCRIPT = fileURLToPath(new URL('../../bench/torch_ref.py', import.meta.url));
@@ -8,7 +11,7 @@ export const TORCH_REF_SCRIPT = fileURLToPath(new URL('../../bench/torch_ref.py'
 /** Debian's PyTorch lives in Debian's interpreter, which a user-level python3 may shadow. */
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
-function hasTorch(): boolean {
+export function hasTorch(): boolean {
   return spawnSync(PYTHON, ['-c', 'import torch, numpy'], { stdio: 'ignore' }).status === 0;
 }
 function hasOpenblas(): boolean {
@@ -33,21 +36,48 @@ export function ensureTorch(): string | undefined {
   return undefined;
 }
 
-/** Runs the reference script on a prepared directory and parses its JSON line. */
-export function runTorchRef(dir: string): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [TORCH_REF_SCRIPT, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`torch_ref.py exited with ${String(code)}`));
-      try {
-        const last = out.trim().split('\n').pop() ?? '';
-        resolve(JSON.parse(last) as Record<string, unknown>);
-      } catch (e) {
-        reject(e instanceof Error ? e : new Error(String(e)));
-      }
-    });
-  });
+export interface TorchHello { torch: string; threads: number; blas: string }
+
+/**
+ * The reference as a long-lived process (model loaded once, warm), answering one JSON line per
+ * request, so the benchmark can alternate it with our engine round by round.
+ */
+export class TorchRef implements AsyncDisposable {
+  private readonly lines: AsyncIterator<string>;
+  private stderr = '';
+
+  private constructor(private readonly child: ChildProcessByStdio<Writable, Readable, Readable>, readonly hello: TorchHello) {
+    this.lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  }
+
+  /** Starts the reference on a prepared directory (config.json, weights.safetensors). */
+  static async start(dir: string): Promise<TorchRef> {
+    const child = spawn(PYTHON, [TORCH_REF_SCRIPT, dir], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const ref = new TorchRef(child, { torch: '', threads: 0, blas: '' });
+    child.stderr.on('data', (d: Buffer) => (ref.stderr = (ref.stderr + d.toString()).slice(-4000)));
+    const hello = (await ref.next()) as unknown as TorchHello;
+    Object.assign(ref.hello, { torch: hello.torch, threads: hello.threads, blas: hello.blas });
+    return ref;
+  }
+
+  private async next(): Promise<Record<string, unknown>> {
+    const r = await this.lines.next();
+    if (r.done === true) throw new AceReasonError(ErrorCodes.INTERNAL, `torch_ref.py exited: ${this.stderr.trim().split('\n').slice(-3).join(' | ') || 'no output'}`);
+    return JSON.parse(r.value) as Record<string, unknown>;
+  }
+
+  /** Sends one request and waits for its answer. */
+  request(op: 'parity' | 'warmup' | 'round'): Promise<Record<string, unknown>> {
+    this.child.stdin.write(JSON.stringify({ op }) + '\n');
+    return this.next();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.stdin.end(JSON.stringify({ op: 'quit' }) + '\n');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
 }
