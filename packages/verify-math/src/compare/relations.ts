@@ -1,12 +1,10 @@
-import type { Expr } from '../parse/ast.js';
+import { show, type Expr } from '../parse/ast.js';
 import { asIntervals, type Answer, type RelOp } from '../parse/answer.js';
 import { compareAnswers } from './answers.js';
 import { compareExpr, proportional } from './expr.js';
 import { compareIntervals, relationAsInterval } from './intervals.js';
 import { differ, same, type Comparison } from './result.js';
-import { collapseChain, isNameLike } from './stated.js';
-import { show } from '../parse/ast.js';
-import { statedValue } from './stated.js';
+import { collapseChain, isNameLike, statedValue } from './stated.js';
 
 export function againstRelation(pred: Answer, goldSides: Answer[], goldOps: RelOp[]): Comparison {
   const gold = collapseChain({ t: 'rel', sides: goldSides, ops: goldOps });
