@@ -15,6 +15,7 @@ export const commands: Record<string, { summary: string; load: () => Promise<Com
   stage: { summary: 'stage next | stage NAME: move to another stage after the current step', load: async () => (await import('./commands/control.js')).stage },
   checkpoint: { summary: 'write a checkpoint after the current step and print its folder', load: async () => (await import('./commands/control.js')).checkpoint },
   logs: { summary: 'print (--follow) the background services\' logs: logs [service]', load: async () => (await import('./commands/logs.js')).logs },
+  generate: { summary: 'generate from a Hugging Face model directory or checkpoint: generate --model DIR --prompt TEXT [--chat] [--json]', load: async () => (await import('./commands/generate.js')).generate },
   eval: { summary: 'avg@k and pass@k of a checkpoint on a dataset: eval --checkpoint C --data D --k K', load: async () => (await import('./commands/eval.js')).evaluate },
   report: { summary: 'render metrics.jsonl as a self-contained HTML report: report --metrics F --out report.html', load: async () => (await import('./commands/report.js')).report },
   certs: { summary: 'make a development CA, server and per-role client certificates and NATS role passwords: certs --out DIR', load: async () => (await import('./commands/certs.js')).default },

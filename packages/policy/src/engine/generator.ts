@@ -61,14 +61,15 @@ export class Generator {
   }
 
   /** Compiles the prefill and decode graphs with `weights` baked in. */
-  static async create(c: ResolvedModelConfig, weights: readonly NamedTensor[], rt: RuntimeOptions, maxBatch: number, bakeLimit = BAKE_LIMIT_BYTES): Promise<Generator> {
+  /** `share`: fed weights use the caller's buffers (which must then not change while it runs) instead of a copy. */
+  static async create(c: ResolvedModelConfig, weights: readonly NamedTensor[], rt: RuntimeOptions, maxBatch: number, bakeLimit = BAKE_LIMIT_BYTES, share = false): Promise<Generator> {
     // ONNX models are one protobuf (2 GiB limit): larger models get their weights as inputs.
     const bytes = weights.reduce((n, t) => n + t.data.byteLength, 0);
     const bake = bytes <= bakeLimit;
     const prefill = await createSession(buildGenerationGraph(c, bake ? weights : 'inputs', 'prefill'), rt);
     const decode = await createSession(buildGenerationGraph(c, bake ? weights : 'inputs', 'decode'), rt);
     const weightFeeds: Feeds = {};
-    if (!bake) for (const t of weights) weightFeeds[t.name] = f32(Float32Array.from(t.data), t.shape);
+    if (!bake) for (const t of weights) weightFeeds[t.name] = f32(share ? t.data : Float32Array.from(t.data), t.shape);
     // A decode step of one or two rows is too small to split across threads, and a multi-threaded
     // pool stalls whenever one of its workers is descheduled (a shared machine): small batches of
     // small models decode on their own single-threaded session.

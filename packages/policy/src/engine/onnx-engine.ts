@@ -33,6 +33,17 @@ export interface OnnxEngineOptions {
   scoreBatchTokens?: number;
   /** Weights up to this many bytes are baked into (and packed in) the generation graphs; default 1.5 GiB. */
   bakeWeightsUpToBytes?: number;
+  /**
+   * The engine takes the given tensors as they are instead of copying them: they must be in the
+   * flat layout of `allocateFlat` in paramSpecs order, as `loadHfModelDir` returns them.
+   */
+  adoptWeights?: boolean;
+  /**
+   * Generation and scoring only (actors, `acereason generate`, serving): generation graphs that
+   * take the weights as inputs use the engine's buffers instead of a private copy, and trainStep
+   * is refused.
+   */
+  inferenceOnly?: boolean;
   /** Block sizes of the long-sequence path of scoring and training (attention blocks, LM-head chunk). */
   longSequence?: { attentionBlocks?: Partial<LongSequenceOptions['attentionBlocks']>; headChunkTokens?: number };
 }
@@ -55,13 +66,13 @@ export class OnnxEngine implements PolicyEngine {
     return run;
   }
 
-  constructor(readonly model: ResolvedModelConfig, weights: NamedTensor[], private readonly rt: RuntimeOptions, readonly optimizer: OptimizerConfig, private readonly maxBatch: number, private readonly scoreTokens: number, private readonly bakeLimit: number, long: LongSequenceOptions) {
+  constructor(readonly model: ResolvedModelConfig, weights: NamedTensor[], private readonly rt: RuntimeOptions, readonly optimizer: OptimizerConfig, private readonly maxBatch: number, private readonly scoreTokens: number, private readonly bakeLimit: number, long: LongSequenceOptions, private readonly inferenceOnly = false) {
     this.weights = weights;
     this.trainer = new Trainer(model, optimizer, rt, () => this.weights, long);
   }
 
   private async genState(): Promise<Generator> {
-    this.generator ??= Generator.create(this.model, this.weights, this.rt, this.maxBatch, this.bakeLimit);
+    this.generator ??= Generator.create(this.model, this.weights, this.rt, this.maxBatch, this.bakeLimit, this.inferenceOnly);
     return this.generator;
   }
 
@@ -93,6 +104,7 @@ export class OnnxEngine implements PolicyEngine {
   }
 
   async trainStep(batch: TrainBatch): Promise<TrainStepResult> {
+    if (this.inferenceOnly) throw new ValidationError('inferenceOnly', 'this engine was created for inference only: trainStep is refused');
     return this.exclusive(async () => {
       try {
         return await this.trainer.step(batch);
@@ -145,7 +157,7 @@ export class OnnxEngine implements PolicyEngine {
     const list = tensors instanceof Uint8Array ? readSafetensors(tensors).tensors : tensors;
     const next = flatCopy(selectModelWeights(this.model, list));
     // Build the new generation session before swapping, so the swap is atomic for callers.
-    const gen = await Generator.create(this.model, next, this.rt, this.maxBatch, this.bakeLimit);
+    const gen = await Generator.create(this.model, next, this.rt, this.maxBatch, this.bakeLimit, this.inferenceOnly);
     const old = this.generator;
     this.weights = next;
     this.hash = undefined;
@@ -183,10 +195,10 @@ export async function createOnnxEngine(opts: OnnxEngineOptions): Promise<OnnxEng
   if (opts.weights === undefined) weights = flatCopy(initWeights(model, opts.seed ?? 0));
   else {
     const list = opts.weights instanceof Uint8Array ? readSafetensors(opts.weights).tensors : opts.weights;
-    weights = flatCopy(selectModelWeights(model, list));
+    weights = opts.adoptWeights === true && !(opts.weights instanceof Uint8Array) ? selectModelWeights(model, list) : flatCopy(selectModelWeights(model, list));
   }
   const long = validateLongSequence({ ...DEFAULT_LONG_SEQUENCE, ...opts.longSequence, attentionBlocks: { ...DEFAULT_LONG_SEQUENCE.attentionBlocks, ...opts.longSequence?.attentionBlocks } });
   const maxBatch = opts.maxBatch ?? 64;
   if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new ValidationError('maxBatch', 'must be an integer >= 1');
-  return new OnnxEngine(model, weights, rt, optimizer, maxBatch, opts.scoreBatchTokens ?? 8192, opts.bakeWeightsUpToBytes ?? BAKE_LIMIT_BYTES, long);
+  return new OnnxEngine(model, weights, rt, optimizer, maxBatch, opts.scoreBatchTokens ?? 8192, opts.bakeWeightsUpToBytes ?? BAKE_LIMIT_BYTES, long, opts.inferenceOnly === true);
 }

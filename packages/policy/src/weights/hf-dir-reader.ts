@@ -4,6 +4,7 @@ import { ValidationError, DecodeError } from '@acereason/protocol';
 import type { ResolvedModelConfig } from '../model/config.js';
 import { modelConfigFromHf } from '../model/hf-config.js';
 import { numel, paramSpecs } from '../model/params.js';
+import { allocateFlat } from '../train/flat.js';
 import type { NamedTensor } from '../model/params.js';
 import { readSafetensorsHeaderAt, readTensorF32 } from './safetensors-file.js';
 import type { SafetensorsEntry } from './safetensors-file.js';
@@ -93,18 +94,22 @@ export function planHfWeights(dir: string, configOverride?: Json): HfWeightsPlan
   return { dir, model, hfConfig, tensors, shards, f32Bytes };
 }
 
-/** Streams the planned tensors shard by shard, tensor by tensor, converting to float32 as they are read. */
+/**
+ * Streams the planned tensors shard by shard, tensor by tensor, converting to float32 as they are
+ * read, straight into the engine's flat parameter layout (`allocateFlat`, paramSpecs order), so
+ * `createOnnxEngine({ adoptWeights: true })` needs no second copy.
+ */
 export function readHfWeights(plan: HfWeightsPlan): NamedTensor[] {
-  const out = new Map<string, NamedTensor>();
+  const out = allocateFlat(plan.tensors);
   for (const file of plan.shards) {
-    const mine = plan.tensors.filter((t) => t.at.file === file).sort((a, b) => a.at.entry.begin - b.at.entry.begin);
+    const mine = plan.tensors.map((t, i) => ({ t, i })).filter(({ t }) => t.at.file === file).sort((a, b) => a.t.at.entry.begin - b.t.at.entry.begin);
     if (mine.length === 0) continue;
     const fd = openSync(join(plan.dir, file), 'r');
     try {
-      for (const t of mine) out.set(t.name, { name: t.name, dtype: 'F32', shape: t.shape, data: readTensorF32(fd, t.at.entry, file) });
+      for (const { t, i } of mine) readTensorF32(fd, t.at.entry, file, (out[i] as NamedTensor).data);
     } finally {
       closeSync(fd);
     }
   }
-  return plan.tensors.map((t) => out.get(t.name) as NamedTensor);
+  return out;
 }

@@ -112,18 +112,19 @@ function halfTable(): Float32Array {
  * One tensor as float32, read with positional reads in bounded chunks and converted as it
  * streams: the only allocation the size of the tensor is the result.
  */
-export function readTensorF32(fd: number, e: SafetensorsEntry, file: string): Float32Array {
+export function readTensorF32(fd: number, e: SafetensorsEntry, file: string, into?: Float32Array): Float32Array {
   const count = numel(e.shape);
-  const out = new Float32Array(count);
+  if (into !== undefined && into.length !== count) throw new RangeError(`${file}: ${e.name} has ${count} values, the destination ${into.length}`);
+  const out = into ?? new Float32Array(count);
   if (e.dtype === 'F32') {
-    const bytes = new Uint8Array(out.buffer);
+    const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
     for (let off = 0; off < bytes.length; off += IO_CHUNK_BYTES) readExactly(fd, bytes.subarray(off, Math.min(bytes.length, off + IO_CHUNK_BYTES)), e.begin + off, file);
     return out;
   }
   const chunkElems = IO_CHUNK_BYTES / 2;
   const buf = new Uint8Array(Math.min(count, chunkElems) * 2);
   const u16 = new Uint16Array(buf.buffer);
-  const out32 = new Uint32Array(out.buffer);
+  const out32 = new Uint32Array(out.buffer, out.byteOffset, out.length);
   const table = e.dtype === 'F16' ? halfTable() : undefined;
   for (let i0 = 0; i0 < count; i0 += chunkElems) {
     const n = Math.min(chunkElems, count - i0);
