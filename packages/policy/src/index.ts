@@ -79,4 +79,6 @@ export { HfJsonTokenizer, loadHfTokenizer } from './tokenizer/hf.js';
 // Graph compilation (for tools and tests)
 export { buildGenerationGraph, buildScoringGraph, buildTrainingGraph } from './graphs/compile.js';
 export { benchPolicy, BENCH_MODEL } from './bench/policy-bench.js';
+export { benchLong, longStepFlops } from './bench/long-bench.js';
+export type { LongBenchOptions } from './bench/long-bench.js';
 export { tokenizerFromSpec, type TokenizerSpec } from './tokenizer/spec.js';

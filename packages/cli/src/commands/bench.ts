@@ -27,10 +27,29 @@ function table(report: BenchReport): string {
 const bench: Command = {
   name: 'bench',
   summary: 'run a benchmark suite and print its JSON: bench <suite> --json',
-  usage: `acereason bench <${Object.keys(suites).join('|')}> [--json] [--quick] [--suite FILE.jsonl (verify-math)]`,
+  usage: `acereason bench <${Object.keys(suites).join('|')}> [--json] [--quick] [--suite FILE.jsonl (verify-math)] [--shape qwen3-0.6b | --model DIR] [--layers N] [--tokens T[,T...]] [--steps N] (long)`,
   async run(args, ctx) {
-    const { values, positionals } = parseFlags(args, { json: { type: 'boolean' }, quick: { type: 'boolean' }, suite: { type: 'string' } }, this.usage);
+    const { values, positionals } = parseFlags(args, { json: { type: 'boolean' }, quick: { type: 'boolean' }, suite: { type: 'string' }, shape: { type: 'string' }, model: { type: 'string' }, layers: { type: 'string' }, tokens: { type: 'string' }, steps: { type: 'string' } }, this.usage);
     const [name] = positionals;
+    const longFlags = ['shape', 'model', 'layers', 'tokens', 'steps'] as const;
+    if (longFlags.some((f) => values[f] !== undefined) || name === 'long') {
+      if (name !== 'long') throw new UsageError(`--${longFlags.find((f) => values[f] !== undefined) ?? 'shape'} is for bench long`, 'acereason bench long [--shape qwen3-0.6b | --model DIR] [--layers N] [--tokens T[,T...]] --json');
+      const int = (flag: string, v: string): number => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${flag}: expected a positive integer, got "${v}"`, this.usage);
+        return n;
+      };
+      const report = await (await import('@acereason/policy')).benchLong({
+        quick: values.quick === true,
+        ...(values.shape !== undefined ? { shape: values.shape as 'qwen3-0.6b' } : {}),
+        ...(values.model !== undefined ? { model: values.model } : {}),
+        ...(values.layers !== undefined ? { layers: int('layers', values.layers) } : {}),
+        ...(values.tokens !== undefined ? { tokens: values.tokens.split(',').map((t) => int('tokens', t)) } : {}),
+        ...(values.steps !== undefined ? { steps: int('steps', values.steps) } : {}),
+      });
+      ctx.stdout.write(values.json ? JSON.stringify(report) + '\n' : table(report) + '\n' + JSON.stringify(report, null, 2) + '\n');
+      return 0;
+    }
     if (values.suite !== undefined) {
       if (name !== 'verify-math') throw new UsageError('--suite is for verify-math', 'acereason bench verify-math --suite FILE.jsonl');
       const report = await (await import('@acereason/verify-math')).benchVerifyMathSuite(values.suite);

@@ -9,7 +9,7 @@ import { AceReasonError, ErrorCodes } from '@acereason/protocol';
 export const TORCH_REF_SCRIPT = fileURLToPath(new URL('../../bench/torch_ref.py', import.meta.url));
 
 /** Debian's PyTorch lives in Debian's interpreter, which a user-level python3 may shadow. */
-const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+export const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
 export function hasTorch(): boolean {
   return spawnSync(PYTHON, ['-c', 'import torch, numpy'], { stdio: 'ignore' }).status === 0;

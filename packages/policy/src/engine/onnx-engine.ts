@@ -1,12 +1,12 @@
 import { IntegrityError, ValidationError } from '@acereason/protocol';
 import { validateModelConfig } from '../model/config.js';
 import type { ModelConfig, ResolvedModelConfig } from '../model/config.js';
-import { initWeights } from '../model/params.js';
+import { initWeights, paramSpecs } from '../model/params.js';
 import type { NamedTensor } from '../model/params.js';
 import { validateRuntimeOptions } from '../runtime/session.js';
 import type { ExecutionProvider, RuntimeOptions } from '../runtime/session.js';
 import { Trainer } from '../train/trainer.js';
-import { flatCopy } from '../train/flat.js';
+import { allocateFlat, flatCopy } from '../train/flat.js';
 import { DEFAULT_LONG_SEQUENCE, validateLongSequence } from '../train/layered-model.js';
 import type { LongSequenceOptions } from '../train/layered-model.js';
 import { DEFAULT_OPTIMIZER, validateOptimizerConfig } from '../train/optimizer-config.js';
@@ -192,7 +192,11 @@ export async function createOnnxEngine(opts: OnnxEngineOptions): Promise<OnnxEng
   validateRuntimeOptions(rt);
   const optimizer = validateOptimizerConfig({ ...DEFAULT_OPTIMIZER, ...opts.optimizer });
   let weights: NamedTensor[];
-  if (opts.weights === undefined) weights = flatCopy(initWeights(model, opts.seed ?? 0));
+  if (opts.weights === undefined) {
+    // Straight into the flat buffers: a full-size model is never held twice.
+    const flat = allocateFlat(paramSpecs(model));
+    weights = initWeights(model, opts.seed ?? 0, (_, k) => (flat[k] as NamedTensor).data);
+  }
   else {
     const list = opts.weights instanceof Uint8Array ? readSafetensors(opts.weights).tensors : opts.weights;
     weights = opts.adoptWeights === true && !(opts.weights instanceof Uint8Array) ? selectModelWeights(model, list) : flatCopy(selectModelWeights(model, list));

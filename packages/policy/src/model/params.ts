@@ -49,8 +49,8 @@ export function paramSpecs(c: ResolvedModelConfig): ParamSpec[] {
 
 export const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
-/** Deterministic fresh weights (std 0.02 normal, as in the HF initialisers) from a seed. */
-export function initWeights(c: ResolvedModelConfig, seed: number): NamedTensor[] {
+/** Deterministic fresh weights (std 0.02 normal, as in the HF initialisers) from a seed; `alloc` gives each tensor's (zeroed) storage. */
+export function initWeights(c: ResolvedModelConfig, seed: number, alloc: (n: number, index: number) => Float32Array = (n) => new Float32Array(n)): NamedTensor[] {
   let s = (seed >>> 0) ^ 0x9e3779b9;
   const uniform = (): number => {
     s = (s + 0x6d2b79f5) >>> 0;
@@ -59,8 +59,8 @@ export function initWeights(c: ResolvedModelConfig, seed: number): NamedTensor[]
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
   };
-  return paramSpecs(c).map((p) => {
-    const data = new Float32Array(numel(p.shape));
+  return paramSpecs(c).map((p, k) => {
+    const data = alloc(numel(p.shape), k);
     if (p.init === 'ones') data.fill(1);
     else if (p.init === 'normal') for (let i = 0; i < data.length; i++) data[i] = 0.02 * Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
     return { name: p.name, dtype: 'F32', shape: [...p.shape], data };
