@@ -11,10 +11,10 @@ import type { OptimizerConfig } from './optimizer-config.js';
 /** Norm and bias parameters are not decayed (the usual AdamW convention). */
 export const decays = (name: string): boolean => !name.endsWith('.bias') && !name.includes('norm');
 
-/** Elements per optimizer run: big enough to amortise a run, small enough for its float64 temporaries. */
+/** Elements per optimizer run: big enough to amortise a run, small enough for its temporaries. */
 const SLICE = 1 << 22;
 
-const f64 = (x: number): ort.Tensor => new ort.Tensor('float64', new Float64Array([x]), []);
+const f32s = (x: number): ort.Tensor => new ort.Tensor('float32', new Float32Array([x]), []);
 
 function slices(n: number): [number, number][] {
   const out: [number, number][] = [];
@@ -24,8 +24,8 @@ function slices(n: number): [number, number][] {
 
 /**
  * AdamW with decoupled weight decay, run by ONNX Runtime (multi-threaded) over slices of the flat
- * parameter, gradient and moment buffers, updating them in place. Arithmetic is float64 stored as
- * float32 in a fixed order, so a run is bit-reproducible and its state round-trips exactly.
+ * parameter, gradient and moment buffers, updating them in place. Float32 arithmetic in a fixed
+ * order, so a run is bit-reproducible and its state round-trips exactly.
  */
 export class AdamW {
   step = 0;
@@ -71,15 +71,15 @@ export class AdamW {
     this.step += 1;
     const { beta1: b1, beta2: b2, eps } = cfg;
     const common = {
-      beta1: f64(b1), one_minus_beta1: f64(1 - b1), beta2: f64(b2), one_minus_beta2: f64(1 - b2),
-      bc1: f64(1 - Math.pow(b1, this.step)), bc2: f64(1 - Math.pow(b2, this.step)), eps: f64(eps), lr: f64(lr), grad_scale: f64(gradScale),
+      beta1: f32s(b1), one_minus_beta1: f32s(1 - b1), beta2: f32s(b2), one_minus_beta2: f32s(1 - b2),
+      lr_over_bc1: f32s(lr / (1 - Math.pow(b1, this.step))), inv_bc2: f32s(1 / (1 - Math.pow(b2, this.step))), eps: f32s(eps), grad_scale: f32s(gradScale),
     };
     for (const p of params) {
       const g = grads.get(p.name);
       const m = this.m.get(p.name);
       const v = this.v.get(p.name);
       if (g === undefined || m === undefined || v === undefined) throw new Error(`no gradient for ${p.name}`);
-      const decay = f64(decays(p.name) ? 1 - lr * cfg.weightDecay : 1);
+      const decay = f32s(decays(p.name) ? 1 - lr * cfg.weightDecay : 1);
       for (const [a, b] of slices(p.data.length)) {
         const w = f32(p.data.subarray(a, b), [b - a]);
         const mt = f32(m.subarray(a, b), [b - a]);
