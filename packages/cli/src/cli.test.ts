@@ -94,6 +94,23 @@ test('verify math: JSON lines in, results out, a bad line reported with its numb
   assert.ok(bad && typeof bad.error === 'string');
 });
 
+test('bench verify-math --suite FILE --json reports agreement, false positives and false negatives; a bad line names file and line', async () => {
+  const suites = fileURLToPath(new URL('../../verify-math/suites/', import.meta.url));
+  const r = await cli(['bench', 'verify-math', '--suite', `${suites}near-miss.jsonl`, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr, '');
+  const report = JSON.parse(r.stdout.trim()) as { suite: string; all: { cases: number; false_positives: number; false_negatives: number; agreement: number } };
+  assert.equal(report.suite, 'verify-math-agreement');
+  assert.ok(report.all.cases >= 100);
+  assert.equal(report.all.false_positives, 0);
+  assert.equal(report.all.agreement, 1);
+  const wrongSuite = await cli(['bench', 'transport', '--suite', `${suites}near-miss.jsonl`]);
+  assert.notEqual(wrongSuite.code, 0);
+  const bad = await cli(['bench', 'verify-math', '--suite', `${suites}README.md`]);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /README\.md:1: not valid JSON/);
+});
+
 test('bench loop --json --quick runs the real loop and reports the ratios', async () => {
   const r = await cli(['bench', 'loop', '--json', '--quick']);
   assert.equal(r.code, 0, r.stderr);
