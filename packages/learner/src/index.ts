@@ -18,3 +18,4 @@ export * from './curriculum/filters.js';
 export * from './curriculum/temperature.js';
 export * from './curriculum/eval.js';
 export { controlHandlers, toWireMetrics, type ControlTarget } from './service/control.js';
+export * from './config/streams.js';

@@ -25,3 +25,4 @@ export * from './auth/flags.js';
 export * from './metrics/http.js';
 export * from './auth/grpc-authz.js';
 export * from './auth/grpc-policy.js';
+export * from './local/nats-cluster.js';

@@ -75,7 +75,7 @@ test('compose: workers scale (no fixed names or host ports) and state lives on n
   assert.ok(isRecord(s.nats?.healthcheck), 'nats has a healthcheck');
   const learnerCmd = (s.learner?.command as string[]).join(' ');
   assert.match(learnerCmd, /--grpc-advertise learner:50051/);
-  assert.match(learnerCmd, /--nats nats:\/\/nats:4222/);
+  assert.match(learnerCmd, /--nats \$\{ACEREASON_NATS_URLS:-nats:\/\/nats:4222\}/);
 });
 
 test('compose: every bind-mounted file and the build context exist', () => {
@@ -129,9 +129,38 @@ test('compose: nats.conf with the certs bundle is valid for nats-server (JetStre
   assert.match(auth, /^tls \{/m);
   assert.match(auth, /^authorization \{/m);
   for (const role of ['learner', 'actor', 'verifier', 'operator']) assert.match(auth, new RegExp(`user: "${role}", password: "[^"]{16,}"`));
-  const r = spawnSync(natsServerBinary(), ['-t', '-c', join(dir.path, 'etc', 'nats', 'nats.conf')], { encoding: 'utf8', timeout: 30_000 });
-  assert.equal(r.status, 0, `nats-server -t: ${r.stdout}${r.stderr}`);
-  assert.match(r.stdout + r.stderr, /configuration file .* is valid/);
+  writeFileSync(join(dir.path, 'etc', 'nats', 'nats-cluster.conf'), read('infra/compose/nats-cluster.conf'));
+  // The single node and a node of the 3-node form (docker-compose.cluster.yml).
+  for (const file of ['nats.conf', 'nats-cluster.conf']) {
+    const r = spawnSync(natsServerBinary(), ['-t', '-c', join(dir.path, 'etc', 'nats', file)], { encoding: 'utf8', timeout: 30_000, env: { PATH: process.env.PATH ?? '', NATS_SERVER_NAME: 'acereason-nats-1' } });
+    assert.equal(r.status, 0, `nats-server -t ${file}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stdout + r.stderr, /configuration file .* is valid/);
+  }
+});
+
+test('compose: the 3-node form renders (docker-compose config) with three JetStream nodes, each on its own volume and name', { skip: noComposeReason }, () => {
+  const out = execFileSync('docker-compose', ['--project-directory', COMPOSE_DIR, '-f', COMPOSE_FILE, '-f', join(COMPOSE_DIR, 'docker-compose.cluster.yml'), '--env-file', join(COMPOSE_DIR, '.env.example'), '--profile', 'cpu', 'config'], {
+    encoding: 'utf8', timeout: 60_000, cwd: COMPOSE_DIR,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ACEREASON_NATS_URLS: 'nats://nats:4222,nats://nats-1:4222,nats://nats-2:4222' },
+  });
+  const doc: unknown = parse(out);
+  assert.ok(isRecord(doc) && isRecord(doc.services));
+  const svcs = doc.services as Record<string, Record<string, unknown>>;
+  const names = new Set<string>();
+  const data = new Set<string>();
+  for (const n of ['nats', 'nats-1', 'nats-2']) {
+    const svc = svcs[n] ?? {};
+    assert.deepEqual(svc.command, ['-c', '/etc/nats/nats-cluster.conf'], `${n} runs the cluster config`);
+    names.add(String((svc.environment as Record<string, string>).NATS_SERVER_NAME));
+    data.add(((svc.volumes as string[]) ?? []).find((v) => /:\/data(:rw)?$/.test(v)) ?? '');
+    assert.ok(((svc.volumes as string[]) ?? []).includes('tls-nats:/tls/nats:ro'), `${n} has the NATS TLS bundle`);
+  }
+  assert.equal(names.size, 3, 'three server names');
+  assert.equal(data.size, 3, 'three JetStream volumes');
+  const learnerCmd = (svcs.learner?.command as string[]).join(' ');
+  assert.ok(learnerCmd.includes('--nats nats://nats:4222,nats://nats-1:4222,nats://nats-2:4222'), 'the learner is given every node');
+  assert.ok((svcs.actor?.command as string[]).includes('nats://nats:4222,nats://nats-1:4222,nats://nats-2:4222'), 'so are actors');
+  assert.match(read('infra/compose/nats-cluster.conf'), /routes: \[nats-route:\/\/nats:6222, nats-route:\/\/nats-1:6222, nats-route:\/\/nats-2:6222\]/);
 });
 
 test('compose: every service connects as its own role with its own volume of credentials; no secret in the file', () => {
@@ -148,7 +177,7 @@ test('compose: every service connects as its own role with its own volume of cre
   assert.match((s.learner?.command as string[]).join(' '), /--grpc-tls-cert \/tls\/learner\/server\.pem --grpc-tls-key \/tls\/learner\/server-key\.pem --grpc-client-auth/);
   assert.match((s.actor?.command as string[]).join(' '), /--tls-cert \/tls\/actor\/client\.pem --tls-key \/tls\/actor\/client-key\.pem/);
   assert.deepEqual(((s.nats?.volumes as string[]) ?? []).filter((v) => v.startsWith('tls-')), ['tls-nats:/tls/nats:ro']);
-  assert.match((s.certs?.command as string[]).join(' '), /^certs --out \/certs --hosts nats,learner --keep --bundles \/tls$/);
+  assert.match((s.certs?.command as string[]).join(' '), /^certs --out \/certs --hosts nats,nats-1,nats-2,learner --keep --bundles \/tls$/);
   for (const name of ['nats', 'learner', 'actor', 'verifier']) {
     const dep = s[name]?.depends_on;
     assert.ok(isRecord(dep) && isRecord(dep.certs) && dep.certs.condition === 'service_completed_successfully', `${name} waits for certs`);

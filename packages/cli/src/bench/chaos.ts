@@ -1,8 +1,9 @@
 /**
  * `acereason bench chaos`: a run under faults against the same run without them. During the
  * chaos run an actor or a verifier is killed with SIGKILL every few seconds (and replaced), the
- * NATS server is killed and restarted once on the same store, and the learner is killed after a
- * checkpoint and restarted once. Then: every step consumed exactly one scored group per prompt,
+ * NATS server is killed and restarted once on the same store (with `natsCluster: 3`, the leader of
+ * the SCORED stream, and in the long mode a second node, each down for a while: chaos-nats.ts), and
+ * the learner is killed after a checkpoint and restarted once. Then: every step consumed exactly one scored group per prompt,
  * nothing was lost or counted twice (checked against the learner's state, its metrics, the
  * pass-rate table and the streams), and the rewards per step equal the fault-free run's.
  */
@@ -14,6 +15,7 @@ import { benchHost, codecs, Streams, type BenchOptions, type BenchReport } from 
 import { connectNats, drainQuietly, ensureTopology } from '@acereason/transport';
 import { PassRateTable } from '@acereason/learner';
 import { LocalCluster } from '../local/cluster.js';
+import { injectNatsFaults } from './chaos-nats.js';
 import { smallSums, warmStartWeights, WARM_PROMPT_TEMPLATE } from '../local/warm-start.js';
 
 interface StepLine {
@@ -27,6 +29,8 @@ export interface ChaosOptions extends BenchOptions {
   /** Seconds between worker kills. */
   killEverySeconds?: number;
   seed?: number;
+  /** Run both runs on this many clustered nats-servers (3) instead of one. */
+  natsCluster?: number;
 }
 
 const BATCH = 4;
@@ -86,7 +90,7 @@ export async function benchChaos(opts: ChaosOptions = {}): Promise<BenchReport> 
     const refDir = join(root, 'reference');
     mkdirSync(refDir);
     {
-      await using ref = new LocalCluster({ configPath: runFile(refDir, 'chaosref', steps), runId: 'chaosref', actors: 2, verifiers: 2, logDir: join(refDir, 'logs'), verifierArgs: ['--domain', 'math', '--ack-wait-ms', '3000'], actorArgs: ['--ack-wait-ms', '3000'] });
+      await using ref = new LocalCluster({ configPath: runFile(refDir, 'chaosref', steps), runId: 'chaosref', natsNodes: opts.natsCluster ?? 1, actors: 2, verifiers: 2, logDir: join(refDir, 'logs'), verifierArgs: ['--domain', 'math', '--ack-wait-ms', '3000'], actorArgs: ['--ack-wait-ms', '3000'] });
       await ref.start();
       const code = await ref.waitForLearner();
       if (code !== 0) throw new Error(`chaos reference run failed (exit ${code}); see ${join(refDir, 'logs')}`);
@@ -96,8 +100,9 @@ export async function benchChaos(opts: ChaosOptions = {}): Promise<BenchReport> 
     // 2. The same run under faults.
     const dir = join(root, 'chaos');
     mkdirSync(dir);
-    const faults = { worker_kills: 0, nats_restarts: 0, learner_kills: 0 };
-    await using cluster = new LocalCluster({ configPath: runFile(dir, 'chaos', steps), runId: 'chaos', actors: 2, verifiers: 2, logDir: join(dir, 'logs'), verifierArgs: ['--domain', 'math', '--ack-wait-ms', '3000'], actorArgs: ['--ack-wait-ms', '3000'] });
+    const faults = { worker_kills: 0, nats_restarts: 0, nats_nodes_killed: 0, learner_kills: 0 };
+    let killedNodes: string[] = [];
+    await using cluster = new LocalCluster({ configPath: runFile(dir, 'chaos', steps), runId: 'chaos', natsNodes: opts.natsCluster ?? 1, actors: 2, verifiers: 2, logDir: join(dir, 'logs'), verifierArgs: ['--domain', 'math', '--ack-wait-ms', '3000'], actorArgs: ['--ack-wait-ms', '3000'] });
     await cluster.start();
     const progress = (): number => finalPerStep(join(dir, 'out')).size;
     let learnerDone = false;
@@ -116,12 +121,12 @@ export async function benchChaos(opts: ChaosOptions = {}): Promise<BenchReport> 
         else cluster.addVerifier(`verifier-r${spawned}`);
       }
     })();
-    // NATS: killed and restarted on the same store once the run is under way.
+    // NATS: killed and restarted on the same store once the run is under way (a cluster: its nodes, one at a time).
     await waitUntil(() => progress() >= 1, 120_000);
-    await cluster.nats?.kill('SIGKILL');
-    await new Promise((r) => setTimeout(r, 1000));
-    await cluster.nats?.restart();
-    faults.nats_restarts++;
+    const natsFaults = await injectNatsFaults(cluster, { long: !opts.quick, downMs: opts.quick ? 3000 : 6000 });
+    faults.nats_restarts += natsFaults.nats_restarts;
+    faults.nats_nodes_killed += natsFaults.nats_nodes_killed;
+    killedNodes = natsFaults.nats_killed_nodes;
     // The learner: killed after a checkpoint (step 2 written means steps 0-1 are checkpointed), restarted.
     await waitUntil(() => progress() >= Math.min(steps - 1, 3), 180_000);
     await cluster.learner?.kill('SIGKILL');
@@ -166,8 +171,11 @@ export async function benchChaos(opts: ChaosOptions = {}): Promise<BenchReport> 
       suite: 'chaos',
       host: benchHost(),
       steps,
-      faults_injected: faults.worker_kills + faults.nats_restarts + faults.learner_kills,
+      nats_nodes: opts.natsCluster ?? 1,
+      // A restarted single server counts once; a cluster's node counts when it is killed.
+      faults_injected: faults.worker_kills + (cluster.natsCluster ? faults.nats_nodes_killed : faults.nats_restarts) + faults.learner_kills,
       faults,
+      nats_killed_nodes: killedNodes,
       groups_expected: expected,
       groups_consumed: state.consumedGroups,
       scored_prompts_in_stream: streamGroups,

@@ -1,9 +1,9 @@
 /** `acereason bench <suite> --json`: one JSON object on stdout with raw figures and `ratios`. */
 import type { BenchOptions, BenchReport } from '@acereason/protocol';
-import { parseFlags } from '../args.js';
+import { numberFlag, parseFlags } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 
-export const suites: Record<string, (opts: BenchOptions) => Promise<BenchReport>> = {
+export const suites: Record<string, (opts: BenchOptions & { natsCluster?: number }) => Promise<BenchReport>> = {
   transport: async (o) => (await import('@acereason/transport')).benchTransport(o),
   policy: async (o) => (await import('@acereason/policy')).benchPolicy(o),
   'verify-math': async (o) => (await import('@acereason/verify-math')).benchVerifyMath(o),
@@ -27,9 +27,9 @@ function table(report: BenchReport): string {
 const bench: Command = {
   name: 'bench',
   summary: 'run a benchmark suite and print its JSON: bench <suite> --json',
-  usage: `acereason bench <${Object.keys(suites).join('|')}> [--json] [--quick] [--suite FILE.jsonl (verify-math)] [--shape qwen3-0.6b | --model DIR] [--layers N] [--tokens T[,T...]] [--steps N] (long)`,
+  usage: `acereason bench <${Object.keys(suites).join('|')}> [--json] [--quick] [--suite FILE.jsonl (verify-math)] [--nats-cluster 3 (chaos)] [--shape qwen3-0.6b | --model DIR] [--layers N] [--tokens T[,T...]] [--steps N] (long)`,
   async run(args, ctx) {
-    const { values, positionals } = parseFlags(args, { json: { type: 'boolean' }, quick: { type: 'boolean' }, suite: { type: 'string' }, shape: { type: 'string' }, model: { type: 'string' }, layers: { type: 'string' }, tokens: { type: 'string' }, steps: { type: 'string' } }, this.usage);
+    const { values, positionals } = parseFlags(args, { json: { type: 'boolean' }, quick: { type: 'boolean' }, suite: { type: 'string' }, 'nats-cluster': { type: 'string' }, shape: { type: 'string' }, model: { type: 'string' }, layers: { type: 'string' }, tokens: { type: 'string' }, steps: { type: 'string' } }, this.usage);
     const [name] = positionals;
     const longFlags = ['shape', 'model', 'layers', 'tokens', 'steps'] as const;
     if (longFlags.some((f) => values[f] !== undefined) || name === 'long') {
@@ -58,7 +58,10 @@ const bench: Command = {
     }
     const suite = name === undefined ? undefined : suites[name];
     if (!suite) throw new UsageError(name === undefined ? 'which suite?' : `unknown suite "${name}"`, `suites: ${Object.keys(suites).join(', ')}`);
-    const report = await suite({ quick: values.quick === true });
+    const natsCluster = numberFlag('--nats-cluster', values['nats-cluster'], { integer: true, min: 1, max: 7 }, this.usage);
+    if (natsCluster !== undefined && name !== 'chaos') throw new UsageError('--nats-cluster is for the chaos suite', 'acereason bench chaos --nats-cluster 3 --json');
+    if (natsCluster !== undefined && natsCluster % 2 === 0) throw new UsageError(`--nats-cluster ${natsCluster}: a JetStream cluster needs an odd number of nodes`, 'acereason bench chaos --nats-cluster 3 --json');
+    const report = await suite({ quick: values.quick === true, ...(natsCluster !== undefined ? { natsCluster } : {}) });
     ctx.stdout.write(values.json ? JSON.stringify(report) + '\n' : table(report) + '\n' + JSON.stringify(report, null, 2) + '\n');
     return 0;
   },

@@ -7,7 +7,7 @@ import { planClusterSecurity } from '../local/cluster-security.js';
 import { startDetachedCluster } from '../local/detached-cluster.js';
 import { isAlive } from '../local/processes.js';
 
-const USAGE = `acereason up --config run.yaml [--actors N] [--verifiers M] [--insecure | --nats URL [${SECURITY_USAGE}]] [--metrics-port PORT] [--fresh] [--learner-args "..."] [--actor-args "..."] [--verifier-args "..."] [--json]`;
+const USAGE = `acereason up --config run.yaml [--actors N] [--verifiers M] [--nats-cluster 3] [--insecure | --nats URL[,URL...] [${SECURITY_USAGE}]] [--metrics-port PORT] [--fresh] [--learner-args "..."] [--actor-args "..."] [--verifier-args "..."] [--json]`;
 
 
 const words = (v: string | undefined): string[] => (v ?? '').split(/\s+/).filter(Boolean);
@@ -21,7 +21,7 @@ export const up: Command = {
       config: { type: 'string' }, actors: { type: 'string' }, verifiers: { type: 'string' }, nats: { type: 'string' },
       'metrics-port': { type: 'string' }, fresh: { type: 'boolean' }, json: { type: 'boolean' },
       'learner-args': { type: 'string' }, 'actor-args': { type: 'string' }, 'verifier-args': { type: 'string' },
-      insecure: { type: 'boolean' }, ...securityFlags,
+      insecure: { type: 'boolean' }, 'nats-cluster': { type: 'string' }, ...securityFlags,
     }, USAGE);
     if (!values.config) throw new UsageError('--config is required', `usage: ${USAGE}`);
     const existing = findStateFile();
@@ -39,11 +39,15 @@ export const up: Command = {
       throw new UsageError((err as Error).message, `Fix ${values.config} and run \`acereason up\` again.`);
     }
     const metricsPort = values['metrics-port'] === undefined ? undefined : (numberFlag('--metrics-port', values['metrics-port'], { integer: true, min: 0, max: 65_000 }, USAGE) ?? 0);
+    const natsNodes = numberFlag('--nats-cluster', values['nats-cluster'], { integer: true, min: 1, max: 7 }, USAGE) ?? 1;
+    if (natsNodes > 1 && values.nats !== undefined) throw new UsageError('--nats-cluster starts its own nats-servers: it does not go with --nats URL', 'Drop one of them (--nats URL,URL,URL names an existing cluster).');
+    if (natsNodes % 2 === 0) throw new UsageError(`--nats-cluster ${natsNodes}: a JetStream cluster needs an odd number of nodes (3 survives the loss of one)`, `usage: ${USAGE}`);
     const security = planClusterSecurity({ insecure: values.insecure === true, externalNats: values.nats !== undefined, outDir: config.outDir, flags: values });
     const started = await startDetachedCluster({
       configPath: values.config, runId: config.runId, outDir: config.outDir,
       actors: (numberFlag('--actors', values.actors, { integer: true, min: 0, max: 256 }, USAGE) ?? 1), verifiers: (numberFlag('--verifiers', values.verifiers, { integer: true, min: 0, max: 256 }, USAGE) ?? 1),
       ...(values.nats ? { natsUrl: values.nats } : {}),
+      natsNodes,
       ...(security.natsExtraConfig !== undefined ? { natsExtraConfig: security.natsExtraConfig } : {}),
       securityArgs: security.args,
       ...(metricsPort !== undefined ? { metricsPort } : {}),
@@ -56,7 +60,7 @@ export const up: Command = {
     else {
       const workers = state.services.filter((s) => s.role === 'actor' || s.role === 'verifier').length;
       ctx.stdout.write([
-        `run ${state.runId} is up: learner at ${state.learnerAddress}, NATS at ${state.natsUrl}${state.natsManaged ? ' (started here)' : ''}, ${workers} workers`,
+        `run ${state.runId} is up: learner at ${state.learnerAddress}, NATS at ${state.natsUrl}${state.natsManaged ? (natsNodes > 1 ? ` (${natsNodes} clustered nodes started here)` : ' (started here)') : ''}, ${workers} workers`,
         state.certDir ? `security: TLS and a NATS user per role, certificates in ${state.certDir}` : `security: ${state.operatorSecurity ? 'the --creds/--tls-* flags given' : 'none (no auth, no TLS)'}`,
         `logs: ${state.logDir}   state: ${file}`,
         'next: `acereason status --watch`, `acereason logs learner`, `acereason down`',

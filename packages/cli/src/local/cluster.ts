@@ -4,7 +4,7 @@
  */
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnChild, startNatsServer, type ChildHandle, type NatsServer } from '@acereason/transport';
+import { spawnChild, startNatsCluster, startNatsServer, type ChildHandle, type NatsCluster, type NatsServer } from '@acereason/transport';
 import { serviceBins } from './bins.js';
 
 export interface LocalClusterOptions {
@@ -14,6 +14,8 @@ export interface LocalClusterOptions {
   verifiers: number;
   /** Use this NATS server instead of starting one. */
   natsUrl?: string;
+  /** Start this many clustered nats-servers (JetStream replicated) instead of one. */
+  natsNodes?: number;
   /** Where service logs go (one file per process); they are not echoed. */
   logDir: string;
   learnerArgs?: string[];
@@ -23,6 +25,8 @@ export interface LocalClusterOptions {
 
 export class LocalCluster implements AsyncDisposable {
   nats: NatsServer | undefined;
+  /** With natsNodes > 1: the clustered servers (then `nats` is undefined). */
+  natsCluster: NatsCluster | undefined;
   natsUrl = '';
   learner: ChildHandle | undefined;
   readonly actors: ChildHandle[] = [];
@@ -41,7 +45,10 @@ export class LocalCluster implements AsyncDisposable {
   async start(): Promise<void> {
     mkdirSync(this.o.logDir, { recursive: true });
     if (this.o.natsUrl) this.natsUrl = this.o.natsUrl;
-    else {
+    else if ((this.o.natsNodes ?? 1) > 1) {
+      this.natsCluster = await startNatsCluster({ nodes: this.o.natsNodes ?? 1 });
+      this.natsUrl = this.natsCluster.url;
+    } else {
       this.nats = await startNatsServer();
       this.natsUrl = this.nats.url;
     }
@@ -77,6 +84,7 @@ export class LocalCluster implements AsyncDisposable {
   async stop(): Promise<void> {
     await Promise.all([this.learner, ...this.actors, ...this.verifiers].map((c) => c?.stop(5000)));
     await this.nats?.[Symbol.asyncDispose]();
+    await this.natsCluster?.[Symbol.asyncDispose]();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, natsServerBinary } from '@acereason/transport';
+import { clusterNodeConfig, freePort, METADATA_LEADER, natsServerBinary } from '@acereason/transport';
 import { serviceBins } from './bins.js';
 import { isAlive, isOurs, spawnDetached, terminate } from './processes.js';
 import type { ClusterState, ServiceProcess } from './cluster-state.js';
@@ -19,6 +19,8 @@ export interface DetachedClusterOptions {
   actors: number;
   verifiers: number;
   natsUrl?: string;
+  /** Start this many clustered nats-servers (1 by default). */
+  natsNodes?: number;
   /** Appended to the config of the nats-server started here: its tls and authorization blocks. */
   natsExtraConfig?: string;
   /** Security flags of each service (cluster-security.ts). */
@@ -83,19 +85,7 @@ export async function startDetachedCluster(o: DetachedClusterOptions): Promise<C
 
   try {
     let natsUrl = o.natsUrl ?? '';
-    if (!o.natsUrl) {
-      const port = await freePort();
-      const store = join(o.outDir, 'nats');
-      mkdirSync(store, { recursive: true });
-      const conf = join(store, 'nats.conf');
-      // Mode 0600: with auth it holds the role passwords.
-      writeFileSync(conf, [`listen: "127.0.0.1:${port}"`, 'jetstream {', `  store_dir: "${join(store, 'js')}"`, '}', 'max_payload: 8MB', o.natsExtraConfig ?? '', ''].join('\n'), { mode: 0o600 });
-      const log = join(logDir, 'nats.log');
-      const nats: ServiceProcess = { name: 'nats', role: 'nats', pid: spawnDetached(natsServerBinary(), ['-c', conf], log, env), log, marker: conf };
-      services.push(nats);
-      await waitForLog(log, nats.pid, (l) => (l.includes('Server is ready') ? true : undefined), 'nats-server', 20_000);
-      natsUrl = `nats://127.0.0.1:${port}`;
-    }
+    if (!o.natsUrl) natsUrl = await startNats(o, logDir, env, services);
     const learner = node('learner', 'learner', serviceBins.learner(), ['--config', resolve(o.configPath), '--nats', natsUrl, ...(o.securityArgs?.learner ?? []), ...metricsArgs('learner'), ...(o.learnerArgs ?? [])]);
     const address = await waitForLog(learner.log, learner.pid, learnerAddress, 'the learner', o.readyTimeoutMs ?? 120_000);
     for (let i = 0; i < o.actors; i++) {
@@ -112,6 +102,36 @@ export async function startDetachedCluster(o: DetachedClusterOptions): Promise<C
     await stopServices(services, 3000);
     throw err;
   }
+}
+
+/** nats-server, or `natsNodes` of them clustered on loopback; returns every node's URL, comma-separated. */
+async function startNats(o: DetachedClusterOptions, logDir: string, env: NodeJS.ProcessEnv, services: ServiceProcess[]): Promise<string> {
+  const n = o.natsNodes ?? 1;
+  const ports: number[] = [];
+  const routes: number[] = [];
+  for (let i = 0; i < n; i++) {
+    ports.push(await freePort());
+    routes.push(await freePort());
+  }
+  const started: ServiceProcess[] = [];
+  for (let i = 0; i < n; i++) {
+    const name = n === 1 ? 'nats' : `nats-${i}`;
+    const store = join(o.outDir, n === 1 ? 'nats' : `nats-${i}`);
+    mkdirSync(store, { recursive: true });
+    const conf = join(store, 'nats.conf');
+    const cluster = n === 1 ? [] : [clusterNodeConfig({ name: 'acereason', serverName: name, routePort: routes[i] ?? 0, peerRoutePorts: routes.filter((_r, j) => j !== i) })];
+    // Mode 0600: with auth it holds the role passwords.
+    writeFileSync(conf, [`listen: "127.0.0.1:${ports[i] ?? 0}"`, 'jetstream {', `  store_dir: "${join(store, 'js')}"`, '}', 'max_payload: 8MB', ...cluster, o.natsExtraConfig ?? '', ''].join('\n'), { mode: 0o600 });
+    const log = join(logDir, `${name}.log`);
+    const p: ServiceProcess = { name, role: 'nats', pid: spawnDetached(natsServerBinary(), ['-c', conf], log, env), log, marker: conf };
+    services.push(p);
+    started.push(p);
+  }
+  // A cluster forms once a quorum is up, so every node is started before any is waited for.
+  for (const p of started) await waitForLog(p.log, p.pid, (l) => (l.includes('Server is ready') ? true : undefined), p.name, 20_000);
+  // JetStream answers once the cluster has elected its metadata leader (every node logs it).
+  if (n > 1) await waitForLog(started[0]?.log ?? '', started[0]?.pid ?? -1, (l) => (METADATA_LEADER.test(l) ? true : undefined), 'the JetStream cluster (a metadata leader)', 30_000);
+  return ports.map((p) => `nats://127.0.0.1:${p}`).join(',');
 }
 
 /** Stops workers first, then the learner, then NATS (so nothing loses its server mid-drain). */

@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { ValidationError, RUN_ID_PATTERN, DOMAINS, type Domain } from '@acereason/protocol';
 import { parseBool, parseDuration, parseEnum, parseNumber, parseString, parseTokens, section, type RawObject } from './units.js';
 import { NO_FILTER, type PromptFilterConfig } from '../curriculum/filters.js';
+import { parseStreams, type StreamsConfig } from './streams.js';
 import type { TemperatureConfig } from '../curriculum/temperature.js';
 import type { EvalConfig, PlateauConfig } from '../curriculum/eval.js';
 
@@ -164,6 +165,7 @@ export interface RunConfig {
   stages: StageConfig[];
   checkpoint: { everySteps: number; keep: number; dir: string };
   cluster: ClusterConfig;
+  streams: StreamsConfig;
   eval: EvalConfig | undefined;
 }
 
@@ -214,7 +216,7 @@ function compileStage(raw: unknown, i: number, datasets: Record<string, DatasetC
 
 /** Compiles a raw run document. `baseDir` resolves relative paths (the run file's folder). */
 export function compileRunConfig(raw: unknown, baseDir = process.cwd()): RunConfig {
-  const top = section(raw, '', ['run', 'model', 'engine', 'datasets', 'algorithm', 'optimizer', 'stages', 'checkpoint', 'cluster', 'eval']);
+  const top = section(raw, '', ['run', 'model', 'engine', 'datasets', 'algorithm', 'optimizer', 'stages', 'checkpoint', 'cluster', 'streams', 'eval']);
   const run = section(top.run, 'run', ['id', 'seed', 'out_dir']);
   const runId = parseString(run.id ?? 'run', 'run.id');
   if (!RUN_ID_PATTERN.test(runId)) throw new ValidationError('run.id', `"${runId}" may only contain letters, digits, "-" and "_" (at most 64)`);
@@ -327,7 +329,7 @@ export function compileRunConfig(raw: unknown, baseDir = process.cwd()): RunConf
     if (st.plateau && !evalCfg?.datasets.includes(st.plateau.dataset)) throw new ValidationError(`stages[${i}].plateau.dataset`, `"${st.plateau.dataset}" must be one of eval.datasets`);
     if (st.plateau && !evalCfg?.everySteps) throw new ValidationError(`stages[${i}].plateau`, 'needs eval.every_steps > 0 (the plateau is measured on periodic evaluations)');
   });
-  return { runId, seed, outDir, model, engine, datasets, algorithm, optimizer, stages, checkpoint, cluster, eval: evalCfg };
+  return { runId, seed, outDir, model, engine, datasets, algorithm, optimizer, stages, checkpoint, cluster, streams: parseStreams(top.streams), eval: evalCfg };
 }
 
 /** The recipes shipped with the learner (`recipe: NAME` in a run file builds on one). */

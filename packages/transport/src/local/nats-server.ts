@@ -67,6 +67,12 @@ export class NatsServer implements AsyncDisposable {
     await this.child.waitForOutput(/Server is ready/, 20_000);
   }
 
+  /** Waits until the server has logged a line matching `re` (since it was last started). */
+  async waitForOutput(re: RegExp, timeoutMs: number): Promise<void> {
+    if (!this.child) throw new Error('nats-server is not started');
+    await this.child.waitForOutput(re, timeoutMs);
+  }
+
   /** Kills the server abruptly (SIGKILL by default): nothing is flushed beyond what JetStream synced. */
   async kill(sig: NodeJS.Signals = 'SIGKILL'): Promise<Exit | undefined> {
     return this.child?.kill(sig);

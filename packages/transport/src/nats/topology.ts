@@ -14,8 +14,17 @@ export interface TopologySettings {
   maxLogBytes?: number;
   /** How long a worker's heartbeat stays in the registry (ms). Default 15 s. */
   workerTtlMs?: number;
-  /** Replicas (for a NATS cluster). Default 1. */
-  replicas?: number;
+  /**
+   * Replicas of every stream and bucket. `auto` (the default): 3 when the server is part of a
+   * cluster (its INFO names one), else 1. A cluster needs at least that many JetStream nodes.
+   */
+  replicas?: number | 'auto';
+  /**
+   * The owner of the topology (the learner): it also brings existing streams to these settings
+   * (limits, replicas). Others only create what is missing and leave existing streams as they are,
+   * so a worker started with defaults never undoes the run's settings. Default false.
+   */
+  owner?: boolean;
   /**
    * Only check that the streams and buckets exist (waiting up to `waitForMs` for whoever creates
    * them), never create or update: for roles whose NATS user may not manage streams. Default false.
@@ -34,7 +43,9 @@ export interface Topology {
 
 type NamedStreamConfig = Partial<StreamConfig> & { name: StreamName };
 
-function streamConfigs(s: Required<Omit<TopologySettings, 'verifyOnly' | 'waitForMs'>>): NamedStreamConfig[] {
+type ResolvedTopology = Required<Omit<TopologySettings, 'verifyOnly' | 'waitForMs' | 'owner' | 'replicas'>> & { replicas: number };
+
+function streamConfigs(s: ResolvedTopology): NamedStreamConfig[] {
   const common = { storage: StorageType.File, num_replicas: s.replicas, duplicate_window: nanos(s.duplicateWindowMs) };
   return [
     { ...common, name: Streams.TASKS, subjects: StreamSubjects[Streams.TASKS], retention: RetentionPolicy.Workqueue },
@@ -45,10 +56,11 @@ function streamConfigs(s: Required<Omit<TopologySettings, 'verifyOnly' | 'waitFo
   ];
 }
 
-async function ensureStream(jsm: JetStreamManager, cfg: NamedStreamConfig): Promise<void> {
+async function ensureStream(jsm: JetStreamManager, cfg: NamedStreamConfig, owner: boolean): Promise<void> {
   const name = cfg.name;
   try {
     const info = await jsm.streams.info(name);
+    if (!owner) return;
     const { retention: _r, storage: _s, ...mutable } = cfg;
     const differs = Object.entries(mutable).some(([k, v]) => JSON.stringify((info.config as unknown as Record<string, unknown>)[k]) !== JSON.stringify(v));
     if (differs) await jsm.streams.update(name, mutable);
@@ -80,22 +92,52 @@ async function verifyStreams(jsm: JetStreamManager, names: string[], waitForMs: 
 }
 
 export async function ensureTopology(nc: NatsConnection, settings: TopologySettings = {}): Promise<Topology> {
-  const s: Required<Omit<TopologySettings, 'verifyOnly' | 'waitForMs'>> = {
+  const s: ResolvedTopology = {
     duplicateWindowMs: settings.duplicateWindowMs ?? 3_600_000,
     maxLogBytes: settings.maxLogBytes ?? -1,
     workerTtlMs: settings.workerTtlMs ?? 15_000,
-    replicas: settings.replicas ?? 1,
+    replicas: resolveReplicas(nc, settings.replicas),
   };
   const jsm = await jetstreamManager(nc);
   if (settings.verifyOnly) {
     // Kvm.create below only reads the bucket's stream info when the stream exists.
     await verifyStreams(jsm, [...streamConfigs(s).map((c) => c.name), ...Object.values(Buckets).map((b) => `KV_${b}`)], settings.waitForMs ?? 60_000);
   } else {
-    for (const cfg of streamConfigs(s)) await ensureStream(jsm, cfg);
+    for (const cfg of streamConfigs(s)) await ensureStream(jsm, cfg, settings.owner === true);
   }
   const kvm = new Kvm(nc);
   const workers = await kvm.create(Buckets.WORKERS, { ttl: s.workerTtlMs, history: 1, replicas: s.replicas, storage: StorageType.File });
   const runState = await kvm.create(Buckets.RUN_STATE, { history: 5, replicas: s.replicas, storage: StorageType.File });
   const passRates = await kvm.create(Buckets.PASS_RATES, { history: 1, replicas: s.replicas, storage: StorageType.File });
+  // On a cluster a stream answers (direct gets, consumers) only once its RAFT group has a leader.
+  if (s.replicas > 1) await waitForLeaders(jsm, [...streamConfigs(s).map((c) => c.name), ...Object.values(Buckets).map((b) => `KV_${b}`)], settings.waitForMs ?? 60_000);
+  if (settings.owner && !settings.verifyOnly) {
+    // Buckets made before (with other replicas) are scaled to the run's setting.
+    for (const b of Object.values(Buckets)) {
+      const info = await jsm.streams.info(`KV_${b}`);
+      if (info.config.num_replicas !== s.replicas) await jsm.streams.update(`KV_${b}`, { num_replicas: s.replicas });
+    }
+  }
   return { jsm, workers, runState, passRates };
+}
+
+async function waitForLeaders(jsm: JetStreamManager, names: string[], waitForMs: number): Promise<void> {
+  const deadline = Date.now() + waitForMs;
+  for (const name of names) {
+    for (;;) {
+      const info = await jsm.streams.info(name).catch(() => undefined);
+      if (info?.cluster?.leader) break;
+      if (Date.now() > deadline) throw new AceReasonError(ErrorCodes.UNAVAILABLE, `stream ${name} has no leader after ${waitForMs} ms: is a quorum of the NATS cluster up?`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/** `auto`: 3 replicas on a clustered server, 1 on a single one. */
+export function resolveReplicas(nc: NatsConnection, replicas: number | 'auto' | undefined): number {
+  if (typeof replicas === 'number') {
+    if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) throw new AceReasonError(ErrorCodes.INVALID, `replicas must be an integer from 1 to 5, got ${replicas}`, { field: 'replicas' });
+    return replicas;
+  }
+  return nc.info?.cluster !== undefined ? 3 : 1;
 }

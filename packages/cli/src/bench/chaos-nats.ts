@@ -1,0 +1,67 @@
+/**
+ * The NATS faults of the chaos benchmark. A single server is killed (SIGKILL) and restarted on
+ * its store. A cluster loses the leader of the SCORED stream (SIGKILL, down for `downMs`, then
+ * restarted on its store); in the long mode a second node (another one than the first) goes down
+ * the same way once the first is back. One node is down at a time, so a 3-node cluster keeps its
+ * quorum and the run must go on.
+ */
+import { jetstreamManager } from '@nats-io/jetstream';
+import { Streams } from '@acereason/protocol';
+import { connectNats, drainQuietly } from '@acereason/transport';
+import type { LocalCluster } from '../local/cluster.js';
+
+export interface NatsFaults {
+  nats_restarts: number;
+  nats_nodes_killed: number;
+  /** Server names of the killed nodes, in order (cluster only). */
+  nats_killed_nodes: string[];
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The node index that leads `stream` now (asks the cluster through any live node). */
+async function leaderIndex(cluster: LocalCluster, stream: string): Promise<number> {
+  const nodes = cluster.natsCluster;
+  if (!nodes) return -1;
+  const nc = await connectNats({ servers: cluster.natsUrl, name: 'chaos-leader', connectTimeoutMs: 10_000 });
+  try {
+    const jsm = await jetstreamManager(nc);
+    for (let i = 0; i < 100; i++) {
+      const info = await jsm.streams.info(stream).catch(() => undefined);
+      const at = nodes.indexOf(info?.cluster?.leader);
+      if (at >= 0) return at;
+      await sleep(200);
+    }
+    return -1;
+  } finally {
+    await drainQuietly(nc);
+  }
+}
+
+export async function injectNatsFaults(cluster: LocalCluster, o: { long: boolean; downMs: number }): Promise<NatsFaults> {
+  const faults: NatsFaults = { nats_restarts: 0, nats_nodes_killed: 0, nats_killed_nodes: [] };
+  const nodes = cluster.natsCluster;
+  if (!nodes) {
+    await cluster.nats?.kill('SIGKILL');
+    await sleep(1000);
+    await cluster.nats?.restart();
+    faults.nats_restarts++;
+    return faults;
+  }
+  const down = async (i: number): Promise<void> => {
+    await nodes.kill(i, 'SIGKILL');
+    faults.nats_nodes_killed++;
+    faults.nats_killed_nodes.push(nodes.serverNames[i] ?? String(i));
+    await sleep(o.downMs);
+    await nodes.restart(i);
+    faults.nats_restarts++;
+  };
+  const leader = await leaderIndex(cluster, Streams.SCORED);
+  if (leader < 0) throw new Error(`chaos: the ${Streams.SCORED} stream has no leader among the cluster's nodes`);
+  await down(leader);
+  if (o.long) {
+    await sleep(o.downMs);
+    await down((leader + 1) % nodes.nodes.length);
+  }
+  return faults;
+}
