@@ -82,3 +82,4 @@ export { benchPolicy, BENCH_MODEL } from './bench/policy-bench.js';
 export { benchLong, longStepFlops } from './bench/long-bench.js';
 export type { LongBenchOptions } from './bench/long-bench.js';
 export { tokenizerFromSpec, type TokenizerSpec } from './tokenizer/spec.js';
+export { benchModel } from './bench/model-bench.js';
