@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { benchHost, summarize, type BenchOptions, type BenchReport } from '@acereason/protocol';
+import { MIN_ROUNDS, alternate, benchHost, summarize, type BenchOptions, type BenchReport } from '@acereason/protocol';
 import { compareOutput } from './compare.js';
 import { CodeVerifier } from './pool.js';
 import { DEFAULT_PYTHON } from './sandbox/kinds.js';
@@ -62,24 +62,17 @@ function runBare(file: string, input: string): Promise<string> {
   });
 }
 
-interface SideFigures {
-  seconds: number;
-  submissions_per_s: number;
-  tests_per_s: number;
-  accepted: number;
-  per_submission_ms: ReturnType<typeof summarize>;
-}
-
-function side(seconds: number, subs: number, tests: number, accepted: number, perSub: number[]): SideFigures {
-  return { seconds, submissions_per_s: subs / seconds, tests_per_s: (subs * tests) / seconds, accepted, per_submission_ms: summarize(perSub) };
-}
-
 /**
  * `acereason bench verify-code`: the same submissions through the sandboxed verifier and through
- * bare `python3` (no isolation, one interpreter per test), both at one job per core.
+ * bare `python3` (no isolation, one interpreter per test), both at one job per core. Per workload
+ * the two sides alternate (sandbox, bare, sandbox, ...) for MIN_ROUNDS rounds of `subs / rounds`
+ * submissions each; throughput is min / median / max per side, the ratio the median per-round
+ * ratio with its range.
  */
 export async function benchVerifyCode(opts: BenchOptions = {}): Promise<BenchReport> {
-  const subs = opts.quick === true ? 6 : 100;
+  const rounds = MIN_ROUNDS;
+  const perRound = opts.quick === true ? 2 : 20;
+  const subs = perRound * rounds;
   const testsPer = opts.quick === true ? 4 : 10;
   const concurrency = availableParallelism();
   const verifier = new CodeVerifier({ concurrency, sandbox: 'auto' });
@@ -90,13 +83,13 @@ export async function benchVerifyCode(opts: BenchOptions = {}): Promise<BenchRep
     host: benchHost(),
     sandbox: kind,
     concurrency,
+    rounds,
     submissions: subs,
     tests_per_submission: testsPer,
     ratios: {},
   };
   try {
     for (const w of WORKLOADS) {
-      const ids = Array.from({ length: subs }, (_, i) => i);
       const file = join(dir, `${w.name}.py`);
       writeFileSync(file, w.code);
       // Warm both paths once (page cache, first compile) outside the timed runs.
@@ -105,51 +98,52 @@ export async function benchVerifyCode(opts: BenchOptions = {}): Promise<BenchRep
 
       const oursPerSub: number[] = [];
       const oursPerTest: number[] = [];
-      let oursOk = 0;
-      const t0 = performance.now();
-      await pmap(ids, concurrency, async (s) => {
-        const a = performance.now();
-        const v = await verifier.verify({
-          code: w.code,
-          tests: { inputs: Array.from({ length: testsPer }, (_, t) => w.input(s, t)), outputs: Array.from({ length: testsPer }, (_, t) => w.output(s, t)) },
-        });
-        oursPerSub.push(performance.now() - a);
-        oursPerTest.push(...(v.timingsMs ?? []));
-        if (v.status === 'accepted') oursOk++;
-      });
-      const oursS = (performance.now() - t0) / 1000;
-
       const barePerSub: number[] = [];
+      let oursOk = 0;
       let bareOk = 0;
-      const t1 = performance.now();
-      await pmap(ids, concurrency, async (s) => {
-        const a = performance.now();
-        let all = true;
-        for (let t = 0; t < testsPer; t++) {
-          const out = await runBare(file, w.input(s, t));
-          if (!compareOutput(w.output(s, t), out).ok) all = false;
-        }
-        barePerSub.push(performance.now() - a);
-        if (all) bareOk++;
-      });
-      const bareS = (performance.now() - t1) / 1000;
-
-      const ours = side(oursS, subs, testsPer, oursOk, oursPerSub);
-      const bare = side(bareS, subs, testsPer, bareOk, barePerSub);
+      const idsOf = (round: number): number[] => Array.from({ length: perRound }, (_, i) => round * perRound + i);
+      const sandboxed = async (round: number): Promise<{ submissions_per_s: number }> => {
+        const t0 = performance.now();
+        await pmap(idsOf(round), concurrency, async (s) => {
+          const a = performance.now();
+          const v = await verifier.verify({
+            code: w.code,
+            tests: { inputs: Array.from({ length: testsPer }, (_, t) => w.input(s, t)), outputs: Array.from({ length: testsPer }, (_, t) => w.output(s, t)) },
+          });
+          oursPerSub.push(performance.now() - a);
+          oursPerTest.push(...(v.timingsMs ?? []));
+          if (v.status === 'accepted') oursOk++;
+        });
+        return { submissions_per_s: perRound / ((performance.now() - t0) / 1000) };
+      };
+      const bare = async (round: number): Promise<{ submissions_per_s: number }> => {
+        const t1 = performance.now();
+        await pmap(idsOf(round), concurrency, async (s) => {
+          const a = performance.now();
+          let all = true;
+          for (let t = 0; t < testsPer; t++) {
+            const out = await runBare(file, w.input(s, t));
+            if (!compareOutput(w.output(s, t), out).ok) all = false;
+          }
+          barePerSub.push(performance.now() - a);
+          if (all) bareOk++;
+        });
+        return { submissions_per_s: perRound / ((performance.now() - t1) / 1000) };
+      };
+      const paired = await alternate({ rounds, better: { submissions_per_s: 'higher' }, ours: sandboxed, baseline: bare });
+      const f = paired.figures.submissions_per_s;
+      const o = summarize(oursPerSub);
+      const b = summarize(barePerSub);
       report[w.name] = {
-        ours,
-        bare,
+        ours: { submissions_per_s: f.ours, accepted: oursOk, per_submission_ms: o },
+        bare: { submissions_per_s: f.baseline, accepted: bareOk, per_submission_ms: b },
+        ratio: f.ratio,
         /** wall time of each test inside the sandbox (fork to exit), as the harness measured it */
         ours_test_wall_ms: summarize(oursPerTest),
         /** (sandboxed submission latency - bare submission latency) / tests; negative = faster */
-        overhead_per_test_ms: {
-          median: (ours.per_submission_ms.median - bare.per_submission_ms.median) / testsPer,
-          p99: (ours.per_submission_ms.p99 - bare.per_submission_ms.p99) / testsPer,
-        },
-        /** total time sandboxed / total time bare (below 1 = the sandbox is faster) */
-        overhead_ratio: oursS / bareS,
+        overhead_per_test_ms: { median: (o.median - b.median) / testsPer, p99: (o.p99 - b.p99) / testsPer },
       };
-      report.ratios[`throughput_vs_bare_${w.name}`] = bareS / oursS;
+      report.ratios[`throughput_vs_bare_${w.name}`] = f.ratio.median;
     }
     const all = WORKLOADS.map((w) => report.ratios[`throughput_vs_bare_${w.name}`] ?? NaN);
     report.ratios['throughput_vs_bare'] = Math.min(...all);
