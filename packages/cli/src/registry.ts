@@ -23,5 +23,6 @@ export const commands: Record<string, { summary: string; load: () => Promise<Com
   passrates: { summary: 'query the pass-rate table: --dataset NAME [--prompt ID]', load: async () => (await import('./commands/passrates.js')).default },
   verify: { summary: 'score responses: verify math | verify code (JSON lines in, JSON lines out)', load: async () => (await import('./commands/verify.js')).default },
   curate: { summary: 'clean a prompt dataset (formats, dedup, decontamination, filters, difficulty) or write the demo tasks', load: async () => (await import('./commands/curate.js')).default },
+  serve: { summary: 'an OpenAI-compatible HTTP server over the embedded engine: serve --model DIR [--port P]', load: async () => (await import('./commands/serve.js')).serve },
   bench: { summary: 'run a benchmark suite and print its JSON: bench <suite> --json', load: async () => (await import('./commands/bench.js')).default },
 };

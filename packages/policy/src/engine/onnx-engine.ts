@@ -135,15 +135,13 @@ export class OnnxEngine implements PolicyEngine {
     return this.exclusive(() => this.swapWeights(tensors));
   }
 
-  /** Loads a version and checks the weights now in use hash to its digest (the engine's own proof). */
+  /** Loads a version whose weights hash to its digest (checked before anything changes: a refused version leaves the engine as it was). */
   loadVersion(w: WeightsVersion): Promise<HeldVersion> {
     return this.exclusive(async () => {
-      await this.swapWeights(w.tensors);
-      const got = this.weightsSha256();
-      if (got !== w.weightsSha256) {
-        this.held = undefined;
-        throw new IntegrityError(`version ${w.version}: the loaded weights hash to ${got.slice(0, 12)}, the version is ${w.weightsSha256.slice(0, 12)}`);
-      }
+      const next = selectModelWeights(this.model, w.tensors);
+      const got = weightsSha256(next);
+      if (got !== w.weightsSha256) throw new IntegrityError(`version ${w.version}: the weights hash to ${got.slice(0, 12)}, the version is ${w.weightsSha256.slice(0, 12)}`);
+      await this.swapWeights(next);
       this.held = { version: w.version, weightsSha256: got };
       return this.held;
     });

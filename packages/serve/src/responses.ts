@@ -1,0 +1,105 @@
+/** OpenAI response bodies (completions, chat) and their server-sent-event streams. */
+import type { ServerResponse } from 'node:http';
+import type { GeneratedSample } from '@acereason/policy';
+import type { SamplingRequest } from './request.js';
+import type { ServedModel } from './served-model.js';
+import { toChoice, visibleText, type TokenTap } from './sampling.js';
+
+const now = (): number => Math.floor(Date.now() / 1000);
+
+function usage(prompts: Uint32Array[], r: SamplingRequest, samples: GeneratedSample[]): Record<string, number> {
+  const p = prompts.reduce((a, x) => a + x.length, 0) * 1;
+  const c = samples.reduce((a, s) => a + s.tokens.length, 0);
+  void r;
+  return { prompt_tokens: p, completion_tokens: c, total_tokens: p + c };
+}
+
+export function respondCompletion(m: ServedModel, r: SamplingRequest, id: string, prompts: Uint32Array[], samples: GeneratedSample[]): unknown {
+  return {
+    id, object: 'text_completion', created: now(), model: m.name, system_fingerprint: `v${m.held.version}-${m.held.weightsSha256.slice(0, 12)}`,
+    choices: samples.map((s, index) => {
+      const c = toChoice(m, r, s);
+      let offset = 0;
+      return {
+        index, text: c.text, finish_reason: c.finishReason,
+        logprobs: r.logprobs > 0 ? {
+          tokens: c.tokenTexts, token_logprobs: c.logprobs,
+          top_logprobs: c.tokenTexts.map((t, k) => ({ [t]: c.logprobs[k] })),
+          text_offset: c.tokenTexts.map((t) => ((offset += t.length), offset - t.length)),
+        } : null,
+        // vLLM's `return_token_ids` fields: what an RL actor trains on (the stop token included).
+        token_ids: c.tokenIds,
+        prompt_token_ids: Array.from(prompts[Math.floor(index / r.n)] ?? []),
+      };
+    }),
+    usage: usage(prompts, r, samples),
+  };
+}
+
+export function respondChat(m: ServedModel, r: SamplingRequest, id: string, prompts: Uint32Array[], samples: GeneratedSample[]): unknown {
+  return {
+    id, object: 'chat.completion', created: now(), model: m.name, system_fingerprint: `v${m.held.version}-${m.held.weightsSha256.slice(0, 12)}`,
+    choices: samples.map((s, index) => {
+      const c = toChoice(m, r, s);
+      return {
+        index, message: { role: 'assistant', content: c.text }, finish_reason: c.finishReason,
+        logprobs: r.logprobs > 0 ? { content: c.tokenTexts.map((t, k) => ({ token: t, logprob: c.logprobs[k], bytes: [...Buffer.from(t)], top_logprobs: [] })) } : null,
+        token_ids: c.tokenIds,
+      };
+    }),
+    usage: usage(prompts, r, samples),
+  };
+}
+
+/**
+ * Streams text deltas as rows decode. With stop strings, the last characters are held back until
+ * they cannot start a stop string, so a stop string is never sent.
+ */
+export async function streamSamples(
+  res: ServerResponse, m: ServedModel, r: SamplingRequest, id: string, chat: boolean, prompts: Uint32Array[],
+  run: (tap: TokenTap) => Promise<GeneratedSample[]>, countTokens: (n: number) => void,
+): Promise<void> {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  const created = now();
+  const sent = new Map<number, string>();
+  const hold = r.stop.length > 0 ? Math.max(...r.stop.map((s) => s.length)) - 1 : 0;
+  const chunk = (index: number, text: string, finish: string | null): void => {
+    const choice = chat
+      ? { index, delta: sent.has(index) || text === '' ? { content: text } : { role: 'assistant', content: text }, finish_reason: finish, logprobs: null }
+      : { index, text, finish_reason: finish, logprobs: null };
+    res.write(`data: ${JSON.stringify({ id, object: chat ? 'chat.completion.chunk' : 'text_completion', created, model: m.name, choices: [choice] })}\n\n`);
+  };
+  const emit = (index: number, full: string, final: boolean): void => {
+    const before = sent.get(index) ?? '';
+    const upto = final ? full.length : Math.max(before.length, full.length - hold);
+    // Only a prefix that is stable (decoding may revise a partial multi-byte character).
+    if (!full.startsWith(before)) return;
+    const delta = full.slice(before.length, upto);
+    if (delta === '' && !(final || !sent.has(index))) return;
+    if (delta !== '' || !sent.has(index)) chunk(index, delta, null);
+    sent.set(index, before + delta);
+  };
+  const stopTokens = [...m.stopTokenIds, ...r.stopTokenIds];
+  const samples = await run((p, s, tokens) => {
+    let text = m.tokenizer.decode(tokens);
+    if (text.includes('\ufffd')) return;
+    // Up to a stop string that has appeared: that part is final.
+    let cut = false;
+    for (const stop of r.stop) {
+      const k = text.indexOf(stop);
+      if (k >= 0) {
+        text = text.slice(0, k);
+        cut = true;
+      }
+    }
+    emit(p * r.n + s, text, cut);
+  });
+  samples.forEach((s, index) => {
+    emit(index, visibleText(m, s.tokens, r.stop, stopTokens), true);
+    chunk(index, '', s.finishReason);
+  });
+  countTokens(samples.reduce((a, s) => a + s.tokens.length, 0));
+  res.write('data: [DONE]\n\n');
+  res.end();
+  void prompts;
+}
