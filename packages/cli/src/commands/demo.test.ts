@@ -64,6 +64,16 @@ test('acereason demo --quick runs every stage and writes summary.json, metrics.j
     assert.match(html, /^<!doctype html>/i);
     assert.ok(!/<script|https?:\/\//i.test(html.replace(/xmlns(:\w+)?="http:\/\/www\.w3\.org[^"]*"/g, '')), 'self-contained');
     for (const st of stages) assert.ok(html.includes(st.name), `the report marks stage ${st.name}`);
+    // the held-out evals of this run: a chart beside the training curves, every round tabled, and the terminal's before/after table
+    const evals = readFileSync(join(out, 'evals.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { dataset: string; avgAtK: number });
+    assert.ok(evals.length >= 2 * (stages.length + 1), `evals before RL and at each boundary (${evals.length} lines)`);
+    const evalChart = /<svg[^>]*id="chart-evals"[\s\S]*?<\/svg>/.exec(html)?.[0] ?? '';
+    for (const d of new Set(evals.map((e) => e.dataset))) assert.match(evalChart, new RegExp(`data-series="${d} avg@`), `the eval chart has ${d}`);
+    const evalTable = /<table id="evals">[\s\S]*?<\/table>/.exec(html)?.[0] ?? '';
+    for (const st of stages) assert.match(evalTable, new RegExp(`end of ${st.name}<br>`), `the eval table has the end of ${st.name}`);
+    const pc = (v: unknown): string => `${((v as number) * 100).toFixed(1)}%`;
+    const m = s.math as Record<string, unknown>;
+    assert.ok(html.includes(`<td>math (avg@k)</td><td>${pc(m.before)}</td><td>${pc(m.after_math)}</td><td>${pc(m.after_code)}</td>`), 'the before/after table matches summary.json');
 
     const chromium = findChromium();
     if (chromium) {

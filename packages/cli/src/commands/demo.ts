@@ -226,7 +226,15 @@ const demo: Command = {
     const summary = summarize(recipe, stages, metrics, readJsonl<EvalLine>(evalsPath), wall);
     writeFileSync(join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
     const { parseMetricsJsonl, renderReport } = await import('../report/render.js');
-    writeFileSync(join(out, 'report.html'), renderReport(parseMetricsJsonl(existsSync(metricsPath) ? readFileSync(metricsPath, 'utf8') : '', metricsPath), { title: `acereason demo${quick ? ' (quick)' : ''}` }));
+    const { parseEvalsJsonl } = await import('../report/evals.js');
+    writeFileSync(join(out, 'report.html'), renderReport(parseMetricsJsonl(existsSync(metricsPath) ? readFileSync(metricsPath, 'utf8') : '', metricsPath), {
+      title: `acereason demo${quick ? ' (quick)' : ''}`,
+      evals: parseEvalsJsonl(existsSync(evalsPath) ? readFileSync(evalsPath, 'utf8') : '', evalsPath),
+      headline: {
+        columns: ['before RL', 'after math', 'after code'],
+        rows: (['math', 'code'] as const).map((d) => ({ name: `${d} (avg@k)`, values: [summary[d].before, summary[d].after_math, summary[d].after_code] })),
+      },
+    }));
 
     ctx.stdout.write(`\n                 before RL   after math   after code\n`);
     ctx.stdout.write(`math (avg@k)      ${pct(summary.math.before)}      ${pct(summary.math.after_math)}       ${pct(summary.math.after_code)}\n`);

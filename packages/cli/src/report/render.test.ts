@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { assertAvailable, skipUnlessCi } from '@acereason/testkit';
+import { evalRounds, parseEvalsJsonl, type EvalLine } from './evals.js';
 import { parseMetricsJsonl, renderReport, stageBoundaries, type MetricsLine } from './render.js';
 
 const run = promisify(execFile);
@@ -22,6 +23,16 @@ function sampleRun(): MetricsLine[] {
     });
   }
   return out;
+}
+
+/** evals.jsonl lines as the learner writes them: before RL, a periodic eval, and each stage's end. */
+function sampleEvals(): EvalLine[] {
+  const rounds: [number, EvalLine['trigger'], number][] = [
+    [0, { kind: 'before-training' }, 0.2], [4, { kind: 'periodic', everySteps: 4 }, 0.35], [7, { kind: 'stage-end', stage: 'math-8k' }, 0.5], [12, { kind: 'stage-end', stage: 'math-16k' }, 0.625],
+  ];
+  return rounds.flatMap(([step, trigger, acc]) => ['math_eval', 'code_eval'].map((dataset, i) => ({
+    dataset, step, stage: step <= 7 ? 'math-8k' : 'math-16k', policyVersion: step, prompts: 8, k: 4, avgAtK: acc - i * 0.1, passAtK: acc + 0.1, missing: 0, reason: 'r', trigger, seconds: 1,
+  })));
 }
 
 test('stage boundaries are where the stage field changes', () => {
@@ -57,15 +68,39 @@ function findChromium(): string | undefined {
 const chromium = findChromium();
 const NO_CHROMIUM = chromium === undefined && 'chromium is not installed (apt-get install chromium; .ci/run installs it)';
 
+test('the report charts the held-out evals on the training step axis and tables every round and the before/after', () => {
+  const evals = sampleEvals();
+  assert.deepEqual(evalRounds(evals).map((r) => [r.label, r.step, r.boundary]), [['before RL', 0, true], ['step 4', 4, false], ['end of math-8k', 7, true], ['end of math-16k', 12, true]]);
+  const html = renderReport(sampleRun(), { title: 't', generatedAt: 'now', evals, headline: { columns: ['before RL', 'after math'], rows: [{ name: 'math (avg@k)', values: [0.2, null] }] } });
+  assert.equal((html.match(/<svg /g) ?? []).length, 7, 'the eval chart beside the six training charts');
+  const chart = /<svg[^>]*id="chart-evals"[\s\S]*?<\/svg>/.exec(html)?.[0] ?? '';
+  assert.match(chart, /data-series="math_eval avg@4"/);
+  assert.match(chart, /data-series="code_eval avg@4"/);
+  assert.equal((chart.match(/<circle /g) ?? []).length, 8, 'one point per dataset and round');
+  assert.match(chart, /<title>step 12 math_eval avg@4: 0\.625<\/title>/);
+  const table = /<table id="evals">[\s\S]*?<\/table>/.exec(html)?.[0] ?? '';
+  assert.match(table, /<th class="boundary">end of math-16k<br><span class="sub">step 12<\/span><\/th>/);
+  assert.match(table, /<th>step 4<br>/, 'a periodic eval is a column too');
+  assert.match(table, /<tr><td>code_eval<\/td><td[^>]*>10\.0% <span class="sub">\(30\.0%\)<\/span><\/td>/);
+  assert.match(html, /<table id="headline">.*<td>math \(avg@k\)<\/td><td>20\.0%<\/td><td>-<\/td>/);
+});
+
+test('evals.jsonl parsing names the bad line and field', () => {
+  assert.equal(parseEvalsJsonl(sampleEvals().map((e) => JSON.stringify(e)).join('\n')).length, 8);
+  assert.throws(() => parseEvalsJsonl('{"dataset":"m","step":1}\n', 'e.jsonl'), /e\.jsonl:1: "k" must be a number/);
+  assert.throws(() => parseEvalsJsonl('\n{', 'e.jsonl'), /e\.jsonl:2: not valid JSON/);
+});
+
 test('the report renders in headless Chromium', { skip: skipUnlessCi(NO_CHROMIUM), timeout: 120_000 }, async () => {
   assertAvailable(NO_CHROMIUM);
   const dir = mkdtempSync(join(tmpdir(), 'acereason-report-'));
   try {
     const page = join(dir, 'report.html');
-    writeFileSync(page, renderReport(sampleRun(), { title: 'acereason report check', generatedAt: 'test' }));
+    writeFileSync(page, renderReport(sampleRun(), { title: 'acereason report check', generatedAt: 'test', evals: sampleEvals() }));
     const base = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'];
     const dom = await run(chromium as string, [...base, `--user-data-dir=${join(dir, 'profile-dom')}`, '--dump-dom', `file://${page}`], { timeout: 90_000, maxBuffer: 16 * 1024 * 1024 });
-    assert.equal((dom.stdout.match(/<svg /g) ?? []).length, 6, 'six charts in the rendered DOM');
+    assert.equal((dom.stdout.match(/<svg /g) ?? []).length, 7, 'seven charts in the rendered DOM');
+    assert.match(dom.stdout, /<table id="evals">/);
     assert.match(dom.stdout, /class="stage-label"[^>]*>math-16k</);
     assert.match(dom.stdout, /<path class="series" data-series="reward_mean"/);
     const png = join(process.env.ACEREASON_REPORT_SCREENSHOT_DIR ?? dir, 'report.png');

@@ -2,6 +2,7 @@
  * The run report: one self-contained HTML page (inline SVG and CSS, no scripts, fonts or network)
  * with per-step charts of a run's metrics.jsonl and its stage boundaries, plus a summary table.
  */
+import { evalChart, evalTable, headlineTable, type EvalLine, type HeadlineTable } from './evals.js';
 import { escapeXml, renderChart, type ChartSpec, type Series, type StageMark } from './svg.js';
 
 export type MetricsLine = Record<string, unknown> & { step: number };
@@ -10,6 +11,10 @@ export interface ReportOptions {
   title: string;
   /** Stage boundaries; by default wherever the `stage` field changes. */
   stages?: StageMark[];
+  /** The run's held-out evaluations (evals.jsonl): charted beside the training curves and tabled. */
+  evals?: readonly EvalLine[];
+  /** The driver's before/after table (e.g. the demo's), shown at the top. */
+  headline?: HeadlineTable;
   /** Shown in the footer (default: now). */
   generatedAt?: string;
 }
@@ -70,7 +75,7 @@ function summaryTable(lines: readonly MetricsLine[], stages: readonly StageMark[
 
 const CSS = `
 body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:24px;color:#0f172a;background:#fff}
-h1{font-size:20px;margin:0 0 4px}.meta{color:#475569;margin:0 0 16px}
+h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:16px 0 4px}.sub{color:#64748b;font-size:11px}th.boundary{background:#f3e8ff}.meta{color:#475569;margin:0 0 16px}
 .grid-charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:16px}
 svg.chart{border:1px solid #e2e8f0;border-radius:6px;background:#fff;max-width:100%;height:auto}
 svg .title{font-weight:600;font-size:13px;fill:#0f172a}svg .tick,svg .legend{font-size:11px;fill:#475569}
@@ -84,7 +89,10 @@ export function renderReport(lines: readonly MetricsLine[], opts: ReportOptions)
   const steps = sorted.map((l) => l.step);
   const stages = opts.stages ?? stageBoundaries(sorted);
   const series = (name: string, key: string, color: string, dashed = false): Series => ({ name, color, values: sorted.map((l) => val(l, key)), dashed });
+  const evals = opts.evals ?? [];
+  const xRange: [number, number] | undefined = steps.length ? [steps[0] as number, steps[steps.length - 1] as number] : undefined;
   const charts: ChartSpec[] = [
+    ...(evals.length ? [evalChart(evals, stages, xRange)] : []),
     { id: 'chart-reward', title: 'Reward (mean)', kind: 'line', steps, stages, series: [series('reward_mean', 'reward_mean', COLORS.blue)] },
     { id: 'chart-accuracy', title: 'Accuracy', kind: 'line', steps, stages, yMin: 0, yMax: 1, series: [series('accuracy', 'accuracy', COLORS.green)] },
     { id: 'chart-length', title: 'Response length', unit: 'tokens', kind: 'line', steps, stages, series: [series('mean', 'response_len_mean', COLORS.orange), series('p95', 'response_len_p95', COLORS.red, true)] },
@@ -103,7 +111,9 @@ export function renderReport(lines: readonly MetricsLine[], opts: ReportOptions)
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escapeXml(opts.title)}</title><style>${CSS}</style></head>
 <body><h1>${escapeXml(opts.title)}</h1><p class="meta">${meta}</p>
+${opts.headline ? headlineTable(opts.headline) : ''}
 ${summaryTable(sorted, stages)}
+${evalTable(evals)}
 <div class="grid-charts">${charts.map(renderChart).join('\n')}</div>
 <footer>acereason run report, generated ${escapeXml(opts.generatedAt ?? new Date().toISOString())}. Dashed purple lines mark stage boundaries.</footer>
 </body></html>

@@ -6,6 +6,10 @@ export interface Series {
   /** One value per x (null = missing). */
   values: (number | null)[];
   dashed?: boolean;
+  /** Draw the line across missing values (sparse series such as evals). */
+  connectGaps?: boolean;
+  /** A shaded band around the line (e.g. min..max over seeds), one pair per x. */
+  band?: { lo: (number | null)[]; hi: (number | null)[] };
 }
 
 export interface StageMark {
@@ -24,6 +28,8 @@ export interface ChartSpec {
   /** Pin the y range (e.g. [0, 1] for rates). */
   yMin?: number;
   yMax?: number;
+  /** Pin the x range (e.g. to the training steps, so charts of different sampling line up). */
+  xRange?: [number, number];
 }
 
 const W = 560;
@@ -50,12 +56,29 @@ function fmt(v: number): string {
   return String(Number(v.toPrecision(4)));
 }
 
+/** The closed outline of a series' band over the x positions where both bounds are known. */
+function bandPath(s: Series, xs: number[], sx: (x: number) => number, sy: (y: number) => number): string {
+  if (!s.band) return '';
+  const pts: { x: number; lo: number; hi: number }[] = [];
+  xs.forEach((x, i) => {
+    const lo = s.band?.lo[i];
+    const hi = s.band?.hi[i];
+    if (typeof lo === 'number' && typeof hi === 'number' && Number.isFinite(lo) && Number.isFinite(hi)) pts.push({ x, lo, hi });
+  });
+  if (pts.length === 0) return '';
+  const top = pts.map((p, i) => `${i ? 'L' : 'M'}${sx(p.x).toFixed(1)},${sy(p.hi).toFixed(1)}`).join('');
+  const bottom = [...pts].reverse().map((p) => `L${sx(p.x).toFixed(1)},${sy(p.lo).toFixed(1)}`).join('');
+  return `${top}${bottom}Z`;
+}
+
 export function renderChart(c: ChartSpec): string {
   const xs = c.steps;
-  const x0 = xs[0] ?? 0;
-  const x1 = Math.max(x0 + 1, xs[xs.length - 1] ?? 1);
+  const lowest = Math.min(c.xRange?.[0] ?? Infinity, xs[0] ?? Infinity);
+  const x0 = Number.isFinite(lowest) ? lowest : 0;
+  const x1 = Math.max(x0 + 1, c.xRange?.[1] ?? -Infinity, xs[xs.length - 1] ?? -Infinity);
   const totals = c.kind === 'stacked' ? xs.map((_, i) => c.series.reduce((a, s) => a + Math.max(0, s.values[i] ?? 0), 0)) : [];
-  const all = c.kind === 'stacked' ? totals : c.series.flatMap((s) => s.values.filter((v): v is number => v !== null && Number.isFinite(v)));
+  const finite = (vs: (number | null)[]): number[] => vs.filter((v): v is number => v !== null && Number.isFinite(v));
+  const all = c.kind === 'stacked' ? totals : c.series.flatMap((s) => [...finite(s.values), ...finite(s.band?.lo ?? []), ...finite(s.band?.hi ?? [])]);
   const lo = c.yMin ?? Math.min(0, ...all);
   let hi = c.yMax ?? Math.max(lo, ...all);
   // a flat series (all zero, or nothing yet) gets a unit range rather than a microscopic one
@@ -92,12 +115,16 @@ export function renderChart(c: ChartSpec): string {
     });
   } else {
     for (const s of c.series) {
+      const band = bandPath(s, xs, sx, sy);
+      if (band) parts.push(`<path class="band" data-series="${escapeXml(s.name)}" d="${band}" fill="${s.color}" fill-opacity="0.18" stroke="none"/>`);
+    }
+    for (const s of c.series) {
       let d = '';
       let pen = false;
       s.values.forEach((v, i) => {
         const x = xs[i];
         if (v === null || !Number.isFinite(v) || x === undefined) {
-          pen = false;
+          if (!s.connectGaps) pen = false;
           return;
         }
         d += `${pen ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(v).toFixed(1)}`;
