@@ -38,7 +38,7 @@ export async function learnerMain(argv: string[]): Promise<number> {
   const { tokenizer, spec } = tokenizerFor(config);
   const { engine, resume } = await createLearnerEngine(config, { fresh: values.fresh === true });
   const nc = await connectNats({ servers: config.cluster.nats, name: `learner-${config.runId}`, logger, ...security.nats });
-  const topology = await ensureTopology(nc, { owner: true, replicas: config.streams.replicas });
+  const topology = await ensureTopology(nc, { owner: true, replicas: config.streams.replicas, limits: config.streams.limits });
   const maxSteps = values['max-steps'] === undefined ? undefined : Number(values['max-steps']);
   const learner = new Learner({ config, nc, topology, engine, tokenizer, tokenizerSpec: spec, datasets, logger, ...(grpcTls ? { grpcTls } : {}), ...(grpcRoles ? { grpcRoles } : {}), ...(resume ? { resume } : {}), ...(maxSteps !== undefined ? { maxStepsThisRun: maxSteps } : {}) });
   const off = onShutdown(() => learner.stop(), logger);

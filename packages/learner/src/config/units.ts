@@ -14,16 +14,32 @@ export function parseTokens(value: unknown, field: string): number {
   throw new ValidationError(field, `expected a token count like 8192 or "8k", got ${JSON.stringify(value)}`);
 }
 
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** "30s" -> 30000, "10m" -> 600000, "250ms" -> 250; a bare number is milliseconds. */
 export function parseDuration(value: unknown, field: string): number {
   if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
   if (typeof value === 'string') {
-    const m = value.trim().match(/^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/);
+    const m = value.trim().match(/^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/);
     if (m) return Number(m[1]) * (DURATION_UNITS[m[2] ?? 'ms'] ?? 1);
   }
-  throw new ValidationError(field, `expected a duration like "30s", "10m" or "250ms", got ${JSON.stringify(value)}`);
+  throw new ValidationError(field, `expected a duration like "30s", "10m", "7d" or "250ms", got ${JSON.stringify(value)}`);
+}
+
+const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3, tb: 1024 ** 4 };
+
+/** "20GB" -> 21474836480, "512MB", "64KB", 1000 -> 1000 (powers of 1024, as nats-server reads them). */
+export function parseBytes(value: unknown, field: string): number {
+  if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value;
+  if (typeof value === 'string') {
+    const m = value.trim().match(/^(\d+(?:\.\d+)?)\s*([kmgt]?b?)$/i);
+    const unit = BYTE_UNITS[(m?.[2] ?? 'x').toLowerCase()];
+    if (m && unit !== undefined) {
+      const n = Math.round(Number(m[1]) * unit);
+      if (n > 0) return n;
+    }
+  }
+  throw new ValidationError(field, `expected a size like "20GB", "512MB" or a byte count, got ${JSON.stringify(value)}`);
 }
 
 export function parseNumber(value: unknown, field: string, opts: { min?: number; max?: number; integer?: boolean } = {}): number {

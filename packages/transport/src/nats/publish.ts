@@ -1,3 +1,4 @@
+import { AceReasonError, ErrorCodes } from '@acereason/protocol';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Codec } from '@acereason/protocol';
@@ -17,9 +18,19 @@ export function isTransientNatsError(err: unknown): boolean {
 }
 
 /**
+ * The server refused a publish because the stream is at its `max_bytes` / `max_msgs` limit with
+ * discard `new` (nothing stored is dropped to make room). Space comes back as consumers ack (work
+ * queues) or old messages age out, so the publisher backs off and tries again.
+ */
+export function isStreamFullError(err: unknown): boolean {
+  return err instanceof Error && /maximum (bytes|messages) exceeded|insufficient resources/i.test(err.message);
+}
+
+/**
  * Publishes one message to JetStream with a msg-id (the message's own `id` unless given), so a
  * retried publish after a crash or a timeout is stored once, and waits for the server's ack.
- * While the server is unreachable (a restart), it retries with back-off for up to `retryForMs`.
+ * While the server is unreachable (a restart) or the stream is full, it retries with back-off for
+ * up to `retryForMs`; a stream still full then is an UNAVAILABLE error that says so.
  */
 export async function publishMessage<T extends { id: string }>(js: JetStreamClient, subject: string, codec: Codec<T>, value: T, opts: { msgId?: string; timeoutMs?: number; retryForMs?: number } = {}): Promise<Published> {
   const data = codec.encode(value);
@@ -30,7 +41,11 @@ export async function publishMessage<T extends { id: string }>(js: JetStreamClie
       const ack = await js.publish(subject, data, { msgID: opts.msgId ?? value.id, timeout: opts.timeoutMs ?? 10_000 });
       return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
     } catch (err) {
-      if (!isTransientNatsError(err) || Date.now() + delay > deadline) throw err;
+      const full = isStreamFullError(err);
+      if ((!full && !isTransientNatsError(err)) || Date.now() + delay > deadline) {
+        if (full) throw new AceReasonError(ErrorCodes.UNAVAILABLE, `the stream of ${subject} is full (at its max_bytes with discard new) and stayed full for ${opts.retryForMs ?? 120_000} ms: its consumers are behind or the limit is too small (see the streams: section of the run file)`, { cause: err, retryable: true });
+        throw err;
+      }
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 2000);
     }

@@ -10,8 +10,12 @@ import { AceReasonError, ErrorCodes, Streams, StreamSubjects, Buckets, type Stre
 export interface TopologySettings {
   /** Window in which a repeated msg-id is dropped (ms). Default 1 hour: covers a learner restart. */
   duplicateWindowMs?: number;
-  /** Byte cap of the trajectory and scored logs (oldest dropped past it); -1 = unlimited (default). */
-  maxLogBytes?: number;
+  /**
+   * Limits per stream (max_bytes, max_age, discard). Work streams (tasks, trajectories, scored)
+   * only take discard `new`: at the limit a publish is refused (and retried) instead of dropping
+   * work nobody consumed yet. Unset: unlimited, discard new for work, old for events/dead letters.
+   */
+  limits?: Partial<Record<StreamName, StreamLimits>>;
   /** How long a worker's heartbeat stays in the registry (ms). Default 15 s. */
   workerTtlMs?: number;
   /**
@@ -34,6 +38,35 @@ export interface TopologySettings {
   waitForMs?: number;
 }
 
+export interface StreamLimits {
+  /** Bytes the stream may hold; -1 = unlimited. */
+  maxBytes: number;
+  /** How long a message is kept (ms); 0 = forever. */
+  maxAgeMs: number;
+  discard: 'old' | 'new';
+}
+
+/** Streams whose messages are work someone has still to consume: never discard-old. */
+export const WORK_STREAMS: readonly StreamName[] = [Streams.TASKS, Streams.TRAJECTORIES, Streams.SCORED];
+
+const DEFAULT_LIMITS: Record<StreamName, StreamLimits> = {
+  [Streams.TASKS]: { maxBytes: -1, maxAgeMs: 0, discard: 'new' },
+  [Streams.TRAJECTORIES]: { maxBytes: -1, maxAgeMs: 0, discard: 'new' },
+  [Streams.SCORED]: { maxBytes: -1, maxAgeMs: 0, discard: 'new' },
+  [Streams.EVENTS]: { maxBytes: -1, maxAgeMs: 0, discard: 'old' },
+  [Streams.DEAD_LETTER]: { maxBytes: -1, maxAgeMs: 30 * 24 * 3600 * 1000, discard: 'old' },
+};
+
+/** The limits of every stream: the defaults overlaid with `given`; discard-old on a work stream is refused. */
+export function resolveLimits(given: Partial<Record<StreamName, StreamLimits>> = {}): Record<StreamName, StreamLimits> {
+  const out = { ...DEFAULT_LIMITS };
+  for (const [name, l] of Object.entries(given) as [StreamName, StreamLimits][]) {
+    if (WORK_STREAMS.includes(name) && l.discard === 'old') throw new AceReasonError(ErrorCodes.INVALID, `${name}: discard "old" would drop work not yet consumed; work streams take discard "new" (publishers wait at the limit)`, { field: name });
+    out[name] = l;
+  }
+  return out;
+}
+
 export interface Topology {
   jsm: JetStreamManager;
   workers: KV;
@@ -43,16 +76,20 @@ export interface Topology {
 
 type NamedStreamConfig = Partial<StreamConfig> & { name: StreamName };
 
-type ResolvedTopology = Required<Omit<TopologySettings, 'verifyOnly' | 'waitForMs' | 'owner' | 'replicas'>> & { replicas: number };
+type ResolvedTopology = Required<Omit<TopologySettings, 'verifyOnly' | 'waitForMs' | 'owner' | 'replicas' | 'limits'>> & { replicas: number; limits: Record<StreamName, StreamLimits> };
 
 function streamConfigs(s: ResolvedTopology): NamedStreamConfig[] {
   const common = { storage: StorageType.File, num_replicas: s.replicas, duplicate_window: nanos(s.duplicateWindowMs) };
+  const limits = (n: StreamName): Partial<StreamConfig> => {
+    const l = s.limits[n];
+    return { max_bytes: l.maxBytes, max_age: nanos(l.maxAgeMs), discard: l.discard === 'new' ? DiscardPolicy.New : DiscardPolicy.Old };
+  };
   return [
-    { ...common, name: Streams.TASKS, subjects: StreamSubjects[Streams.TASKS], retention: RetentionPolicy.Workqueue },
-    { ...common, name: Streams.TRAJECTORIES, subjects: StreamSubjects[Streams.TRAJECTORIES], retention: RetentionPolicy.Limits, max_bytes: s.maxLogBytes, discard: DiscardPolicy.Old },
-    { ...common, name: Streams.SCORED, subjects: StreamSubjects[Streams.SCORED], retention: RetentionPolicy.Limits, max_bytes: s.maxLogBytes, discard: DiscardPolicy.Old },
-    { ...common, name: Streams.EVENTS, subjects: StreamSubjects[Streams.EVENTS], retention: RetentionPolicy.Limits, max_msgs_per_subject: 1000 },
-    { ...common, name: Streams.DEAD_LETTER, subjects: StreamSubjects[Streams.DEAD_LETTER], retention: RetentionPolicy.Limits, max_age: nanos(30 * 24 * 3600 * 1000) },
+    { ...common, ...limits(Streams.TASKS), name: Streams.TASKS, subjects: StreamSubjects[Streams.TASKS], retention: RetentionPolicy.Workqueue },
+    { ...common, ...limits(Streams.TRAJECTORIES), name: Streams.TRAJECTORIES, subjects: StreamSubjects[Streams.TRAJECTORIES], retention: RetentionPolicy.Limits },
+    { ...common, ...limits(Streams.SCORED), name: Streams.SCORED, subjects: StreamSubjects[Streams.SCORED], retention: RetentionPolicy.Limits },
+    { ...common, ...limits(Streams.EVENTS), name: Streams.EVENTS, subjects: StreamSubjects[Streams.EVENTS], retention: RetentionPolicy.Limits, max_msgs_per_subject: 1000 },
+    { ...common, ...limits(Streams.DEAD_LETTER), name: Streams.DEAD_LETTER, subjects: StreamSubjects[Streams.DEAD_LETTER], retention: RetentionPolicy.Limits },
   ];
 }
 
@@ -94,7 +131,7 @@ async function verifyStreams(jsm: JetStreamManager, names: string[], waitForMs: 
 export async function ensureTopology(nc: NatsConnection, settings: TopologySettings = {}): Promise<Topology> {
   const s: ResolvedTopology = {
     duplicateWindowMs: settings.duplicateWindowMs ?? 3_600_000,
-    maxLogBytes: settings.maxLogBytes ?? -1,
+    limits: resolveLimits(settings.limits),
     workerTtlMs: settings.workerTtlMs ?? 15_000,
     replicas: resolveReplicas(nc, settings.replicas),
   };
