@@ -24,6 +24,7 @@ export interface LongBenchOptions {
   /** Timed steps per row (the first includes session set-up; the report gives the last). */
   steps?: number;
   threads?: number;
+  /** A small shape (d=256, vocab 4,096) and no PyTorch; one 512-token row unless `tokens` are given. */
   quick?: boolean;
   /** Skip PyTorch. */
   noTorch?: boolean;
@@ -40,11 +41,11 @@ function torchBytes(c: ResolvedModelConfig, T: number): number {
 
 /** FLOPs of one training step as run here, recomputation included (causal attention counted on its lower triangle). */
 export function longStepFlops(c: ResolvedModelConfig, T: number): number {
-  let layerParams = 0;
+  let layerParams = 0; // over all layers
   for (const s of paramSpecs(c)) if (s.shape.length === 2 && s.name.startsWith('model.layers.')) layerParams += numel(s.shape);
   const unit = c.numHeads * c.headDim * T * (T + 1); // one causal [T, T] x [T, hd] product over all heads
   // Layers: forward, recompute, backward (2x) of the matmuls; attention: forward 2 units, recompute 2, backward 5.
-  const layers = c.numLayers * (4 * 2 * layerParams * T + 9 * unit);
+  const layers = 4 * 2 * layerParams * T + c.numLayers * 9 * unit;
   const head = 3 * 2 * c.vocabSize * c.hiddenSize * T;
   return layers + head;
 }
@@ -73,7 +74,7 @@ export async function benchLong(o: LongBenchOptions = {}): Promise<BenchReport> 
   if (!Number.isInteger(steps) || steps < 1) throw new ValidationError('--steps', `must be an integer >= 1, got ${String(o.steps)}`);
   const base = resolveModel(o);
   let rows: [number, number][];
-  if (o.quick === true) rows = [[2, 512]];
+  if (o.quick === true && o.tokens === undefined) rows = [[2, 512]];
   else if (o.layers !== undefined || o.tokens !== undefined) rows = (o.tokens ?? [1024]).map((t) => [o.layers ?? base.c.numLayers, t]);
   else rows = DEFAULT_ROWS;
   const quickShape = o.quick === true ? { hiddenSize: 256, intermediateSize: 768, numHeads: 4, numKvHeads: 2, headDim: 64, vocabSize: 4096 } : {};

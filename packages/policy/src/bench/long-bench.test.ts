@@ -1,0 +1,27 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ValidationError } from '@acereason/protocol';
+import { benchLong, longStepFlops } from './long-bench.js';
+import { modelConfigFromHf } from '../model/hf-config.js';
+import { hfPreset } from '../model/hf-presets.js';
+
+test('bench long --quick runs one real training step per length and reports time, tokens/s, peak RSS and FLOP/s', async () => {
+  const r = await benchLong({ quick: true, layers: 2, tokens: [64, 96], steps: 1, threads: 1 });
+  const rows = r.rows as Record<string, number>[];
+  assert.equal(rows.length, 2);
+  for (const row of rows) {
+    assert.ok(row.tokens_per_s! > 0 && row.peak_rss_mb! > 0 && row.matmul_fraction! > 0, JSON.stringify(row));
+  }
+});
+
+test('bench long refuses a length beyond max_position_embeddings and a depth beyond the model, before any work', async () => {
+  await assert.rejects(benchLong({ tokens: [40961] }), (e: unknown) => e instanceof ValidationError && e.message.startsWith("--tokens: 40961 is longer than the model's max_position_embeddings (40960)"));
+  await assert.rejects(benchLong({ layers: 29, tokens: [128] }), (e: unknown) => e instanceof ValidationError && e.message.startsWith('--layers'));
+});
+
+test('step FLOPs count the recomputation: the 28-layer Qwen3-0.6B step at 8K tokens', () => {
+  const c = modelConfigFromHf(hfPreset('Qwen3-0.6B'));
+  const f = longStepFlops(c, 8192);
+  // 4 x 2 x 440M layer matmul params x 8192 = 2.9e13; attention 28 x 9 x 16 x 128 x 8192 x 8193 = 3.5e13; head 6 x 151936 x 1024 x 8192 = 7.6e12
+  assert.ok(f > 6.9e13 && f < 7.4e13, String(f));
+});
