@@ -30,7 +30,7 @@ export function modelConfigFor(config: RunConfig): ModelConfig {
 export function loadDatasets(config: RunConfig): Record<string, Dataset> {
   const out: Record<string, Dataset> = {};
   const used = new Set([...config.stages.map((s) => s.dataset), ...(config.eval?.datasets ?? [])]);
-  for (const [name, d] of Object.entries(config.datasets)) if (used.has(name)) out[name] = loadDataset(name, d.path, d.domain);
+  for (const [name, d] of Object.entries(config.datasets)) if (used.has(name)) out[name] = loadDataset(name, d.path, d.domain, { decimalComma: d.decimalComma });
   return out;
 }
 

@@ -45,7 +45,12 @@ export type SamplingParams = s.Infer<typeof SamplingParamsSchema>;
 
 /** What a prompt is checked against: a math answer or code tests. Opaque to actors. */
 export const ReferenceSchema = s.discriminated('type', {
-  math: s.object({ type: s.literal('math'), answer: s.string() }),
+  math: s.object({
+    type: s.literal('math'),
+    answer: s.string(),
+    /** The dataset writes decimals with a comma (`3,5` is 3.5); the verifier's default (off) when absent. */
+    decimalComma: s.optional(s.boolean()),
+  }),
   code: s.object({
     type: s.literal('code'),
     language: s.optional(s.string()),

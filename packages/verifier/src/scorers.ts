@@ -25,7 +25,7 @@ export function mathScorer(opts: MathVerifierPoolOptions = {}): Scorer {
     async score(response, reference) {
       if (reference.type !== 'math') throw new AceReasonError(ErrorCodes.INVALID, `reference: expected a math answer, got ${reference.type}`);
       const t0 = performance.now();
-      const v = await pool.verify({ response, answer: reference.answer });
+      const v = await pool.verify({ response, answer: reference.answer, decimalComma: reference.decimalComma });
       return { reward: v.correct ? 1 : 0, status: v.status, correct: v.correct, ...(v.extracted !== null ? { extracted: v.extracted.slice(0, 500) } : {}), reason: v.reason.slice(0, 500), latencyMs: performance.now() - t0 };
     },
     close: () => pool.close(),

@@ -103,6 +103,8 @@ export interface DatasetConfig {
   domain: Domain;
   /** `{problem}` is replaced by the problem text. */
   promptTemplate: string;
+  /** Math only: answers write decimals with a comma (`3,5` is 3.5); carried on each prompt's reference to the verifiers. */
+  decimalComma: boolean;
 }
 
 export interface ModelSection {
@@ -241,12 +243,15 @@ export function compileRunConfig(raw: unknown, baseDir = process.cwd()): RunConf
   const dsRaw = section(top.datasets, 'datasets', Object.keys((top.datasets as RawObject | undefined) ?? {}));
   const datasets: Record<string, DatasetConfig> = {};
   for (const [name, v] of Object.entries(dsRaw)) {
-    const d = section(v, `datasets.${name}`, ['path', 'domain', 'prompt_template']);
+    const d = section(v, `datasets.${name}`, ['path', 'domain', 'prompt_template', 'decimal_comma']);
     const domain = parseEnum(d.domain, `datasets.${name}.domain`, DOMAINS);
+    const decimalComma = d.decimal_comma === undefined ? false : parseBool(d.decimal_comma, `datasets.${name}.decimal_comma`);
+    if (decimalComma && domain !== 'math') throw new ValidationError(`datasets.${name}.decimal_comma`, `only applies to math datasets; "${name}" is ${domain}`);
     datasets[name] = {
       name, domain,
       path: resolve(baseDir, parseString(d.path, `datasets.${name}.path`)),
       promptTemplate: d.prompt_template === undefined ? (domain === 'math' ? MATH_PROMPT : CODE_PROMPT) : parseString(d.prompt_template, `datasets.${name}.prompt_template`),
+      decimalComma,
     };
     if (!datasets[name].promptTemplate.includes('{problem}')) throw new ValidationError(`datasets.${name}.prompt_template`, 'must contain {problem}');
   }

@@ -23,7 +23,13 @@ function rowError(file: string, line: number, problem: string): ValidationError 
   return new ValidationError(`${file}:${line}`, problem);
 }
 
-export function parsePromptRow(value: unknown, domain: Domain, where: { file: string; line: number }): Prompt {
+/** How a dataset's answers are read (from its run-config entry); carried on each math reference. */
+export interface DatasetOptions {
+  /** Decimals are written with a comma (`3,5` is 3.5). */
+  decimalComma?: boolean;
+}
+
+export function parsePromptRow(value: unknown, domain: Domain, where: { file: string; line: number }, options: DatasetOptions = {}): Prompt {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw rowError(where.file, where.line, 'expected a JSON object');
   const o = value as Record<string, unknown>;
   const id = o.id ?? o.problem_id ?? o.question_id;
@@ -33,7 +39,7 @@ export function parsePromptRow(value: unknown, domain: Domain, where: { file: st
   if (domain === 'math') {
     const answer = o.answer;
     if ((typeof answer !== 'string' && typeof answer !== 'number') || String(answer).trim() === '') throw rowError(where.file, where.line, 'missing "answer"');
-    return { id: String(id), problem, reference: { type: 'math', answer: String(answer) } };
+    return { id: String(id), problem, reference: { type: 'math', answer: String(answer), ...(options.decimalComma === true ? { decimalComma: true } : {}) } };
   }
   const tests = o.tests;
   if (typeof tests !== 'object' || tests === null || Array.isArray(tests)) throw rowError(where.file, where.line, 'missing "tests" object with "inputs" and "outputs"');
@@ -65,7 +71,7 @@ export function parseJsonl(text: string, file: string): { line: number; value: u
   return out;
 }
 
-export function loadDataset(name: string, path: string, domain: Domain): Dataset {
+export function loadDataset(name: string, path: string, domain: Domain, options: DatasetOptions = {}): Dataset {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -75,7 +81,7 @@ export function loadDataset(name: string, path: string, domain: Domain): Dataset
   const prompts: Prompt[] = [];
   const seen = new Map<string, number>();
   for (const { line, value } of parseJsonl(text, path)) {
-    const p = parsePromptRow(value, domain, { file: path, line });
+    const p = parsePromptRow(value, domain, { file: path, line }, options);
     const first = seen.get(p.id);
     if (first !== undefined) throw rowError(path, line, `duplicate id "${p.id}" (first on line ${first})`);
     seen.set(p.id, line);
