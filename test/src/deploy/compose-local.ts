@@ -104,7 +104,9 @@ export function startService(world: LocalWorld, name: string, svc: RenderedServi
     const local = join(dirname(conf), 'nats.rendered.conf');
     writeFileSync(local, text);
     args[i + 1] = local;
-    return spawnChild({ name, command: natsServerBinary(), args, env: { PATH: process.env.PATH ?? '' } });
+    const natsEnv: Record<string, string> = { PATH: process.env.PATH ?? '' };
+    for (const [k, v] of Object.entries(svc.environment ?? {})) natsEnv[k] = rw(String(v));
+    return spawnChild({ name, command: natsServerBinary(), args, env: natsEnv });
   }
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...imageEnv('cpu') };
   for (const [k, v] of Object.entries(svc.environment ?? {})) env[k] = rw(String(v));
