@@ -3,6 +3,7 @@ import type { Command } from './command.js';
 
 export const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   demo: { summary: 'run a small staged RL job on a local cluster of processes and show its progress', load: async () => (await import('./commands/demo.js')).default },
+  ablate: { summary: 'rerun the paper\'s ablations on the demo model: ablate <finding | all> [--seeds N] [--json] [--out DIR] [--quick]', load: async () => (await import('./commands/ablate.js')).default },
   sft: { summary: 'supervised fine-tuning of the demo model on the demo tasks: sft --out FILE.safetensors [--steps N]', load: async () => (await import('./commands/sft.js')).default },
   run: { summary: 'run the learner of a run file (resumes from its latest checkpoint)', load: async () => (await import('./commands/services.js')).run },
   actor: { summary: 'join a run as a rollout actor (--run ID --nats URL)', load: async () => (await import('./commands/services.js')).actor },

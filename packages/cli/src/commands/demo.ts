@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { parse as parseYaml } from 'yaml';
 import { parseFlags } from '../args.js';
 import type { EvalRecord, EvalTrigger } from '@acereason/learner';
 import { UsageError, type Command } from '../command.js';
@@ -157,8 +157,6 @@ const demo: Command = {
     const quick = values.quick === true;
     const t0 = Date.now();
 
-    const { writeDemoSplits } = await import('@acereason/curate');
-    writeDemoSplits({ outDir: out, seed: 1 });
     const recipe = readRecipe();
     const stages = recipe.stages.map((s) => (quick ? { ...s, steps: QUICK.stepsPerStage } : s));
     const run = {
@@ -168,7 +166,6 @@ const demo: Command = {
       stages,
       ...(quick ? { eval: { max_prompts: QUICK.evalPrompts, k: QUICK.k }, checkpoint: { every_steps: 100 } } : {}),
     };
-    writeFileSync(join(out, 'run.yaml'), `# written by acereason demo${quick ? ' --quick' : ''}\n` + stringifyYaml(run));
     const total = stages.reduce((a, s) => a + s.steps, 0);
     const domains = stageDomains(recipe, stages);
     const stagePlan = stages.map((s, i) => ({ name: s.name, domain: domains[i] ?? 'math', steps: s.steps }));
@@ -176,7 +173,6 @@ const demo: Command = {
     ctx.stdout.write(`stages: ${stages.map((s) => `${s.name} x ${s.steps}`).join(' -> ')}; held-out evals (${recipe.eval.datasets.join(', ')}) before RL and at each stage boundary\n`);
     ctx.stdout.write(`output: ${out}\n\n`);
 
-    const { LocalCluster } = await import('../local/cluster.js');
     const metricsPath = join(out, 'metrics.jsonl');
     const evalsPath = join(out, 'evals.jsonl');
     let shownSteps = 0;
@@ -194,31 +190,11 @@ const demo: Command = {
       }
       shownSteps = lines.length;
     };
-    let code: number;
-    {
-      await using cluster = new LocalCluster({
-        configPath: join(out, 'run.yaml'), runId: 'demo', actors: 2, verifiers: 2, logDir: join(out, 'logs'),
-        verifierArgs: ['--domain', 'all'], learnerArgs: ['--fresh'],
-      });
-      await cluster.start();
-      ctx.stdout.write('evaluating the SFT checkpoint before RL ...\n');
-      const timer = setInterval(show, 500);
-      // Ctrl-C stops the services too (they are children of this process).
-      const onSignal = (): void => {
-        clearInterval(timer);
-        void cluster.stop().finally(() => process.exit(130));
-      };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      try {
-        code = await cluster.waitForLearner();
-      } finally {
-        clearInterval(timer);
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
-      show();
-    }
+    const { runDemoCluster } = await import('../local/demo-run.js');
+    const code = await runDemoCluster({
+      out, run, header: `written by acereason demo${quick ? ' --quick' : ''}`, onTick: show,
+      onStarted: () => ctx.stdout.write('evaluating the SFT checkpoint before RL ...\n'),
+    });
     const wall = (Date.now() - t0) / 1000;
     if (code !== 0) throw new Error(`the learner exited with code ${code}; see ${join(out, 'logs', 'learner.log')}`);
 

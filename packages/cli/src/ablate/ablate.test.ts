@@ -1,0 +1,75 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { writeDemoSplits } from '@acereason/curate';
+import { loadRunConfig } from '@acereason/learner';
+import { FINDINGS, SIZINGS, findFinding, type RawStage } from './findings.js';
+import { findingResult, readMetric } from './results.js';
+import { planRuns } from './runs.js';
+import { reproduced, std, stdErrDiff, stdErrPaired } from './stats.js';
+
+const demoStages = (): RawStage[] => (parseYaml(readFileSync(fileURLToPath(new URL('../recipes/demo.yaml', import.meta.resolve('@acereason/learner'))), 'utf8')) as { stages: RawStage[] }).stages;
+
+test('the noise is the std-err of the difference, and reproduced needs the direction beyond 2 of it', () => {
+  assert.ok(Math.abs(std([1, 2, 3]) - 1) < 1e-12);
+  assert.ok(Math.abs((stdErrDiff([1, 2, 3], [1, 2, 3]) ?? NaN) - Math.sqrt(2 / 3)) < 1e-12);
+  assert.equal(stdErrDiff([1], [2, 3]), null, 'one seed: no spread');
+  assert.equal(stdErrPaired([2, 3, 4], [1, 2, 3]), 0, 'a constant paired difference has no noise');
+  assert.throws(() => stdErrPaired([1, 2], [1]), /same seeds/);
+  assert.equal(reproduced(0.05, 0.02, { kind: 'greater' }), true);
+  assert.equal(reproduced(0.05, 0.03, { kind: 'greater' }), false, 'inside 2 std-errs');
+  assert.equal(reproduced(-0.05, 0, { kind: 'greater' }), false, 'the wrong direction');
+  assert.equal(reproduced(0.05, null, { kind: 'greater' }), false, 'one seed proves nothing');
+  assert.equal(reproduced(-0.01, 0.005, { kind: 'within', margin: 0.03 }), true);
+  assert.equal(reproduced(-0.01, 0.015, { kind: 'within', margin: 0.03 }), false, 'the 2-SE interval leaves the margin');
+});
+
+test('runs are interleaved seed by seed across findings and arms; a paired finding is one run per seed', () => {
+  const plan = planRuns([findFinding('curriculum'), findFinding('math-to-code')].map((f) => f ?? assert.fail()), [1, 2]);
+  assert.deepEqual(plan.map((r) => `${r.finding}/${r.arm}/${r.seed}`), [
+    'curriculum/short-first/1', 'curriculum/longest-only/1', 'math-to-code/after-math/1',
+    'curriculum/short-first/2', 'curriculum/longest-only/2', 'math-to-code/after-math/2',
+  ]);
+  assert.deepEqual(plan[2]?.arms, [0, 1]);
+});
+
+test('every arm of every finding compiles with the learner\'s run-config compiler and differs as its finding says', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'acereason-ablate-'));
+  try {
+    writeDemoSplits({ outDir: dir, seed: 1, mathTrain: 20, mathEval: 5, codeTrain: 8, codeEval: 2 });
+    const compiled = new Map<string, ReturnType<typeof loadRunConfig>>();
+    for (const f of FINDINGS) for (const a of f.arms) {
+      const file = join(dir, `${f.name}-${a.name}.yaml`);
+      writeFileSync(file, stringifyYaml({ recipe: 'demo', run: { id: 'ablate', seed: 2, out_dir: '.' }, stages: a.stages(demoStages(), SIZINGS.default), eval: { max_prompts: 50, k: 4 } }));
+      compiled.set(`${f.name}/${a.name}`, loadRunConfig(file));
+    }
+    const get = (k: string): ReturnType<typeof loadRunConfig> => compiled.get(k) ?? assert.fail(k);
+    assert.deepEqual(get('curriculum/short-first').stages.map((s) => s.maxResponseTokens), [32, 64]);
+    assert.deepEqual(get('curriculum/longest-only').stages.map((s) => s.maxResponseTokens), [64, 64]);
+    assert.equal(get('curriculum/short-first').stages.reduce((a, s) => a + s.steps, 0), SIZINGS.default.mathSteps);
+    assert.deepEqual(get('code-keeps-math/after-code').stages.map((s) => s.name), ['math-32', 'math-64', 'code-128']);
+    assert.deepEqual(get('temperature/fixed-0.6').stages.map((s) => s.temperatureControl), [{ kind: 'fixed', value: 0.6 }, { kind: 'fixed', value: 0.6 }]);
+    assert.equal(get('temperature/entropy-target').stages[1]?.temperatureControl.kind, 'entropy-target');
+    assert.equal(get('pass-rate-filter/filtered').stages[1]?.filter.maxPassRate, 0.9);
+    assert.equal(get('pass-rate-filter/unfiltered').stages[1]?.filter.maxPassRate, 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a finding\'s result: arms per seed, the effect against the strongest other arm, and a missing eval named', () => {
+  const f = findFinding('temperature') ?? assert.fail();
+  const r = findingResult(f, SIZINGS.default, [1, 2, 3], [[0.5, 0.52, 0.54], [0.3, 0.31, 0.32], [0.4, 0.42, 0.44]]);
+  assert.deepEqual(r.arms.map((a) => a.name), ['entropy-target', 'fixed-0.6', 'fixed-1.4']);
+  assert.ok(Math.abs(r.effect - 0.1) < 1e-9, 'against fixed-1.4, the stronger one');
+  assert.equal(r.reproduced, true);
+  assert.match(r.test, /Welch/);
+  const e = { dataset: 'math_eval', step: 4, stage: 'math-64', k: 2, avgAtK: 0.25, passAtK: 0.5, prompts: 8, missing: 0, trigger: { kind: 'stage-end' as const, stage: 'math-64' } };
+  assert.equal(readMetric([e], { dataset: 'math_eval', at: 'end-of-stage', stage: 'math-64' }, 'r'), 0.25);
+  assert.throws(() => readMetric([e], { dataset: 'code_eval', at: 'before-training' }, 'runs/x'), /runs\/x: no code_eval eval before training/);
+  assert.ok(findFinding('on-policy')?.unsupported, 'on-policy is refused, not faked');
+});

@@ -1,0 +1,133 @@
+/**
+ * The paper findings `acereason ablate` checks, each as arms: edits of the demo recipe (its stages,
+ * as written in the shipped YAML) plus the metric read from a finished arm's evals.jsonl. Arm runs
+ * of a finding share a seed list; a finding compares its first arm against the others.
+ */
+import type { Expect } from './stats.js';
+
+export interface RawStage { name: string; dataset?: string; steps: number; [k: string]: unknown }
+
+/** How big the arms are: `default` is sized to fit `ablate all` in ~45 min (an estimate, see the README); `quick` is test-sized. */
+export interface Sizing {
+  name: 'default' | 'quick';
+  /** Math steps per arm (split over its math stages). */
+  mathSteps: number;
+  /** Code steps in an arm with a code stage. */
+  codeSteps: number;
+  evalPrompts: number;
+  k: number;
+}
+
+export const SIZINGS: Record<Sizing['name'], Sizing> = {
+  default: { name: 'default', mathSteps: 40, codeSteps: 4, evalPrompts: 50, k: 4 },
+  quick: { name: 'quick', mathSteps: 2, codeSteps: 1, evalPrompts: 8, k: 2 },
+};
+
+/** Which held-out number an arm's seed contributes. */
+export type MetricRef =
+  | { dataset: 'math_eval' | 'code_eval'; at: 'before-training' }
+  | { dataset: 'math_eval' | 'code_eval'; at: 'end-of-stage'; stage: string };
+
+export interface ArmSpec {
+  name: string;
+  /** The stages of this arm's run, from the demo recipe's (math, then code). */
+  stages: (demo: readonly RawStage[], s: Sizing) => RawStage[];
+  metric: MetricRef;
+  /** The name of the metric in the JSON (e.g. "math avg@4 after math-64"). */
+  metricName: (s: Sizing) => string;
+}
+
+export interface FindingSpec {
+  name: string;
+  claim: string;
+  arms: ArmSpec[];
+  expect: Expect;
+  /** Arms read from the same run (before/after): the test pairs seeds. */
+  paired: boolean;
+  /** Set when the finding cannot be run on this code: `ablate` refuses it and says why. */
+  unsupported?: string;
+}
+
+const stage = (demo: readonly RawStage[], name: string): RawStage => {
+  const s = demo.find((x) => x.name === name);
+  if (!s) throw new Error(`the demo recipe has no stage ${name}`);
+  return s;
+};
+
+/** The demo's two math stages, at this sizing (half the math steps each), first with the math dataset. */
+function mathStages(demo: readonly RawStage[], s: Sizing, edit: (st: RawStage, i: number) => RawStage = (st) => st): RawStage[] {
+  const m32 = stage(demo, 'math-32');
+  const m64 = stage(demo, 'math-64');
+  const half = Math.max(1, Math.floor(s.mathSteps / 2));
+  return [edit({ ...m32, steps: half }, 0), edit({ ...m64, steps: Math.max(1, s.mathSteps - half) }, 1)];
+}
+
+const codeStage = (demo: readonly RawStage[], s: Sizing): RawStage => ({ ...stage(demo, 'code-128'), steps: s.codeSteps });
+const math = (stageName: string): MetricRef => ({ dataset: 'math_eval', at: 'end-of-stage', stage: stageName });
+const avg = (what: string) => (s: Sizing): string => `${what} avg@${s.k}`;
+
+export const FINDINGS: FindingSpec[] = [
+  {
+    name: 'on-policy',
+    claim: 'one update per batch keeps entropy up where 2 or 4 updates per batch (the same rollouts reused) collapse it',
+    arms: [],
+    expect: { kind: 'greater' },
+    paired: false,
+    unsupported: 'the learner makes exactly one update per batch: it has no option to reuse a batch for 2 or 4 updates, so the off-policy arms cannot run',
+  },
+  {
+    name: 'curriculum',
+    claim: 'a short-first length schedule (32 then 64 tokens) beats starting at the longest limit (64 throughout) for the same steps and batch',
+    arms: [
+      { name: 'short-first', stages: (d, s) => mathStages(d, s), metric: math('math-64'), metricName: avg('math after the math stages') },
+      { name: 'longest-only', stages: (d, s) => mathStages(d, s, (st, i) => (i === 0 ? { ...st, max_response_tokens: 64 } : st)), metric: math('math-64'), metricName: avg('math after the math stages') },
+    ],
+    expect: { kind: 'greater' },
+    paired: false,
+  },
+  {
+    name: 'math-to-code',
+    claim: 'math-only RL lifts held-out code accuracy',
+    arms: [
+      { name: 'after-math', stages: (d, s) => mathStages(d, s), metric: { dataset: 'code_eval', at: 'end-of-stage', stage: 'math-64' }, metricName: avg('code') },
+      { name: 'before-rl', stages: (d, s) => mathStages(d, s), metric: { dataset: 'code_eval', at: 'before-training' }, metricName: avg('code') },
+    ],
+    expect: { kind: 'greater' },
+    paired: true,
+  },
+  {
+    name: 'code-keeps-math',
+    claim: 'code-only RL after math leaves math within 3 points',
+    arms: [
+      { name: 'after-code', stages: (d, s) => [...mathStages(d, s), codeStage(d, s)], metric: math('code-128'), metricName: avg('math') },
+      { name: 'after-math', stages: (d, s) => [...mathStages(d, s), codeStage(d, s)], metric: math('math-64'), metricName: avg('math') },
+    ],
+    expect: { kind: 'within', margin: 0.03 },
+    paired: true,
+  },
+  {
+    name: 'temperature',
+    claim: 'a training temperature holding temperature-adjusted entropy near the target beats a too-low (0.6) and a too-high (1.4) fixed temperature',
+    arms: [
+      { name: 'entropy-target', stages: (d, s) => mathStages(d, s, (st, i) => (i === 0 ? { ...st, temperature: { target_entropy: 0.1, initial: 1.0, min: 0.6, max: 1.4 } } : st)), metric: math('math-64'), metricName: avg('math') },
+      { name: 'fixed-0.6', stages: (d, s) => mathStages(d, s, (st, i) => (i === 0 ? { ...st, temperature: 0.6 } : st)), metric: math('math-64'), metricName: avg('math') },
+      { name: 'fixed-1.4', stages: (d, s) => mathStages(d, s, (st, i) => (i === 0 ? { ...st, temperature: 1.4 } : st)), metric: math('math-64'), metricName: avg('math') },
+    ],
+    expect: { kind: 'greater' },
+    paired: false,
+  },
+  {
+    name: 'pass-rate-filter',
+    claim: 'dropping prompts solved in most rollouts (pass rate > 0.9) before the later stage helps',
+    arms: [
+      { name: 'filtered', stages: (d, s) => mathStages(d, s), metric: math('math-64'), metricName: avg('math') },
+      { name: 'unfiltered', stages: (d, s) => mathStages(d, s, (st, i) => (i === 1 ? Object.fromEntries(Object.entries(st).filter(([k]) => k !== 'filter')) as RawStage : st)), metric: math('math-64'), metricName: avg('math') },
+    ],
+    expect: { kind: 'greater' },
+    paired: false,
+  },
+];
+
+export function findFinding(name: string): FindingSpec | undefined {
+  return FINDINGS.find((f) => f.name === name);
+}

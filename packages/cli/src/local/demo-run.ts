@@ -1,0 +1,54 @@
+/**
+ * One run of the demo recipe (or an edit of it) on a local cluster of processes: the demo's data
+ * splits and run.yaml in `out`, then nats-server, the learner, 2 actors and 2 verifiers (both
+ * domains) until the learner exits. `acereason demo` and each arm of `acereason ablate` run here.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify as stringifyYaml } from 'yaml';
+
+export interface DemoRunOptions {
+  /** The run folder: data splits, run.yaml, metrics.jsonl, evals.jsonl, logs/. */
+  out: string;
+  /** The run config (YAML object) written to run.yaml; its out_dir must be '.'. */
+  run: Record<string, unknown>;
+  /** The first line of run.yaml, a comment naming what wrote it. */
+  header: string;
+  /** The seed of the data splits (the demo's is 1). */
+  dataSeed?: number;
+  /** Called every 500 ms while the run goes, and once at the end. */
+  onTick?: () => void;
+  /** Called once the cluster is up, before the learner's first step. */
+  onStarted?: () => void;
+}
+
+/** Runs it; resolves with the learner's exit code. Ctrl-C stops the services too (they are children of this process). */
+export async function runDemoCluster(o: DemoRunOptions): Promise<number> {
+  const { writeDemoSplits } = await import('@acereason/curate');
+  writeDemoSplits({ outDir: o.out, seed: o.dataSeed ?? 1 });
+  writeFileSync(join(o.out, 'run.yaml'), `# ${o.header}\n` + stringifyYaml(o.run));
+  const { LocalCluster } = await import('./cluster.js');
+  const runId = String((o.run.run as { id?: unknown } | undefined)?.id ?? 'demo');
+  await using cluster = new LocalCluster({
+    configPath: join(o.out, 'run.yaml'), runId, actors: 2, verifiers: 2, logDir: join(o.out, 'logs'),
+    verifierArgs: ['--domain', 'all'], learnerArgs: ['--fresh'],
+  });
+  await cluster.start();
+  o.onStarted?.();
+  const tick = o.onTick ?? ((): void => undefined);
+  const timer = setInterval(tick, 500);
+  const onSignal = (): void => {
+    clearInterval(timer);
+    void cluster.stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await cluster.waitForLearner();
+  } finally {
+    clearInterval(timer);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    tick();
+  }
+}
