@@ -37,6 +37,8 @@ export class DecodeBatcher {
 
   private async drain(): Promise<void> {
     this.running = true;
+    // Requests of the same burst (parsed in the same turn of the event loop) start together.
+    await new Promise((r) => setImmediate(r));
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0);

@@ -3,3 +3,4 @@ export { loadServedModel, reloadWeights, resolveModelDir, type ServedModel } fro
 export { DecodeBatcher } from './batcher.js';
 export { OpenAIHttpError } from './openai-error.js';
 export { writeTestModelDir } from './test-model.js';
+export { benchServe } from './bench.js';

@@ -11,6 +11,7 @@ export const suites: Record<string, (opts: BenchOptions & { natsCluster?: number
   'verify-math': async (o) => (await import('@acereason/verify-math')).benchVerifyMath(o),
   'verify-code': async (o) => (await import('@acereason/verify-code')).benchVerifyCode(o),
   loop: async (o) => (await import('../bench/loop.js')).benchLoop(o),
+  serve: async (o) => (await import('@acereason/serve')).benchServe(o),
   // The weight-sync part of `loop` alone (the 1.2 GB size needs ~10 GB of memory at its peak).
   'weight-sync': async (o) => {
     const { benchHost } = await import('@acereason/protocol');
