@@ -25,6 +25,7 @@ import { StepCollector } from './loop/collector.js';
 import { buildBatch } from './loop/batch.js';
 import { makeTask, type TaskContext } from './loop/tasks.js';
 import { saveCheckpoint, type Checkpoint, type LearnerState, type PublishedStep } from './checkpoint/checkpoint.js';
+import { checkpointContents } from './checkpoint/contents.js';
 import { MetricsSink } from './metrics/sink.js';
 import { mean, percentile, type StepMetrics } from './metrics/step-metrics.js';
 import { controlHandlers } from './service/control.js';
@@ -503,11 +504,8 @@ export class Learner {
 
   /** Writes a checkpoint of the state after the last finished step, then acks the groups it covers. */
   async checkpoint(): Promise<string> {
-    const dir = saveCheckpoint(this.o.config.checkpoint.dir, {
-      state: { ...this.state, createdAtMs: Date.now() },
-      weights: this.o.engine.exportSafetensors(),
-      optimizer: this.o.engine.saveOptimizerState(),
-    }, this.o.config.checkpoint.keep);
+    const contents = checkpointContents(this.o.engine, this.o.config, { ...this.state, createdAtMs: Date.now() });
+    const dir = saveCheckpoint(this.o.config.checkpoint.dir, contents, this.o.config.checkpoint.keep);
     this.lastCheckpointDir = dir;
     const acked = await this.collector.ackThrough(this.state.step - 1);
     this.o.logger.info({ step: this.state.step, dir, acked }, 'checkpoint written');

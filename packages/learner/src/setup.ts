@@ -1,12 +1,27 @@
 /** Builds what a learner process needs from a RunConfig: tokenizer, engine, datasets, checkpoint. */
 import { readFileSync } from 'node:fs';
 import { ValidationError, type RunSpec } from '@acereason/protocol';
-import { CharTokenizer, DEMO_ALPHABET, DEMO_MODEL, createOnnxEngine, loadHfTokenizer, modelConfigFromHf, type ModelConfig, type PolicyEngine, type Tokenizer } from '@acereason/policy';
+import { CharTokenizer, DEMO_ALPHABET, DEMO_MODEL, createOnnxEngine, loadHfModelDir, loadHfTokenizer, modelConfigFromHf, modelTokenizerFromAssets, readHfAssets, readJsonFile, type ModelConfig, type NamedTensor, type PolicyEngine, type Tokenizer } from '@acereason/policy';
 import type { RunConfig } from './config/run-config.js';
 import { loadDataset, type Dataset } from './data/dataset.js';
 import { loadLatestCheckpoint, type Checkpoint } from './checkpoint/checkpoint.js';
 
+/** Errors about a model directory name the run file's field as well as the file inside. */
+function inModelDir<T>(path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw new ValidationError('model.path', `${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 export function tokenizerFor(config: RunConfig): { tokenizer: Tokenizer; spec: RunSpec['tokenizer'] } {
+  const dir = config.model.path;
+  if (dir !== undefined) {
+    const assets = inModelDir(dir, () => readHfAssets(dir));
+    const t = inModelDir(dir, () => modelTokenizerFromAssets(assets, dir));
+    return { tokenizer: t.tokenizer, spec: { kind: 'hf', json: assets.tokenizerJson as string } };
+  }
   if (config.model.tokenizer === 'char') return { tokenizer: new CharTokenizer(DEMO_ALPHABET), spec: { kind: 'char', alphabet: DEMO_ALPHABET } };
   let json: string;
   try {
@@ -18,6 +33,8 @@ export function tokenizerFor(config: RunConfig): { tokenizer: Tokenizer; spec: R
 }
 
 export function modelConfigFor(config: RunConfig): ModelConfig {
+  const dir = config.model.path;
+  if (dir !== undefined) return inModelDir(dir, () => modelConfigFromHf(readJsonFile(dir, 'config.json', true)));
   if (config.model.preset === 'demo') return DEMO_MODEL;
   const path = config.model.configPath as string;
   try {
@@ -42,7 +59,9 @@ export interface LearnerSetup {
 /** Creates the engine from the latest checkpoint (unless `fresh`), else from `model.init` or a seeded init. */
 export async function createLearnerEngine(config: RunConfig, opts: { fresh?: boolean } = {}): Promise<LearnerSetup> {
   const resume = opts.fresh ? undefined : loadLatestCheckpoint(config.checkpoint.dir);
-  let weights: Uint8Array | undefined = resume?.weights;
+  let weights: Uint8Array | NamedTensor[] | undefined = resume?.weights;
+  const dir = config.model.path;
+  if (!weights && dir !== undefined) weights = inModelDir(dir, () => loadHfModelDir(dir).weights);
   if (!weights && config.model.init) {
     try {
       weights = readFileSync(config.model.init);
@@ -52,7 +71,8 @@ export async function createLearnerEngine(config: RunConfig, opts: { fresh?: boo
   }
   const engine = await createOnnxEngine({
     model: modelConfigFor(config),
-    ...(weights ? { weights } : {}),
+    // Tensors from a model directory or checkpoint are already in the engine's flat layout: no second copy.
+    ...(weights ? { weights, adoptWeights: !(weights instanceof Uint8Array) } : {}),
     executionProvider: config.engine.executionProvider,
     threads: config.engine.threads,
     seed: config.seed,
@@ -63,6 +83,10 @@ export async function createLearnerEngine(config: RunConfig, opts: { fresh?: boo
       totalSteps: Math.max(1, config.stages.reduce((a, s) => a + s.steps, 0)),
     },
   });
-  if (resume) engine.loadOptimizerState(resume.optimizer);
+  if (resume) {
+    const o = resume.optimizer;
+    if (o instanceof Uint8Array) engine.loadOptimizerState(o);
+    else engine.loadOptimizerStateTensors(o.step, o.tensors);
+  }
   return { engine, resume };
 }

@@ -1,12 +1,16 @@
 /**
- * Checkpoints: weights (safetensors), optimizer state and the learner's state (step, version,
- * stage, data cursors, tasks in flight) in one folder per step, written to a temporary folder,
- * fsynced and renamed into place, then pointed to by `latest` (also renamed atomically). A crash
- * at any point leaves the previous checkpoint intact.
+ * Checkpoints: one folder per step that is a Hugging Face model directory (config.json, sharded
+ * safetensors + index written tensor by tensor, the model's tokenizer and generation files), plus
+ * the optimizer state sharded the same way (optimizer-*.safetensors + index) and the learner's
+ * state (step, version, stage, data cursors, tasks in flight) in state.json. Written into a hidden
+ * sibling, fsynced and renamed into place, then pointed to by `latest` (also renamed atomically).
+ * A crash at any point leaves the previous checkpoint intact. Folders of the former layout
+ * (model.safetensors + optimizer.bin) still load.
  */
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, openSync, fsyncSync, closeSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, openSync, closeSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ValidationError } from '@acereason/protocol';
+import { loadHfModelDir, readSafetensorsHeader, readTensorF32, writeFolderAtomically, writeSafetensorsShards, writeSynced, type NamedTensor } from '@acereason/policy';
 import type { Cursor } from '../data/prompt-sampler.js';
 
 export interface PublishedStep {
@@ -46,42 +50,73 @@ export interface LearnerState {
   createdAtMs: number;
 }
 
+/** Optimizer state as tensors (AdamW moments) and its step count. */
+export interface OptimizerTensors {
+  step: number;
+  tensors: NamedTensor[];
+}
+
 export interface Checkpoint {
   dir: string;
   state: LearnerState;
-  weights: Uint8Array;
-  optimizer: Uint8Array;
+  /** Tensors (flat layout, as loadHfModelDir returns them) or, for the former layout, safetensors bytes. */
+  weights: NamedTensor[] | Uint8Array;
+  optimizer: OptimizerTensors | Uint8Array;
 }
 
-function writeSynced(path: string, data: Uint8Array | string): void {
-  writeFileSync(path, data);
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+/** What saveCheckpoint writes besides the state: the model's tensors, its optimizer state, config.json and asset files. */
+export interface CheckpointContents {
+  state: LearnerState;
+  weights: readonly NamedTensor[];
+  optimizer: OptimizerTensors;
+  /** config.json of the checkpoint (hfConfigFromModel of the model, over the source directory's). */
+  hfConfig: Record<string, unknown>;
+  /** Tokenizer and generation files copied in, by file name. */
+  files?: Record<string, Uint8Array>;
+  maxShardBytes?: number;
 }
 
 const name = (step: number): string => `step-${String(step).padStart(7, '0')}`;
 
-export function saveCheckpoint(root: string, c: Omit<Checkpoint, 'dir'>, keep: number): string {
+export function saveCheckpoint(root: string, c: CheckpointContents, keep: number): string {
   mkdirSync(root, { recursive: true });
   const final = join(root, name(c.state.step));
-  const tmp = `${final}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp);
-  writeSynced(join(tmp, 'model.safetensors'), c.weights);
-  writeSynced(join(tmp, 'optimizer.bin'), c.optimizer);
-  writeSynced(join(tmp, 'state.json'), JSON.stringify(c.state, null, 2));
-  rmSync(final, { recursive: true, force: true });
-  renameSync(tmp, final);
+  const shards = c.maxShardBytes === undefined ? {} : { maxShardBytes: c.maxShardBytes };
+  writeFolderAtomically(final, (tmp) => {
+    writeSafetensorsShards(tmp, c.weights, { ...shards, metadata: { acereason_step: String(c.state.step) } });
+    writeSafetensorsShards(tmp, c.optimizer.tensors, { ...shards, prefix: 'optimizer', metadata: { format: OPTIMIZER_FORMAT, step: String(c.optimizer.step) } });
+    writeSynced(join(tmp, 'config.json'), JSON.stringify(c.hfConfig, null, 2) + '\n');
+    for (const [file, data] of Object.entries(c.files ?? {})) writeSynced(join(tmp, file), data);
+    writeSynced(join(tmp, 'state.json'), JSON.stringify(c.state, null, 2));
+  }, true);
   const latestTmp = join(root, `latest.tmp-${process.pid}`);
   writeSynced(latestTmp, name(c.state.step));
   renameSync(latestTmp, join(root, 'latest'));
   const all = readdirSync(root).filter((n) => /^step-\d+$/.test(n)).sort();
   for (const old of all.slice(0, Math.max(0, all.length - keep))) rmSync(join(root, old), { recursive: true, force: true });
   return final;
+}
+
+const OPTIMIZER_FORMAT = 'acereason-adamw-1';
+
+/** Reads optimizer-*.safetensors (+ index) tensor by tensor with positional reads. */
+function loadOptimizerShards(dir: string): OptimizerTensors {
+  const index = join(dir, 'optimizer.safetensors.index.json');
+  const files = existsSync(index) ? [...new Set(Object.values((JSON.parse(readFileSync(index, 'utf8')) as { weight_map: Record<string, string> }).weight_map))].sort() : ['optimizer.safetensors'];
+  const tensors: NamedTensor[] = [];
+  let step = 0;
+  for (const file of files) {
+    const fd = openSync(join(dir, file), 'r');
+    try {
+      const h = readSafetensorsHeader(fd, file);
+      if (h.metadata.format !== OPTIMIZER_FORMAT) throw new ValidationError(`checkpoint:${file}`, `not an optimizer state (format ${String(h.metadata.format)})`);
+      step = Number(h.metadata.step ?? 0);
+      for (const e of h.entries) tensors.push({ name: e.name, dtype: 'F32', shape: e.shape, data: readTensorF32(fd, e, file) });
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return { step, tensors };
 }
 
 export function loadLatestCheckpoint(root: string): Checkpoint | undefined {
@@ -98,5 +133,6 @@ export function loadCheckpoint(dir: string): Checkpoint {
   } catch (err) {
     throw new ValidationError('checkpoint', `cannot read ${join(dir, 'state.json')}: ${(err as Error).message}`);
   }
-  return { dir, state, weights: readFileSync(join(dir, 'model.safetensors')), optimizer: readFileSync(join(dir, 'optimizer.bin')) };
+  if (existsSync(join(dir, 'optimizer.bin'))) return { dir, state, weights: readFileSync(join(dir, 'model.safetensors')), optimizer: readFileSync(join(dir, 'optimizer.bin')) };
+  return { dir, state, weights: loadHfModelDir(dir).weights, optimizer: loadOptimizerShards(dir) };
 }

@@ -109,6 +109,8 @@ export interface DatasetConfig {
 
 export interface ModelSection {
   preset: 'demo' | undefined;
+  /** A Hugging Face model directory (config.json, safetensors shards, tokenizer and generation files). */
+  path: string | undefined;
   /** Hugging Face style config.json path, when not a preset. */
   configPath: string | undefined;
   /** Initial weights (safetensors); random init from the seed when absent. */
@@ -225,10 +227,12 @@ export function compileRunConfig(raw: unknown, baseDir = process.cwd()): RunConf
   const seed = parseNumber(run.seed ?? 1, 'run.seed', { integer: true, min: 0 });
   const outDir = resolve(baseDir, parseString(run.out_dir ?? `runs/${runId}`, 'run.out_dir'));
 
-  const m = section(top.model, 'model', ['preset', 'config', 'init', 'tokenizer']);
-  if (m.preset === undefined && m.config === undefined) throw new ValidationError('model', 'set preset: demo or config: <path to config.json>');
+  const m = section(top.model, 'model', ['preset', 'path', 'config', 'init', 'tokenizer']);
+  if (m.preset === undefined && m.config === undefined && m.path === undefined) throw new ValidationError('model', 'set path: <Hugging Face model directory>, preset: demo or config: <path to config.json>');
+  if (m.path !== undefined) for (const k of ['preset', 'config', 'init', 'tokenizer'] as const) if (m[k] !== undefined) throw new ValidationError(`model.${k}`, 'not with model.path: the directory holds the config, weights and tokenizer');
   const model: ModelSection = {
     preset: m.preset === undefined ? undefined : parseEnum(m.preset, 'model.preset', ['demo'] as const),
+    path: m.path === undefined ? undefined : resolve(baseDir, parseString(m.path, 'model.path')),
     configPath: m.config === undefined ? undefined : resolve(baseDir, parseString(m.config, 'model.config')),
     init: m.init === undefined ? undefined : resolve(baseDir, parseString(m.init, 'model.init')),
     tokenizer: m.tokenizer === undefined || m.tokenizer === 'char' ? 'char' : resolve(baseDir, parseString(m.tokenizer, 'model.tokenizer')),

@@ -55,7 +55,7 @@ export function makeTask(ctx: TaskContext, p: { task: TaskIdentity; prompt: Prom
     task: p.task, stage: ctx.stage.name, promptId: p.prompt.id, domain: ctx.stage.domain,
     promptTokens: promptTokens(ctx, p.prompt),
     groupSize: ctx.stage.groupSize,
-    sampling: { temperature: p.temperature, topP: ctx.stage.topP, topK: ctx.stage.topK, maxNewTokens: ctx.stage.maxResponseTokens, stopTokens: eos === undefined ? [] : [eos] },
+    sampling: { temperature: p.temperature, topP: ctx.stage.topP, topK: ctx.stage.topK, maxNewTokens: ctx.stage.maxResponseTokens, stopTokens: ctx.tokenizer.stopTokenIds !== undefined ? [...ctx.tokenizer.stopTokenIds] : eos === undefined ? [] : [eos] },
     seed: ctx.seed,
     sampleKey: sampleKey(p.task, p.prompt.id),
     policyVersion: p.version, weightsSha256: p.sha256,

@@ -177,6 +177,20 @@ export class OnnxEngine implements PolicyEngine {
     this.trainer.adam.load(bytes);
   }
 
+  /** The optimizer state as tensors (views) for streamed, sharded checkpoints. */
+  optimizerStateTensors(): { step: number; tensors: NamedTensor[] } {
+    return this.trainer.adam.stateTensors();
+  }
+
+  loadOptimizerStateTensors(step: number, tensors: readonly NamedTensor[]): void {
+    this.trainer.adam.loadStateTensors(step, tensors);
+  }
+
+  /** The current weights without copying (paramSpecs order); valid until the next train step or load. */
+  weightViews(): readonly NamedTensor[] {
+    return this.weights;
+  }
+
   async dispose(): Promise<void> {
     await this.trainer.dispose();
     if (this.generator) await (await this.generator).release();

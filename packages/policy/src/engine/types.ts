@@ -121,6 +121,11 @@ export interface TrainingEngine {
   weightsSha256(): string;
   saveOptimizerState(): Uint8Array;
   loadOptimizerState(bytes: Uint8Array): void;
+  /** Streamed checkpoints: the optimizer state as tensors (views) and back. */
+  optimizerStateTensors?(): { step: number; tensors: NamedTensor[] };
+  loadOptimizerStateTensors?(step: number, tensors: readonly NamedTensor[]): void;
+  /** The current weights without copying (paramSpecs order); valid until the next train step or load. */
+  weightViews?(): readonly NamedTensor[];
   readonly optimizer: OptimizerConfig;
   dispose(): Promise<void>;
 }

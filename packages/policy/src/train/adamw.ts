@@ -89,25 +89,36 @@ export class AdamW {
     }
   }
 
-  save(): Uint8Array {
+  /** The moments as tensors (`m.<param>`, `v.<param>`, sorted by name; views, not copies) and the step. */
+  stateTensors(): { step: number; tensors: NamedTensor[] } {
     const tensors: NamedTensor[] = [];
     for (const [name, m] of [...this.m].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
       tensors.push({ name: `m.${name}`, dtype: 'F32', shape: [m.length], data: m });
       tensors.push({ name: `v.${name}`, dtype: 'F32', shape: [m.length], data: this.v.get(name) ?? new Float32Array(m.length) });
     }
-    return writeSafetensors(tensors, { format: 'acereason-adamw-1', step: String(this.step) });
+    return { step: this.step, tensors };
+  }
+
+  /** Replaces the state with `stateTensors()` output (the arrays are adopted). */
+  loadStateTensors(step: number, tensors: readonly NamedTensor[]): void {
+    this.m.clear();
+    this.v.clear();
+    for (const t of tensors) {
+      if (t.name.startsWith('m.')) this.m.set(t.name.slice(2), t.data);
+      else if (t.name.startsWith('v.')) this.v.set(t.name.slice(2), t.data);
+    }
+    this.step = step;
+  }
+
+  save(): Uint8Array {
+    const s = this.stateTensors();
+    return writeSafetensors(s.tensors, { format: 'acereason-adamw-1', step: String(s.step) });
   }
 
   load(bytes: Uint8Array): void {
     const f = readSafetensors(bytes);
     if (f.metadata.format !== 'acereason-adamw-1') throw new DecodeError('optimizer state: unknown format');
-    this.m.clear();
-    this.v.clear();
-    for (const t of f.tensors) {
-      if (t.name.startsWith('m.')) this.m.set(t.name.slice(2), t.data);
-      else if (t.name.startsWith('v.')) this.v.set(t.name.slice(2), t.data);
-    }
-    this.step = Number(f.metadata.step ?? 0);
+    this.loadStateTensors(Number(f.metadata.step ?? 0), f.tensors);
   }
 
   async release(): Promise<void> {
