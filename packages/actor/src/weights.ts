@@ -3,7 +3,7 @@
  * gRPC (sha256-checked, with retry and back-off) before swapping it in atomically.
  */
 import { AceReasonError, ErrorCodes, IntegrityError, WeightServiceDefinition } from '@acereason/protocol';
-import { createGrpcClient, fetchWeights, HostWeightCache, defaultWeightCacheDir, type Logger, type TlsFiles, type TypedClient, type WeightSnapshot } from '@acereason/transport';
+import { Backoff, createGrpcClient, fetchWeights, HostWeightCache, defaultWeightCacheDir, type Logger, type TlsFiles, type TypedClient, type WeightSnapshot } from '@acereason/transport';
 import type { NamedTensor, PolicyEngine } from '@acereason/policy';
 
 export interface HeldWeights {
@@ -70,7 +70,7 @@ export class WeightsHolder {
 
   private async fetchAndLoad(address: string, version: number, sha256: string, signal?: AbortSignal): Promise<HeldWeights> {
     const t0 = performance.now();
-    let delay = 200;
+    const backoff = new Backoff({ initialMs: 200, maxMs: 5000 });
     for (let attempt = 1; ; attempt++) {
       try {
         const snap = await fetchWeights(this.clientFor(address), { runId: this.runId, version, ...(this.hostCache ? { hostCache: this.hostCache } : {}), ...(this.tls ? { tls: this.tls } : {}) }, signal ? { signal } : {});
@@ -88,8 +88,7 @@ export class WeightsHolder {
         if (e.code === ErrorCodes.NOT_FOUND && !e.retryable) throw e;
         if (!retry) throw e;
         this.logger.warn({ attempt, err: e.message, policyVersion: version }, 'weight fetch failed, retrying');
-        await new Promise((r) => setTimeout(r, delay));
-        delay = Math.min(delay * 2, 5000);
+        await backoff.wait(signal);
       }
     }
   }

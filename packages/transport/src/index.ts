@@ -26,3 +26,6 @@ export * from './metrics/http.js';
 export * from './auth/grpc-authz.js';
 export * from './auth/grpc-policy.js';
 export * from './local/nats-cluster.js';
+export * from './lifecycle/lifecycle.js';
+export * from './retry/backoff.js';
+export * from './nats/errors.js';

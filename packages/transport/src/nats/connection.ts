@@ -1,6 +1,7 @@
 import { connect, type NatsConnection, type ConnectionOptions } from '@nats-io/transport-node';
 import { AceReasonError, ErrorCodes } from '@acereason/protocol';
 import type { Logger } from '../logger.js';
+import { isPermissionError } from './errors.js';
 
 export type { NatsConnection } from '@nats-io/transport-node';
 
@@ -52,7 +53,7 @@ export async function connectNats(settings: NatsSettings): Promise<NatsConnectio
     nc = await connect(opts);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    const permission = /authoriz|authentic|permission/i.test(message);
+    const permission = isPermissionError(err);
     throw new AceReasonError(permission ? ErrorCodes.PERMISSION : ErrorCodes.UNAVAILABLE,
       `cannot connect to NATS at ${[settings.servers].flat().join(', ')}: ${message}` +
       (permission ? '' : ' (is nats-server running with -js? `acereason doctor` checks)'), { cause: err });

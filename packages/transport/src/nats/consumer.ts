@@ -14,6 +14,8 @@ import { toAceReasonError, type Codec, type StreamName } from '@acereason/protoc
 import { deadLetterMessage } from './dead-letter.js';
 import { jetstreamClient } from './publish.js';
 import type { Logger } from '../logger.js';
+import { isNotFoundError } from './errors.js';
+import { Backoff } from '../retry/backoff.js';
 
 export interface ConsumerSettings<T> {
   stream: StreamName;
@@ -66,7 +68,7 @@ export async function ensureConsumer(nc: NatsConnection, s: ConsumerSettings<unk
     await jsm.consumers.info(s.stream, s.durable);
     await jsm.consumers.update(s.stream, s.durable, { ack_wait: cfg.ack_wait, max_ack_pending: cfg.max_ack_pending });
   } catch (err) {
-    if (!(err instanceof Error && /not found/i.test(err.message))) throw err;
+    if (!isNotFoundError(err)) throw err;
     await jsm.consumers.add(s.stream, cfg);
   }
 }
@@ -165,7 +167,7 @@ export class MessageConsumer<T> implements AsyncIterable<Delivery<T>> {
   async *[Symbol.asyncIterator](): AsyncIterator<Delivery<T>> {
     let consumer: Consumer | undefined;
     const batchMax = this.s.batch ?? 64;
-    let backoff = 100;
+    const backoff = new Backoff({ initialMs: 100, maxMs: 2000 });
     while (!this.stopped) {
       await this.waitForSlot();
       if (this.stopped) break;
@@ -185,15 +187,14 @@ export class MessageConsumer<T> implements AsyncIterable<Delivery<T>> {
           this.counts.delivered++;
           yield this.wrap(m, value);
         }
-        backoff = 100;
+        backoff.reset();
       } catch (err) {
         if (this.stopped) break;
         consumer = undefined;
         const error = err instanceof Error ? err.message : String(err);
         this.emit({ type: 'fetch_error', error });
         this.s.logger?.debug({ err: error }, 'fetch failed, retrying');
-        await new Promise((r) => setTimeout(r, backoff));
-        backoff = Math.min(backoff * 2, 2000);
+        await backoff.wait();
       }
     }
   }

@@ -2,19 +2,15 @@ import { AceReasonError, ErrorCodes } from '@acereason/protocol';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Codec } from '@acereason/protocol';
+import { Backoff } from '../retry/backoff.js';
+import { isTransientNatsError } from './errors.js';
+
 
 export interface Published {
   stream: string;
   seq: number;
   /** True when the server already had this msg-id and dropped the copy. */
   duplicate: boolean;
-}
-
-/** Failures worth retrying: the server is restarting, unreachable or slow (not a refusal). */
-export function isTransientNatsError(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  if (/permission|authoriz|invalid|maximum payload|too large/i.test(err.message)) return false;
-  return /timeout|timed out|no responders|503|disconnect|reconnect|connection|closed|unavailable|ECONNREFUSED/i.test(`${err.name} ${err.message}`);
 }
 
 /**
@@ -35,19 +31,19 @@ export function isStreamFullError(err: unknown): boolean {
 export async function publishMessage<T extends { id: string }>(js: JetStreamClient, subject: string, codec: Codec<T>, value: T, opts: { msgId?: string; timeoutMs?: number; retryForMs?: number } = {}): Promise<Published> {
   const data = codec.encode(value);
   const deadline = Date.now() + (opts.retryForMs ?? 120_000);
-  let delay = 100;
+  const backoff = new Backoff({ initialMs: 100, maxMs: 2000 });
   for (;;) {
     try {
       const ack = await js.publish(subject, data, { msgID: opts.msgId ?? value.id, timeout: opts.timeoutMs ?? 10_000 });
       return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
     } catch (err) {
       const full = isStreamFullError(err);
+      const delay = backoff.next();
       if ((!full && !isTransientNatsError(err)) || Date.now() + delay > deadline) {
         if (full) throw new AceReasonError(ErrorCodes.UNAVAILABLE, `the stream of ${subject} is full (at its max_bytes with discard new) and stayed full for ${opts.retryForMs ?? 120_000} ms: its consumers are behind or the limit is too small (see the streams: section of the run file)`, { cause: err, retryable: true });
         throw err;
       }
       await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, 2000);
     }
   }
 }
@@ -55,14 +51,14 @@ export async function publishMessage<T extends { id: string }>(js: JetStreamClie
 /** Runs `fn`, retrying transient NATS failures with back-off for up to `retryForMs`. */
 export async function retryTransient<T>(fn: () => Promise<T>, retryForMs = 120_000): Promise<T> {
   const deadline = Date.now() + retryForMs;
-  let delay = 100;
+  const backoff = new Backoff({ initialMs: 100, maxMs: 2000 });
   for (;;) {
     try {
       return await fn();
     } catch (err) {
+      const delay = backoff.next();
       if (!isTransientNatsError(err) || Date.now() + delay > deadline) throw err;
       await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, 2000);
     }
   }
 }

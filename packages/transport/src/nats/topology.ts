@@ -6,6 +6,8 @@ import { jetstreamManager, RetentionPolicy, StorageType, DiscardPolicy, type Str
 import { Kvm, type KV } from '@nats-io/kv';
 import { nanos, type NatsConnection } from '@nats-io/nats-core';
 import { AceReasonError, ErrorCodes, Streams, StreamSubjects, Buckets, type StreamName } from '@acereason/protocol';
+import { isNotFoundError } from './errors.js';
+import { Backoff } from '../retry/backoff.js';
 
 export interface TopologySettings {
   /** Window in which a repeated msg-id is dropped (ms). Default 1 hour: covers a learner restart. */
@@ -107,13 +109,12 @@ async function ensureStream(jsm: JetStreamManager, cfg: NamedStreamConfig, owner
   }
 }
 
-function isNotFound(err: unknown): boolean {
-  return err instanceof Error && /not found/i.test(err.message);
-}
+const isNotFound = isNotFoundError;
 
 /** Waits until every stream (and bucket stream) exists; throws UNAVAILABLE after `waitForMs`. */
 async function verifyStreams(jsm: JetStreamManager, names: string[], waitForMs: number): Promise<void> {
   const deadline = Date.now() + waitForMs;
+  const poll = new Backoff({ initialMs: 250, maxMs: 1000 });
   for (const name of names) {
     for (;;) {
       try {
@@ -122,7 +123,7 @@ async function verifyStreams(jsm: JetStreamManager, names: string[], waitForMs: 
       } catch (err) {
         if (!isNotFound(err)) throw err;
         if (Date.now() > deadline) throw new AceReasonError(ErrorCodes.UNAVAILABLE, `stream ${name} does not exist (waited ${waitForMs} ms): the learner creates the topology, start it first`, { cause: err });
-        await new Promise((r) => setTimeout(r, 250));
+        await poll.wait();
       }
     }
   }

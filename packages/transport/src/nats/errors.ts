@@ -1,0 +1,41 @@
+/**
+ * What a NATS failure means, told by the error's class (nats.js core and JetStream errors) and
+ * JetStream API codes, never by its message text.
+ */
+import {
+  AuthorizationError, ClosedConnectionError, ConnectionError, DrainingConnectionError, NoRespondersError, PermissionViolationError, RequestError,
+  TimeoutError, UserAuthenticationExpiredError,
+} from '@nats-io/nats-core';
+import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
+// The JetStream error classes not re-exported by the package's main entry.
+import { JetStreamStatusError, jserrors } from '@nats-io/jetstream/internal';
+
+const { ConsumerNotFoundError, JetStreamNotEnabled, StreamNotFoundError } = jserrors;
+
+/** Socket errors of a server that is restarting or not reachable yet. */
+const TRANSIENT_SOCKET_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+/** JetStream API / status codes of a server that is busy or without a leader for a moment. */
+const TRANSIENT_STATUS: ReadonlySet<number> = new Set([408, 503]);
+
+export function isPermissionError(err: unknown): boolean {
+  return err instanceof AuthorizationError || err instanceof PermissionViolationError || err instanceof UserAuthenticationExpiredError;
+}
+
+/** A stream or consumer that does not exist. */
+export function isNotFoundError(err: unknown): boolean {
+  if (err instanceof StreamNotFoundError || err instanceof ConsumerNotFoundError) return true;
+  return err instanceof JetStreamApiError && (err.code === JetStreamApiCodes.StreamNotFound || err.code === JetStreamApiCodes.ConsumerNotFound);
+}
+
+/** Failures worth retrying: the server is restarting, unreachable or slow (not a refusal). */
+export function isTransientNatsError(err: unknown): boolean {
+  if (!(err instanceof Error) || isPermissionError(err)) return false;
+  if (err instanceof TimeoutError || err instanceof NoRespondersError || err instanceof ConnectionError || err instanceof ClosedConnectionError || err instanceof DrainingConnectionError) return true;
+  if (err instanceof RequestError) return err.isNoResponders() || err.cause instanceof TimeoutError;
+  // No JetStream responder: the server (or the stream leader) is coming back after a restart.
+  if (err instanceof JetStreamNotEnabled) return err.cause instanceof RequestError || err.cause instanceof NoRespondersError;
+  if (err instanceof JetStreamStatusError) return TRANSIENT_STATUS.has(err.code);
+  if (err instanceof JetStreamApiError) return TRANSIENT_STATUS.has(err.status);
+  const code = (err as NodeJS.ErrnoException).code;
+  return code !== undefined && TRANSIENT_SOCKET_CODES.has(code);
+}
