@@ -5,11 +5,19 @@
  */
 import { hostname } from 'node:os';
 import { AceReasonError, codecs, Consumers, ErrorCodes, Keys, SCHEMA_VERSION, Streams, Subjects, toAceReasonError, type RolloutTask, type RunSpec, type TrajectoryGroup } from '@acereason/protocol';
-import { consume, jetstreamClient, publishMessage, startHeartbeat, type Delivery, type TlsFiles, type Logger, type NatsConnection, type Topology } from '@acereason/transport';
+import { Backoff, consume, jetstreamClient, Lifecycle, publishMessage, startHeartbeat, type Delivery, type TlsFiles, type Logger, type NatsConnection, type Topology, type Transitions } from '@acereason/transport';
 import type { PolicyEngine, Tokenizer } from '@acereason/policy';
 import { WeightsHolder } from './weights.js';
 
 export type ActorState = 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
+
+const ACTOR_TRANSITIONS: Transitions<ActorState> = {
+  starting: ['running', 'draining', 'failed', 'stopped'],
+  running: ['draining', 'failed', 'stopped'],
+  draining: ['failed', 'stopped'],
+  stopped: [],
+  failed: [],
+};
 
 export interface ActorOptions {
   nc: NatsConnection;
@@ -29,7 +37,7 @@ export interface ActorOptions {
 }
 
 export class Actor {
-  state: ActorState = 'starting';
+  private readonly life: Lifecycle<ActorState>;
   readonly weights: WeightsHolder;
   private processed = 0;
   private tokens = 0;
@@ -38,17 +46,33 @@ export class Actor {
   private readonly js;
 
   constructor(private readonly o: ActorOptions) {
+    this.life = new Lifecycle<ActorState>('actor', 'starting', ACTOR_TRANSITIONS, o.logger);
     this.weights = new WeightsHolder(o.engine, o.spec.runId, o.logger, o.grpcTls);
     this.js = jetstreamClient(o.nc);
   }
 
+  get state(): ActorState {
+    return this.life.state;
+  }
+
   /** Asks the actor to finish the tasks it holds and stop. */
   stop(): void {
-    if (this.state === 'running' || this.state === 'starting') this.state = 'draining';
+    this.life.tryTo('draining', 'stop requested');
     this.ac.abort();
   }
 
   async run(): Promise<void> {
+    try {
+      await this.work();
+    } catch (err) {
+      this.life.tryTo('failed', String(err));
+      throw err;
+    } finally {
+      this.life.tryTo('stopped');
+    }
+  }
+
+  private async work(): Promise<void> {
     const { spec, logger } = this.o;
     const consumer = await consume(this.o.nc, {
       stream: Streams.TASKS, durable: Consumers.actors(spec.runId), filterSubject: Subjects.tasksOfRun(spec.runId),
@@ -71,7 +95,7 @@ export class Actor {
         }
       }
     })();
-    this.state = 'running';
+    if (this.life.is('starting')) this.life.to('running');
     logger.info({ actorId: this.o.actorId }, 'actor running');
     const running = new Set<Promise<void>>();
     try {
@@ -86,7 +110,6 @@ export class Actor {
       announcements.unsubscribe();
       await hb.stop();
       this.weights.close();
-      this.state = 'stopped';
       logger.info({ processed: this.processed }, 'actor stopped');
     }
   }
@@ -147,10 +170,11 @@ export class Actor {
 /** Reads the run spec a learner published, waiting for it when the learner is not up yet. */
 export async function waitForRunSpec(topology: Topology, runId: string, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<RunSpec> {
   const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
+  const poll = new Backoff({ initialMs: 250, maxMs: 2000 });
   for (;;) {
     const e = await topology.runState.get(Keys.runSpec(runId)).catch(() => null);
     if (e && e.operation === 'PUT' && e.length > 0) return codecs.RunSpec.decode(e.value);
     if (Date.now() > deadline || opts.signal?.aborted) throw new AceReasonError(ErrorCodes.TIMEOUT, `no learner has published run "${runId}" (waited ${opts.timeoutMs ?? 120_000} ms): start \`acereason run\` first`);
-    await new Promise((r) => setTimeout(r, 500));
+    await poll.wait(opts.signal);
   }
 }

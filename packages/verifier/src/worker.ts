@@ -4,11 +4,19 @@
  * an infrastructure failure (the sandbox broke) naks the group for a retry instead of scoring 0.
  */
 import { hostname } from 'node:os';
-import { codecs, Consumers, SCHEMA_VERSION, Streams, Subjects, toAceReasonError, type Domain, type ScoredGroup, type TrajectoryGroup } from '@acereason/protocol';
-import { consume, jetstreamClient, publishMessage, startHeartbeat, type Delivery, type Logger, type MessageConsumer, type NatsConnection, type Topology } from '@acereason/transport';
+import { codecs, Consumers, ErrorCodes, SCHEMA_VERSION, Streams, Subjects, toAceReasonError, type Domain, type ScoredGroup, type TrajectoryGroup } from '@acereason/protocol';
+import { consume, jetstreamClient, Lifecycle, publishMessage, startHeartbeat, type Delivery, type Logger, type MessageConsumer, type NatsConnection, type Topology, type Transitions } from '@acereason/transport';
 import { InfrastructureError, type Scorer } from './scorers.js';
 
-export type VerifierState = 'starting' | 'running' | 'draining' | 'stopped';
+export type VerifierState = 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
+
+const VERIFIER_TRANSITIONS: Transitions<VerifierState> = {
+  starting: ['running', 'draining', 'failed', 'stopped'],
+  running: ['draining', 'failed', 'stopped'],
+  draining: ['failed', 'stopped'],
+  stopped: [],
+  failed: [],
+};
 
 export interface VerifierWorkerOptions {
   nc: NatsConnection;
@@ -23,7 +31,7 @@ export interface VerifierWorkerOptions {
 }
 
 export class VerifierWorker {
-  state: VerifierState = 'starting';
+  private readonly life: Lifecycle<VerifierState>;
   private processed = 0;
   private responses = 0;
   private readonly startedAt = Date.now();
@@ -32,14 +40,30 @@ export class VerifierWorker {
 
   constructor(private readonly o: VerifierWorkerOptions) {
     this.js = jetstreamClient(o.nc);
+    this.life = new Lifecycle<VerifierState>('verifier', 'starting', VERIFIER_TRANSITIONS, o.logger);
+  }
+
+  get state(): VerifierState {
+    return this.life.state;
   }
 
   stop(): void {
-    if (this.state !== 'stopped') this.state = 'draining';
+    this.life.tryTo('draining', 'stop requested');
     this.ac.abort();
   }
 
   async run(): Promise<void> {
+    try {
+      await this.work();
+    } catch (err) {
+      this.life.tryTo('failed', String(err));
+      throw err;
+    } finally {
+      this.life.tryTo('stopped');
+    }
+  }
+
+  private async work(): Promise<void> {
     const domains = Object.keys(this.o.scorers) as Domain[];
     const consumers: MessageConsumer<TrajectoryGroup>[] = [];
     for (const domain of domains) {
@@ -52,7 +76,7 @@ export class VerifierWorker {
       state: this.state, inFlight: consumers.reduce((a, c) => a + c.held, 0), processed: this.processed,
       throughput: this.responses / Math.max(1, (Date.now() - this.startedAt) / 1000),
     }), { logger: this.o.logger });
-    this.state = 'running';
+    if (this.life.is('starting')) this.life.to('running');
     this.o.logger.info({ domains }, 'verifier running');
     const running = new Set<Promise<void>>();
     try {
@@ -66,7 +90,6 @@ export class VerifierWorker {
       await Promise.allSettled([...running]);
       await hb.stop();
       for (const s of Object.values(this.o.scorers)) await s?.close();
-      this.state = 'stopped';
       this.o.logger.info({ processed: this.processed }, 'verifier stopped');
     }
   }
@@ -88,7 +111,7 @@ export class VerifierWorker {
       this.responses += results.length;
     } catch (err) {
       const e = toAceReasonError(err);
-      if (e.code === 'INVALID') {
+      if (e.code === ErrorCodes.INVALID) {
         await d.deadLetter(`cannot score: ${e.message}`);
         return;
       }

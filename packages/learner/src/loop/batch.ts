@@ -1,16 +1,18 @@
 /**
- * From a step's scored groups to the policy's TrainBatch: rewards shaped by the stage's over-long
- * policy, GRPO advantages per group, zero-variance groups filtered, per-token advantage, loss mask
- * and behaviour logprobs (for importance ratios in async mode).
+ * From a step's scored groups to the policy's TrainBatch, built once: rewards shaped by the
+ * stage's over-long policy, GRPO advantages per group, groups without signal filtered (see
+ * informative.ts), at most `limit` groups trained on (in slot order), per-token advantage, loss
+ * mask and behaviour logprobs (for importance ratios in async mode). The statistics (and the
+ * staleness) cover every group collected; `used` and `sequences` the groups trained on.
  */
 import type { ScoredGroup } from '@acereason/protocol';
 import type { TrainSequence } from '@acereason/policy';
 import type { AlgorithmConfig, StageConfig } from '../config/run-config.js';
-import { shapeGroup } from './advantages.js';
+import { isInformative, shapeScored, shapeSettings } from './informative.js';
 
 export interface BuiltBatch {
   sequences: TrainSequence[];
-  /** Groups that entered the batch (informative ones). */
+  /** Groups that entered the batch. */
   used: ScoredGroup[];
   zeroVarianceGroups: number;
   /** Raw reward of every response of every group (before shaping), for metrics. */
@@ -20,29 +22,29 @@ export interface BuiltBatch {
   truncated: number;
   lengths: number[];
   entropies: number[];
+  /** Policy versions behind the trained version, per group collected (slot order). */
   staleness: number[];
   maskedResponses: number;
 }
 
-export function buildBatch(groups: readonly ScoredGroup[], stage: StageConfig, algo: AlgorithmConfig, currentVersion: number): BuiltBatch {
+export function buildBatch(groups: readonly ScoredGroup[], stage: StageConfig, algo: AlgorithmConfig, currentVersion: number, limit = Number.POSITIVE_INFINITY): BuiltBatch {
   const out: BuiltBatch = { sequences: [], used: [], zeroVarianceGroups: 0, rawRewards: [], correct: 0, responses: 0, truncated: 0, lengths: [], entropies: [], staleness: [], maskedResponses: 0 };
+  const settings = shapeSettings(stage, algo);
   for (const sg of groups) {
     const g = sg.group;
-    const raw = sg.results.map((r) => r.reward);
-    const truncated = g.responses.map((r) => r.finishReason === 'length');
-    const lengths = g.responses.map((r) => r.tokens.length);
-    out.rawRewards.push(...raw);
+    out.rawRewards.push(...sg.results.map((r) => r.reward));
     out.correct += sg.results.filter((r) => r.correct).length;
     out.responses += g.responses.length;
-    out.truncated += truncated.filter(Boolean).length;
-    out.lengths.push(...lengths);
+    out.truncated += g.responses.filter((r) => r.finishReason === 'length').length;
+    out.lengths.push(...g.responses.map((r) => r.tokens.length));
     out.entropies.push(...g.responses.map((r) => r.entropy));
     out.staleness.push(currentVersion - g.policyVersion);
-    const shaped = shapeGroup(raw, truncated, lengths, { overlong: stage.overlong, maxResponseTokens: stage.maxResponseTokens, overlongPenaltyTokens: stage.overlongPenaltyTokens, advantage: algo.advantage, eps: algo.advantageEps });
-    if (shaped.zeroVariance) {
+    const shaped = shapeScored(sg, settings);
+    if (!isInformative(shaped)) {
       out.zeroVarianceGroups++;
       if (stage.zeroVarianceFilter) continue;
     }
+    if (out.used.length >= limit) continue;
     out.used.push(sg);
     g.responses.forEach((r, i) => {
       if (r.tokens.length === 0) return;
