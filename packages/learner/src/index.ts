@@ -1,4 +1,5 @@
 export * from './config/run-config.js';
+export * from './config/run-file.js';
 export * from './config/units.js';
 export * from './data/dataset.js';
 export * from './data/prompt-sampler.js';

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { connectNats, createLogger, drainQuietly, ensureTopology, onShutdown, readGrpcRoleMap, resolveSecurity, securityFlags, SECURITY_USAGE, type GrpcRoleMap, type TlsFiles } from '@acereason/transport';
-import { loadRunConfig } from './config/run-config.js';
+import { loadRunConfig } from './config/run-file.js';
 import { Learner } from './learner.js';
 import { createLearnerEngine, loadDatasets, tokenizerFor } from './setup.js';
 

@@ -86,6 +86,14 @@ test('task identity is typed: an eval purpose needs its dataset and round, a sco
   assert.throws(() => codecs.ScoredGroup.decode(packValue({ ...scored, results: scored.results.slice(1) })), /results: has 1 results for 2 responses/);
 });
 
+test('a scored group speaks the status vocabulary of its domain', () => {
+  const scored = exampleScored({ groupSize: 2 });
+  const codeStatus = { ...scored, results: scored.results.map((r) => ({ ...r, status: 'wrong_answer' })) };
+  assert.throws(() => codecs.ScoredGroup.decode(packValue(codeStatus)), /results\[0\]\.status: "wrong_answer" is not a math status \(correct, wrong, no_answer, timeout, error\)/);
+  const code = { ...codeStatus, group: { ...scored.group, domain: 'code' } };
+  assert.equal(codecs.ScoredGroup.decode(packValue(code)).results[0]?.status, 'wrong_answer');
+});
+
 test('encode refuses an invalid message at the sender', () => {
   assert.throws(() => codecs.RolloutTask.encode({ ...exampleTask(), seed: -1 }), /seed: must be >= 0/);
 });

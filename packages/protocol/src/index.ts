@@ -9,3 +9,4 @@ export * from './subjects.js';
 export * from './gen/acereason_v1.js';
 export * from './examples.js';
 export * from './weights-digest.js';
+export * from './jsonl.js';

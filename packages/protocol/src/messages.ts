@@ -17,13 +17,18 @@ export type Domain = (typeof DOMAINS)[number];
 export const FINISH_REASONS = ['stop', 'length'] as const;
 export type FinishReason = (typeof FINISH_REASONS)[number];
 
-/** Verification outcomes; timeouts and sandbox failures are distinct from wrong answers. */
-export const VERIFY_STATUSES = [
-  'correct', 'wrong', 'no_answer', 'timeout', 'error',
-  'accepted', 'wrong_answer', 'runtime_error', 'time_limit', 'memory_limit', 'output_limit',
-  'compile_error', 'no_code', 'sandbox_error',
-] as const;
-export type VerifyStatus = (typeof VERIFY_STATUSES)[number];
+/**
+ * Verification outcomes, one vocabulary per domain (a math check and a sandboxed run fail in
+ * different ways); timeouts and sandbox failures are distinct from wrong answers everywhere.
+ * A scored group's statuses must come from its domain's list.
+ */
+export const MATH_STATUSES = ['correct', 'wrong', 'no_answer', 'timeout', 'error'] as const;
+export type MathStatus = (typeof MATH_STATUSES)[number];
+export const CODE_STATUSES = ['accepted', 'wrong_answer', 'runtime_error', 'time_limit', 'memory_limit', 'output_limit', 'compile_error', 'no_code', 'sandbox_error'] as const;
+export type CodeStatus = (typeof CODE_STATUSES)[number];
+export const STATUSES_BY_DOMAIN: { readonly [D in Domain]: readonly string[] } = { math: MATH_STATUSES, code: CODE_STATUSES };
+export const VERIFY_STATUSES = [...MATH_STATUSES, ...CODE_STATUSES] as const;
+export type VerifyStatus = MathStatus | CodeStatus;
 
 const MAX_TOKENS = 1 << 20;
 const envelope = <K extends string>(kind: K) => ({
@@ -34,6 +39,11 @@ const envelope = <K extends string>(kind: K) => ({
   createdAtMs: s.number({ min: 0 }),
 });
 
+/**
+ * How to sample: `temperature` 0 = greedy (reported logprobs and entropy are those of
+ * softmax(logits / temperature)); `topP` nucleus mass, 1 disables; `topK` 0 disables;
+ * generation stops after emitting one of `stopTokens` (the stop token is part of the output).
+ */
 export const SamplingParamsSchema = s.object({
   temperature: s.number({ min: 0 }),
   topP: s.number({ min: 0, max: 1 }),
@@ -156,6 +166,9 @@ export const ScoredGroupSchema = s.refine(s.object({
 }), (v) => {
   if (!sameIdentity(v.task, v.group.task)) return { field: 'task', problem: 'differs from group.task' };
   if (v.results.length !== v.group.responses.length) return { field: 'results', problem: `has ${v.results.length} results for ${v.group.responses.length} responses` };
+  const allowed = STATUSES_BY_DOMAIN[v.group.domain];
+  const i = v.results.findIndex((r) => !allowed.includes(r.status));
+  if (i >= 0) return { field: `results[${i}].status`, problem: `"${v.results[i]?.status}" is not a ${v.group.domain} status (${allowed.join(', ')})` };
   return undefined;
 });
 export type ScoredGroup = s.Infer<typeof ScoredGroupSchema>;

@@ -1,26 +1,10 @@
-/** What a code rollout earned. Only `accepted` passes; `sandbox_error` is never the program's fault. */
-export type CodeStatus =
-  | 'accepted'
-  | 'wrong_answer'
-  | 'runtime_error'
-  | 'time_limit'
-  | 'memory_limit'
-  | 'output_limit'
-  | 'compile_error'
-  | 'no_code'
-  | 'sandbox_error';
+/**
+ * What a code rollout earned (the wire's code vocabulary, defined once in the protocol). Only
+ * `accepted` passes; `sandbox_error` is never the program's fault.
+ */
+import { CODE_STATUSES, type CodeStatus } from '@acereason/protocol';
 
-export const CODE_STATUSES: readonly CodeStatus[] = [
-  'accepted',
-  'wrong_answer',
-  'runtime_error',
-  'time_limit',
-  'memory_limit',
-  'output_limit',
-  'compile_error',
-  'no_code',
-  'sandbox_error',
-];
+export { CODE_STATUSES, type CodeStatus };
 
 export interface CodeVerdict {
   status: CodeStatus;

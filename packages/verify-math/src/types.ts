@@ -1,5 +1,7 @@
-/** The outcome of one math verification. `timeout` and `error` are never folded into `wrong`. */
-export type VerifyStatus = 'correct' | 'wrong' | 'no_answer' | 'timeout' | 'error';
+import type { MathStatus } from '@acereason/protocol';
+
+/** The outcome of one math verification (the wire's math vocabulary). `timeout` and `error` are never folded into `wrong`. */
+export type VerifyStatus = MathStatus;
 
 export interface MathVerdict {
   status: VerifyStatus;

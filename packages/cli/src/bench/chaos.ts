@@ -13,16 +13,12 @@ import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { benchHost, codecs, Streams, type BenchOptions, type BenchReport } from '@acereason/protocol';
 import { connectNats, drainQuietly, ensureTopology } from '@acereason/transport';
-import { PassRateTable } from '@acereason/learner';
+import { PassRateTable, type StepMetrics } from '@acereason/learner';
 import { LocalCluster } from '../local/cluster.js';
 import { injectNatsFaults } from './chaos-nats.js';
 import { smallSums, warmStartWeights, WARM_PROMPT_TEMPLATE } from '../local/warm-start.js';
 
-interface StepLine {
-  step: number;
-  reward_mean: number;
-  groups: number;
-}
+type StepLine = Pick<StepMetrics, 'step' | 'reward_mean' | 'groups'>;
 
 export interface ChaosOptions extends BenchOptions {
   steps?: number;

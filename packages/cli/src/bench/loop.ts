@@ -9,19 +9,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchHost, type BenchOptions, type BenchReport } from '@acereason/protocol';
+import type { StepMetrics } from '@acereason/learner';
 import { LocalCluster } from '../local/cluster.js';
 import { arithmeticProblems } from '../local/demo-data.js';
 
-interface Line {
-  step: number;
-  time_ms: number;
-  step_s: number;
-  wait_rollouts_s: number;
-  verify_s: number;
-  train_s: number;
-  publish_s: number;
-  staleness_max: number;
-}
+type Line = Pick<StepMetrics, 'step' | 'time_ms' | 'step_s' | 'wait_rollouts_s' | 'verify_s' | 'train_s' | 'publish_s' | 'staleness_max'>;
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);

@@ -1,13 +1,7 @@
-/** pass@k and avg@k over n samples per prompt (Chen et al. 2021's unbiased estimator). */
+/** pass@k and avg@k per domain over n samples per prompt (the learner's unbiased estimator). */
+import { passAtK } from '@acereason/learner';
 
-/** 1 - C(n-c, k) / C(n, k), computed as a stable product. */
-export function passAtK(n: number, c: number, k: number): number {
-  if (k > n) throw new RangeError(`pass@k needs k <= n (k=${k}, n=${n})`);
-  if (n - c < k) return 1;
-  let miss = 1;
-  for (let i = n - c + 1; i <= n; i++) miss *= 1 - k / i;
-  return 1 - miss;
-}
+export { passAtK };
 
 export interface PromptOutcome {
   domain: string;

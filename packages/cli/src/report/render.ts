@@ -4,6 +4,7 @@
  */
 import { evalChart, evalTable, headlineTable, type EvalLine, type HeadlineTable } from './evals.js';
 import { escapeXml, renderChart, type ChartSpec, type Series, type StageMark } from './svg.js';
+import { parseJsonl, ValidationError } from '@acereason/protocol';
 
 export type MetricsLine = Record<string, unknown> & { step: number };
 
@@ -21,20 +22,10 @@ export interface ReportOptions {
 
 /** Parses metrics.jsonl; a bad line is an error naming it. */
 export function parseMetricsJsonl(text: string, file = 'metrics.jsonl'): MetricsLine[] {
-  const out: MetricsLine[] = [];
-  text.split('\n').forEach((raw, i) => {
-    const l = raw.trim();
-    if (!l) return;
-    let v: unknown;
-    try {
-      v = JSON.parse(l);
-    } catch (err) {
-      throw new Error(`${file}:${i + 1}: not valid JSON (${(err as Error).message})`);
-    }
-    if (typeof v !== 'object' || v === null || typeof (v as { step?: unknown }).step !== 'number') throw new Error(`${file}:${i + 1}: expected an object with a numeric "step"`);
-    out.push(v as MetricsLine);
+  return parseJsonl(text, file).map(({ line, value: v }) => {
+    if (typeof v !== 'object' || v === null || typeof (v as { step?: unknown }).step !== 'number') throw new ValidationError(`${file}:${line}`, 'expected an object with a numeric "step"');
+    return v as MetricsLine;
   });
-  return out;
 }
 
 export function stageBoundaries(lines: readonly MetricsLine[]): StageMark[] {

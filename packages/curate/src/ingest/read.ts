@@ -1,3 +1,4 @@
+import { readJsonLines } from '@acereason/protocol';
 import type { RowError } from '../types.js';
 
 export interface RawRecord {
@@ -19,19 +20,8 @@ export function readRecords(text: string): { records: RawRecord[]; errors: RowEr
       // fall through: maybe JSON lines whose first row is an array
     }
   }
-  const records: RawRecord[] = [];
-  const errors: RowError[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const l = (lines[i] ?? '').trim();
-    if (l === '') continue;
-    try {
-      records.push({ line: i + 1, value: JSON.parse(l) as unknown });
-    } catch (err) {
-      errors.push({ line: i + 1, message: `not valid JSON (${err instanceof Error ? err.message : String(err)})` });
-    }
-  }
-  return { records, errors };
+  const { rows, bad } = readJsonLines(text);
+  return { records: rows, errors: bad };
 }
 
 /** Thrown by a row normaliser; the pipeline turns it into a RowError and goes on. */

@@ -2,19 +2,18 @@
  * The run file (YAML): model, data, stages, algorithm, cluster. `compileRunConfig` turns the raw
  * document into a fully resolved RunConfig; every error names the exact field.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
+import { resolve } from 'node:path';
 import { ValidationError, RUN_ID_PATTERN, DOMAINS, type Domain } from '@acereason/protocol';
 import { parseBool, parseDuration, parseEnum, parseNumber, parseString, parseTokens, section, type RawObject } from './units.js';
-import { NO_FILTER, type PromptFilterConfig } from '../curriculum/filters.js';
+import type { PromptFilterConfig } from '../curriculum/filters.js';
 import { parseStreams, type StreamsConfig } from './streams.js';
 import type { TemperatureConfig } from '../curriculum/temperature.js';
+import { compileStage } from './stage-compile.js';
 import type { EvalConfig, PlateauConfig } from '../curriculum/eval.js';
 
-export const OVERLONG_POLICIES = ['mask', 'zero', 'penalty'] as const;
-export type OverlongPolicy = (typeof OVERLONG_POLICIES)[number];
+import type { OverlongPolicy } from './stage-compile.js';
+
+export { OVERLONG_POLICIES, type OverlongPolicy } from './stage-compile.js';
 
 export interface StageConfig {
   name: string;
@@ -44,57 +43,6 @@ export interface StageConfig {
   filter: PromptFilterConfig;
   /** End the stage early when the watched eval metric stops improving (`steps` is then the cap). */
   plateau: PlateauConfig | undefined;
-}
-
-function compileTemperature(v: unknown, f: string, prev: TemperatureConfig | undefined): TemperatureConfig {
-  if (v === undefined) return prev ?? { kind: 'fixed', value: 1.0 };
-  if (typeof v === 'number' || typeof v === 'string') return { kind: 'fixed', value: parseNumber(v, f, { min: 0 }) };
-  const t = section(v, f, ['from', 'to', 'target_entropy', 'initial', 'min', 'max', 'gain']);
-  if (t.target_entropy !== undefined) {
-    const min = parseNumber(t.min ?? 0.1, `${f}.min`, { min: 0.01 });
-    const max = parseNumber(t.max ?? 2.0, `${f}.max`, { min: min });
-    return {
-      kind: 'entropy-target', target: parseNumber(t.target_entropy, `${f}.target_entropy`, { min: 0 }),
-      initial: parseNumber(t.initial ?? 1.0, `${f}.initial`, { min: min, max }), min, max,
-      gain: parseNumber(t.gain ?? 0.5, `${f}.gain`, { min: 0 }),
-    };
-  }
-  if (t.from === undefined || t.to === undefined) throw new ValidationError(f, 'expected a number, {from, to} (a linear schedule) or {target_entropy, ...} (an entropy target)');
-  return { kind: 'schedule', from: parseNumber(t.from, `${f}.from`, { min: 0 }), to: parseNumber(t.to, `${f}.to`, { min: 0 }) };
-}
-
-function compileFilter(v: unknown, f: string, prev: PromptFilterConfig | undefined): PromptFilterConfig {
-  // Filters are per stage and not inherited: the recipe applies them before specific stages.
-  void prev;
-  if (v === undefined) return NO_FILTER;
-  const o = section(v, f, ['max_pass_rate', 'drop_never_solved', 'drop_solved_each_epoch', 'window', 'min_attempts']);
-  return {
-    maxPassRate: o.max_pass_rate === undefined ? 1 : parseFraction(o.max_pass_rate, `${f}.max_pass_rate`),
-    dropNeverSolved: o.drop_never_solved === undefined ? false : parseBool(o.drop_never_solved, `${f}.drop_never_solved`),
-    dropSolvedEachEpoch: o.drop_solved_each_epoch === undefined ? false : parseBool(o.drop_solved_each_epoch, `${f}.drop_solved_each_epoch`),
-    window: parseNumber(o.window ?? 16, `${f}.window`, { integer: true, min: 1 }),
-    minAttempts: parseNumber(o.min_attempts ?? 1, `${f}.min_attempts`, { integer: true, min: 1 }),
-  };
-}
-
-function compilePlateau(v: unknown, f: string): PlateauConfig | undefined {
-  if (v === undefined) return undefined;
-  const o = section(v, f, ['dataset', 'patience', 'min_delta']);
-  return {
-    dataset: parseString(o.dataset, `${f}.dataset`),
-    patience: parseNumber(o.patience ?? 3, `${f}.patience`, { integer: true, min: 1 }),
-    minDelta: parseNumber(o.min_delta ?? 0.005, `${f}.min_delta`, { min: 0 }),
-  };
-}
-
-/** 0.375 or "6/16". */
-function parseFraction(v: unknown, f: string): number {
-  if (typeof v === 'string' && /^\s*\d+\s*\/\s*\d+\s*$/.test(v)) {
-    const [a, b] = v.split('/').map((x) => Number(x.trim()));
-    if (!b) throw new ValidationError(f, `division by zero in ${JSON.stringify(v)}`);
-    return (a as number) / b;
-  }
-  return parseNumber(v, f, { min: 0, max: 1 });
 }
 
 export interface DatasetConfig {
@@ -176,49 +124,6 @@ export interface RunConfig {
 export const MATH_PROMPT = '{problem}\nPlease reason step by step, and put your final answer within \\boxed{}.';
 export const CODE_PROMPT = '{problem}\nWrite Python code to solve the problem. Please place the solution code in the following format:\n```python\n# Your solution code here\n```';
 
-function compileStage(raw: unknown, i: number, datasets: Record<string, DatasetConfig>, prev: StageConfig | undefined): StageConfig {
-  const f = `stages[${i}]`;
-  const s = section(raw, f, ['name', 'domain', 'dataset', 'steps', 'epochs', 'plateau', 'batch_prompts', 'group_size', 'max_response_tokens', 'temperature', 'top_p', 'top_k', 'overlong', 'overlong_penalty_tokens', 'lr', 'zero_variance_filter', 'oversample', 'filter']);
-  const name = parseString(s.name ?? `stage-${i}`, `${f}.name`);
-  const dataset = parseString(s.dataset ?? prev?.dataset, `${f}.dataset`);
-  const ds = datasets[dataset];
-  if (!ds) throw new ValidationError(`${f}.dataset`, `"${dataset}" is not one of the datasets (${Object.keys(datasets).join(', ') || 'none defined'})`);
-  const domain = s.domain === undefined ? ds.domain : parseEnum(s.domain, `${f}.domain`, DOMAINS);
-  if (domain !== ds.domain) throw new ValidationError(`${f}.domain`, `is ${domain} but dataset "${dataset}" is ${ds.domain}`);
-  const pick = <T>(key: string, parse: (v: unknown, field: string) => T, fallback: T | undefined): T => {
-    const v = s[key];
-    if (v === undefined) {
-      if (fallback === undefined) throw new ValidationError(`${f}.${key}`, 'is required');
-      return fallback;
-    }
-    return parse(v, `${f}.${key}`);
-  };
-  const overlong = pick('overlong', (v, fl) => parseEnum(v, fl, OVERLONG_POLICIES), prev?.overlong ?? 'mask');
-  const epochs = s.epochs === undefined ? undefined : parseNumber(s.epochs, `${f}.epochs`, { min: 0.01 });
-  if (epochs !== undefined && s.steps !== undefined) throw new ValidationError(`${f}.epochs`, 'give either steps or epochs, not both');
-  const temperatureControl = compileTemperature(s.temperature, `${f}.temperature`, s.temperature === undefined ? prev?.temperatureControl : undefined);
-  return {
-    name, domain, dataset,
-    steps: epochs !== undefined ? 0 : pick('steps', (v, fl) => parseNumber(v, fl, { integer: true, min: 1 }), undefined),
-    epochs,
-    temperatureControl,
-    filter: compileFilter(s.filter, `${f}.filter`, prev?.filter),
-    plateau: compilePlateau(s.plateau, `${f}.plateau`),
-    batchPrompts: pick('batch_prompts', (v, fl) => parseNumber(v, fl, { integer: true, min: 1 }), prev?.batchPrompts ?? 128),
-    groupSize: pick('group_size', (v, fl) => parseNumber(v, fl, { integer: true, min: 1, max: 1024 }), prev?.groupSize ?? 8),
-    maxResponseTokens: pick('max_response_tokens', parseTokens, prev?.maxResponseTokens),
-    temperature: temperatureControl.kind === 'fixed' ? temperatureControl.value : temperatureControl.kind === 'schedule' ? temperatureControl.from : temperatureControl.initial,
-    topP: pick('top_p', (v, fl) => parseNumber(v, fl, { min: 0.001, max: 1 }), prev?.topP ?? 1.0),
-    topK: pick('top_k', (v, fl) => parseNumber(v, fl, { integer: true, min: 0 }), prev?.topK ?? 0),
-    overlong,
-    overlongPenaltyTokens: pick('overlong_penalty_tokens', parseTokens, prev?.overlongPenaltyTokens ?? 1024),
-    learningRate: s.lr === undefined ? prev?.learningRate : parseNumber(s.lr, `${f}.lr`, { min: 0 }),
-    zeroVarianceFilter: pick('zero_variance_filter', parseBool, prev?.zeroVarianceFilter ?? true),
-    oversample: pick('oversample', (v, fl) => parseNumber(v, fl, { min: 0, max: 10 }), prev?.oversample ?? 0),
-  };
-}
-
-/** Compiles a raw run document. `baseDir` resolves relative paths (the run file's folder). */
 export function compileRunConfig(raw: unknown, baseDir = process.cwd()): RunConfig {
   const top = section(raw, '', ['run', 'model', 'engine', 'datasets', 'algorithm', 'optimizer', 'stages', 'checkpoint', 'cluster', 'streams', 'eval']);
   const run = section(top.run, 'run', ['id', 'seed', 'out_dir']);
@@ -339,45 +244,4 @@ export function compileRunConfig(raw: unknown, baseDir = process.cwd()): RunConf
     if (st.plateau && !evalCfg?.everySteps) throw new ValidationError(`stages[${i}].plateau`, 'needs eval.every_steps > 0 (the plateau is measured on periodic evaluations)');
   });
   return { runId, seed, outDir, model, engine, datasets, algorithm, optimizer, stages, checkpoint, cluster, streams: parseStreams(top.streams), eval: evalCfg };
-}
-
-/** The recipes shipped with the learner (`recipe: NAME` in a run file builds on one). */
-export const RECIPES = ['acereason-7b', 'demo'] as const;
-
-export function recipePath(name: string): string {
-  if (!(RECIPES as readonly string[]).includes(name)) throw new ValidationError('recipe', `unknown recipe "${name}" (shipped: ${RECIPES.join(', ')})`);
-  return fileURLToPath(new URL(`../../recipes/${name}.yaml`, import.meta.url));
-}
-
-/** Objects merge key by key; anything else (lists included, so `stages`) is replaced by the override. */
-export function mergeConfig(base: unknown, override: unknown): unknown {
-  if (typeof base !== 'object' || base === null || Array.isArray(base) || typeof override !== 'object' || override === null || Array.isArray(override)) return override === undefined ? base : override;
-  const out: RawObject = { ...(base as RawObject) };
-  for (const [k, v] of Object.entries(override)) out[k] = mergeConfig(out[k], v);
-  return out;
-}
-
-function readYaml(path: string, field: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new ValidationError(field, `cannot read ${path}: ${(err as Error).message}`);
-  }
-  try {
-    return parseYaml(text);
-  } catch (err) {
-    throw new ValidationError(field, `${path} is not valid YAML: ${(err as Error).message}`);
-  }
-}
-
-/** Reads and compiles a YAML run file; YAML syntax errors carry the line. */
-export function loadRunConfig(path: string, overrides: (raw: RawObject) => void = () => undefined): RunConfig {
-  let raw = readYaml(path, 'config');
-  if (typeof raw === 'object' && raw !== null && !Array.isArray(raw) && 'recipe' in raw) {
-    const { recipe, ...rest } = raw as RawObject;
-    raw = mergeConfig(readYaml(recipePath(parseString(recipe, 'recipe')), 'recipe'), rest);
-  }
-  if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) overrides(raw as RawObject);
-  return compileRunConfig(raw, dirname(resolve(path)));
 }

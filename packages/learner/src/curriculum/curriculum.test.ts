@@ -64,7 +64,7 @@ test('stage config: temperature forms, filters, epochs, and errors that name the
 test('the shipped recipes compile, and a run file can build on one', async () => {
   const { readFileSync } = await import('node:fs');
   const { parse } = await import('yaml');
-  const { recipePath, mergeConfig } = await import('../config/run-config.js');
+  const { recipePath, mergeConfig } = await import('../config/run-file.js');
   const seven = compileRunConfig(parse(readFileSync(recipePath('acereason-7b'), 'utf8')), '/srv/run');
   assert.deepEqual(seven.stages.map((s) => [s.name, s.domain, s.maxResponseTokens, s.groupSize]), [
     ['math-8k', 'math', 8192, 8], ['math-16k', 'math', 16384, 16], ['math-24k', 'math', 24576, 16],

@@ -4,6 +4,8 @@
  * they are never trained on. avg@k is the mean pass@1 over the k samples; pass@k uses the
  * unbiased estimator 1 - C(n-c, k) / C(n, k).
  */
+import { ValidationError } from '@acereason/protocol';
+
 export interface EvalConfig {
   datasets: string[];
   /** Evaluate every this many steps (0 = only at stage boundaries). */
@@ -53,8 +55,12 @@ export interface EvalRecord extends EvalResult {
   seconds: number;
 }
 
-/** Unbiased pass@k from n samples with c correct. */
+/**
+ * Unbiased pass@k from n samples with c correct: 1 - C(n-c, k) / C(n, k), as a stable product
+ * (Chen et al. 2021). k > n has no unbiased estimate and is refused.
+ */
 export function passAtK(n: number, c: number, k: number): number {
+  if (!(k >= 1 && k <= n)) throw new ValidationError('k', `pass@k needs 1 <= k <= n (k=${k}, n=${n})`);
   if (n - c < k) return 1;
   let prod = 1;
   for (let i = n - c + 1; i <= n; i++) prod *= 1 - k / i;

@@ -5,7 +5,7 @@
  * A bad row is an error naming its line number and what is wrong.
  */
 import { readFileSync } from 'node:fs';
-import { ValidationError, type Domain, type Reference } from '@acereason/protocol';
+import { parseJsonl, ValidationError, type Domain, type Reference } from '@acereason/protocol';
 
 export interface Prompt {
   id: string;
@@ -56,20 +56,7 @@ export function parsePromptRow(value: unknown, domain: Domain, where: { file: st
   return { id: String(id), problem, reference };
 }
 
-export function parseJsonl(text: string, file: string): { line: number; value: unknown }[] {
-  const out: { line: number; value: unknown }[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const l = (lines[i] ?? '').trim();
-    if (l === '') continue;
-    try {
-      out.push({ line: i + 1, value: JSON.parse(l) });
-    } catch (err) {
-      throw rowError(file, i + 1, `not valid JSON (${(err as Error).message})`);
-    }
-  }
-  return out;
-}
+export { parseJsonl };
 
 export function loadDataset(name: string, path: string, domain: Domain, options: DatasetOptions = {}): Dataset {
   let text: string;

@@ -1,3 +1,4 @@
+import type { FinishReason } from '@acereason/protocol';
 import type { NamedTensor } from '../model/params.js';
 import type { ResolvedModelConfig } from '../model/config.js';
 import type { SamplingParams } from '../sampling/sampler.js';
@@ -18,7 +19,8 @@ export interface GenerateRequest {
   stopWhen?: (generated: readonly number[]) => boolean;
 }
 
-export type FinishReason = 'stop' | 'length';
+/** Why a sample ended (the wire's TrajectoryGroup finish reasons). */
+export type { FinishReason };
 
 export interface GeneratedSample {
   sampleKey: string;

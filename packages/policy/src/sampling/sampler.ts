@@ -1,17 +1,8 @@
-import { ValidationError } from '@acereason/protocol';
+import { ValidationError, type SamplingParams } from '@acereason/protocol';
 import { topPrefix } from './select.js';
 
-export interface SamplingParams {
-  /** 0 = greedy. The reported logprobs and entropy are those of softmax(logits / temperature). */
-  temperature: number;
-  /** Nucleus mass in (0, 1]; 1 disables. */
-  topP: number;
-  /** Keep the k most likely tokens; 0 disables. */
-  topK: number;
-  maxNewTokens: number;
-  /** Generation stops after emitting one of these (the stop token is part of the output). */
-  stopTokens: readonly number[];
-}
+/** The sampling settings are the wire's (RolloutTask.sampling), defined once in the protocol. */
+export type { SamplingParams };
 
 export function validateSampling(s: SamplingParams, field = 'sampling'): void {
   if (!(s.temperature >= 0) || !Number.isFinite(s.temperature)) throw new ValidationError(`${field}.temperature`, 'must be a finite number >= 0');

@@ -1,0 +1,52 @@
+/**
+ * Run files on disk: the recipes shipped with the learner, `recipe: NAME` (a run file builds on a
+ * recipe: objects merge, lists are replaced), YAML reading with errors that name the file.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { ValidationError } from '@acereason/protocol';
+import { parseString, type RawObject } from './units.js';
+import { compileRunConfig, type RunConfig } from './run-config.js';
+
+/** The recipes shipped with the learner (`recipe: NAME` in a run file builds on one). */
+export const RECIPES = ['acereason-7b', 'demo'] as const;
+
+export function recipePath(name: string): string {
+  if (!(RECIPES as readonly string[]).includes(name)) throw new ValidationError('recipe', `unknown recipe "${name}" (shipped: ${RECIPES.join(', ')})`);
+  return fileURLToPath(new URL(`../../recipes/${name}.yaml`, import.meta.url));
+}
+
+/** Objects merge key by key; anything else (lists included, so `stages`) is replaced by the override. */
+export function mergeConfig(base: unknown, override: unknown): unknown {
+  if (typeof base !== 'object' || base === null || Array.isArray(base) || typeof override !== 'object' || override === null || Array.isArray(override)) return override === undefined ? base : override;
+  const out: RawObject = { ...(base as RawObject) };
+  for (const [k, v] of Object.entries(override)) out[k] = mergeConfig(out[k], v);
+  return out;
+}
+
+function readYaml(path: string, field: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ValidationError(field, `cannot read ${path}: ${(err as Error).message}`);
+  }
+  try {
+    return parseYaml(text);
+  } catch (err) {
+    throw new ValidationError(field, `${path} is not valid YAML: ${(err as Error).message}`);
+  }
+}
+
+/** Reads and compiles a YAML run file; YAML syntax errors carry the line. */
+export function loadRunConfig(path: string, overrides: (raw: RawObject) => void = () => undefined): RunConfig {
+  let raw = readYaml(path, 'config');
+  if (typeof raw === 'object' && raw !== null && !Array.isArray(raw) && 'recipe' in raw) {
+    const { recipe, ...rest } = raw as RawObject;
+    raw = mergeConfig(readYaml(recipePath(parseString(recipe, 'recipe')), 'recipe'), rest);
+  }
+  if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) overrides(raw as RawObject);
+  return compileRunConfig(raw, dirname(resolve(path)));
+}
