@@ -61,15 +61,8 @@ export class Actor {
     this.ac.abort();
   }
 
-  async run(): Promise<void> {
-    try {
-      await this.work();
-    } catch (err) {
-      this.life.tryTo('failed', String(err));
-      throw err;
-    } finally {
-      this.life.tryTo('stopped');
-    }
+  run(): Promise<void> {
+    return this.life.runWork(() => this.work(), { failed: 'failed', stopped: 'stopped' });
   }
 
   private async work(): Promise<void> {

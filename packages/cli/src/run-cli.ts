@@ -19,3 +19,14 @@ export async function runCli(args: readonly string[], opts: { cwd?: string; inpu
   const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
   return { code, stdout, stderr };
 }
+
+/** Test support: SIGKILLs what a failed test left of a local cluster, so no process outlives it. */
+export function killLeftovers(services: readonly { pid: number }[] | undefined): void {
+  for (const p of services ?? []) {
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}

@@ -17,7 +17,7 @@ import { connectNats, createGrpcClient, drainQuietly } from '@acereason/transpor
 import type { RunStatus } from '../local/run-status.js';
 import type { ClusterState } from '../local/cluster-state.js';
 import { isAlive } from '../local/processes.js';
-import { runCli, type CliRun } from '../run-cli.js';
+import { killLeftovers, runCli, type CliRun } from '../run-cli.js';
 
 
 const cli = (cwd: string, args: string[], timeoutMs = 120_000): Promise<CliRun> => runCli(args, { cwd, timeoutMs, env: { ...process.env, ACEREASON_LOG_PRETTY: '0' } });
@@ -198,14 +198,7 @@ test('up, status, pause/resume, checkpoint, stage next, metrics, logs, eval, rep
     assert.ok(!existsSync(join(dir, 'out', 'cluster.json')));
     state = undefined;
   } finally {
-    // a failed test must not leave background processes behind
-    if (state) for (const p of state.services) {
-      try {
-        process.kill(p.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    killLeftovers(state?.services); // a failed test must not leave background processes behind
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -15,7 +15,7 @@ import { connectNats, drainQuietly } from '@acereason/transport';
 import type { ClusterState } from '../local/cluster-state.js';
 import type { RunStatus } from '../local/run-status.js';
 import { isAlive } from '../local/processes.js';
-import { runCli } from '../run-cli.js';
+import { killLeftovers, runCli } from '../run-cli.js';
 
 test('up --nats-cluster 3: three clustered nodes, 3 replicas, the run steps, down stops every node', { timeout: 240_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'acereason-upc-'));
@@ -62,13 +62,7 @@ cluster: { grpc_bind: 127.0.0.1:0, ack_wait: 3s, step_timeout: 60s }
     for (const p of state.services) assert.equal(isAlive(p.pid), false, `${p.name} is gone`);
     state = undefined;
   } finally {
-    if (state) for (const p of state.services) {
-      try {
-        process.kill(p.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    killLeftovers(state?.services); // a failed test must not leave background processes behind
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -40,4 +40,19 @@ export class Lifecycle<S extends string> {
     this.to(next, why);
     return true;
   }
+
+  /**
+   * Drives a service's work to its end: `end.failed` (and the error rethrown) when it throws, then
+   * `end.stopped` either way, each only where the table allows it.
+   */
+  async runWork(work: () => Promise<void>, end: { failed: S; stopped: S }): Promise<void> {
+    try {
+      await work();
+    } catch (err) {
+      this.tryTo(end.failed, String(err));
+      throw err;
+    } finally {
+      this.tryTo(end.stopped);
+    }
+  }
 }
