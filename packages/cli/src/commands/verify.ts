@@ -23,7 +23,7 @@ const verify: Command = {
     let summary: { lines: number; ok: number; bad: number };
     if (domain === 'math') {
       const { runVerifyMathCli } = await import('@acereason/verify-math');
-      summary = await runVerifyMathCli({ input, output, errors: ctx.stderr, ...(workers ? { workers } : {}), ...(timeoutMs ? { timeoutMs } : {}), fallbacks: values.fallbacks === true, decimalComma: values['decimal-comma'] === true });
+      summary = await runVerifyMathCli({ input, output, ...(workers ? { workers } : {}), ...(timeoutMs ? { timeoutMs } : {}), fallbacks: values.fallbacks === true, decimalComma: values['decimal-comma'] === true });
     } else {
       const { runVerifyCodeCli } = await import('@acereason/verify-code');
       summary = await runVerifyCodeCli({ input, output, ...(workers ? { concurrency: workers } : {}), unsafeNoSandbox: values['unsafe-no-sandbox'] === true });
