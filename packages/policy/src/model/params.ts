@@ -1,4 +1,5 @@
 import type { ResolvedModelConfig } from './config.js';
+import { openUniform } from './uniform.js';
 
 /** One named parameter tensor, Hugging Face name and layout (Linear weights are [out, in]). */
 export interface ParamSpec {
@@ -51,14 +52,7 @@ export const numel = (shape: readonly number[]): number => shape.reduce((a, b) =
 
 /** Deterministic fresh weights (std 0.02 normal, as in the HF initialisers) from a seed; `alloc` gives each tensor's (zeroed) storage. */
 export function initWeights(c: ResolvedModelConfig, seed: number, alloc: (n: number, index: number) => Float32Array = (n) => new Float32Array(n)): NamedTensor[] {
-  let s = (seed >>> 0) ^ 0x9e3779b9;
-  const uniform = (): number => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
-  };
+  const uniform = openUniform((seed >>> 0) ^ 0x9e3779b9);
   return paramSpecs(c).map((p, k) => {
     const data = alloc(numel(p.shape), k);
     if (p.init === 'ones') data.fill(1);

@@ -3,6 +3,7 @@ import { numel, paramSpecs } from '../model/params.js';
 import type { Json } from './hf-files.js';
 import { writeHfModelDir } from './hf-dir-writer.js';
 import type { TensorSource, WriteDtype } from './safetensors-writer.js';
+import { openUniform } from '../model/uniform.js';
 
 export interface RandomModelDirOptions {
   seed?: number;
@@ -15,14 +16,7 @@ export interface RandomModelDirOptions {
 
 /** A seeded stream of N(0, 1) values (mulberry32 + Box-Muller), one per tensor so tensors do not depend on order. */
 function normals(seed: number): () => number {
-  let s = seed >>> 0;
-  const u = (): number => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
-  };
+  const u = openUniform(seed);
   return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
 }
 
