@@ -18,6 +18,20 @@ export const Buckets = {
   PASS_RATES: 'acereason_passrates',
 } as const;
 
+/**
+ * NATS object stores (each is a stream `OBJ_<bucket>`). Only the learner writes them.
+ * CODE_TESTS: a prompt's code tests, named by `Objects.codeTests(sha256)` (content-addressed, so
+ * an object never changes once written and the same tests are stored once).
+ */
+export const ObjectBuckets = {
+  CODE_TESTS: 'acereason_tests',
+} as const;
+export type ObjectBucketName = (typeof ObjectBuckets)[keyof typeof ObjectBuckets];
+
+export const Objects = {
+  codeTests: (sha256: string) => `code-tests/${sha256}`,
+} as const;
+
 /** Subject wildcards each stream captures. */
 export const StreamSubjects: Record<StreamName, string[]> = {
   [Streams.TASKS]: [`${PREFIX}.tasks.>`],

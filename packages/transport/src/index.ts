@@ -29,3 +29,5 @@ export * from './local/nats-cluster.js';
 export * from './lifecycle/lifecycle.js';
 export * from './retry/backoff.js';
 export * from './nats/errors.js';
+export * from './nats/object-store.js';
+export * from './nats/object-cache.js';

@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { Streams, Subjects, WeightServiceDefinition } from '@acereason/protocol';
+import { AceReasonError, ObjectBuckets, Streams, Subjects, WeightServiceDefinition } from '@acereason/protocol';
 import {
-  connectNats, createGrpcClient, drainQuietly, ensureTopology, fetchWeights, makeSnapshot, parseCredentials, renderAuthorization, renderCertAuthorization, renderTls, service, startGrpcServer,
+  connectNats, createGrpcClient, drainQuietly, ensureTopology, fetchWeights, getObjectChecked, makeSnapshot, openObjectStore, parseCredentials, putObjectOnce, renderAuthorization, renderCertAuthorization, renderTls, service, startGrpcServer,
   weightServiceHandlers, WeightStore, ROLES, type CredentialsFile, type NatsConnection, type Role,
 } from '@acereason/transport';
 import { spawnChild, startNatsServer, tempDir, type ChildHandle, type NatsServer } from '@acereason/testkit';
@@ -109,6 +109,21 @@ test('the operator reads stream info and buckets but publishes nothing', async (
   assert.equal(await topo.runState.get('nothing.here'), null);
   await assert.rejects(jsPublish(nc, Subjects.task('r3', 'math')));
   await assert.rejects(topo.runState.put('r3.spec', new Uint8Array([1])));
+});
+
+test('code tests: only the learner writes the object store, verifiers read it, actors and the operator cannot', async () => {
+  const learner = await ensureTopology(await as('learner'));
+  const tests = new TextEncoder().encode(JSON.stringify({ inputs: ['1\n'], outputs: ['1\n'] }));
+  const { object } = await putObjectOnce(learner.codeTests, 'code-tests/perm', tests);
+  const verifier = await ensureTopology(await as('verifier'), { verifyOnly: true, waitForMs: 2000 });
+  assert.deepEqual([...await getObjectChecked(verifier.codeTests, object)], [...tests], 'a verifier reads the tests');
+  await assert.rejects(putObjectOnce(verifier.codeTests, 'code-tests/forged', new Uint8Array([1])), 'a verifier cannot write tests');
+  for (const role of ['actor', 'operator'] as const) {
+    const os = await openObjectStore(await as(role), ObjectBuckets.CODE_TESTS, { create: false });
+    await assert.rejects(getObjectChecked(os, object), (e: unknown) => !(e instanceof AceReasonError && e.code === 'NOT_FOUND'), `${role} cannot read tests`);
+    await assert.rejects(putObjectOnce(os, 'code-tests/forged', new Uint8Array([1])), `${role} cannot write tests`);
+  }
+  assert.equal(await learner.codeTests.info('code-tests/forged'), null, 'nothing forged reached the store');
 });
 
 test('NATS over TLS: a client trusting the dev CA connects, one without it cannot', async () => {

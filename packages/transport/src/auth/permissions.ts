@@ -4,9 +4,10 @@
  * and reaches the JetStream API only for its own consumers and for read-only stream info.
  *
  * Only the learner (and nobody else) creates or changes streams, buckets and consumers of other
- * roles; actors and verifiers verify the topology and create or update their own durable.
+ * roles; actors and verifiers verify the topology and create or update their own durable. Only
+ * the learner writes object stores; verifiers read the code tests; actors never need them.
  */
-import { Buckets, Streams, type StreamName } from '@acereason/protocol';
+import { Buckets, ObjectBuckets, Streams, type StreamName } from '@acereason/protocol';
 
 export const ROLES = ['learner', 'actor', 'verifier', 'operator'] as const;
 export type Role = (typeof ROLES)[number];
@@ -28,7 +29,8 @@ export interface RolePermissions {
 const PREFIX = 'acereason';
 const API = '$JS.API';
 const kvStream = (bucket: string): string => `KV_${bucket}`;
-const ALL_STREAMS: string[] = [...Object.values(Streams), ...Object.values(Buckets).map(kvStream)];
+const objStream = (bucket: string): string => `OBJ_${bucket}`;
+const ALL_STREAMS: string[] = [...Object.values(Streams), ...Object.values(Buckets).map(kvStream), ...Object.values(ObjectBuckets).map(objStream)];
 
 /** Replies to requests (JetStream acks, API responses, pull deliveries) come to the inbox. */
 const INBOX = '_INBOX.>';
@@ -56,20 +58,29 @@ function pullConsumerOf(stream: StreamName): string[] {
   ];
 }
 
+/**
+ * Getting objects of a bucket: the object's info (direct or message get of its meta subject), and
+ * the chunks through an ephemeral push consumer with flow control (created, answered, deleted).
+ */
+function objectReader(bucket: string): string[] {
+  const s = objStream(bucket);
+  return [`${API}.DIRECT.GET.${s}`, `${API}.DIRECT.GET.${s}.>`, `${API}.STREAM.MSG.GET.${s}`, `${API}.CONSUMER.CREATE.${s}.>`, `${API}.CONSUMER.DELETE.${s}.*`, `$JS.FC.${s}.>`];
+}
+
 /** A worker's own heartbeat key: `<run>.<role>.<id>` in the workers bucket. */
 function heartbeatOf(role: 'actor' | 'verifier'): string[] {
   return [`$KV.${Buckets.WORKERS}.*.${role}.*`];
 }
 
 /** Subjects no role but the learner may publish: control of the run. */
-const LEARNER_ONLY = [`${PREFIX}.tasks.>`, `${PREFIX}.events.>`, `$KV.${Buckets.RUN_STATE}.>`, `$KV.${Buckets.PASS_RATES}.>`];
+const LEARNER_ONLY = [`${PREFIX}.tasks.>`, `${PREFIX}.events.>`, `$KV.${Buckets.RUN_STATE}.>`, `$KV.${Buckets.PASS_RATES}.>`, '$O.>'];
 
 export function rolePermissions(role: Role): RolePermissions {
   switch (role) {
     case 'learner':
       return {
         // The learner owns the topology: it may use the whole JetStream API.
-        publish: { allow: [`${PREFIX}.tasks.>`, `${PREFIX}.events.>`, `${PREFIX}.dlq.>`, `${API}.>`, `$JS.ACK.${Streams.SCORED}.>`, `$KV.${Buckets.RUN_STATE}.>`, `$KV.${Buckets.PASS_RATES}.>`, `$KV.${Buckets.WORKERS}.*.learner.*`], deny: [`${PREFIX}.traj.>`, `${PREFIX}.scored.>`] },
+        publish: { allow: [`${PREFIX}.tasks.>`, `${PREFIX}.events.>`, `${PREFIX}.dlq.>`, `${API}.>`, `$JS.ACK.${Streams.SCORED}.>`, `$KV.${Buckets.RUN_STATE}.>`, `$KV.${Buckets.PASS_RATES}.>`, `$KV.${Buckets.WORKERS}.*.learner.*`, ...Object.values(ObjectBuckets).map((b) => `$O.${b}.>`)], deny: [`${PREFIX}.traj.>`, `${PREFIX}.scored.>`] },
         subscribe: { allow: [INBOX, `${PREFIX}.events.>`, `$KV.>`], deny: [] },
       };
     case 'actor':
@@ -83,7 +94,7 @@ export function rolePermissions(role: Role): RolePermissions {
     case 'verifier':
       return {
         publish: {
-          allow: [`${PREFIX}.scored.>`, `${PREFIX}.dlq.${Streams.TRAJECTORIES}`, ...heartbeatOf('verifier'), ...pullConsumerOf(Streams.TRAJECTORIES), ...topologyReader(), ...kvReader(Buckets.WORKERS)],
+          allow: [`${PREFIX}.scored.>`, `${PREFIX}.dlq.${Streams.TRAJECTORIES}`, ...heartbeatOf('verifier'), ...pullConsumerOf(Streams.TRAJECTORIES), ...topologyReader(), ...kvReader(Buckets.WORKERS), ...objectReader(ObjectBuckets.CODE_TESTS)],
           deny: [...LEARNER_ONLY, `${PREFIX}.traj.>`],
         },
         subscribe: { allow: [INBOX, `${PREFIX}.events.>`], deny: [] },
@@ -98,7 +109,7 @@ export function rolePermissions(role: Role): RolePermissions {
             `${API}.STREAM.MSG.GET.${Streams.DEAD_LETTER}`,
             ...Object.values(Buckets).flatMap((b) => [...kvReader(b), `${API}.CONSUMER.CREATE.${kvStream(b)}.>`, `${API}.CONSUMER.DELETE.${kvStream(b)}.*`]),
           ],
-          deny: [...LEARNER_ONLY, `${PREFIX}.>`, '$KV.>'],
+          deny: [...LEARNER_ONLY, `${PREFIX}.>`, '$KV.>', '$O.>'],
         },
         subscribe: { allow: [INBOX, `${PREFIX}.events.>`], deny: [] },
       };

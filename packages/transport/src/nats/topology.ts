@@ -5,9 +5,10 @@
 import { jetstreamManager, RetentionPolicy, StorageType, DiscardPolicy, type StreamConfig, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { nanos, type NatsConnection } from '@nats-io/nats-core';
-import { AceReasonError, ErrorCodes, Streams, StreamSubjects, Buckets, type StreamName } from '@acereason/protocol';
+import { AceReasonError, ErrorCodes, Streams, StreamSubjects, Buckets, ObjectBuckets, type StreamName } from '@acereason/protocol';
 import { isNotFoundError } from './errors.js';
 import { Backoff } from '../retry/backoff.js';
+import { objectStream, openObjectStore, type ObjectStore } from './object-store.js';
 
 export interface TopologySettings {
   /** Window in which a repeated msg-id is dropped (ms). Default 1 hour: covers a learner restart. */
@@ -74,6 +75,8 @@ export interface Topology {
   workers: KV;
   runState: KV;
   passRates: KV;
+  /** Code tests by sha256 (the learner writes them once; verifiers read them). */
+  codeTests: ObjectStore;
 }
 
 type NamedStreamConfig = Partial<StreamConfig> & { name: StreamName };
@@ -139,7 +142,7 @@ export async function ensureTopology(nc: NatsConnection, settings: TopologySetti
   const jsm = await jetstreamManager(nc);
   if (settings.verifyOnly) {
     // Kvm.create below only reads the bucket's stream info when the stream exists.
-    await verifyStreams(jsm, [...streamConfigs(s).map((c) => c.name), ...Object.values(Buckets).map((b) => `KV_${b}`)], settings.waitForMs ?? 60_000);
+    await verifyStreams(jsm, allStreamNames(s), settings.waitForMs ?? 60_000);
   } else {
     for (const cfg of streamConfigs(s)) await ensureStream(jsm, cfg, settings.owner === true);
   }
@@ -147,16 +150,22 @@ export async function ensureTopology(nc: NatsConnection, settings: TopologySetti
   const workers = await kvm.create(Buckets.WORKERS, { ttl: s.workerTtlMs, history: 1, replicas: s.replicas, storage: StorageType.File });
   const runState = await kvm.create(Buckets.RUN_STATE, { history: 5, replicas: s.replicas, storage: StorageType.File });
   const passRates = await kvm.create(Buckets.PASS_RATES, { history: 1, replicas: s.replicas, storage: StorageType.File });
+  const codeTests = await openObjectStore(nc, ObjectBuckets.CODE_TESTS, { create: !settings.verifyOnly, replicas: s.replicas });
   // On a cluster a stream answers (direct gets, consumers) only once its RAFT group has a leader.
-  if (s.replicas > 1) await waitForLeaders(jsm, [...streamConfigs(s).map((c) => c.name), ...Object.values(Buckets).map((b) => `KV_${b}`)], settings.waitForMs ?? 60_000);
+  if (s.replicas > 1) await waitForLeaders(jsm, allStreamNames(s), settings.waitForMs ?? 60_000);
   if (settings.owner && !settings.verifyOnly) {
     // Buckets made before (with other replicas) are scaled to the run's setting.
-    for (const b of Object.values(Buckets)) {
-      const info = await jsm.streams.info(`KV_${b}`);
-      if (info.config.num_replicas !== s.replicas) await jsm.streams.update(`KV_${b}`, { num_replicas: s.replicas });
+    for (const name of [...Object.values(Buckets).map((b) => `KV_${b}`), ...Object.values(ObjectBuckets).map(objectStream)]) {
+      const info = await jsm.streams.info(name);
+      if (info.config.num_replicas !== s.replicas) await jsm.streams.update(name, { num_replicas: s.replicas });
     }
   }
-  return { jsm, workers, runState, passRates };
+  return { jsm, workers, runState, passRates, codeTests };
+}
+
+/** Every stream of the topology: the work and event streams, the KV buckets' and the object stores'. */
+function allStreamNames(s: ResolvedTopology): string[] {
+  return [...streamConfigs(s).map((c) => c.name), ...Object.values(Buckets).map((b) => `KV_${b}`), ...Object.values(ObjectBuckets).map(objectStream)];
 }
 
 async function waitForLeaders(jsm: JetStreamManager, names: string[], waitForMs: number): Promise<void> {
