@@ -9,7 +9,7 @@ import { writeDemoSplits } from '@acereason/curate';
 import { loadRunConfig } from '@acereason/learner';
 import { FINDINGS, SIZINGS, findFinding, type RawStage } from './findings.js';
 import { findingResult, readMetric } from './results.js';
-import { planRuns } from './runs.js';
+import { armRunFile, planRuns } from './runs.js';
 import { reproduced, std, stdErrDiff, stdErrPaired } from './stats.js';
 
 const demoStages = (): RawStage[] => (parseYaml(readFileSync(fileURLToPath(new URL('../recipes/demo.yaml', import.meta.resolve('@acereason/learner'))), 'utf8')) as { stages: RawStage[] }).stages;
@@ -44,7 +44,8 @@ test('every arm of every finding compiles with the learner\'s run-config compile
     const compiled = new Map<string, ReturnType<typeof loadRunConfig>>();
     for (const f of FINDINGS) for (const a of f.arms) {
       const file = join(dir, `${f.name}-${a.name}.yaml`);
-      writeFileSync(file, stringifyYaml({ recipe: 'demo', run: { id: 'ablate', seed: 2, out_dir: '.' }, stages: a.stages(demoStages(), SIZINGS.default), eval: { max_prompts: 50, k: 4 } }));
+      const { model: _init, ...run } = armRunFile(a, demoStages(), SIZINGS.default, 2, '');
+      writeFileSync(file, stringifyYaml(run));
       compiled.set(`${f.name}/${a.name}`, loadRunConfig(file));
     }
     const get = (k: string): ReturnType<typeof loadRunConfig> => compiled.get(k) ?? assert.fail(k);
@@ -56,6 +57,8 @@ test('every arm of every finding compiles with the learner\'s run-config compile
     assert.equal(get('temperature/entropy-target').stages[1]?.temperatureControl.kind, 'entropy-target');
     assert.equal(get('pass-rate-filter/filtered').stages[1]?.filter.maxPassRate, 0.9);
     assert.equal(get('pass-rate-filter/unfiltered').stages[1]?.filter.maxPassRate, 1);
+    assert.deepEqual(['1-update', '2-updates', '4-updates'].map((a) => get(`on-policy/${a}`).algorithm.updatesPerBatch), [1, 2, 4]);
+    assert.equal(get('on-policy/2-updates').eval?.atStageBoundaries, false, 'a training metric: no held-out evals to pay for');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -69,7 +72,10 @@ test('a finding\'s result: arms per seed, the effect against the strongest other
   assert.equal(r.reproduced, true);
   assert.match(r.test, /Welch/);
   const e = { dataset: 'math_eval', step: 4, stage: 'math-64', k: 2, avgAtK: 0.25, passAtK: 0.5, prompts: 8, missing: 0, trigger: { kind: 'stage-end' as const, stage: 'math-64' } };
-  assert.equal(readMetric([e], { dataset: 'math_eval', at: 'end-of-stage', stage: 'math-64' }, 'r'), 0.25);
-  assert.throws(() => readMetric([e], { dataset: 'code_eval', at: 'before-training' }, 'runs/x'), /runs\/x: no code_eval eval before training/);
-  assert.ok(findFinding('on-policy')?.unsupported, 'on-policy is refused, not faked');
+  assert.equal(readMetric({ evals: [e], metrics: [] }, { dataset: 'math_eval', at: 'end-of-stage', stage: 'math-64' }, 'r'), 0.25);
+  assert.throws(() => readMetric({ evals: [e], metrics: [] }, { dataset: 'code_eval', at: 'before-training' }, 'runs/x'), /runs\/x: no code_eval eval before training/);
+  // a training metric: the mean over the last quarter of the run's steps
+  const metrics = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2].map((v, step) => ({ step, entropy_mean: v }));
+  assert.ok(Math.abs(readMetric({ evals: [], metrics }, { at: 'last-steps', key: 'entropy_mean', fraction: 0.25 }, 'r') - 0.25) < 1e-12);
+  assert.throws(() => readMetric({ evals: [], metrics: [{ step: 0 }] }, { at: 'last-steps', key: 'entropy_mean', fraction: 0.25 }, 'runs/y'), /runs\/y: no entropy_mean in metrics.jsonl/);
 });

@@ -23,15 +23,20 @@ export const SIZINGS: Record<Sizing['name'], Sizing> = {
   quick: { name: 'quick', mathSteps: 2, codeSteps: 1, evalPrompts: 8, k: 2 },
 };
 
-/** Which held-out number an arm's seed contributes. */
+/** Which number an arm's seed contributes: a held-out eval, or a training metric averaged over the run's last steps. */
 export type MetricRef =
   | { dataset: 'math_eval' | 'code_eval'; at: 'before-training' }
-  | { dataset: 'math_eval' | 'code_eval'; at: 'end-of-stage'; stage: string };
+  | { dataset: 'math_eval' | 'code_eval'; at: 'end-of-stage'; stage: string }
+  | { at: 'last-steps'; key: 'entropy_mean'; fraction: number };
 
 export interface ArmSpec {
   name: string;
   /** The stages of this arm's run, from the demo recipe's (math, then code). */
   stages: (demo: readonly RawStage[], s: Sizing) => RawStage[];
+  /** Edits of the run's algorithm section (e.g. updates_per_batch). */
+  algorithm?: Record<string, unknown>;
+  /** False: no held-out evals in this arm's runs (its metric is a training one). */
+  evals?: boolean;
   metric: MetricRef;
   /** The name of the metric in the JSON (e.g. "math avg@4 after math-64"). */
   metricName: (s: Sizing) => string;
@@ -44,8 +49,8 @@ export interface FindingSpec {
   expect: Expect;
   /** Arms read from the same run (before/after): the test pairs seeds. */
   paired: boolean;
-  /** Set when the finding cannot be run on this code: `ablate` refuses it and says why. */
-  unsupported?: string;
+  /** How its numbers read: accuracies (fractions, shown as %) or entropies (nats per token). */
+  unit: 'accuracy' | 'nats';
 }
 
 const stage = (demo: readonly RawStage[], name: string): RawStage => {
@@ -69,11 +74,14 @@ const avg = (what: string) => (s: Sizing): string => `${what} avg@${s.k}`;
 export const FINDINGS: FindingSpec[] = [
   {
     name: 'on-policy',
-    claim: 'one update per batch keeps entropy up where 2 or 4 updates per batch (the same rollouts reused) collapse it',
-    arms: [],
+    claim: 'one update per batch keeps entropy up where 2 or 4 updates per batch (the same rollouts reused, ratios clipped against the generating policy) collapse it',
+    arms: [1, 2, 4].map((n) => ({
+      name: `${n}-update${n > 1 ? 's' : ''}`, stages: (d: readonly RawStage[], s: Sizing) => mathStages(d, s), algorithm: { updates_per_batch: n }, evals: false,
+      metric: { at: 'last-steps', key: 'entropy_mean', fraction: 0.25 } as const, metricName: () => 'rollout entropy (nats/token), mean over the last quarter of steps',
+    })),
     expect: { kind: 'greater' },
     paired: false,
-    unsupported: 'the learner makes exactly one update per batch: it has no option to reuse a batch for 2 or 4 updates, so the off-policy arms cannot run',
+    unit: 'nats',
   },
   {
     name: 'curriculum',
@@ -84,6 +92,7 @@ export const FINDINGS: FindingSpec[] = [
     ],
     expect: { kind: 'greater' },
     paired: false,
+    unit: 'accuracy',
   },
   {
     name: 'math-to-code',
@@ -94,6 +103,7 @@ export const FINDINGS: FindingSpec[] = [
     ],
     expect: { kind: 'greater' },
     paired: true,
+    unit: 'accuracy',
   },
   {
     name: 'code-keeps-math',
@@ -104,6 +114,7 @@ export const FINDINGS: FindingSpec[] = [
     ],
     expect: { kind: 'within', margin: 0.03 },
     paired: true,
+    unit: 'accuracy',
   },
   {
     name: 'temperature',
@@ -115,6 +126,7 @@ export const FINDINGS: FindingSpec[] = [
     ],
     expect: { kind: 'greater' },
     paired: false,
+    unit: 'accuracy',
   },
   {
     name: 'pass-rate-filter',
@@ -125,6 +137,7 @@ export const FINDINGS: FindingSpec[] = [
     ],
     expect: { kind: 'greater' },
     paired: false,
+    unit: 'accuracy',
   },
 ];
 

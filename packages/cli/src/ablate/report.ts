@@ -6,7 +6,7 @@
 import type { EvalLine } from '../report/evals.js';
 import type { MetricsLine } from '../report/render.js';
 import { escapeXml, renderChart, type Series } from '../report/svg.js';
-import type { FindingResult } from './results.js';
+import { formatValue, type FindingResult } from './results.js';
 
 /** One finished run of one arm. */
 export interface ArmRunData { arm: string; seed: number; metrics: MetricsLine[]; evals: EvalLine[] }
@@ -40,16 +40,16 @@ const metricPoints = (runs: ArmRunData[], key: string) => (arm: string): Point[]
 const evalPoints = (runs: ArmRunData[], dataset: string) => (arm: string): Point[][] =>
   runs.filter((r) => r.arm === arm).map((r) => r.evals.filter((e) => e.dataset === dataset).map((e) => ({ step: e.step, value: e.avgAtK })));
 
-const pct = (v: number): string => `${(v * 100).toFixed(1)}`;
-
-function findingSection(f: FindingResult, runs: ArmRunData[], evalDataset: string): string {
+function findingSection(f: FindingResult, runs: ArmRunData[], evalDataset: string | undefined): string {
   const arms = [...new Set(runs.map((r) => r.arm))];
+  const pct = (v: number): string => formatValue(f.unit, v);
+  const unit = f.unit === 'nats' ? 'nats' : 'points';
   const rows = f.arms.map((a) => `<tr><td>${escapeXml(a.name)}</td><td>${escapeXml(a.metric)}</td><td>${pct(a.mean)}</td><td>${pct(a.std)}</td><td>${a.per_seed.map(pct).join(', ')}</td></tr>`).join('');
   const verdict = f.reproduced ? '<b class="yes">reproduced</b>' : '<b class="no">not reproduced</b>';
   return `<section id="finding-${escapeXml(f.name)}"><h2>${escapeXml(f.name)}</h2><p class="meta">${escapeXml(f.claim)}</p>
-<p>${verdict}: effect ${pct(f.effect)} points, noise ${f.noise === null ? '- (one seed)' : `${pct(f.noise)} points`}; test: ${escapeXml(f.test)}; seeds ${f.seeds.join(', ')}.</p>
-<table><thead><tr><th>arm</th><th>metric</th><th>mean %</th><th>std</th><th>per seed</th></tr></thead><tbody>${rows}</tbody></table>
-<div class="grid-charts">${chart(`${f.name}-entropy`, 'Entropy (mean per token)', arms, metricPoints(runs, 'entropy_mean'))}${chart(`${f.name}-reward`, 'Reward (mean)', arms, metricPoints(runs, 'reward_mean'))}${chart(`${f.name}-heldout`, `Held-out ${evalDataset} avg@k`, arms, evalPoints(runs, evalDataset), true)}</div></section>`;
+<p>${verdict}: effect ${pct(f.effect)} ${unit}, noise ${f.noise === null ? '- (one seed)' : `${pct(f.noise)} ${unit}`}; test: ${escapeXml(f.test)}; seeds ${f.seeds.join(', ')}.</p>
+<table><thead><tr><th>arm</th><th>metric</th><th>mean ${f.unit === 'nats' ? '(nats)' : '%'}</th><th>std</th><th>per seed</th></tr></thead><tbody>${rows}</tbody></table>
+<div class="grid-charts">${chart(`${f.name}-entropy`, 'Entropy (mean per token)', arms, metricPoints(runs, 'entropy_mean'))}${chart(`${f.name}-reward`, 'Reward (mean)', arms, metricPoints(runs, 'reward_mean'))}${evalDataset === undefined ? chart(`${f.name}-clip`, 'Clipped fraction of tokens', arms, metricPoints(runs, 'clip_fraction')) : chart(`${f.name}-heldout`, `Held-out ${evalDataset} avg@k`, arms, evalPoints(runs, evalDataset), true)}</div></section>`;
 }
 
 const CSS = `body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#0f172a}h1{font-size:20px}h2{font-size:16px;margin:24px 0 4px}.meta{color:#475569}
@@ -57,7 +57,7 @@ const CSS = `body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#0f172a}h
 svg .title{font-weight:600;font-size:13px}svg .tick,svg .legend{font-size:11px;fill:#475569}svg .grid{stroke:#e2e8f0}svg .axis{stroke:#94a3b8}
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #e2e8f0;padding:4px 10px;text-align:right}td:first-child,th:first-child,td:nth-child(2){text-align:left}.yes{color:#16a34a}.no{color:#dc2626}`;
 
-export function renderAblationReport(findings: { result: FindingResult; runs: ArmRunData[]; evalDataset: string }[], generatedAt = new Date().toISOString()): string {
+export function renderAblationReport(findings: { result: FindingResult; runs: ArmRunData[]; evalDataset: string | undefined }[], generatedAt = new Date().toISOString()): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>acereason ablate</title><style>${CSS}</style></head>
 <body><h1>acereason ablate</h1><p class="meta">Each arm: real runs of the demo recipe on a local cluster; lines are the mean over seeds, bands min..max over seeds.</p>

@@ -3,7 +3,7 @@
  * within a seed finding by finding and arm by arm. Arms of a paired finding (before/after in one
  * run) share one run per seed.
  */
-import type { FindingSpec } from './findings.js';
+import type { ArmSpec, FindingSpec, RawStage, Sizing } from './findings.js';
 
 export interface PlannedRun {
   finding: string;
@@ -25,4 +25,13 @@ export function planRuns(findings: readonly FindingSpec[], seeds: readonly numbe
     }
   }
   return out;
+}
+
+/** The run file (as a YAML object) of one arm's run: the demo recipe with the arm's stages, algorithm edits and evals. */
+export function armRunFile(arm: ArmSpec, demo: readonly RawStage[], sizing: Sizing, seed: number, init: string): Record<string, unknown> {
+  return {
+    recipe: 'demo', run: { id: 'ablate', seed, out_dir: '.' }, model: { init }, stages: arm.stages(demo, sizing), checkpoint: { every_steps: 1000 },
+    eval: arm.evals === false ? { at_stage_boundaries: false } : { max_prompts: sizing.evalPrompts, k: sizing.k },
+    ...(arm.algorithm ? { algorithm: arm.algorithm } : {}),
+  };
 }

@@ -10,10 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { numberFlag, parseFlags } from '../args.js';
 import { UsageError, type Command } from '../command.js';
-import { FINDINGS, SIZINGS, findFinding, type FindingSpec, type RawStage } from '../ablate/findings.js';
+import { FINDINGS, SIZINGS, findFinding, type FindingSpec, type MetricRef, type RawStage } from '../ablate/findings.js';
 import type { ArmRunData } from '../ablate/report.js';
-import { planRuns } from '../ablate/runs.js';
-import { findingResult, readMetric, type FindingResult } from '../ablate/results.js';
+import { armRunFile, planRuns } from '../ablate/runs.js';
+import { findingResult, formatValue, readMetric, type FindingResult } from '../ablate/results.js';
 import { DEMO_CHECKPOINT } from './demo.js';
 
 const USAGE = 'acereason ablate <finding | all> [--seeds N] [--json] [--out DIR] [--quick]';
@@ -23,6 +23,9 @@ function demoStages(): RawStage[] {
   const path = fileURLToPath(new URL('../recipes/demo.yaml', import.meta.resolve('@acereason/learner')));
   return (parseYaml(readFileSync(path, 'utf8')) as { stages: RawStage[] }).stages;
 }
+
+/** The held-out dataset an arm's metric reads (undefined for a training metric). */
+const datasetOf = (m: MetricRef | undefined): string | undefined => (m && 'dataset' in m ? m.dataset : undefined);
 
 const readText = (p: string): string => (existsSync(p) ? readFileSync(p, 'utf8') : '');
 
@@ -39,14 +42,11 @@ const ablate: Command = {
     const seedsN = numberFlag('--seeds', values.seeds, { integer: true, min: 1, max: 20 }, USAGE) ?? MIN_SEEDS;
     if (seedsN < MIN_SEEDS && !quick) throw new UsageError(`--seeds: at least ${MIN_SEEDS} seeds per arm (got ${seedsN})`, 'Fewer seeds give no spread to test an effect against; --quick allows 1 for a smoke run.');
     let findings: FindingSpec[];
-    const skipped: FindingSpec[] = [];
     if (which === 'all') {
-      findings = FINDINGS.filter((f) => !f.unsupported);
-      skipped.push(...FINDINGS.filter((f) => f.unsupported));
+      findings = FINDINGS;
     } else {
       const f = findFinding(which);
       if (!f) throw new UsageError(`unknown finding "${which}"`, `findings: ${names.join(', ')}, or all`);
-      if (f.unsupported) throw new UsageError(`finding ${f.name} cannot run on this code: ${f.unsupported}`, 'See the README\'s ablation section.');
       findings = [f];
     }
     if (!existsSync(DEMO_CHECKPOINT)) throw new UsageError(`the demo checkpoint is missing: ${DEMO_CHECKPOINT}`, 'recreate it with: acereason sft --out ' + DEMO_CHECKPOINT);
@@ -58,7 +58,6 @@ const ablate: Command = {
     const plan = planRuns(findings, seeds);
     const log = values.json === true ? ctx.stderr : ctx.stdout;
     log.write(`acereason ablate ${which}${quick ? ' --quick' : ''}: ${plan.length} runs (${findings.map((f) => f.name).join(', ')}; seeds ${seeds.join(', ')}), interleaved seed by seed; output ${out}\n`);
-    for (const f of skipped) log.write(`  skipped ${f.name}: ${f.unsupported}\n`);
 
     const { runDemoCluster } = await import('../local/demo-run.js');
     const { parseMetricsJsonl } = await import('../report/render.js');
@@ -73,7 +72,7 @@ const ablate: Command = {
       const t0 = Date.now();
       const code = await runDemoCluster({
         out: dir, header: `written by acereason ablate ${f.name} (arm ${r.arm}, seed ${r.seed})`,
-        run: { recipe: 'demo', run: { id: 'ablate', seed: r.seed, out_dir: '.' }, model: { init: DEMO_CHECKPOINT }, stages: arm.stages(demo, sizing), eval: { max_prompts: sizing.evalPrompts, k: sizing.k }, checkpoint: { every_steps: 1000 } },
+        run: armRunFile(arm, demo, sizing, r.seed, DEMO_CHECKPOINT),
       });
       if (code !== 0) throw new Error(`${f.name} arm ${r.arm} seed ${r.seed}: the learner exited with code ${code}; see ${join(dir, 'logs', 'learner.log')}`);
       const metrics = parseMetricsJsonl(readText(join(dir, 'metrics.jsonl')), join(dir, 'metrics.jsonl'));
@@ -82,16 +81,16 @@ const ablate: Command = {
       log.write(`  [${i + 1}/${plan.length}] ${f.name} ${r.arm} seed ${r.seed}: ${metrics.length} steps, ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
     }
 
-    const results: { result: FindingResult; runs: ArmRunData[]; evalDataset: string }[] = findings.map((f) => {
+    const results: { result: FindingResult; runs: ArmRunData[]; evalDataset: string | undefined }[] = findings.map((f) => {
       const runs = done.filter((d) => d.finding === f.name);
       const perArm = f.arms.map((a, ai) => seeds.map((s) => {
         const run = runs.find((d) => d.seed === s && d.arms.includes(ai));
         if (!run) throw new Error(`internal: no run of ${f.name} arm ${a.name} seed ${s}`);
-        return readMetric(run.evals, a.metric, join(out, f.name, run.arm, `seed-${s}`));
+        return readMetric(run, a.metric, join(out, f.name, run.arm, `seed-${s}`));
       }));
-      return { result: findingResult(f, sizing, seeds, perArm), runs, evalDataset: f.arms[0]?.metric.dataset ?? 'math_eval' };
+      return { result: findingResult(f, sizing, seeds, perArm), runs, evalDataset: datasetOf(f.arms[0]?.metric) };
     });
-    const json = { findings: results.map((r) => r.result), skipped: skipped.map((f) => ({ name: f.name, reason: f.unsupported })), sizing };
+    const json = { findings: results.map((r) => r.result), sizing };
     writeFileSync(join(out, 'ablate.json'), JSON.stringify(json, null, 2) + '\n');
     const { renderAblationReport } = await import('../ablate/report.js');
     writeFileSync(join(out, 'report.html'), renderAblationReport(results));
@@ -99,8 +98,10 @@ const ablate: Command = {
       ctx.stdout.write(JSON.stringify(json) + '\n');
     } else {
       for (const r of json.findings) {
-        ctx.stdout.write(`\n${r.name}: ${r.reproduced ? 'reproduced' : 'not reproduced'} (effect ${(r.effect * 100).toFixed(1)} points, noise ${r.noise === null ? '-' : (r.noise * 100).toFixed(1)}; ${r.test})\n`);
-        for (const a of r.arms) ctx.stdout.write(`  ${a.name.padEnd(16)} ${a.metric}: ${(a.mean * 100).toFixed(1)}% +- ${(a.std * 100).toFixed(1)} (${a.per_seed.map((v) => (v * 100).toFixed(1)).join(', ')})\n`);
+        const v = (x: number): string => formatValue(r.unit, x);
+        const unit = r.unit === 'nats' ? ' nats' : ' points';
+        ctx.stdout.write(`\n${r.name}: ${r.reproduced ? 'reproduced' : 'not reproduced'} (effect ${v(r.effect)}${unit}, noise ${r.noise === null ? '-' : v(r.noise)}; ${r.test})\n`);
+        for (const a of r.arms) ctx.stdout.write(`  ${a.name.padEnd(16)} ${a.metric}: ${v(a.mean)}${r.unit === 'nats' ? '' : '%'} +- ${v(a.std)} (${a.per_seed.map(v).join(', ')})\n`);
       }
       ctx.stdout.write(`\n${join(out, 'ablate.json')}, ${join(out, 'report.html')}\n`);
     }

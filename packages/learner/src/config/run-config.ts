@@ -78,6 +78,11 @@ export interface AlgorithmConfig {
   klCoef: number;
   entropyCoef: number;
   aggregation: 'token-mean' | 'seq-mean-token-mean' | 'constant';
+  /**
+   * Optimizer updates per batch (default 1, strictly on-policy): above 1 the same rollouts are
+   * trained on again, each update's ratio taken against the generating policy and clipped.
+   */
+  updatesPerBatch: number;
 }
 
 export interface OptimizerSection {
@@ -165,7 +170,7 @@ export function compileRunConfig(raw: unknown, baseDir = process.cwd()): RunConf
     if (!datasets[name].promptTemplate.includes('{problem}')) throw new ValidationError(`datasets.${name}.prompt_template`, 'must contain {problem}');
   }
 
-  const a = section(top.algorithm, 'algorithm', ['mode', 'max_staleness', 'advantage', 'advantage_eps', 'eps_low', 'eps_high', 'kl_coef', 'entropy_coef', 'aggregation']);
+  const a = section(top.algorithm, 'algorithm', ['mode', 'max_staleness', 'advantage', 'advantage_eps', 'eps_low', 'eps_high', 'kl_coef', 'entropy_coef', 'aggregation', 'updates_per_batch']);
   const mode = parseEnum(a.mode ?? 'sync', 'algorithm.mode', ['sync', 'async'] as const);
   const algorithm: AlgorithmConfig = {
     mode,
@@ -177,6 +182,7 @@ export function compileRunConfig(raw: unknown, baseDir = process.cwd()): RunConf
     klCoef: parseNumber(a.kl_coef ?? 0, 'algorithm.kl_coef', { min: 0 }),
     entropyCoef: parseNumber(a.entropy_coef ?? 0, 'algorithm.entropy_coef'),
     aggregation: parseEnum(a.aggregation ?? 'token-mean', 'algorithm.aggregation', ['token-mean', 'seq-mean-token-mean', 'constant'] as const),
+    updatesPerBatch: parseNumber(a.updates_per_batch ?? 1, 'algorithm.updates_per_batch', { integer: true, min: 1, max: 16 }),
   };
   if (mode === 'sync' && a.max_staleness !== undefined && a.max_staleness !== 0) throw new ValidationError('algorithm.max_staleness', 'only applies with mode: async');
 
