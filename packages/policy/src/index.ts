@@ -17,6 +17,7 @@ export type {
   WeightsVersion,
   GenerateRequest,
   GeneratedSample,
+  TokenObserver,
   FinishReason,
   ScoreRequest,
   ScoreResult,
@@ -26,6 +27,8 @@ export type {
 } from './engine/types.js';
 export { createOnnxEngine, OnnxEngine } from './engine/onnx-engine.js';
 export type { OnnxEngineOptions } from './engine/onnx-engine.js';
+export { ContinuousDecoder } from './engine/continuous.js';
+export type { ContinuousStats } from './engine/continuous.js';
 export type { ExecutionProvider, RuntimeOptions } from './runtime/session.js';
 
 // Training configuration

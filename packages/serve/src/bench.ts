@@ -1,14 +1,13 @@
 /**
  * `acereason bench serve`: requests/s and generated tokens/s through `acereason serve` at 1, 8 and
  * 32 concurrent clients, against the same requests given to the embedded engine directly with the
- * same request batching (the HTTP and JSON overhead), alternating per round; and the time to load
+ * same continuous batching (the HTTP and JSON overhead), alternating per round; and the time to load
  * a new version through /v1/load_weights. A reduced Qwen3 shape (real tokenizer, random weights).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alternate, benchHost, MIN_ROUNDS, spread, type BenchOptions, type BenchReport } from '@acereason/protocol';
-import { DecodeBatcher } from './batcher.js';
 import { loadServedModel, type ServedModel } from './served-model.js';
 import { startServe } from './server.js';
 import { generateRequests } from './sampling.js';
@@ -17,6 +16,7 @@ import { writeTestModelDir } from './test-model.js';
 
 const MAX_TOKENS = 16;
 const CLIENTS = [1, 8, 32] as const;
+const MAX_BATCH = 64;
 
 interface Figures {
   requests_per_s: number;
@@ -45,8 +45,8 @@ export async function benchServe(opts: BenchOptions = {}): Promise<BenchReport> 
     writeTestModelDir(join(dir, 'v0'), 1);
     writeTestModelDir(join(dir, 'v1'), 2);
     const model = await loadServedModel(join(dir, 'v0'), { name: 'bench', threads: 1 });
-    await using server = await startServe({ model, port: 0 });
-    const direct = new DecodeBatcher(() => model.engine);
+    await using server = await startServe({ model, port: 0, maxBatch: MAX_BATCH });
+    const direct = model.engine.continuous(MAX_BATCH);
     const rounds = opts.quick ? 2 : MIN_ROUNDS;
     const perClient = opts.quick ? 1 : 2;
     const out: Record<string, unknown> = {};
@@ -82,7 +82,7 @@ export async function benchServe(opts: BenchOptions = {}): Promise<BenchReport> 
       throughput: out,
       load_new_version_ms: spread(loadMs),
       notes: [
-        'ours = the OpenAI API over HTTP (JSON in and out, node fetch clients in the same process); baseline = the same requests to the embedded engine with the same request batching, no HTTP',
+        'ours = the OpenAI API over HTTP (JSON in and out, node fetch clients in the same process); baseline = the same requests to the embedded engine with the same continuous batching (its own decode loop), no HTTP',
         'ratios http_vs_engine_tokens_per_s_<clients> = median per-round ratio of generated tokens/s, HTTP / direct: 1 = no overhead, below 1 = the cost of HTTP and JSON',
         'load_new_version_ms: POST /v1/load_weights of a model directory on local disk (read, check, build the generation sessions) until its answer',
       ],

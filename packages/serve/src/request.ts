@@ -67,7 +67,6 @@ function sampling(b: Body, logprobs: number): SamplingRequest {
   if (ids !== undefined && ids !== null && !isTokenList(ids) && !(Array.isArray(ids) && ids.length === 0)) throw badParam('stop_token_ids', 'expected a list of token ids');
   if (b.stream !== undefined && b.stream !== null && typeof b.stream !== 'boolean') throw badParam('stream', 'expected true or false');
   const stream = b.stream === true;
-  if (stream && logprobs > 0) throw badParam('logprobs', 'not available with stream: request the completion without stream to get logprobs');
   const seed = b.seed;
   if (seed !== undefined && seed !== null && (typeof seed !== 'number' || !Number.isSafeInteger(seed))) throw badParam('seed', `expected an integer, got ${JSON.stringify(seed)}`);
   const key = b.sample_key;

@@ -8,8 +8,8 @@ import { badParam } from './openai-error.js';
 import type { SamplingRequest } from './request.js';
 import type { ServedModel } from './served-model.js';
 
-/** Called with each row's tokens so far while it decodes (streaming). */
-export type TokenTap = (prompt: number, sample: number, tokens: readonly number[]) => void;
+/** Called with each row's tokens and their logprobs so far while it decodes (streaming). */
+export type TokenTap = (prompt: number, sample: number, tokens: readonly number[], logprobs: readonly number[]) => void;
 
 export function generateRequests(m: ServedModel, r: SamplingRequest, prompts: Uint32Array[], tap?: TokenTap): GenerateRequest[] {
   const seed = r.seed ?? randomInt(0, 2 ** 31);
@@ -19,23 +19,14 @@ export function generateRequests(m: ServedModel, r: SamplingRequest, prompts: Ui
   return prompts.map((tokens, i) => {
     if (tokens.some((t) => t >= m.engine.model.vocabSize)) throw badParam('prompt', `a token id is outside the vocabulary (${m.engine.model.vocabSize})`);
     if (tokens.length >= m.maxPositions) throw badParam('prompt', `${tokens.length} tokens: the model holds at most ${m.maxPositions} positions`);
-    // Rows are first seen in sample order (prefill walks them in order), which names them for the tap.
-    const rows = new Map<readonly number[], number>();
-    const stopWhen = (generated: readonly number[]): boolean => {
-      if (tap) {
-        let s = rows.get(generated);
-        if (s === undefined) rows.set(generated, (s = rows.size));
-        tap(i, s, generated);
-      }
-      return r.stop.length > 0 && stopText(generated);
-    };
     return {
       sampleKey: r.sampleKey !== undefined ? (prompts.length === 1 ? r.sampleKey : `${r.sampleKey}.${i}`) : `prompt-${i}`,
       promptTokens: tokens,
       numSamples: r.n,
       sampling: { temperature: r.temperature, topP: r.topP, topK: r.topK, maxNewTokens: Math.min(r.maxTokens, m.maxPositions - tokens.length), stopTokens },
       seed,
-      ...(tap || r.stop.length > 0 ? { stopWhen } : {}),
+      ...(r.stop.length > 0 ? { stopWhen: stopText } : {}),
+      ...(tap ? { onToken: (s: number, t: readonly number[], lp: readonly number[]) => tap(i, s, t, lp) } : {}),
     };
   });
 }
@@ -44,7 +35,6 @@ export interface Choice {
   text: string;
   tokenIds: number[];
   logprobs: number[];
-  tokenTexts: string[];
   finishReason: 'stop' | 'length';
 }
 
@@ -68,7 +58,6 @@ export function toChoice(m: ServedModel, r: SamplingRequest, s: GeneratedSample)
     text: visibleText(m, ids, r.stop, stopTokens),
     tokenIds: ids,
     logprobs: Array.from(s.logprobs),
-    tokenTexts: ids.map((t) => m.tokenizer.decode([t])),
     finishReason: s.finishReason,
   };
 }

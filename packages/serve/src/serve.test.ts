@@ -74,12 +74,64 @@ test('chat completions through the model chat template, and streaming gives the 
   assert.equal(chatText, chat.choices[0]?.message.content);
 });
 
-test('16 concurrent requests are served, sharing decode batches', async () => {
-  const batches0 = serve.batcher.batches;
+test('16 concurrent requests are served, decoding together', async () => {
+  const steps0 = serve.decoder.stats.steps;
   const outs = await Promise.all([...Array(16).keys()].map((i) => client.completions.create({ model: MODEL, prompt: `Item ${i}:`, max_tokens: 6, seed: i })));
   for (const o of outs) assert.equal(o.choices.length, 1);
-  const used = serve.batcher.batches - batches0;
-  assert.ok(used < 16, `16 requests took ${used} decode batches`);
+  const steps = serve.decoder.stats.steps - steps0;
+  assert.ok(steps < 16 * 5, `16 requests of up to 6 tokens took ${steps} decode steps`);
+  assert.ok(serve.decoder.stats.peakRows > 1);
+});
+
+type WithIds = { token_ids: number[] };
+
+test('a request arriving while another decodes joins its batch mid-decode and samples as if alone', async () => {
+  const X = { model: MODEL, prompt: 'Joining late:', n: 2, max_tokens: 12, seed: 11, logprobs: 1 } as const;
+  const Y = { model: MODEL, prompt: 'A long story', max_tokens: 120, seed: 4 } as const;
+  const aloneX = await client.completions.create(X);
+  const aloneY = await client.completions.create(Y);
+  const joined0 = serve.decoder.stats.joinedMidDecode;
+  const stream = await client.completions.create({ ...Y, stream: true });
+  let text = '';
+  let late: Promise<OpenAI.Completions.Completion> | undefined;
+  for await (const ev of stream) {
+    text += ev.choices[0]?.text ?? '';
+    // Y is decoding: X joins its batch at the next step.
+    late ??= client.completions.create(X);
+  }
+  assert.ok(late);
+  const x = await late;
+  assert.equal(serve.decoder.stats.joinedMidDecode - joined0, 2, 'both samples of X joined while Y decoded');
+  assert.equal(text, aloneY.choices[0]?.text);
+  assert.deepEqual(x.choices.map((c) => (c as unknown as WithIds).token_ids), aloneX.choices.map((c) => (c as unknown as WithIds).token_ids));
+  assert.deepEqual(x.choices.map((c) => c.text), aloneX.choices.map((c) => c.text));
+  x.choices.forEach((c, i) => c.logprobs?.token_logprobs?.forEach((lp, t) => assert.ok(Math.abs(lp - (aloneX.choices[i]?.logprobs?.token_logprobs?.[t] ?? NaN)) < 1e-4)));
+});
+
+test('streaming with logprobs: the chunks carry each token once, the same ids and logprobs as without streaming', async () => {
+  const body = { model: MODEL, prompt: 'Count with me', n: 2, max_tokens: 10, seed: 21, logprobs: 1, stop: ['zz'] };
+  const whole = await client.completions.create(body);
+  const ids: number[][] = [[], []];
+  const lps: number[][] = [[], []];
+  const offsets: number[][] = [[], []];
+  for await (const ev of await client.completions.create({ ...body, stream: true })) {
+    for (const c of ev.choices) {
+      ids[c.index]?.push(...(c as unknown as WithIds).token_ids);
+      lps[c.index]?.push(...(c.logprobs?.token_logprobs ?? []));
+      offsets[c.index]?.push(...(c.logprobs?.text_offset ?? []));
+    }
+  }
+  whole.choices.forEach((c, i) => {
+    assert.deepEqual(ids[i], (c as unknown as WithIds).token_ids);
+    assert.deepEqual(lps[i], c.logprobs?.token_logprobs);
+    assert.deepEqual(offsets[i], c.logprobs?.text_offset);
+  });
+  const chatBody = { model: MODEL, messages: [{ role: 'user' as const, content: 'Hi' }], max_tokens: 7, seed: 2, logprobs: true };
+  const chat = await client.chat.completions.create(chatBody);
+  const streamed: Array<{ token: string; logprob: number }> = [];
+  for await (const ev of await client.chat.completions.create({ ...chatBody, stream: true })) streamed.push(...(ev.choices[0]?.logprobs?.content ?? []));
+  assert.deepEqual(streamed.map((t) => [t.token, t.logprob]), chat.choices[0]?.logprobs?.content?.map((t) => [t.token, t.logprob]));
+  assert.equal(streamed.length, (chat.choices[0] as unknown as WithIds).token_ids.length);
 });
 
 test('bad parameters are 400 naming them; an unknown model 404; a wrong key 401', async () => {

@@ -12,7 +12,7 @@ import { AceReasonError } from '@acereason/protocol';
 import type { Logger } from '@acereason/transport';
 import { OpenAIHttpError, badParam } from './openai-error.js';
 import { parseChat, parseCompletion, type SamplingRequest } from './request.js';
-import { DecodeBatcher } from './batcher.js';
+import type { ContinuousDecoder } from '@acereason/policy';
 import { reloadWeights, type ServedModel } from './served-model.js';
 import { streamSamples, respondChat, respondCompletion } from './responses.js';
 import { generateRequests } from './sampling.js';
@@ -23,13 +23,16 @@ export interface ServeOptions {
   port?: number;
   /** Clients must send `Authorization: Bearer <apiKey>` on /v1/* when set. */
   apiKey?: string;
+  /** Rows (samples) decoded at once by the continuous batch (default 64); more wait for rows to leave. */
+  maxBatch?: number;
   logger?: Logger;
 }
 
 export interface RunningServe extends AsyncDisposable {
   readonly url: string;
   readonly port: number;
-  readonly batcher: DecodeBatcher;
+  /** The continuous-batching decode loop every request joins. */
+  readonly decoder: ContinuousDecoder;
   close(): Promise<void>;
 }
 
@@ -64,8 +67,11 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
   const registry = new Registry();
   const requests = new Counter({ name: 'acereason_serve_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers: [registry] });
   const tokens = new Counter({ name: 'acereason_serve_generated_tokens_total', help: 'tokens generated', registers: [registry] });
-  const batcher = new DecodeBatcher(() => m.engine);
-  new Gauge({ name: 'acereason_serve_decode_batches', help: 'decode batches run so far (concurrent requests share one)', registers: [registry], collect() { this.set(batcher.batches); } });
+  const decoder = m.engine.continuous(o.maxBatch ?? 64);
+  new Gauge({ name: 'acereason_serve_decode_steps', help: 'decode steps run so far (one token for every row in the batch)', registers: [registry], collect() { this.set(decoder.stats.steps); } });
+  new Gauge({ name: 'acereason_serve_rows_joined_mid_decode', help: 'samples that joined a decode batch while it ran', registers: [registry], collect() { this.set(decoder.stats.joinedMidDecode); } });
+  new Gauge({ name: 'acereason_serve_decoding_rows', help: 'samples decoding now', registers: [registry], collect() { this.set(decoder.load.decoding); } });
+  new Gauge({ name: 'acereason_serve_waiting_rows', help: 'samples waiting for room in the decode batch', registers: [registry], collect() { this.set(decoder.load.waiting); } });
   const version = new Gauge({ name: 'acereason_serve_policy_version', help: 'the policy version the server holds', registers: [registry] });
   version.set(m.held.version);
   let loading: Promise<unknown> | undefined;
@@ -113,7 +119,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
       const sha = b.weights_sha256;
       if (sha !== undefined && typeof sha !== 'string') throw badParam('weights_sha256', 'expected a hex string');
       if (loading) throw new OpenAIHttpError(503, 'service_unavailable', 'already loading a version', null, 'loading');
-      const p = batcherIdle(batcher).then(() => reloadWeights(m, dir, v, sha));
+      const p = decoderIdle(decoder).then(() => reloadWeights(m, dir, v, sha));
       loading = p;
       try {
         const held = await p;
@@ -141,10 +147,10 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
       }
       const id = `${chat ? 'chatcmpl' : 'cmpl'}-${randomUUID()}`;
       if (r.stream) {
-        await streamSamples(res, m, r, id, chat, prompts, (tap) => batcher.generate(generateRequests(m, r, prompts, tap)), (n) => tokens.inc(n));
+        await streamSamples(res, m, r, id, chat, (tap) => decoder.generate(generateRequests(m, r, prompts, tap)), (n) => tokens.inc(n));
         return 200;
       }
-      const samples = await batcher.generate(generateRequests(m, r, prompts));
+      const samples = await decoder.generate(generateRequests(m, r, prompts));
       tokens.inc(samples.reduce((a, s) => a + s.tokens.length, 0));
       send(res, 200, chat ? respondChat(m, r, id, prompts, samples) : respondCompletion(m, r, id, prompts, samples));
       return 200;
@@ -175,10 +181,10 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     server.close(() => resolve());
     server.closeAllConnections();
   }));
-  return { url: `http://${o.host ?? '127.0.0.1'}:${port}`, port, batcher, close, [Symbol.asyncDispose]: close };
+  return { url: `http://${o.host ?? '127.0.0.1'}:${port}`, port, decoder, close, [Symbol.asyncDispose]: close };
 }
 
-/** Waits until no decode batch is running or queued (a new version is swapped in between batches). */
-async function batcherIdle(b: DecodeBatcher): Promise<void> {
-  while (b.waiting > 0 || b.busy) await new Promise((r) => setTimeout(r, 5));
+/** Waits until no row decodes or waits (a new version is swapped in between batches; requests meanwhile get 503). */
+async function decoderIdle(d: ContinuousDecoder): Promise<void> {
+  while (!d.idle) await new Promise((r) => setTimeout(r, 5));
 }

@@ -14,7 +14,7 @@ test('acereason serve: a child process answers OpenAI requests with its key, and
   const dir = mkdtempSync(join(tmpdir(), 'acereason-serve-cli-'));
   try {
     writeTestModelDir(join(dir, 'model'), 3);
-    const child = spawn(process.execPath, [MAIN, 'serve', '--model', join(dir, 'model'), '--port', '0', '--api-key-env', 'SERVE_TEST_KEY', '--name', 'tiny', '--threads', '1'], {
+    const child = spawn(process.execPath, [MAIN, 'serve', '--model', join(dir, 'model'), '--port', '0', '--api-key-env', 'SERVE_TEST_KEY', '--name', 'tiny', '--threads', '1', '--max-batch', '8'], {
       env: { ...process.env, SERVE_TEST_KEY: 'k-0123456789abcdef' }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let err = '';

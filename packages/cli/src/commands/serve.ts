@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { numberFlag, parseFlags } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 
-const USAGE = 'acereason serve --model DIR | --checkpoint DIR [--host H] [--port P] [--api-key-env NAME] [--name NAME] [--threads N]';
+const USAGE = 'acereason serve --model DIR | --checkpoint DIR [--host H] [--port P] [--api-key-env NAME] [--name NAME] [--threads N] [--max-batch N]';
 
 export const serve: Command = {
   name: 'serve',
@@ -15,13 +15,14 @@ export const serve: Command = {
   async run(args, ctx) {
     const { values } = parseFlags(args, {
       model: { type: 'string' }, checkpoint: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' },
-      'api-key-env': { type: 'string' }, name: { type: 'string' }, threads: { type: 'string' },
+      'api-key-env': { type: 'string' }, name: { type: 'string' }, threads: { type: 'string' }, 'max-batch': { type: 'string' },
     }, USAGE);
     const dir = values.model ?? values.checkpoint;
     if ((values.model === undefined) === (values.checkpoint === undefined)) throw new UsageError('give exactly one of --model and --checkpoint', `usage: ${USAGE}`);
     if (!dir || !existsSync(dir)) throw new UsageError(`${values.model !== undefined ? '--model' : '--checkpoint'}: ${dir ?? ''} does not exist`, 'Pass a Hugging Face model directory (config.json, safetensors, tokenizer files) or a checkpoints folder.');
     const port = numberFlag('--port', values.port, { integer: true, min: 0, max: 65535 }, USAGE) ?? 8000;
     const threads = numberFlag('--threads', values.threads, { integer: true, min: 0, max: 256 }, USAGE) ?? 0;
+    const maxBatch = numberFlag('--max-batch', values['max-batch'], { integer: true, min: 1, max: 4096 }, USAGE) ?? 64;
     let apiKey: string | undefined;
     if (values['api-key-env'] !== undefined) {
       apiKey = process.env[values['api-key-env']];
@@ -36,7 +37,7 @@ export const serve: Command = {
     } catch (err) {
       throw new UsageError(`${dir}: ${(err as Error).message}`, 'Pass a Hugging Face model directory (config.json, safetensors, tokenizer.json).');
     }
-    const server = await startServe({ model, host: values.host ?? '127.0.0.1', port, ...(apiKey ? { apiKey } : {}), logger });
+    const server = await startServe({ model, host: values.host ?? '127.0.0.1', port, maxBatch, ...(apiKey ? { apiKey } : {}), logger });
     ctx.stdout.write(`serving ${model.name} (version ${model.held.version}) at ${server.url}/v1\n`);
     await new Promise<void>((resolve) => {
       process.once('SIGTERM', () => resolve());

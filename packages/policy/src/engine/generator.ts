@@ -1,63 +1,42 @@
-import ort from 'onnxruntime-node';
 import type { ResolvedModelConfig } from '../model/config.js';
 import type { OrtSession, Feeds, RuntimeOptions } from '../runtime/session.js';
-import { createSession, f32, i32, outF32 } from '../runtime/session.js';
+import { createSession, f32 } from '../runtime/session.js';
 import { buildGenerationGraph } from '../graphs/compile.js';
 import type { NamedTensor } from '../model/params.js';
-import { KvCache } from './kv-cache.js';
-
-/** KV cache capacity is a multiple of this many slots. */
-const KV_CHUNK = 64;
-/** The cache memory is reserved once for prompt + max new tokens when that fits in this many bytes (else it may reallocate). */
-export const KV_BUDGET_BYTES = 4 * 2 ** 30;
-/** Weights up to this size are baked into the generation graphs (and packed); larger ones are fed. */
-export const BAKE_LIMIT_BYTES = 1.5 * 2 ** 30;
-/** Batches up to this many rows use the single-threaded decode session (models up to the size below). */
-const SMALL_DECODE_ROWS = 2;
-const SMALL_DECODE_LIMIT_BYTES = 256 * 2 ** 20;
-import { MASKED, causalMask, ropeInvFreq, ropeTables } from '../graphs/host-inputs.js';
+import { DecodeBatch, sampleOf, type DecodeSessions, type Row } from './decode-batch.js';
+import { ropeInvFreq } from '../graphs/host-inputs.js';
 import { SampleRng } from '../sampling/rng.js';
-import { sampleToken, validateSampling } from '../sampling/sampler.js';
-import type { SamplingParams } from '../sampling/sampler.js';
-import type { FinishReason, GenerateRequest, GeneratedSample } from './types.js';
+import { validateSampling } from '../sampling/sampler.js';
+import type { GenerateRequest, GeneratedSample } from './types.js';
 import { ValidationError } from '@acereason/protocol';
 
-interface Row {
-  sampleKey: string;
-  sampleIndex: number;
-  prompt: Uint32Array;
-  sampling: SamplingParams;
-  rng: SampleRng;
-  stopWhen: ((generated: readonly number[]) => boolean) | undefined;
-  tokens: number[];
-  logprobs: number[];
-  entropy: number[];
-  finish?: FinishReason;
-}
+
+export { KV_BUDGET_BYTES } from './decode-batch.js';
+/** Weights up to this size are baked into the generation graphs (and packed); larger ones are fed. */
+export const BAKE_LIMIT_BYTES = 1.5 * 2 ** 30;
+/** Small batches of models up to this size decode on a single-threaded session (see `create`). */
+const SMALL_DECODE_LIMIT_BYTES = 256 * 2 ** 20;
 
 /**
- * Batched generation over the prefill/decode graph. Rows are right-padded for prefill; each decode
- * step appends one K/V slot to every row, masks each row's padding hole, and drops finished rows
- * from the batch.
+ * Batched generation over the prefill/decode graph (see DecodeBatch): a call's rows run in
+ * batches of up to `maxBatch`, each prefilled right-padded and decoded until its last row ends.
  */
 export class Generator {
-  private readonly inv: Float64Array;
-  private readonly scratch: Float64Array;
-  private readonly order: Int32Array;
+  private readonly sessions: DecodeSessions;
 
   private constructor(
     private readonly c: ResolvedModelConfig,
-    private readonly prefill: OrtSession,
-    private readonly decode: OrtSession,
+    prefill: OrtSession,
+    decode: OrtSession,
     private readonly maxBatch: number,
-    /** Weights fed on every run when they are not baked into the graphs. */
-    private readonly weightFeeds: Feeds,
-    /** Single-threaded decode session for small batches (see `create`), if any. */
-    private readonly smallDecode: OrtSession | undefined,
+    weightFeeds: Feeds,
+    smallDecode: OrtSession | undefined,
   ) {
-    this.inv = ropeInvFreq(c);
-    this.scratch = new Float64Array(c.vocabSize);
-    this.order = new Int32Array(c.vocabSize);
+    this.sessions = { c, prefill, decode, smallDecode, weightFeeds, inv: ropeInvFreq(c), scratch: new Float64Array(c.vocabSize), order: new Int32Array(c.vocabSize) };
+  }
+
+  get config(): ResolvedModelConfig {
+    return this.c;
   }
 
   /** Compiles the prefill and decode graphs with `weights` baked in. */
@@ -78,12 +57,21 @@ export class Generator {
   }
 
   async release(): Promise<void> {
-    await this.prefill.release();
-    await this.decode.release();
-    await this.smallDecode?.release();
+    await this.sessions.prefill.release();
+    await this.sessions.decode.release();
+    await this.sessions.smallDecode?.release();
   }
 
   async generate(requests: readonly GenerateRequest[]): Promise<GeneratedSample[]> {
+    const rows = this.rows(requests);
+    for (let i = 0; i < rows.length; i += this.maxBatch) await this.runBatch(rows.slice(i, i + this.maxBatch));
+    const failed = rows.find((r) => r.error !== undefined);
+    if (failed) throw failed.error;
+    return rows.map(sampleOf);
+  }
+
+  /** The rows of `requests` (every sample of each), checked against the model. */
+  rows(requests: readonly GenerateRequest[]): Row[] {
     const rows: Row[] = [];
     requests.forEach((r, i) => {
       const f = `requests[${i}]`;
@@ -93,104 +81,21 @@ export class Generator {
       if (r.promptTokens.some((t) => t >= this.c.vocabSize)) throw new ValidationError(`${f}.promptTokens`, 'token id outside the vocabulary');
       if (!Number.isInteger(r.numSamples) || r.numSamples < 1) throw new ValidationError(`${f}.numSamples`, 'must be an integer >= 1');
       for (let s = 0; s < r.numSamples; s++) {
-        rows.push({ sampleKey: r.sampleKey, sampleIndex: s, prompt: r.promptTokens, sampling: r.sampling, rng: new SampleRng(r.seed, r.sampleKey, s), stopWhen: r.stopWhen, tokens: [], logprobs: [], entropy: [] });
+        rows.push({ sampleKey: r.sampleKey, sampleIndex: s, prompt: r.promptTokens, sampling: r.sampling, rng: new SampleRng(r.seed, r.sampleKey, s), stopWhen: r.stopWhen, onToken: r.onToken, tokens: [], logprobs: [], entropy: [] });
       }
     });
-    for (let i = 0; i < rows.length; i += this.maxBatch) await this.runBatch(rows.slice(i, i + this.maxBatch));
-    return rows.map((r) => ({
-      sampleKey: r.sampleKey,
-      sampleIndex: r.sampleIndex,
-      tokens: Uint32Array.from(r.tokens),
-      logprobs: Float32Array.from(r.logprobs),
-      entropy: Float32Array.from(r.entropy),
-      finishReason: r.finish ?? 'length',
-    }));
+    return rows;
   }
 
-  /** Samples the next token of each row from its logits; returns whether the row is finished. */
-  private take(row: Row, logits: Float32Array, b: number): boolean {
-    const V = this.c.vocabSize;
-    const s = sampleToken(logits, b * V, V, row.sampling, row.rng.next(), this.scratch, this.order);
-    row.tokens.push(s.token);
-    row.logprobs.push(s.logprob);
-    row.entropy.push(s.entropy);
-    if (row.sampling.stopTokens.includes(s.token) || row.stopWhen?.(row.tokens) === true) row.finish = 'stop';
-    else if (row.tokens.length >= row.sampling.maxNewTokens || row.prompt.length + row.tokens.length >= this.c.maxPositions) row.finish = 'length';
-    return row.finish !== undefined;
+  /** A decode batch over these sessions that rows can join between steps (continuous batching). */
+  batch(): DecodeBatch {
+    return new DecodeBatch(this.sessions);
   }
 
-  private async runBatch(batch: Row[]): Promise<void> {
-    const { numLayers: L, numKvHeads: KV, headDim: hd, hiddenSize: D } = this.c;
-    const B0 = batch.length;
-    const T = Math.max(...batch.map((r) => r.prompt.length));
-    const lens = batch.map((r) => r.prompt.length);
-    const ids = new Int32Array(B0 * T);
-    const pos = new Int32Array(B0 * T);
-    const pick = new Int32Array(B0 * D);
-    batch.forEach((r, b) => {
-      ids.set(r.prompt, b * T);
-      for (let t = 0; t < T; t++) pos[b * T + t] = t;
-      pick.fill(r.prompt.length - 1, b * D, (b + 1) * D);
-    });
-    const rt = ropeTables(this.c, pos, this.inv);
-    let out = await this.prefill.run({
-      ...this.weightFeeds,
-      ids: i32(ids, [B0, T]),
-      cos: f32(rt.cos, [B0, T, hd]),
-      sin: f32(rt.sin, [B0, T, hd]),
-      mask: f32(causalMask(lens, T), [B0, 1, 1, T, T]),
-      pick: i32(pick, [B0, 1, D]),
-    });
-    // One allocation for the prompt and every new token a row may still take (capped by maxPositions).
-    const full = Math.min(this.c.maxPositions, T + Math.max(...batch.map((r) => r.sampling.maxNewTokens)));
-    const slotBytes = 2 * L * B0 * KV * hd * 4;
-    const reserve = full * slotBytes <= KV_BUDGET_BYTES ? full : Math.max(T + KV_CHUNK, Math.floor(KV_BUDGET_BYTES / slotBytes));
-    const cache = new KvCache(L, B0, KV, hd, Math.min(reserve, T + KV_CHUNK), KV_CHUNK, reserve);
-    const newKv = (o: typeof out): [Float32Array[], Float32Array[]] => [
-      [...Array(L).keys()].map((l) => outF32(o, `new_k_${l}`)),
-      [...Array(L).keys()].map((l) => outF32(o, `new_v_${l}`)),
-    ];
-    cache.append(...newKv(out), T);
-    let active = batch.map((_, b) => b);
-    let logits = outF32(out, 'logits');
-    let kept = active.filter((b, k) => !this.take(batch[b] as Row, logits, k));
-    for (let step = 1; kept.length > 0; step++) {
-      if (kept.length !== active.length) {
-        cache.keepRows(kept.map((b) => active.indexOf(b)));
-        active = kept;
-      }
-      cache.grow(cache.used + 1);
-      const B = active.length;
-      const C = cache.slots;
-      const stepIds = new Int32Array(B);
-      const stepPos = new Int32Array(B);
-      // Row k may see cache slots [0, len) (its prompt) and [T, used) (its generated tokens), and itself.
-      const mask = new Float32Array(B * (C + 1)).fill(MASKED);
-      active.forEach((b, k) => {
-        const r = batch[b] as Row;
-        stepIds[k] = r.tokens[r.tokens.length - 1] ?? 0;
-        stepPos[k] = r.prompt.length + step - 1;
-        const row = k * (C + 1);
-        mask.fill(0, row, row + r.prompt.length);
-        mask.fill(0, row + T, row + cache.used);
-        mask[row + C] = 0;
-      });
-      const st = ropeTables(this.c, stepPos, this.inv);
-      const feeds: Feeds = {
-        ...this.weightFeeds,
-        ids: i32(stepIds, [B, 1]),
-        cos: f32(st.cos, [B, 1, hd]),
-        sin: f32(st.sin, [B, 1, hd]),
-        mask: f32(mask, [B, 1, 1, 1, C + 1]),
-        pick: i32(new Int32Array(B * D), [B, 1, D]),
-        split_sizes: new ort.Tensor('int64', BigInt64Array.from([BigInt(C), 1n]), [2]),
-      };
-      cache.feeds(feeds);
-      out = await (B <= SMALL_DECODE_ROWS && this.smallDecode !== undefined ? this.smallDecode : this.decode).run(feeds);
-      cache.append(...newKv(out), 1);
-      logits = outF32(out, 'logits');
-      kept = active.filter((b, k) => !this.take(batch[b] as Row, logits, k));
-    }
+  private async runBatch(rows: Row[]): Promise<void> {
+    const b = this.batch();
+    await b.admit(rows);
+    while (b.size > 0) await b.step();
   }
 }
 

@@ -36,3 +36,25 @@ test('the KV cache grows in place inside its reservation, reallocates only past 
   assert.ok(c.reservedSlots >= 50);
   check(c, [0, 2], H, hd);
 });
+
+test('rows join the KV cache (written at any slot, more rows than first allocated) and leading slots are dropped', () => {
+  const [H, hd] = [2, 3];
+  const c = new KvCache(1, 1, H, hd, 4, 4, 8);
+  for (let s = 0; s < 6; s++) c.append([step([0], H, hd, s)], [step([0], H, hd, s)], 1);
+  c.advance(2); // a hole the masks hide
+  c.addRows(2); // past the rows allocated: reallocates, row 0 kept
+  const slots = [6, 7];
+  for (const s of slots) c.write(1, 2, [step([1, 2], H, hd, s)], [step([1, 2], H, hd, s)], 1, s);
+  const f: Record<string, import('onnxruntime-node').Tensor> = {};
+  c.feeds(f);
+  const k = f.past_k_0?.data as Float32Array;
+  assert.deepEqual(f.past_k_0?.dims, [3, H, 1, c.slots, hd]);
+  for (let s = 0; s < 6; s++) assert.equal(k[(0 * H * c.slots + s) * hd], s, `row 0 slot ${s}`);
+  for (const r of [1, 2]) for (const s of slots) assert.equal(k[((r * H + 1) * c.slots + s) * hd], 1000 * r + 100 + s, `row ${r} slot ${s}`);
+  c.shift(6);
+  assert.equal(c.used, 2);
+  c.feeds(f);
+  const k2 = f.past_k_0?.data as Float32Array;
+  for (const r of [1, 2]) assert.equal(k2[((r * H + 1) * c.slots + 1) * hd], 1000 * r + 100 + 7, `row ${r} after the shift`);
+  assert.throws(() => c.write(0, 1, [step([0], H, hd, 0)], [step([0], H, hd, 0)], 1, c.slots), /outside/);
+});

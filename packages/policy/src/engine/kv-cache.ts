@@ -15,9 +15,12 @@ export class KvCache {
   /** Slots in use per row (all rows advance together). */
   used = 0;
   private reserved: number;
+  /** Rows the backing memory holds (rows may be added up to it without reallocating). */
+  private rowCap: number;
 
   constructor(private readonly layers: number, private rows: number, private readonly kvHeads: number, private readonly hd: number, private capacity: number, private readonly chunk: number, reserve = capacity) {
     this.reserved = Math.max(reserve, capacity);
+    this.rowCap = rows;
     this.alloc();
   }
 
@@ -33,7 +36,7 @@ export class KvCache {
   }
 
   private alloc(): void {
-    const n = this.rows * this.kvHeads * this.reserved * this.hd;
+    const n = this.rowCap * this.kvHeads * this.reserved * this.hd;
     this.k = [...Array(this.layers)].map(() => new Float32Array(n));
     this.v = [...Array(this.layers)].map(() => new Float32Array(n));
   }
@@ -41,14 +44,52 @@ export class KvCache {
   /** Copies `t` new slots per row from tensors [rows, kvHeads, t, hd] into slots [used, used + t). */
   append(newK: readonly Float32Array[], newV: readonly Float32Array[], t: number): void {
     if (this.used + t > this.capacity) this.grow(this.used + t);
+    this.write(0, this.rows, newK, newV, t, this.used);
+    this.used += t;
+  }
+
+  /** Copies tensors [n, kvHeads, t, hd] into rows [row, row + n), slots [at, at + t) (inside the capacity). */
+  write(row: number, n: number, newK: readonly Float32Array[], newV: readonly Float32Array[], t: number, at: number): void {
     const { hd, capacity: C } = this;
+    if (at + t > C || row + n > this.rows) throw new Error(`KV write outside the cache: rows ${row}+${n} of ${this.rows}, slots ${at}+${t} of ${C}`);
     for (let l = 0; l < this.layers; l++) {
       for (const [src, dst] of [[newK[l], this.k[l]], [newV[l], this.v[l]]] as const) {
         if (src === undefined || dst === undefined) throw new Error('missing layer');
-        for (let r = 0; r < this.rows * this.kvHeads; r++) dst.set(src.subarray(r * t * hd, (r + 1) * t * hd), (r * C + this.used) * hd);
+        for (let r = 0; r < n * this.kvHeads; r++) dst.set(src.subarray(r * t * hd, (r + 1) * t * hd), ((row * this.kvHeads + r) * C + at) * hd);
       }
     }
+  }
+
+  /** Takes `t` slots per row without writing them (a hole the rows' masks hide). */
+  advance(t: number): void {
+    this.grow(this.used + t);
     this.used += t;
+  }
+
+  /** Adds `n` rows after the others (their slots hold stale values until written). */
+  addRows(n: number): void {
+    if (this.rows + n > this.rowCap) {
+      const [ok, ov] = [this.k, this.v];
+      const keep = this.rows * this.kvHeads * this.capacity * this.hd;
+      this.rowCap = Math.max(this.rows + n, Math.ceil(1.5 * this.rowCap));
+      // No spare slots past the capacity now: a later growth reallocates (bounded memory for more rows).
+      this.reserved = this.capacity;
+      this.alloc();
+      for (let l = 0; l < this.layers; l++) {
+        (this.k[l] as Float32Array).set((ok[l] as Float32Array).subarray(0, keep));
+        (this.v[l] as Float32Array).set((ov[l] as Float32Array).subarray(0, keep));
+      }
+    }
+    this.rows += n;
+  }
+
+  /** Drops the first `m` slots of every row (no row may still see them): slots move down by m. */
+  shift(m: number): void {
+    if (m <= 0) return;
+    if (m > this.used) throw new Error(`KV shift by ${m} past the ${this.used} slots used`);
+    const { hd, capacity: C } = this;
+    for (const buf of [...this.k, ...this.v]) for (let r = 0; r < this.rows * this.kvHeads; r++) buf.copyWithin(r * C * hd, (r * C + m) * hd, (r * C + this.used) * hd);
+    this.used -= m;
   }
 
   /** Makes room for at least `need` slots (at least 1.25x, rounded up to the chunk size). */

@@ -15,6 +15,7 @@ import { selectModelWeights } from '../weights/hf.js';
 import { weightsSha256 } from '../weights/hash.js';
 import { readSafetensors, writeSafetensors } from '../weights/safetensors.js';
 import { BAKE_LIMIT_BYTES, Generator } from './generator.js';
+import { ContinuousDecoder } from './continuous.js';
 import type { GenerateRequest, GeneratedSample, HeldVersion, PolicyEngine, ScoreRequest, ScoreResult, TrainBatch, TrainStepResult, WeightsVersion } from './types.js';
 
 export interface OnnxEngineOptions {
@@ -80,6 +81,14 @@ export class OnnxEngine implements PolicyEngine {
     // Captures the current weights' generator: a concurrent loadWeights() does not affect this call.
     const gen = await this.genState();
     return gen.generate(requests);
+  }
+
+  /**
+   * A continuous-batching decode loop over this engine (concurrent calls join its running batch,
+   * up to `maxRows` rows, default the engine's maxBatch); it follows loaded weights between batches.
+   */
+  continuous(maxRows = this.maxBatch): ContinuousDecoder {
+    return new ContinuousDecoder(() => this.genState(), maxRows);
   }
 
   /** Per-position logprob of the next token and entropy, for each full sequence (length n - 1). */

@@ -17,7 +17,12 @@ export interface GenerateRequest {
    * reason `stop`, the token kept), e.g. a stop string (see `stopStringChecker`).
    */
   stopWhen?: (generated: readonly number[]) => boolean;
+  /** Called after each generated token of each of its rows (streaming); a throw fails the request. */
+  onToken?: TokenObserver;
 }
+
+/** A row's tokens and their logprobs so far, after each new token (`sampleIndex` names the row). */
+export type TokenObserver = (sampleIndex: number, tokens: readonly number[], logprobs: readonly number[]) => void;
 
 /** Why a sample ended (the wire's TrajectoryGroup finish reasons). */
 export type { FinishReason };
