@@ -7,7 +7,7 @@
  * Versions of BIG_BYTES or more are not kept after the report (memory: 4 actors x 2 methods).
  */
 import { codecs, WeightServiceDefinition, type WeightsAnnounced } from '@acereason/protocol';
-import { connectNats, createGrpcClient, drainQuietly, fetchWeights, fetchWeightsBulk, HostWeightCache, type WeightSnapshot, type WeightTensor } from '@acereason/transport';
+import { connectNats, createGrpcClient, drainQuietly, fetchWeights, fetchWeightsBulk, HostWeightCache, type CacheOutcome, type WeightSnapshot, type WeightTensor } from '@acereason/transport';
 import { Objm, setSha256Backend, type ObjectStore } from '@nats-io/obj';
 import { benchSubjects, encodeJson, unpackVerified, type HeldReport, type ReadyReport, type SyncMethod } from './weight-sync-wire.js';
 
@@ -41,7 +41,7 @@ interface Holding {
 const holding: Record<SyncMethod, { held?: Holding; previous?: Holding }> = { bulk: {}, single: {}, grpc: {}, objstore: {} };
 
 interface Fetched extends Holding {
-  outcome?: 'downloaded' | 'shared';
+  outcome?: CacheOutcome;
   downloadMs?: number;
 }
 
@@ -54,9 +54,9 @@ async function viaLearner(method: SyncMethod, a: WeightsAnnounced, reuse: Holdin
   if (method === 'bulk') {
     // What fetchWeights does with a host cache, spelled out to time the transfer on its own.
     const m = await client.getManifest({ runId: a.runId, version: a.version, latest: false });
-    const r = await hostCache.get(m, async () => {
+    const r = await hostCache.get(m, async (onBytes) => {
       const t0 = performance.now();
-      const s = await fetchWeightsBulk(m.bulkUrl, m, reuseSnap ? { reuse: reuseSnap } : {});
+      const s = await fetchWeightsBulk(m.bulkUrl, m, { ...(reuseSnap ? { reuse: reuseSnap } : {}), ...(onBytes ? { onBytes } : {}) });
       downloadMs = performance.now() - t0;
       return s;
     }, reuseSnap);

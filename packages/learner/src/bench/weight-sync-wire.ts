@@ -4,7 +4,7 @@
  * WeightsAnnounced, so the gRPC path is the one the real actors follow.
  */
 import { Subjects, sha256Hex, weightsDigest, IntegrityError, type WeightManifest } from '@acereason/protocol';
-import type { WeightTensor } from '@acereason/transport';
+import type { CacheOutcome, WeightTensor } from '@acereason/transport';
 
 /**
  * `bulk`: ours as actors run it (manifest over gRPC, bytes from the bulk endpoint, one download per
@@ -26,7 +26,7 @@ export type HeldReport =
   | {
       ok: true; actorId: string; method: SyncMethod; version: number; replaced: number | null; bytes: number; tensors: number; fetchMs: number; cpuMs: number;
       /** With the host cache: whether this actor downloaded (and wrote the host copy) or read another's; downloadMs = the transfer alone. */
-      outcome?: 'downloaded' | 'shared'; downloadMs?: number;
+      outcome?: CacheOutcome; downloadMs?: number;
     }
   | { ok: false; actorId: string; method: SyncMethod; version: number; error: string };
 

@@ -112,7 +112,7 @@ async function round(ctx: Ctx, method: SyncMethod, snap: WeightSnapshot, timeout
     ms: last - t0, fetchMs: got.map((g) => (g.report.ok ? g.report.fetchMs : NaN)), cpuMs: (own.user + own.system) / 1000 + actorsCpu + natsCpu,
     downloadMs: oks.flatMap((r) => (r.downloadMs !== undefined ? [r.downloadMs] : [])),
     downloaderMs: oks.filter((r) => r.outcome === 'downloaded').map((r) => r.fetchMs),
-    sharedMs: oks.filter((r) => r.outcome === 'shared').map((r) => r.fetchMs),
+    sharedMs: oks.filter((r) => r.outcome === 'shared' || r.outcome === 'followed').map((r) => r.fetchMs),
   };
 }
 

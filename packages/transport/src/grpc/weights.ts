@@ -207,9 +207,9 @@ export interface FetchWeightsRequest {
  */
 export async function fetchWeights(client: TypedClient<typeof WeightServiceDefinition>, req: FetchWeightsRequest, opts: CallOptions = {}): Promise<WeightSnapshot> {
   const manifest = await client.getManifest(req.version === 'latest' ? { runId: req.runId, version: 0, latest: true } : { runId: req.runId, version: req.version, latest: false }, opts);
-  const download = (): Promise<WeightSnapshot> =>
+  const download = (onBytes?: (chunk: Uint8Array) => void): Promise<WeightSnapshot> =>
     manifest.bulkUrl !== '' && req.transport !== 'stream'
-      ? fetchWeightsBulk(manifest.bulkUrl, manifest, { ...(req.reuse ? { reuse: req.reuse } : {}), ...(opts.signal ? { signal: opts.signal } : {}), ...(req.tls ? { tls: req.tls } : {}), ...(req.token !== undefined ? { token: req.token } : {}) })
+      ? fetchWeightsBulk(manifest.bulkUrl, manifest, { ...(req.reuse ? { reuse: req.reuse } : {}), ...(opts.signal ? { signal: opts.signal } : {}), ...(req.tls ? { tls: req.tls } : {}), ...(req.token !== undefined ? { token: req.token } : {}), ...(onBytes ? { onBytes } : {}) })
       : streamWeights(client, manifest, req, opts);
   if (!req.hostCache) return download();
   return (await req.hostCache.get(manifest, download, req.reuse)).snapshot;

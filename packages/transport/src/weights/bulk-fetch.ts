@@ -23,6 +23,8 @@ export interface BulkFetchOptions {
   token?: string;
   /** No byte for this long fails the transfer (default 60 s). */
   idleTimeoutMs?: number;
+  /** Sees the body's bytes in order as they land in the tensors' buffers (the host cache writes its copy from them). */
+  onBytes?: (chunk: Uint8Array) => void;
 }
 
 const HEAD_LIMIT = 64 * 1024;
@@ -194,7 +196,7 @@ async function fetchTls(url: URL, manifest: WeightManifest, sink: TensorSink, op
 /** GETs `url` (the manifest's bulk_url) and returns the verified snapshot. Transport failures are retryable UNAVAILABLE errors. */
 export function fetchWeightsBulk(url: string, manifest: WeightManifest, opts: BulkFetchOptions = {}): Promise<WeightSnapshot> {
   const u = new URL(url);
-  const sink = new TensorSink(manifest, opts.reuse);
+  const sink = new TensorSink(manifest, opts.reuse, opts.onBytes);
   if (u.protocol === 'http:') return fetchPlain(u, manifest, sink, opts);
   if (u.protocol === 'https:') return fetchTls(u, manifest, sink, opts);
   return Promise.reject(new AceReasonError(ErrorCodes.INVALID, `weights bulk URL ${url}: expected http: or https:`, { retryable: false }));

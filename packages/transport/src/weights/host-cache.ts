@@ -1,19 +1,25 @@
 /**
  * One download per host: actors on the same host that need the same version share it through a
  * directory (memory-backed where the host has one). The first actor to claim `<digest>.lock`
- * downloads and verifies the version, writes it to `<digest>.weights` (a temporary name renamed
- * into place, so a reader never sees a partial file) and releases the claim; the others wait for
- * the file and read it, which costs a memory copy instead of a transfer and a sha256 pass.
+ * downloads and verifies the version, writing the bytes to `<digest>.partial` as they land, and
+ * renames that to `<digest>.weights` once verified; the others follow the partial file as it grows
+ * (see host-copy.ts), so they hold the version right after the download, at the cost of a memory
+ * copy instead of a transfer and a sha256 pass. A later reader reads the finished file.
  *
  * Trust: the directory is private to the user (mode 0700) and a file appears under its digest only
  * after the writer checked every tensor against the manifest, so readers check its size and do not
- * hash it again. A claim whose process is gone is taken over; a download that fails releases it.
+ * hash it again (a follower keeps its bytes only if the file it read is the one renamed). A claim
+ * whose process is gone is taken over; a download that fails releases it.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { WeightManifest } from '@acereason/protocol';
 import type { WeightSnapshot } from '../grpc/weights.js';
+import { BodyBuffers, followCopy, GrowingCopy, lockOwner } from './host-copy.js';
+
+/** Receives a version; `onBytes` (when given) sees the body's bytes in order as they land. */
+export type WeightDownload = (onBytes?: (chunk: Uint8Array) => void) => Promise<WeightSnapshot>;
 
 export interface HostWeightCacheOptions {
   /** How long to wait for another process's download before downloading here (default 10 min). */
@@ -40,7 +46,8 @@ function pidAlive(pid: number): boolean {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export type CacheOutcome = 'downloaded' | 'shared';
+/** `shared`: read from the host's copy, finished or (`followed`) while it was being downloaded. */
+export type CacheOutcome = 'downloaded' | 'shared' | 'followed';
 
 export class HostWeightCache {
   private readonly waitMs: number;
@@ -52,25 +59,37 @@ export class HostWeightCache {
     this.pollMs = opts.pollMs ?? 20;
   }
 
-  private file(m: WeightManifest): string {
-    return join(this.dir, `${m.weightsSha256}.weights`);
+  private file(m: WeightManifest, ext: 'weights' | 'partial' | 'lock' = 'weights'): string {
+    return join(this.dir, `${m.weightsSha256}.${ext}`);
   }
 
   /**
    * The verified version `m`: read from this host's copy if there is one, else downloaded by
-   * `download` (here, or by another process while this one waits). `reuse`'s buffers receive the
-   * bytes when the sizes match.
+   * `download` (here, or by another process while this one follows its copy). `reuse`'s buffers
+   * receive the bytes when the sizes match.
    */
-  async get(m: WeightManifest, download: () => Promise<WeightSnapshot>, reuse?: WeightSnapshot): Promise<{ snapshot: WeightSnapshot; outcome: CacheOutcome }> {
-    const lock = join(this.dir, `${m.weightsSha256}.lock`);
+  async get(m: WeightManifest, download: WeightDownload, reuse?: WeightSnapshot): Promise<{ snapshot: WeightSnapshot; outcome: CacheOutcome }> {
+    const lock = this.file(m, 'lock');
     const deadline = Date.now() + this.waitMs;
     for (;;) {
       const shared = this.read(m, reuse);
       if (shared) return { snapshot: shared, outcome: 'shared' };
       if (this.claim(lock)) {
         try {
-          const snapshot = await download();
-          this.write(m, snapshot);
+          let copy: GrowingCopy | undefined;
+          try {
+            copy = new GrowingCopy(this.file(m, 'partial'), this.file(m));
+          } catch {
+            // no room or no permission for the shared copy: download for this process alone
+          }
+          let snapshot: WeightSnapshot;
+          try {
+            snapshot = await download(copy?.push);
+          } catch (err) {
+            await copy?.abort();
+            throw err;
+          }
+          if (copy && (await copy.commit(snapshot))) this.dropOthers(m);
           return { snapshot, outcome: 'downloaded' };
         } finally {
           try {
@@ -80,6 +99,11 @@ export class HostWeightCache {
           }
         }
       }
+      const followed = await followCopy(m, new BodyBuffers(m, reuse), {
+        partial: this.file(m, 'partial'), final: this.file(m), lock, pollMs: this.pollMs, deadline,
+        ownerAlive: (l) => pidAlive(lockOwner(l)),
+      });
+      if (followed) return { snapshot: followed, outcome: 'followed' };
       if (Date.now() > deadline) return { snapshot: await download(), outcome: 'downloaded' };
       await sleep(this.pollMs);
     }
@@ -95,13 +119,8 @@ export class HostWeightCache {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return false;
     }
-    let owner = NaN;
-    try {
-      owner = Number(readFileSync(lock, 'utf8'));
-    } catch {
-      return false; // released meanwhile: look for the file again
-    }
-    // An empty lock is one being written right now; a dead owner's is stale.
+    const owner = lockOwner(lock);
+    // (Unreadable: released meanwhile, look for the file again.) An empty lock is one being written right now; a dead owner's is stale.
     if (!Number.isNaN(owner) && owner !== 0 && !pidAlive(owner)) {
       try {
         unlinkSync(lock);
@@ -112,6 +131,7 @@ export class HostWeightCache {
     return false;
   }
 
+  /** The finished copy, if there is one of the right size. */
   private read(m: WeightManifest, reuse: WeightSnapshot | undefined): WeightSnapshot | undefined {
     let fd: number;
     try {
@@ -120,21 +140,10 @@ export class HostWeightCache {
       return undefined;
     }
     try {
-      if (statSync(this.file(m)).size !== m.totalBytes) return undefined;
-      const spare = new Map((reuse?.tensors ?? []).map((t) => [t.name, t.data]));
-      let pos = 0;
-      const tensors = m.tensors.map((t) => {
-        const old = spare.get(t.name);
-        const data = old && old.byteLength === t.byteLength ? old : new Uint8Array(t.byteLength);
-        for (let off = 0; off < t.byteLength; ) {
-          const n = readSync(fd, data, off, Math.min(t.byteLength - off, 1 << 30), pos + off);
-          if (n === 0) throw new Error(`weights cache: ${this.file(m)} ended early`);
-          off += n;
-        }
-        pos += t.byteLength;
-        return { name: t.name, dtype: t.dtype, shape: t.shape, data };
-      });
-      return { manifest: m, tensors };
+      if (fstatSync(fd).size !== m.totalBytes) return undefined;
+      const into = new BodyBuffers(m, reuse);
+      into.readFrom(fd, m.totalBytes);
+      return into.snapshot();
     } catch {
       return undefined;
     } finally {
@@ -142,30 +151,8 @@ export class HostWeightCache {
     }
   }
 
-  /** Writes a verified version for the other processes and drops older ones (open readers keep theirs). */
-  private write(m: WeightManifest, snap: WeightSnapshot): void {
-    const tmp = `${this.file(m)}.${process.pid}.tmp`;
-    try {
-      const fd = openSync(tmp, 'w', 0o600);
-      try {
-        let pos = 0;
-        for (const t of snap.tensors) {
-          for (let off = 0; off < t.data.byteLength; ) off += writeSync(fd, t.data, off, Math.min(t.data.byteLength - off, 1 << 30), pos + off);
-          pos += t.data.byteLength;
-        }
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(tmp, this.file(m));
-    } catch {
-      // No room (or no permission) for the shared copy: this process has the version anyway.
-      try {
-        unlinkSync(tmp);
-      } catch {
-        // never created
-      }
-      return;
-    }
+  /** Drops older versions' copies (open readers keep theirs). */
+  private dropOthers(m: WeightManifest): void {
     for (const f of readdirSync(this.dir)) {
       if (f.endsWith('.weights') && f !== `${m.weightsSha256}.weights`) {
         try {

@@ -17,7 +17,8 @@ export class TensorSink {
   private readonly buffers: Uint8Array[];
   received = 0;
 
-  constructor(private readonly manifest: WeightManifest, reuse: WeightSnapshot | undefined) {
+  /** `onBytes` sees every chunk of the body in order once it is in its tensor's buffer (e.g. a host copy). */
+  constructor(private readonly manifest: WeightManifest, reuse: WeightSnapshot | undefined, private readonly onBytes?: (chunk: Uint8Array) => void) {
     const spare = new Map((reuse?.tensors ?? []).map((t) => [t.name, t.data]));
     // Own ArrayBuffers (offset 0, so Float32 views need no copy); memory already in use is much
     // cheaper to write than fresh pages.
@@ -50,7 +51,9 @@ export class TensorSink {
   advance(n: number): void {
     const buf = this.buffers[this.i];
     if (!buf || this.off + n > buf.byteLength) throw new IntegrityError(`weights v${this.manifest.version}: the body is longer than the manifest's ${this.manifest.totalBytes} bytes`);
-    (this.hash[this.i] as Hash).update(buf.subarray(this.off, this.off + n));
+    const landed = buf.subarray(this.off, this.off + n);
+    (this.hash[this.i] as Hash).update(landed);
+    this.onBytes?.(landed);
     this.off += n;
     this.received += n;
     this.skipFull();
