@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { hostname } from 'node:os';
-import { connectNats, createLogger, drainQuietly, ensureTopology, onShutdown, resolveSecurity, securityFlags, serveHeartbeatMetrics, SECURITY_USAGE } from '@acereason/transport';
+import { connectNats, createLogger, drainQuietly, ensureTopology, fetchRunAssets, onShutdown, resolveSecurity, securityFlags, serveHeartbeatMetrics, SECURITY_USAGE } from '@acereason/transport';
 import { createOnnxEngine, tokenizerFromSpec, type ModelConfig } from '@acereason/policy';
 import { Actor, waitForRunSpec } from './actor.js';
 
@@ -41,10 +41,14 @@ export async function actorMain(argv: string[]): Promise<number> {
   try {
     const spec = await waitForRunSpec(topology, values.run, { signal: ac.signal });
     if (values.learner) spec.learnerAddress = values.learner;
+    // Before joining: every asset the spec names, checked against its sha256 (a mismatch or a missing object ends the actor here).
+    const files = await fetchRunAssets(topology.assets, spec.assets);
+    const tokenizer = tokenizerFromSpec(spec.tokenizer, files);
+    if (spec.assets !== undefined) logger.info({ assets: spec.assets.map((a) => `${a.name}:${a.bytes}`) }, 'run assets fetched and checked');
     const ep = values['execution-provider'] === 'cuda' ? 'cuda' : 'cpu';
     const engine = await createOnnxEngine({ model: spec.model as ModelConfig, executionProvider: ep, threads: Number(values.threads ?? 1) });
     actor = new Actor({
-      nc, topology, spec, engine, tokenizer: tokenizerFromSpec(spec.tokenizer), actorId, logger,
+      nc, topology, spec, engine, tokenizer, actorId, logger,
       maxInFlight: Number(values['max-in-flight'] ?? 2), ...(security.grpcClientTls ? { grpcTls: security.grpcClientTls } : {}), ...(values['ack-wait-ms'] ? { ackWaitMs: Number(values['ack-wait-ms']) } : {}),
     });
     if (ac.signal.aborted) actor.stop();

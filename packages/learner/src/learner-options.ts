@@ -1,7 +1,7 @@
 /** What a Learner is built from, and the counters it owns itself. */
 import type { RunSpec } from '@acereason/protocol';
 import type { GrpcRoleMap, Logger, NatsConnection, TlsFiles, Topology } from '@acereason/transport';
-import type { PolicyEngine, Tokenizer } from '@acereason/policy';
+import type { ChatTemplate, PolicyEngine, Tokenizer } from '@acereason/policy';
 import type { RunConfig } from './config/run-config.js';
 import type { Dataset } from './data/dataset.js';
 import type { Checkpoint, LearnerState } from './checkpoint/checkpoint.js';
@@ -12,8 +12,12 @@ export interface LearnerOptions {
   topology: Topology;
   engine: PolicyEngine;
   tokenizer: Tokenizer;
+  /** The model's chat template, for datasets prompted in chat mode. */
+  chatTemplate?: ChatTemplate;
   /** Tokenizer description for workers joining the run. */
   tokenizerSpec: RunSpec['tokenizer'];
+  /** Files workers need (tokenizer.json ...), uploaded to the assets object store at start. */
+  assetFiles?: Record<string, Uint8Array>;
   datasets: Record<string, Dataset>;
   logger: Logger;
   /** Resume from this checkpoint (weights and optimizer state already loaded into the engine). */

@@ -117,7 +117,7 @@ export class Learner {
     await this.versions.publish(this.versions.version);
     const maxHeld = (c.checkpoint.everySteps + 1 + c.algorithm.maxStaleness) * Math.max(...c.stages.map((s) => s.batchPrompts)) * (MAX_OVERSAMPLE_ROUNDS + 1) + 256;
     const consumer = await joinRun(this.services, {
-      config: c, nc: this.o.nc, topology: this.o.topology, engine: this.o.engine, tokenizerSpec: this.o.tokenizerSpec, maxHeld, logger: this.o.logger,
+      config: c, nc: this.o.nc, topology: this.o.topology, engine: this.o.engine, tokenizerSpec: this.o.tokenizerSpec, assetFiles: this.o.assetFiles ?? {}, maxHeld, logger: this.o.logger,
       heartbeat: () => ({ state: this.life.state, inFlight: this.collector.held, processed: this.progress.consumedGroups, policyVersion: this.versions.version }),
     });
     void this.collector.pump(consumer).catch((err: unknown) => this.o.logger.error({ err: String(err) }, 'scored-group pump stopped'));

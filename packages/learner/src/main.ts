@@ -35,12 +35,12 @@ export async function learnerMain(argv: string[]): Promise<number> {
   const logger = createLogger({ component: 'learner', bindings: { runId: config.runId } });
   if (!grpcRoles) logger.warn('gRPC without client authentication (no --grpc-client-auth, no --grpc-tokens): every caller may pause, advance and checkpoint the run');
   const datasets = loadDatasets(config);
-  const { tokenizer, spec } = tokenizerFor(config);
+  const { tokenizer, chatTemplate, spec, files } = tokenizerFor(config);
   const { engine, resume } = await createLearnerEngine(config, { fresh: values.fresh === true });
   const nc = await connectNats({ servers: config.cluster.nats, name: `learner-${config.runId}`, logger, ...security.nats });
   const topology = await ensureTopology(nc, { owner: true, replicas: config.streams.replicas, limits: config.streams.limits });
   const maxSteps = values['max-steps'] === undefined ? undefined : Number(values['max-steps']);
-  const learner = new Learner({ config, nc, topology, engine, tokenizer, tokenizerSpec: spec, datasets, logger, ...(grpcTls ? { grpcTls } : {}), ...(grpcRoles ? { grpcRoles } : {}), ...(resume ? { resume } : {}), ...(maxSteps !== undefined ? { maxStepsThisRun: maxSteps } : {}) });
+  const learner = new Learner({ config, nc, topology, engine, tokenizer, ...(chatTemplate ? { chatTemplate } : {}), tokenizerSpec: spec, assetFiles: files, datasets, logger, ...(grpcTls ? { grpcTls } : {}), ...(grpcRoles ? { grpcRoles } : {}), ...(resume ? { resume } : {}), ...(maxSteps !== undefined ? { maxStepsThisRun: maxSteps } : {}) });
   const off = onShutdown(() => learner.stop(), logger);
   try {
     await learner.start();

@@ -1,7 +1,8 @@
 /** Builds what a learner process needs from a RunConfig: tokenizer, engine, datasets, checkpoint. */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ValidationError, type RunSpec } from '@acereason/protocol';
-import { CharTokenizer, DEMO_ALPHABET, DEMO_MODEL, createOnnxEngine, loadHfModelDir, loadHfTokenizer, modelConfigFromHf, modelTokenizerFromAssets, readHfAssets, readJsonFile, type ModelConfig, type NamedTensor, type PolicyEngine, type Tokenizer } from '@acereason/policy';
+import { CharTokenizer, DEMO_ALPHABET, HF_FILES, type ChatTemplate, DEMO_MODEL, createOnnxEngine, loadHfModelDir, loadHfTokenizer, modelConfigFromHf, modelTokenizerFromAssets, readHfAssets, readJsonFile, type ModelConfig, type NamedTensor, type PolicyEngine, type Tokenizer } from '@acereason/policy';
 import type { RunConfig } from './config/run-config.js';
 import { loadDataset, type Dataset } from './data/dataset.js';
 import { loadLatestCheckpoint, type Checkpoint } from './checkpoint/checkpoint.js';
@@ -15,21 +16,32 @@ function inModelDir<T>(path: string, fn: () => T): T {
   }
 }
 
-export function tokenizerFor(config: RunConfig): { tokenizer: Tokenizer; spec: RunSpec['tokenizer'] } {
+/** What the learner prompts with and what workers joining the run are told about it. */
+export interface RunTokenizer {
+  tokenizer: Tokenizer;
+  /** The model's chat template (model directories that have one). */
+  chatTemplate?: ChatTemplate;
+  spec: RunSpec['tokenizer'];
+  /** Files workers need, shipped through the assets object store (names as in a model directory). */
+  files: Record<string, Uint8Array>;
+}
+
+export function tokenizerFor(config: RunConfig): RunTokenizer {
   const dir = config.model.path;
   if (dir !== undefined) {
     const assets = inModelDir(dir, () => readHfAssets(dir));
     const t = inModelDir(dir, () => modelTokenizerFromAssets(assets, dir));
-    return { tokenizer: t.tokenizer, spec: { kind: 'hf', json: assets.tokenizerJson as string } };
+    const files = { ...assets.files, [HF_FILES.config]: inModelDir(dir, () => readFileSync(join(dir, HF_FILES.config))) };
+    return { tokenizer: t.tokenizer, ...(t.chatTemplate ? { chatTemplate: t.chatTemplate } : {}), spec: { kind: 'hf' }, files };
   }
-  if (config.model.tokenizer === 'char') return { tokenizer: new CharTokenizer(DEMO_ALPHABET), spec: { kind: 'char', alphabet: DEMO_ALPHABET } };
-  let json: string;
+  if (config.model.tokenizer === 'char') return { tokenizer: new CharTokenizer(DEMO_ALPHABET), spec: { kind: 'char', alphabet: DEMO_ALPHABET }, files: {} };
+  let json: Uint8Array;
   try {
-    json = readFileSync(config.model.tokenizer, 'utf8');
+    json = readFileSync(config.model.tokenizer);
   } catch (err) {
     throw new ValidationError('model.tokenizer', `cannot read ${config.model.tokenizer}: ${(err as Error).message}`);
   }
-  return { tokenizer: loadHfTokenizer(json), spec: { kind: 'hf', json } };
+  return { tokenizer: loadHfTokenizer(Buffer.from(json).toString('utf8')), spec: { kind: 'hf' }, files: { [HF_FILES.tokenizer]: json } };
 }
 
 export function modelConfigFor(config: RunConfig): ModelConfig {

@@ -212,17 +212,36 @@ export const StageChangedSchema = s.object({
 export type StageChanged = s.Infer<typeof StageChangedSchema>;
 
 /**
+ * A file of the run that workers need (tokenizer.json, tokenizer_config.json, config.json ...),
+ * stored once in the assets object store under its sha256 and fetched and checked by each worker.
+ */
+export const RunAssetSchema = s.object({
+  /** The file's name in a Hugging Face model directory, e.g. `tokenizer.json`. */
+  name: s.string({ minLength: 1 }),
+  /** Lowercase hex sha256 of the bytes; the object is `Objects.runAsset(sha256)` in the assets bucket. */
+  sha256: s.string({ minLength: 64, maxLength: 64 }),
+  bytes: s.integer({ min: 0 }),
+});
+export type RunAsset = s.Infer<typeof RunAssetSchema>;
+
+/**
  * What a worker needs to join a run, kept in the run-state KV bucket under `<runId>.spec`:
- * the model architecture, the tokenizer and where the learner serves weights.
+ * the model architecture, the tokenizer, the run's asset files and where the learner serves weights.
  */
 export const RunSpecSchema = s.object({
   ...envelope('RunSpec'),
   /** The policy package's model config (validated there). */
   model: s.unknownValue(),
+  /**
+   * `char`: the demo's character tokenizer, inline. `hf`: built from the run's assets
+   * (tokenizer.json, with tokenizer_config.json and generation_config.json when present).
+   */
   tokenizer: s.discriminated('kind', {
     char: s.object({ kind: s.literal('char'), alphabet: s.string({ minLength: 1 }) }),
-    hf: s.object({ kind: s.literal('hf'), json: s.string({ minLength: 2 }) }),
+    hf: s.object({ kind: s.literal('hf') }),
   }),
+  /** Files in the assets object store (by sha256), any size; none for the demo's inline tokenizer. */
+  assets: s.optional(s.array(RunAssetSchema)),
   /** host:port of the learner's gRPC services. */
   learnerAddress: s.string({ minLength: 1 }),
   seed: s.integer({ min: 0 }),

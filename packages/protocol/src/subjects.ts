@@ -22,14 +22,18 @@ export const Buckets = {
  * NATS object stores (each is a stream `OBJ_<bucket>`). Only the learner writes them.
  * CODE_TESTS: a prompt's code tests, named by `Objects.codeTests(sha256)` (content-addressed, so
  * an object never changes once written and the same tests are stored once).
+ * ASSETS: a run's asset files (tokenizer.json, config.json ...), named by `Objects.runAsset(sha256)`
+ * and listed in the RunSpec; actors and verifiers read them.
  */
 export const ObjectBuckets = {
   CODE_TESTS: 'acereason_tests',
+  ASSETS: 'acereason_assets',
 } as const;
 export type ObjectBucketName = (typeof ObjectBuckets)[keyof typeof ObjectBuckets];
 
 export const Objects = {
   codeTests: (sha256: string) => `code-tests/${sha256}`,
+  runAsset: (sha256: string) => `run-assets/${sha256}`,
 } as const;
 
 /** Subject wildcards each stream captures. */

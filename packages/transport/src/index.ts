@@ -31,3 +31,4 @@ export * from './retry/backoff.js';
 export * from './nats/errors.js';
 export * from './nats/object-store.js';
 export * from './nats/object-cache.js';
+export * from './nats/run-assets.js';

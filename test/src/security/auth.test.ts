@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { AceReasonError, ObjectBuckets, Streams, Subjects, WeightServiceDefinition } from '@acereason/protocol';
 import {
-  connectNats, createGrpcClient, drainQuietly, ensureTopology, fetchWeights, getObjectChecked, makeSnapshot, openObjectStore, parseCredentials, putObjectOnce, renderAuthorization, renderCertAuthorization, renderTls, service, startGrpcServer,
+  connectNats, createGrpcClient, drainQuietly, ensureTopology, fetchRunAssets, fetchWeights, publishRunAssets, getObjectChecked, makeSnapshot, openObjectStore, parseCredentials, putObjectOnce, renderAuthorization, renderCertAuthorization, renderTls, service, startGrpcServer,
   weightServiceHandlers, WeightStore, ROLES, type CredentialsFile, type NatsConnection, type Role,
 } from '@acereason/transport';
 import { spawnChild, startNatsServer, tempDir, type ChildHandle, type NatsServer } from '@acereason/testkit';
@@ -124,6 +124,19 @@ test('code tests: only the learner writes the object store, verifiers read it, a
     await assert.rejects(putObjectOnce(os, 'code-tests/forged', new Uint8Array([1])), `${role} cannot write tests`);
   }
   assert.equal(await learner.codeTests.info('code-tests/forged'), null, 'nothing forged reached the store');
+});
+
+test('run assets: the learner writes them, actors and verifiers read and check them but cannot write', async () => {
+  const tokenizer = new Uint8Array(9 * 1024 * 1024).fill(7);
+  const learner = await ensureTopology(await as('learner'));
+  const { assets } = await publishRunAssets(learner.assets, { 'tokenizer.json': tokenizer });
+  for (const role of ['actor', 'verifier'] as const) {
+    const topo = await ensureTopology(await as(role), { verifyOnly: true, waitForMs: 2000 });
+    const files = await fetchRunAssets(topo.assets, assets);
+    assert.equal(files['tokenizer.json']?.length, tokenizer.length, `${role} reads the asset`);
+    await assert.rejects(putObjectOnce(topo.assets, 'run-assets/forged', new Uint8Array([1, 2, 3])), `${role} writing an asset must fail`);
+  }
+  assert.equal(await learner.assets.info('run-assets/forged'), null, 'nothing forged reached the store');
 });
 
 test('NATS over TLS: a client trusting the dev CA connects, one without it cannot', async () => {

@@ -6,7 +6,7 @@
 import { hostname } from 'node:os';
 import { codecs, Consumers, Keys, LearnerControlDefinition, SCHEMA_VERSION, Streams, Subjects, WeightServiceDefinition, type RunSpec, type ScoredGroup } from '@acereason/protocol';
 import {
-  consume, retryTransient, service, startGrpcServer, startHeartbeat, weightServiceHandlers,
+  consume, publishRunAssets, retryTransient, service, startGrpcServer, startHeartbeat, weightServiceHandlers,
   type GrpcRoleMap, type HeartbeatHandle, type HeartbeatSource, type Logger, type MessageConsumer, type NatsConnection, type RunningGrpcServer, type RunningWeightBulkServer, type TlsFiles, type Topology, type WeightStore,
 } from '@acereason/transport';
 import type { PolicyEngine } from '@acereason/policy';
@@ -42,11 +42,15 @@ export async function startGrpc(o: { config: RunConfig; store: WeightStore; cont
 }
 
 /** Publishes the run spec (what a worker needs to join), then starts consuming and heartbeating. */
-export async function joinRun(s: LearnerServices, o: { config: RunConfig; nc: NatsConnection; topology: Topology; engine: PolicyEngine; tokenizerSpec: RunSpec['tokenizer']; maxHeld: number; logger: Logger; heartbeat: () => HeartbeatSource }): Promise<MessageConsumer<ScoredGroup>> {
+export async function joinRun(s: LearnerServices, o: { config: RunConfig; nc: NatsConnection; topology: Topology; engine: PolicyEngine; tokenizerSpec: RunSpec['tokenizer']; assetFiles: Record<string, Uint8Array>; maxHeld: number; logger: Logger; heartbeat: () => HeartbeatSource }): Promise<MessageConsumer<ScoredGroup>> {
   const c = o.config;
+  // Assets first: a worker that sees the spec finds every object it names.
+  const t0 = Date.now();
+  const { assets, uploadedBytes } = await retryTransient(() => publishRunAssets(o.topology.assets, o.assetFiles));
+  if (assets.length > 0) o.logger.info({ assets: assets.map((a) => `${a.name}:${a.bytes}`), uploadedBytes, ms: Date.now() - t0 }, 'run assets in the object store');
   const spec: RunSpec = {
     schema: SCHEMA_VERSION, kind: 'RunSpec', runId: c.runId, id: `${c.runId}-spec`, createdAtMs: Date.now(),
-    model: o.engine.model, tokenizer: o.tokenizerSpec, learnerAddress: s.address, seed: c.seed,
+    model: o.engine.model, tokenizer: o.tokenizerSpec, ...(assets.length > 0 ? { assets } : {}), learnerAddress: s.address, seed: c.seed,
   };
   await retryTransient(() => o.topology.runState.put(Keys.runSpec(c.runId), codecs.RunSpec.encode(spec)));
   s.consumer = await consume(o.nc, {

@@ -5,7 +5,8 @@
  *
  * Only the learner (and nobody else) creates or changes streams, buckets and consumers of other
  * roles; actors and verifiers verify the topology and create or update their own durable. Only
- * the learner writes object stores; verifiers read the code tests; actors never need them.
+ * the learner writes object stores; verifiers read the code tests; actors and verifiers read the
+ * run's assets (tokenizer and model files).
  */
 import { Buckets, ObjectBuckets, Streams, type StreamName } from '@acereason/protocol';
 
@@ -86,7 +87,7 @@ export function rolePermissions(role: Role): RolePermissions {
     case 'actor':
       return {
         publish: {
-          allow: [`${PREFIX}.traj.>`, `${PREFIX}.dlq.${Streams.TASKS}`, ...heartbeatOf('actor'), ...pullConsumerOf(Streams.TASKS), ...topologyReader(), ...kvReader(Buckets.RUN_STATE), ...kvReader(Buckets.WORKERS)],
+          allow: [`${PREFIX}.traj.>`, `${PREFIX}.dlq.${Streams.TASKS}`, ...heartbeatOf('actor'), ...pullConsumerOf(Streams.TASKS), ...topologyReader(), ...kvReader(Buckets.RUN_STATE), ...kvReader(Buckets.WORKERS), ...objectReader(ObjectBuckets.ASSETS)],
           deny: [...LEARNER_ONLY, `${PREFIX}.scored.>`],
         },
         subscribe: { allow: [INBOX, `${PREFIX}.events.>`], deny: [] },
@@ -94,7 +95,7 @@ export function rolePermissions(role: Role): RolePermissions {
     case 'verifier':
       return {
         publish: {
-          allow: [`${PREFIX}.scored.>`, `${PREFIX}.dlq.${Streams.TRAJECTORIES}`, ...heartbeatOf('verifier'), ...pullConsumerOf(Streams.TRAJECTORIES), ...topologyReader(), ...kvReader(Buckets.WORKERS), ...objectReader(ObjectBuckets.CODE_TESTS)],
+          allow: [`${PREFIX}.scored.>`, `${PREFIX}.dlq.${Streams.TRAJECTORIES}`, ...heartbeatOf('verifier'), ...pullConsumerOf(Streams.TRAJECTORIES), ...topologyReader(), ...kvReader(Buckets.WORKERS), ...objectReader(ObjectBuckets.CODE_TESTS), ...objectReader(ObjectBuckets.ASSETS)],
           deny: [...LEARNER_ONLY, `${PREFIX}.traj.>`],
         },
         subscribe: { allow: [INBOX, `${PREFIX}.events.>`], deny: [] },

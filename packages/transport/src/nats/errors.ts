@@ -18,6 +18,7 @@ const TRANSIENT_SOCKET_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'EC
 const TRANSIENT_STATUS: ReadonlySet<number> = new Set([408, 503]);
 
 export function isPermissionError(err: unknown): boolean {
+  if (err instanceof RequestError) return isPermissionError(err.cause);
   return err instanceof AuthorizationError || err instanceof PermissionViolationError || err instanceof UserAuthenticationExpiredError;
 }
 

@@ -77,6 +77,8 @@ export interface Topology {
   passRates: KV;
   /** Code tests by sha256 (the learner writes them once; verifiers read them). */
   codeTests: ObjectStore;
+  /** Run assets (tokenizer files, model config) by sha256 (the learner writes them; workers read them). */
+  assets: ObjectStore;
 }
 
 type NamedStreamConfig = Partial<StreamConfig> & { name: StreamName };
@@ -151,6 +153,7 @@ export async function ensureTopology(nc: NatsConnection, settings: TopologySetti
   const runState = await kvm.create(Buckets.RUN_STATE, { history: 5, replicas: s.replicas, storage: StorageType.File });
   const passRates = await kvm.create(Buckets.PASS_RATES, { history: 1, replicas: s.replicas, storage: StorageType.File });
   const codeTests = await openObjectStore(nc, ObjectBuckets.CODE_TESTS, { create: !settings.verifyOnly, replicas: s.replicas });
+  const assets = await openObjectStore(nc, ObjectBuckets.ASSETS, { create: !settings.verifyOnly, replicas: s.replicas });
   // On a cluster a stream answers (direct gets, consumers) only once its RAFT group has a leader.
   if (s.replicas > 1) await waitForLeaders(jsm, allStreamNames(s), settings.waitForMs ?? 60_000);
   if (settings.owner && !settings.verifyOnly) {
@@ -160,7 +163,7 @@ export async function ensureTopology(nc: NatsConnection, settings: TopologySetti
       if (info.config.num_replicas !== s.replicas) await jsm.streams.update(name, { num_replicas: s.replicas });
     }
   }
-  return { jsm, workers, runState, passRates, codeTests };
+  return { jsm, workers, runState, passRates, codeTests, assets };
 }
 
 /** Every stream of the topology: the work and event streams, the KV buckets' and the object stores'. */
