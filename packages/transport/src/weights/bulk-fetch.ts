@@ -94,11 +94,7 @@ function fetchPlain(url: URL, manifest: WeightManifest, sink: TensorSink, opts: 
       if (state === 'done') return;
       state = 'done';
       socket.destroy();
-      try {
-        resolve(sink.finish());
-      } catch (err) {
-        reject(err);
-      }
+      sink.finish().then(resolve, reject);
     };
     const onHead = (): void => {
       const end = head.subarray(0, headLen).indexOf('\r\n\r\n');
