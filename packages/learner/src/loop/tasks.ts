@@ -25,10 +25,16 @@ export function taskMessageId(runId: string, t: TaskIdentity, sha256: string): s
     : `${runId}.${t.step}.${t.slot}.${t.retry}.${sha8}`;
 }
 
-/** The sampler's RNG key: the same for the same identity and prompt, whichever actor generates it. */
-function sampleKey(t: TaskIdentity, promptId: string): string {
+/**
+ * The sampler's RNG key: the same for the same step, slot and prompt, whichever actor generates
+ * it and whichever retry round it is. A slot re-issued after a timeout (a loaded machine) so
+ * samples exactly what the first attempt does, and whichever copy arrives first, the step trains
+ * on the same responses. (The hashed text keeps a 0 where the retry round was, so the keys and
+ * with them every seeded run's numbers are unchanged.)
+ */
+export function sampleKey(t: TaskIdentity, promptId: string): string {
   if (t.purpose.kind === 'eval') return `eval.${t.purpose.round}.${t.purpose.dataset}.${t.slot}`;
-  return createHash('sha256').update(`${t.step}.${t.slot}.${t.retry}.${promptId}`).digest('hex').slice(0, 16);
+  return createHash('sha256').update(`${t.step}.${t.slot}.0.${promptId}`).digest('hex').slice(0, 16);
 }
 
 const promptCache = new WeakMap<Prompt, Map<string, Uint32Array>>();
