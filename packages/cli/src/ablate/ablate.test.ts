@@ -28,13 +28,17 @@ test('the noise is the std-err of the difference, and reproduced needs the direc
   assert.equal(reproduced(-0.01, 0.015, { kind: 'within', margin: 0.03 }), false, 'the 2-SE interval leaves the margin');
 });
 
-test('runs are interleaved seed by seed across findings and arms; a paired finding is one run per seed', () => {
-  const plan = planRuns([findFinding('curriculum'), findFinding('math-to-code')].map((f) => f ?? assert.fail()), [1, 2]);
-  assert.deepEqual(plan.map((r) => `${r.finding}/${r.arm}/${r.seed}`), [
-    'curriculum/short-first/1', 'curriculum/longest-only/1', 'math-to-code/after-math/1',
-    'curriculum/short-first/2', 'curriculum/longest-only/2', 'math-to-code/after-math/2',
+test('runs are interleaved seed by seed; arms with the same run file share one run per seed (the baseline, a paired finding\'s arms)', () => {
+  const fs = [findFinding('curriculum'), findFinding('math-to-code'), findFinding('on-policy')].map((f) => f ?? assert.fail());
+  const plan = planRuns(fs, [1, 2], (arm, seed) => armRunFile(arm, demoStages(), SIZINGS.default, seed, 'init.safetensors'));
+  const readers = (i: number): string[] => plan[i]?.readers.map((r) => `${r.finding}/${fs.find((f) => f.name === r.finding)?.arms[r.arm]?.name}`) ?? [];
+  assert.deepEqual(plan.map((r) => `${r.dir}`), [
+    'curriculum/short-first/seed-1', 'curriculum/longest-only/seed-1', 'on-policy/2-updates/seed-1', 'on-policy/4-updates/seed-1',
+    'curriculum/short-first/seed-2', 'curriculum/longest-only/seed-2', 'on-policy/2-updates/seed-2', 'on-policy/4-updates/seed-2',
   ]);
-  assert.deepEqual(plan[2]?.arms, [0, 1]);
+  assert.deepEqual(readers(0), ['curriculum/short-first', 'math-to-code/after-math', 'math-to-code/before-rl', 'on-policy/1-update']);
+  assert.deepEqual(plan.map((r) => r.seed), [1, 1, 1, 1, 2, 2, 2, 2]);
+  assert.equal((plan[4]?.run.run as { seed: number }).seed, 2);
 });
 
 test('every arm of every finding compiles with the learner\'s run-config compiler and differs as its finding says', () => {
@@ -49,9 +53,9 @@ test('every arm of every finding compiles with the learner\'s run-config compile
       compiled.set(`${f.name}/${a.name}`, loadRunConfig(file));
     }
     const get = (k: string): ReturnType<typeof loadRunConfig> => compiled.get(k) ?? assert.fail(k);
-    assert.deepEqual(get('curriculum/short-first').stages.map((s) => s.maxResponseTokens), [32, 64]);
+    assert.deepEqual(get('curriculum/short-first').stages.map((s) => s.maxResponseTokens), [32, 64, 128], 'the baseline: the math stages, then code');
     assert.deepEqual(get('curriculum/longest-only').stages.map((s) => s.maxResponseTokens), [64, 64]);
-    assert.equal(get('curriculum/short-first').stages.reduce((a, s) => a + s.steps, 0), SIZINGS.default.mathSteps);
+    assert.equal(get('curriculum/short-first').stages.slice(0, 2).reduce((a, s) => a + s.steps, 0), SIZINGS.default.mathSteps);
     assert.deepEqual(get('code-keeps-math/after-code').stages.map((s) => s.name), ['math-32', 'math-64', 'code-128']);
     assert.deepEqual(get('temperature/fixed-0.6').stages.map((s) => s.temperatureControl), [{ kind: 'fixed', value: 0.6 }, { kind: 'fixed', value: 0.6 }]);
     assert.equal(get('temperature/entropy-target').stages[1]?.temperatureControl.kind, 'entropy-target');
@@ -74,8 +78,8 @@ test('a finding\'s result: arms per seed, the effect against the strongest other
   const e = { dataset: 'math_eval', step: 4, stage: 'math-64', k: 2, avgAtK: 0.25, passAtK: 0.5, prompts: 8, missing: 0, trigger: { kind: 'stage-end' as const, stage: 'math-64' } };
   assert.equal(readMetric({ evals: [e], metrics: [] }, { dataset: 'math_eval', at: 'end-of-stage', stage: 'math-64' }, 'r'), 0.25);
   assert.throws(() => readMetric({ evals: [e], metrics: [] }, { dataset: 'code_eval', at: 'before-training' }, 'runs/x'), /runs\/x: no code_eval eval before training/);
-  // a training metric: the mean over the last quarter of the run's steps
-  const metrics = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2].map((v, step) => ({ step, entropy_mean: v }));
-  assert.ok(Math.abs(readMetric({ evals: [], metrics }, { at: 'last-steps', key: 'entropy_mean', fraction: 0.25 }, 'r') - 0.25) < 1e-12);
-  assert.throws(() => readMetric({ evals: [], metrics: [{ step: 0 }] }, { at: 'last-steps', key: 'entropy_mean', fraction: 0.25 }, 'runs/y'), /runs\/y: no entropy_mean in metrics.jsonl/);
+  // a training metric: the mean over the last quarter of the named stages' steps
+  const metrics = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.01].map((v, step) => ({ step, stage: step < 8 ? 'm' : 'code', entropy_mean: v }));
+  assert.ok(Math.abs(readMetric({ evals: [], metrics }, { at: 'last-steps', key: 'entropy_mean', fraction: 0.25, stages: ['m'] }, 'r') - 0.25) < 1e-12);
+  assert.throws(() => readMetric({ evals: [], metrics: [{ step: 0, stage: 'm' }] }, { at: 'last-steps', key: 'entropy_mean', fraction: 0.25, stages: ['m'] }, 'runs/y'), /runs\/y: no entropy_mean of stages m in metrics.jsonl/);
 });

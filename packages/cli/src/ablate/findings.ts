@@ -27,7 +27,7 @@ export const SIZINGS: Record<Sizing['name'], Sizing> = {
 export type MetricRef =
   | { dataset: 'math_eval' | 'code_eval'; at: 'before-training' }
   | { dataset: 'math_eval' | 'code_eval'; at: 'end-of-stage'; stage: string }
-  | { at: 'last-steps'; key: 'entropy_mean'; fraction: number };
+  | { at: 'last-steps'; key: 'entropy_mean'; fraction: number; stages: string[] };
 
 export interface ArmSpec {
   name: string;
@@ -68,6 +68,8 @@ function mathStages(demo: readonly RawStage[], s: Sizing, edit: (st: RawStage, i
 }
 
 const codeStage = (demo: readonly RawStage[], s: Sizing): RawStage => ({ ...stage(demo, 'code-128'), steps: s.codeSteps });
+/** The demo recipe at this sizing (math stages, then code): every arm that changes nothing runs it, and they share that run. */
+const baseline = (demo: readonly RawStage[], s: Sizing): RawStage[] => [...mathStages(demo, s), codeStage(demo, s)];
 const math = (stageName: string): MetricRef => ({ dataset: 'math_eval', at: 'end-of-stage', stage: stageName });
 const avg = (what: string) => (s: Sizing): string => `${what} avg@${s.k}`;
 
@@ -75,9 +77,10 @@ export const FINDINGS: FindingSpec[] = [
   {
     name: 'on-policy',
     claim: 'one update per batch keeps entropy up where 2 or 4 updates per batch (the same rollouts reused, ratios clipped against the generating policy) collapse it',
-    arms: [1, 2, 4].map((n) => ({
-      name: `${n}-update${n > 1 ? 's' : ''}`, stages: (d: readonly RawStage[], s: Sizing) => mathStages(d, s), algorithm: { updates_per_batch: n }, evals: false,
-      metric: { at: 'last-steps', key: 'entropy_mean', fraction: 0.25 } as const, metricName: () => 'rollout entropy (nats/token), mean over the last quarter of steps',
+    // 1 update is the baseline run (evals do not change training); 2 and 4 need no evals or code stage.
+    arms: [1, 2, 4].map((n): ArmSpec => ({
+      name: `${n}-update${n > 1 ? 's' : ''}`, ...(n === 1 ? { stages: baseline } : { stages: (d, s) => mathStages(d, s), algorithm: { updates_per_batch: n }, evals: false }),
+      metric: { at: 'last-steps', key: 'entropy_mean', fraction: 0.25, stages: ['math-32', 'math-64'] }, metricName: () => 'rollout entropy (nats/token), mean over the last quarter of the math steps',
     })),
     expect: { kind: 'greater' },
     paired: false,
@@ -87,7 +90,7 @@ export const FINDINGS: FindingSpec[] = [
     name: 'curriculum',
     claim: 'a short-first length schedule (32 then 64 tokens) beats starting at the longest limit (64 throughout) for the same steps and batch',
     arms: [
-      { name: 'short-first', stages: (d, s) => mathStages(d, s), metric: math('math-64'), metricName: avg('math after the math stages') },
+      { name: 'short-first', stages: baseline, metric: math('math-64'), metricName: avg('math after the math stages') },
       { name: 'longest-only', stages: (d, s) => mathStages(d, s, (st, i) => (i === 0 ? { ...st, max_response_tokens: 64 } : st)), metric: math('math-64'), metricName: avg('math after the math stages') },
     ],
     expect: { kind: 'greater' },
@@ -98,8 +101,8 @@ export const FINDINGS: FindingSpec[] = [
     name: 'math-to-code',
     claim: 'math-only RL lifts held-out code accuracy',
     arms: [
-      { name: 'after-math', stages: (d, s) => mathStages(d, s), metric: { dataset: 'code_eval', at: 'end-of-stage', stage: 'math-64' }, metricName: avg('code') },
-      { name: 'before-rl', stages: (d, s) => mathStages(d, s), metric: { dataset: 'code_eval', at: 'before-training' }, metricName: avg('code') },
+      { name: 'after-math', stages: baseline, metric: { dataset: 'code_eval', at: 'end-of-stage', stage: 'math-64' }, metricName: avg('code') },
+      { name: 'before-rl', stages: baseline, metric: { dataset: 'code_eval', at: 'before-training' }, metricName: avg('code') },
     ],
     expect: { kind: 'greater' },
     paired: true,
@@ -109,8 +112,8 @@ export const FINDINGS: FindingSpec[] = [
     name: 'code-keeps-math',
     claim: 'code-only RL after math leaves math within 3 points',
     arms: [
-      { name: 'after-code', stages: (d, s) => [...mathStages(d, s), codeStage(d, s)], metric: math('code-128'), metricName: avg('math') },
-      { name: 'after-math', stages: (d, s) => [...mathStages(d, s), codeStage(d, s)], metric: math('math-64'), metricName: avg('math') },
+      { name: 'after-code', stages: baseline, metric: math('code-128'), metricName: avg('math') },
+      { name: 'after-math', stages: baseline, metric: math('math-64'), metricName: avg('math') },
     ],
     expect: { kind: 'within', margin: 0.03 },
     paired: true,
@@ -132,7 +135,7 @@ export const FINDINGS: FindingSpec[] = [
     name: 'pass-rate-filter',
     claim: 'dropping prompts solved in most rollouts (pass rate > 0.9) before the later stage helps',
     arms: [
-      { name: 'filtered', stages: (d, s) => mathStages(d, s), metric: math('math-64'), metricName: avg('math') },
+      { name: 'filtered', stages: baseline, metric: math('math-64'), metricName: avg('math') },
       { name: 'unfiltered', stages: (d, s) => mathStages(d, s, (st, i) => (i === 1 ? Object.fromEntries(Object.entries(st).filter(([k]) => k !== 'filter')) as RawStage : st)), metric: math('math-64'), metricName: avg('math') },
     ],
     expect: { kind: 'greater' },

@@ -28,8 +28,8 @@ export interface FindingResult {
 /** The value of a metric in one run's evals or metrics; an error naming the run when it is missing. */
 export function readMetric(run: { evals: readonly EvalLine[]; metrics: readonly MetricsLine[] }, ref: MetricRef, where: string): number {
   if (ref.at === 'last-steps') {
-    const values = run.metrics.map((m) => m[ref.key]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
-    if (values.length === 0) throw new Error(`${where}: no ${ref.key} in metrics.jsonl`);
+    const values = run.metrics.filter((m) => ref.stages.includes(String(m.stage))).map((m) => m[ref.key]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+    if (values.length === 0) throw new Error(`${where}: no ${ref.key} of stages ${ref.stages.join(', ')} in metrics.jsonl`);
     const tail = values.slice(values.length - Math.max(1, Math.round(values.length * ref.fraction)));
     return mean(tail);
   }

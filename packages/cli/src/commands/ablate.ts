@@ -12,7 +12,7 @@ import { numberFlag, parseFlags } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 import { FINDINGS, SIZINGS, findFinding, type FindingSpec, type MetricRef, type RawStage } from '../ablate/findings.js';
 import type { ArmRunData } from '../ablate/report.js';
-import { armRunFile, planRuns } from '../ablate/runs.js';
+import { armRunFile, planRuns, type Reader } from '../ablate/runs.js';
 import { findingResult, formatValue, readMetric, type FindingResult } from '../ablate/results.js';
 import { DEMO_CHECKPOINT } from './demo.js';
 
@@ -55,39 +55,39 @@ const ablate: Command = {
     const sizing = quick ? SIZINGS.quick : SIZINGS.default;
     const seeds = Array.from({ length: seedsN }, (_, i) => i + 1);
     const demo = demoStages();
-    const plan = planRuns(findings, seeds);
+    const plan = planRuns(findings, seeds, (arm, seed) => armRunFile(arm, demo, sizing, seed, DEMO_CHECKPOINT));
     const log = values.json === true ? ctx.stderr : ctx.stdout;
-    log.write(`acereason ablate ${which}${quick ? ' --quick' : ''}: ${plan.length} runs (${findings.map((f) => f.name).join(', ')}; seeds ${seeds.join(', ')}), interleaved seed by seed; output ${out}\n`);
+    const armRuns = findings.reduce((n, f) => n + f.arms.length, 0) * seeds.length;
+    log.write(`acereason ablate ${which}${quick ? ' --quick' : ''}: ${plan.length} runs for ${armRuns} arm-seeds (${findings.map((f) => f.name).join(', ')}; seeds ${seeds.join(', ')}), interleaved seed by seed; output ${out}\n`);
 
     const { runDemoCluster } = await import('../local/demo-run.js');
     const { parseMetricsJsonl } = await import('../report/render.js');
     const { parseEvalsJsonl } = await import('../report/evals.js');
-    const done: (ArmRunData & { finding: string; arms: number[] })[] = [];
+    const done: (Omit<ArmRunData, 'arm'> & { readers: Reader[]; dir: string })[] = [];
+    const armName = (r: Reader): string => findings.find((f) => f.name === r.finding)?.arms[r.arm]?.name ?? '?';
     for (const [i, r] of plan.entries()) {
-      const f = findings.find((x) => x.name === r.finding) as FindingSpec;
-      const arm = f.arms.find((a) => a.name === r.arm);
-      if (!arm) throw new Error(`internal: no arm ${r.arm} in ${f.name}`);
       const dir = join(out, r.dir);
+      const what = r.readers.map((x) => `${x.finding} ${armName(x)}`).join(', ');
       mkdirSync(dir, { recursive: true });
       const t0 = Date.now();
-      const code = await runDemoCluster({
-        out: dir, header: `written by acereason ablate ${f.name} (arm ${r.arm}, seed ${r.seed})`,
-        run: armRunFile(arm, demo, sizing, r.seed, DEMO_CHECKPOINT),
-      });
-      if (code !== 0) throw new Error(`${f.name} arm ${r.arm} seed ${r.seed}: the learner exited with code ${code}; see ${join(dir, 'logs', 'learner.log')}`);
+      const code = await runDemoCluster({ out: dir, header: `written by acereason ablate (seed ${r.seed}; read by ${what})`, run: r.run });
+      if (code !== 0) throw new Error(`${r.dir}: the learner exited with code ${code}; see ${join(dir, 'logs', 'learner.log')}`);
       const metrics = parseMetricsJsonl(readText(join(dir, 'metrics.jsonl')), join(dir, 'metrics.jsonl'));
       const evals = parseEvalsJsonl(readText(join(dir, 'evals.jsonl')), join(dir, 'evals.jsonl'));
-      done.push({ finding: f.name, arm: r.arm, arms: r.arms, seed: r.seed, metrics, evals });
-      log.write(`  [${i + 1}/${plan.length}] ${f.name} ${r.arm} seed ${r.seed}: ${metrics.length} steps, ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+      done.push({ readers: r.readers, dir, seed: r.seed, metrics, evals });
+      log.write(`  [${i + 1}/${plan.length}] seed ${r.seed} (${what}): ${metrics.length} steps, ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
     }
 
     const results: { result: FindingResult; runs: ArmRunData[]; evalDataset: string | undefined }[] = findings.map((f) => {
-      const runs = done.filter((d) => d.finding === f.name);
-      const perArm = f.arms.map((a, ai) => seeds.map((s) => {
-        const run = runs.find((d) => d.seed === s && d.arms.includes(ai));
-        if (!run) throw new Error(`internal: no run of ${f.name} arm ${a.name} seed ${s}`);
-        return readMetric(run, a.metric, join(out, f.name, run.arm, `seed-${s}`));
-      }));
+      const runOf = (ai: number, s: number): (typeof done)[number] => {
+        const run = done.find((d) => d.seed === s && d.readers.some((x) => x.finding === f.name && x.arm === ai));
+        if (!run) throw new Error(`internal: no run of ${f.name} arm ${ai} seed ${s}`);
+        return run;
+      };
+      const perArm = f.arms.map((a, ai) => seeds.map((s) => { const run = runOf(ai, s); return readMetric(run, a.metric, run.dir); }));
+      // The curves: one per arm and seed (a paired finding's arms read one run: drawn once, under its first arm).
+      const curveArms = f.paired ? [0] : f.arms.map((_, ai) => ai);
+      const runs = curveArms.flatMap((ai) => seeds.map((s) => ({ ...runOf(ai, s), arm: f.arms[ai]?.name ?? '' })));
       return { result: findingResult(f, sizing, seeds, perArm), runs, evalDataset: datasetOf(f.arms[0]?.metric) };
     });
     const json = { findings: results.map((r) => r.result), sizing };
