@@ -185,6 +185,8 @@ export function compileRunConfig(raw: unknown, baseDir = process.cwd()): RunConf
     updatesPerBatch: parseNumber(a.updates_per_batch ?? 1, 'algorithm.updates_per_batch', { integer: true, min: 1, max: 16 }),
   };
   if (mode === 'sync' && a.max_staleness !== undefined && a.max_staleness !== 0) throw new ValidationError('algorithm.max_staleness', 'only applies with mode: async');
+  // The loss's KL term needs reference-policy logprobs per token, and the learner keeps no reference policy: refused rather than a KL against nothing.
+  if (algorithm.klCoef > 0) throw new ValidationError('algorithm.kl_coef', 'must be 0: the learner keeps no reference policy to take a KL term against (the recipe uses none)');
 
   const o = section(top.optimizer, 'optimizer', ['lr', 'weight_decay', 'max_grad_norm', 'beta1', 'beta2', 'eps', 'schedule', 'warmup_steps', 'micro_batch_tokens']);
   const optimizer: OptimizerSection = {

@@ -24,9 +24,10 @@ function groups(vocab: number): ScoredGroup[] {
   });
 }
 
-test('algorithm.updates_per_batch: default 1, an integer in [1, 16]; bad values name the field', () => {
+test('algorithm.updates_per_batch: default 1, an integer in [1, 16]; bad values name the field; kl_coef > 0 is refused (no reference policy)', () => {
   assert.equal(compileRunConfig(raw({})).algorithm.updatesPerBatch, 1);
   assert.equal(compileRunConfig(raw({ updates_per_batch: 4 })).algorithm.updatesPerBatch, 4);
+  assert.throws(() => compileRunConfig(raw({ kl_coef: 0.01 })), /algorithm\.kl_coef: must be 0: the learner keeps no reference policy/);
   for (const bad of [0, 2.5, 17, 'two']) assert.throws(() => compileRunConfig(raw({ updates_per_batch: bad })), /algorithm\.updates_per_batch/, String(bad));
 });
 
