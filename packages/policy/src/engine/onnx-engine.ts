@@ -7,7 +7,7 @@ import { validateRuntimeOptions } from '../runtime/session.js';
 import type { ExecutionProvider, RuntimeOptions } from '../runtime/session.js';
 import { Trainer } from '../train/trainer.js';
 import { allocateFlat, flatCopy } from '../train/flat.js';
-import { DEFAULT_LONG_SEQUENCE, validateLongSequence } from '../train/layered-model.js';
+import { DEFAULT_LONG_SEQUENCE, headChunkTokensFor, validateLongSequence } from '../train/layered-model.js';
 import type { LongSequenceOptions } from '../train/layered-model.js';
 import { DEFAULT_OPTIMIZER, validateOptimizerConfig } from '../train/optimizer-config.js';
 import type { OptimizerConfig } from '../train/optimizer-config.js';
@@ -45,7 +45,7 @@ export interface OnnxEngineOptions {
    * is refused.
    */
   inferenceOnly?: boolean;
-  /** Block sizes of the long-sequence path of scoring and training (attention blocks, LM-head chunk). */
+  /** Block sizes of the long-sequence path of scoring and training (attention blocks; LM-head chunk, default headChunkTokensFor(vocab)). */
   longSequence?: { attentionBlocks?: Partial<LongSequenceOptions['attentionBlocks']>; headChunkTokens?: number };
 }
 
@@ -222,7 +222,7 @@ export async function createOnnxEngine(opts: OnnxEngineOptions): Promise<OnnxEng
     const list = opts.weights instanceof Uint8Array ? readSafetensors(opts.weights).tensors : opts.weights;
     weights = opts.adoptWeights === true && !(opts.weights instanceof Uint8Array) ? selectModelWeights(model, list) : flatCopy(selectModelWeights(model, list));
   }
-  const long = validateLongSequence({ ...DEFAULT_LONG_SEQUENCE, ...opts.longSequence, attentionBlocks: { ...DEFAULT_LONG_SEQUENCE.attentionBlocks, ...opts.longSequence?.attentionBlocks } });
+  const long = validateLongSequence({ ...DEFAULT_LONG_SEQUENCE, headChunkTokens: headChunkTokensFor(model.vocabSize), ...opts.longSequence, attentionBlocks: { ...DEFAULT_LONG_SEQUENCE.attentionBlocks, ...opts.longSequence?.attentionBlocks } });
   const maxBatch = opts.maxBatch ?? 64;
   if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new ValidationError('maxBatch', 'must be an integer >= 1');
   return new OnnxEngine(model, weights, rt, optimizer, maxBatch, opts.scoreBatchTokens ?? 8192, opts.bakeWeightsUpToBytes ?? BAKE_LIMIT_BYTES, long, opts.inferenceOnly === true);

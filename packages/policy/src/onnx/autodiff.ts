@@ -56,6 +56,12 @@ function swapLast2(o: Ops, x: Value): Value {
   perm[r - 2] = r - 1;
   return o.transpose(x, perm);
 }
+/** Whether `v` is the output of a 2-D Transpose (perm [1, 0]) node. */
+function isTransposed2d(o: Ops, v: Value): boolean {
+  const n = o.g.nodes.find((x) => x.outputs[0]?.name === v.name);
+  const perm = n?.attrs.perm;
+  return n?.op === 'Transpose' && Array.isArray(perm) && perm.length === 2 && perm[0] === 1 && perm[1] === 0;
+}
 /** The constant integer values of an initializer (used for Split sizes and ReduceSum axes). */
 function constInts(o: Ops, v: Value): number[] {
   const init = o.g.initializers.find((i) => i.value.name === v.name);
@@ -118,16 +124,15 @@ export const gradRules: Record<string, GradRule> = {
     const g = first(gy);
     const [a, b] = [inp(n, 0), inp(n, 1)];
     const ga = reduceTo(o, o.matmul(g, swapLast2(o, b)), a);
-    let gb: Value;
-    if (b.shape.length === 2 && a.shape.length > 2) {
-      const k = a.shape[a.shape.length - 1] ?? 1;
-      const m = g.shape[g.shape.length - 1] ?? 1;
-      const a2 = o.reshape(a, [-1, Number(k)], ['rows', k]);
-      const g2 = o.reshape(g, [-1, Number(m)], ['rows', m]);
-      gb = o.matmul(o.transpose(a2, [1, 0]), g2);
-    } else {
-      gb = reduceTo(o, o.matmul(swapLast2(o, a), g), b);
-    }
+    if (b.shape.length !== 2) return [ga, reduceTo(o, o.matmul(swapLast2(o, a), g), b)];
+    const k = a.shape[a.shape.length - 1] ?? 1;
+    const m = g.shape[g.shape.length - 1] ?? 1;
+    const a2 = a.shape.length > 2 ? o.reshape(a, [-1, Number(k)], ['rows', k]) : a;
+    const g2 = g.shape.length > 2 ? o.reshape(g, [-1, Number(m)], ['rows', m]) : g;
+    // y = x W^T (b = Transpose(W)): the gradient is formed as g^T x in W's own layout, and the
+    // Transpose rule's transpose of its transpose cancels in ONNX Runtime's optimizer, so no
+    // transposed copy of a weight-sized gradient is materialised (the LM head's is [V, D]).
+    const gb = isTransposed2d(o, b) ? o.transpose(o.matmul(o.transpose(g2, [1, 0]), a2), [1, 0]) : o.matmul(o.transpose(a2, [1, 0]), g2);
     return [ga, gb];
   },
   Transpose: (o, n, gy) => {

@@ -20,6 +20,18 @@ export interface LongSequenceOptions {
   headChunkTokens: number;
 }
 
+/**
+ * Bytes of one [chunk, vocab] float32 tensor that the default head chunk is sized to. The chunk's
+ * forward and backward hold about five tensors of that size at once (measured: ~3 MB per token of
+ * chunk at vocab 151,936), so a chunk costs ~5x this in transient memory whatever the vocabulary.
+ */
+export const HEAD_CHUNK_BYTES = 128 * 2 ** 20;
+
+/** The default LM-head chunk for a vocabulary: HEAD_CHUNK_BYTES of logits, between 16 and 8192 tokens (220 at 151,936). */
+export function headChunkTokensFor(vocabSize: number): number {
+  return Math.max(16, Math.min(8192, Math.floor(HEAD_CHUNK_BYTES / (4 * vocabSize))));
+}
+
 export const DEFAULT_LONG_SEQUENCE: LongSequenceOptions = { attentionBlocks: DEFAULT_ATTENTION_BLOCKS, headChunkTokens: 1024 };
 
 export function validateLongSequence(o: LongSequenceOptions, field = 'longSequence'): LongSequenceOptions {
