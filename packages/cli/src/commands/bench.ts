@@ -30,11 +30,11 @@ function table(report: BenchReport): string {
 const bench: Command = {
   name: 'bench',
   summary: 'run a benchmark suite and print its JSON: bench <suite> --json',
-  usage: `acereason bench <${Object.keys(suites).join('|')}> [--json] [--quick] [--suite FILE.jsonl (verify-math)] [--nats-cluster 3 (chaos)] [--shape qwen3-0.6b | --model DIR] [--layers N] [--tokens T[,T...]] [--steps N] (long)`,
+  usage: `acereason bench <${Object.keys(suites).join('|')}> [--json] [--quick] [--suite FILE.jsonl (verify-math)] [--nats-cluster 3 (chaos)] [--shape qwen3-0.6b | --model DIR] [--layers N] [--tokens T[,T...]] [--steps N] [--generation-dtype float16|bfloat16] (long)`,
   async run(args, ctx) {
-    const { values, positionals } = parseFlags(args, { json: { type: 'boolean' }, quick: { type: 'boolean' }, suite: { type: 'string' }, 'nats-cluster': { type: 'string' }, shape: { type: 'string' }, model: { type: 'string' }, layers: { type: 'string' }, tokens: { type: 'string' }, steps: { type: 'string' } }, this.usage);
+    const { values, positionals } = parseFlags(args, { json: { type: 'boolean' }, quick: { type: 'boolean' }, suite: { type: 'string' }, 'nats-cluster': { type: 'string' }, shape: { type: 'string' }, model: { type: 'string' }, layers: { type: 'string' }, tokens: { type: 'string' }, steps: { type: 'string' }, 'generation-dtype': { type: 'string' } }, this.usage);
     const [name] = positionals;
-    const longFlags = ['shape', 'model', 'layers', 'tokens', 'steps'] as const;
+    const longFlags = ['shape', 'model', 'layers', 'tokens', 'steps', 'generation-dtype'] as const;
     if (longFlags.some((f) => values[f] !== undefined) || name === 'long') {
       if (name !== 'long') throw new UsageError(`--${longFlags.find((f) => values[f] !== undefined) ?? 'shape'} is for bench long`, 'acereason bench long [--shape qwen3-0.6b | --model DIR] [--layers N] [--tokens T[,T...]] --json');
       const int = (flag: string, v: string): number => {
@@ -49,6 +49,7 @@ const bench: Command = {
         ...(values.layers !== undefined ? { layers: int('layers', values.layers) } : {}),
         ...(values.tokens !== undefined ? { tokens: values.tokens.split(',').map((t) => int('tokens', t)) } : {}),
         ...(values.steps !== undefined ? { steps: int('steps', values.steps) } : {}),
+        ...(values['generation-dtype'] !== undefined ? { generationDtype: values['generation-dtype'] as 'float16' } : {}),
       });
       ctx.stdout.write(values.json ? JSON.stringify(report) + '\n' : table(report) + '\n' + JSON.stringify(report, null, 2) + '\n');
       return 0;

@@ -12,6 +12,8 @@ import { createOnnxEngine } from '../engine/onnx-engine.js';
 import { ortMatmulFlops } from './flops.js';
 import { ensureTorch } from './torch-ref.js';
 import { runTorchLong } from './torch-long.js';
+import { generationDrift } from './dtype-drift.js';
+import type { GenerationDtype } from '../graphs/half.js';
 
 export interface LongBenchOptions {
   /** A public model's shape with random weights (default qwen3-0.6b). */
@@ -28,6 +30,8 @@ export interface LongBenchOptions {
   quick?: boolean;
   /** Skip PyTorch. */
   noTorch?: boolean;
+  /** Instead of training rows: the behaviour-logprob drift of generation copies in this dtype against the float32 learner. */
+  generationDtype?: GenerationDtype;
 }
 
 /** The issue's table: the full model at 1K-8K tokens and a 2-layer slice at 8K-32K. */
@@ -85,6 +89,7 @@ export async function benchLong(o: LongBenchOptions = {}): Promise<BenchReport> 
     if (!Number.isInteger(layers) || layers < 1 || layers > base.c.numLayers) throw new ValidationError('--layers', `must be an integer in [1, ${base.c.numLayers}], got ${layers}`);
   }
   const report: BenchReport = { suite: 'long', host: benchHost(), ratios: {} };
+  if (o.generationDtype !== undefined) return driftReport(report, o, base, quickShape, threads);
   const matmul = await ortMatmulFlops(1024, threads, 5);
   report.config = { model: base.name, threads, steps, rows, quick: o.quick === true };
   report.flops = { ort_matmul_1024_gflops: round(matmul / 1e9) };
@@ -123,5 +128,28 @@ export async function benchLong(o: LongBenchOptions = {}): Promise<BenchReport> 
   }
   report.rows = results;
   report.notes = 'peak_rss_mb is the high-water mark of this process so far: run one row per process (--layers N --tokens T) to read each row alone';
+  return report;
+}
+
+/**
+ * `--generation-dtype D`: the same samples' logprobs from float32 and from D generation graphs,
+ * each against the float32 learner's scoring of the tokens they produced (8 samples of 32 tokens).
+ */
+async function driftReport(report: BenchReport, o: LongBenchOptions, base: { c: ResolvedModelConfig; weights?: NamedTensor[]; name: string }, shape: Partial<ResolvedModelConfig>, threads: number): Promise<BenchReport> {
+  const c = validateModelConfig({ ...base.c, ...shape, numLayers: o.layers ?? (o.quick === true ? 2 : base.c.numLayers) });
+  const weights = c.numLayers === base.c.numLayers && o.quick !== true ? base.weights : undefined;
+  const drift: Record<string, unknown>[] = [];
+  for (const dtype of ['float32', o.generationDtype ?? 'float16'] as const) {
+    const engine = await createOnnxEngine({ model: c, ...(weights ? { weights } : { seed: 1 }), threads, generationDtype: dtype, inferenceOnly: true });
+    try {
+      drift.push({ ...(await generationDrift(engine, { prompts: 4, samples: 2, newTokens: 32, seed: 7 })), peak_rss_mb: round(rssMb()) });
+    } finally {
+      await engine.dispose();
+    }
+  }
+  report.config = { model: base.name, layers: c.numLayers, threads, quick: o.quick === true };
+  report.generation_drift = drift;
+  const [f32, half] = drift as { generate_s: number }[];
+  if (f32 !== undefined && half !== undefined) report.ratios[`generate_speed_${o.generationDtype ?? 'float16'}_vs_float32`] = round(f32.generate_s / half.generate_s);
   return report;
 }

@@ -1,3 +1,4 @@
+import ort from 'onnxruntime-node';
 import type { ResolvedModelConfig } from '../model/config.js';
 import type { OrtSession, Feeds, RuntimeOptions } from '../runtime/session.js';
 import { createSession, f32 } from '../runtime/session.js';
@@ -5,6 +6,8 @@ import { buildGenerationGraph } from '../graphs/compile.js';
 import type { NamedTensor } from '../model/params.js';
 import { DecodeBatch, sampleOf, type DecodeSessions, type Row } from './decode-batch.js';
 import { ropeInvFreq } from '../graphs/host-inputs.js';
+import { halfBits, toHalfModel } from '../graphs/half.js';
+import type { GenerationDtype } from '../graphs/half.js';
 import { SampleRng } from '../sampling/rng.js';
 import { validateSampling } from '../sampling/sampler.js';
 import type { GenerateRequest, GeneratedSample } from './types.js';
@@ -41,18 +44,37 @@ export class Generator {
 
   /** Compiles the prefill and decode graphs with `weights` baked in. */
   /** `share`: fed weights use the caller's buffers (which must then not change while it runs) instead of a copy. */
-  static async create(c: ResolvedModelConfig, weights: readonly NamedTensor[], rt: RuntimeOptions, maxBatch: number, bakeLimit = BAKE_LIMIT_BYTES, share = false): Promise<Generator> {
+  /** `dtype`: the graphs' precision (a half-precision copy of the float32 weights; see graphs/half.ts). */
+  static async create(c: ResolvedModelConfig, weights: readonly NamedTensor[], rt: RuntimeOptions, maxBatch: number, bakeLimit = BAKE_LIMIT_BYTES, share = false, dtype: GenerationDtype = 'float32'): Promise<Generator> {
     // ONNX models are one protobuf (2 GiB limit): larger models get their weights as inputs.
     const bytes = weights.reduce((n, t) => n + t.data.byteLength, 0);
     const bake = bytes <= bakeLimit;
-    const prefill = await createSession(buildGenerationGraph(c, bake ? weights : 'inputs', 'prefill'), rt);
-    const decode = await createSession(buildGenerationGraph(c, bake ? weights : 'inputs', 'decode'), rt);
+    const fed = new Set(bake ? [] : weights.map((t) => t.name));
+    const graph = (mode: 'prefill' | 'decode'): Uint8Array => {
+      const g = buildGenerationGraph(c, bake ? weights : 'inputs', mode);
+      return dtype === 'float32' ? g : toHalfModel(g, dtype, fed);
+    };
+    const session = async (g: Uint8Array, o: RuntimeOptions): Promise<OrtSession> => {
+      try {
+        return await createSession(g, o);
+      } catch (e) {
+        // ONNX Runtime refuses a graph with an op it has no kernel for in this dtype (the CPU EP has no bfloat16 MatMul).
+        if (dtype === 'float32') throw e;
+        throw new ValidationError('generationDtype', `${dtype} generation graphs cannot run on the ${o.executionProvider} execution provider: ${(e as Error).message}`);
+      }
+    };
+    // onnxruntime-node has no bfloat16 tensor type, so bfloat16 weights can only be baked in.
+    if (dtype === 'bfloat16' && !bake) throw new ValidationError('generationDtype', `bfloat16 needs the weights baked into the graphs (onnxruntime-node cannot feed bfloat16 tensors), and ${bytes} bytes exceed bakeWeightsUpToBytes (${bakeLimit})`);
+    const prefill = await session(graph('prefill'), rt);
+    const decode = await session(graph('decode'), rt);
     const weightFeeds: Feeds = {};
-    if (!bake) for (const t of weights) weightFeeds[t.name] = f32(share ? t.data : Float32Array.from(t.data), t.shape);
+    if (!bake) {
+      for (const t of weights) weightFeeds[t.name] = dtype === 'float32' ? f32(share ? t.data : Float32Array.from(t.data), t.shape) : new ort.Tensor('float16', halfBits(t.data, 'float16'), t.shape);
+    }
     // A decode step of one or two rows is too small to split across threads, and a multi-threaded
     // pool stalls whenever one of its workers is descheduled (a shared machine): small batches of
     // small models decode on their own single-threaded session.
-    const small = rt.threads !== 1 && bytes <= SMALL_DECODE_LIMIT_BYTES ? await createSession(buildGenerationGraph(c, bake ? weights : 'inputs', 'decode'), { ...rt, threads: 1 }) : undefined;
+    const small = rt.threads !== 1 && bytes <= SMALL_DECODE_LIMIT_BYTES ? await session(graph('decode'), { ...rt, threads: 1 }) : undefined;
     return new Generator(c, prefill, decode, maxBatch, weightFeeds, small);
   }
 

@@ -7,6 +7,8 @@ import { validateRuntimeOptions } from '../runtime/session.js';
 import type { ExecutionProvider, RuntimeOptions } from '../runtime/session.js';
 import { Trainer } from '../train/trainer.js';
 import { allocateFlat, flatCopy } from '../train/flat.js';
+import { GENERATION_DTYPES } from '../graphs/half.js';
+import type { GenerationDtype } from '../graphs/half.js';
 import { DEFAULT_LONG_SEQUENCE, headChunkTokensFor, validateLongSequence } from '../train/layered-model.js';
 import type { LongSequenceOptions } from '../train/layered-model.js';
 import { DEFAULT_OPTIMIZER, validateOptimizerConfig } from '../train/optimizer-config.js';
@@ -47,6 +49,12 @@ export interface OnnxEngineOptions {
   inferenceOnly?: boolean;
   /** Block sizes of the long-sequence path of scoring and training (attention blocks; LM-head chunk, default headChunkTokensFor(vocab)). */
   longSequence?: { attentionBlocks?: Partial<LongSequenceOptions['attentionBlocks']>; headChunkTokens?: number };
+  /**
+   * Precision of the generation graphs: float32 (default), or a float16 / bfloat16 copy of the
+   * float32 master weights (training, scoring and the optimizer stay float32). An execution
+   * provider without kernels for that dtype is refused when the first generation graph is built.
+   */
+  generationDtype?: GenerationDtype;
 }
 
 const clone = (t: NamedTensor): NamedTensor => ({ name: t.name, dtype: 'F32', shape: [...t.shape], data: Float32Array.from(t.data) });
@@ -67,13 +75,20 @@ export class OnnxEngine implements PolicyEngine {
     return run;
   }
 
-  constructor(readonly model: ResolvedModelConfig, weights: NamedTensor[], private readonly rt: RuntimeOptions, readonly optimizer: OptimizerConfig, private readonly maxBatch: number, private readonly scoreTokens: number, private readonly bakeLimit: number, long: LongSequenceOptions, private readonly inferenceOnly = false) {
+  constructor(readonly model: ResolvedModelConfig, weights: NamedTensor[], private readonly rt: RuntimeOptions, readonly optimizer: OptimizerConfig, private readonly maxBatch: number, private readonly scoreTokens: number, private readonly bakeLimit: number, long: LongSequenceOptions, private readonly inferenceOnly = false, readonly generationDtype: GenerationDtype = 'float32') {
     this.weights = weights;
     this.trainer = new Trainer(model, optimizer, rt, () => this.weights, long);
   }
 
   private async genState(): Promise<Generator> {
-    this.generator ??= Generator.create(this.model, this.weights, this.rt, this.maxBatch, this.bakeLimit, this.inferenceOnly);
+    if (this.generator === undefined) {
+      const g = Generator.create(this.model, this.weights, this.rt, this.maxBatch, this.bakeLimit, this.inferenceOnly, this.generationDtype);
+      this.generator = g;
+      // A refused build (e.g. a dtype the execution provider cannot run) is not cached.
+      g.catch(() => {
+        if (this.generator === g) this.generator = undefined;
+      });
+    }
     return this.generator;
   }
 
@@ -164,7 +179,7 @@ export class OnnxEngine implements PolicyEngine {
     const list = tensors instanceof Uint8Array ? readSafetensors(tensors).tensors : tensors;
     const next = flatCopy(selectModelWeights(this.model, list));
     // Build the new generation session before swapping, so the swap is atomic for callers.
-    const gen = await Generator.create(this.model, next, this.rt, this.maxBatch, this.bakeLimit, this.inferenceOnly);
+    const gen = await Generator.create(this.model, next, this.rt, this.maxBatch, this.bakeLimit, this.inferenceOnly, this.generationDtype);
     const old = this.generator;
     this.weights = next;
     this.hash = undefined;
@@ -223,7 +238,9 @@ export async function createOnnxEngine(opts: OnnxEngineOptions): Promise<OnnxEng
     weights = opts.adoptWeights === true && !(opts.weights instanceof Uint8Array) ? selectModelWeights(model, list) : flatCopy(selectModelWeights(model, list));
   }
   const long = validateLongSequence({ ...DEFAULT_LONG_SEQUENCE, headChunkTokens: headChunkTokensFor(model.vocabSize), ...opts.longSequence, attentionBlocks: { ...DEFAULT_LONG_SEQUENCE.attentionBlocks, ...opts.longSequence?.attentionBlocks } });
+  const generationDtype = opts.generationDtype ?? 'float32';
+  if (!GENERATION_DTYPES.includes(generationDtype)) throw new ValidationError('generationDtype', `must be one of ${GENERATION_DTYPES.join(', ')}, got ${String(generationDtype)}`);
   const maxBatch = opts.maxBatch ?? 64;
   if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new ValidationError('maxBatch', 'must be an integer >= 1');
-  return new OnnxEngine(model, weights, rt, optimizer, maxBatch, opts.scoreBatchTokens ?? 8192, opts.bakeWeightsUpToBytes ?? BAKE_LIMIT_BYTES, long, opts.inferenceOnly === true);
+  return new OnnxEngine(model, weights, rt, optimizer, maxBatch, opts.scoreBatchTokens ?? 8192, opts.bakeWeightsUpToBytes ?? BAKE_LIMIT_BYTES, long, opts.inferenceOnly === true, generationDtype);
 }
