@@ -64,4 +64,5 @@ export const codecs = {
   Heartbeat: codecFor('Heartbeat'),
   StageChanged: codecFor('StageChanged'),
   RunSpec: codecFor('RunSpec'),
+  VersionProbe: codecFor('VersionProbe'),
 } as const;

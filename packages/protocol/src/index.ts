@@ -10,3 +10,4 @@ export * from './gen/acereason_v1.js';
 export * from './examples.js';
 export * from './weights-digest.js';
 export * from './jsonl.js';
+export * from './rollout-engine.js';

@@ -183,6 +183,22 @@ export const WeightsAnnouncedSchema = s.object({
 });
 export type WeightsAnnounced = s.Infer<typeof WeightsAnnouncedSchema>;
 
+/**
+ * The learner's logprobs of a fixed token sequence under one version's weights (teacher-forced):
+ * an actor whose rollouts come from an inference server asks the server for the same logprobs
+ * and stamps groups with the version only when they match.
+ */
+export const VersionProbeSchema = s.refine(s.object({
+  ...envelope('VersionProbe'),
+  version: s.integer({ min: 0 }),
+  weightsSha256: s.string({ minLength: 1 }),
+  tokens: s.uint32Array({ maxLength: 4096 }),
+  /** logprobs[i] is the logprob of tokens[scoreFrom + i] given the tokens before it. */
+  scoreFrom: s.integer({ min: 1 }),
+  logprobs: s.float32Array({ maxLength: 4096 }),
+}), (v) => (v.scoreFrom >= v.tokens.length || v.logprobs.length !== v.tokens.length - v.scoreFrom ? { field: 'logprobs', problem: `needs tokens.length - scoreFrom = ${v.tokens.length - v.scoreFrom} values, has ${v.logprobs.length}` } : undefined));
+export type VersionProbe = s.Infer<typeof VersionProbeSchema>;
+
 export const ROLES = ['learner', 'actor', 'verifier', 'operator'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -228,6 +244,28 @@ export type RunAsset = s.Infer<typeof RunAssetSchema>;
  * What a worker needs to join a run, kept in the run-state KV bucket under `<runId>.spec`:
  * the model architecture, the tokenizer, the run's asset files and where the learner serves weights.
  */
+export const ROLLOUT_ENGINE_WEIGHTS = ['acereason', 'sglang', 'vllm', 'none'] as const;
+export type RolloutEngineWeights = (typeof ROLLOUT_ENGINE_WEIGHTS)[number];
+
+/**
+ * An OpenAI-compatible inference server as the actors' rollout engine (the run file's
+ * `engine: {kind: openai, ...}`): where it is, the served model's name, and how weights get into
+ * it (`weights` names the server's load endpoint; `none` serves fixed weights, for evaluation).
+ */
+export const OpenAIEngineSpecSchema = s.object({
+  kind: s.literal('openai'),
+  url: s.string({ minLength: 1 }),
+  model: s.string({ minLength: 1 }),
+  weights: s.oneOf(ROLLOUT_ENGINE_WEIGHTS),
+  /** The environment variable holding the server's API key (never the key itself). */
+  apiKeyEnv: s.optional(s.string({ minLength: 1 })),
+  maxConcurrency: s.integer({ min: 1, max: 1024 }),
+  requestTimeoutMs: s.integer({ min: 1 }),
+  /** Mean absolute difference allowed between the server's and the learner's probe logprobs. */
+  probeTolerance: s.number({ min: 0 }),
+});
+export type OpenAIEngineSpec = s.Infer<typeof OpenAIEngineSpecSchema>;
+
 export const RunSpecSchema = s.object({
   ...envelope('RunSpec'),
   /** The policy package's model config (validated there). */
@@ -245,6 +283,8 @@ export const RunSpecSchema = s.object({
   /** host:port of the learner's gRPC services. */
   learnerAddress: s.string({ minLength: 1 }),
   seed: s.integer({ min: 0 }),
+  /** The actors' rollout engine when it is not the embedded one. */
+  rolloutEngine: s.optional(OpenAIEngineSpecSchema),
 });
 export type RunSpec = s.Infer<typeof RunSpecSchema>;
 
@@ -256,6 +296,7 @@ export const MessageSchemas = {
   Heartbeat: HeartbeatSchema,
   StageChanged: StageChangedSchema,
   RunSpec: RunSpecSchema,
+  VersionProbe: VersionProbeSchema,
 } as const;
 export type MessageKind = keyof typeof MessageSchemas;
 export type MessageOf<K extends MessageKind> = s.Infer<(typeof MessageSchemas)[K]>;

@@ -65,6 +65,8 @@ export const Subjects = {
 export const Keys = {
   runSpec: (runId: string) => `${runId}.spec`,
   latestWeights: (runId: string) => `${runId}.weights`,
+  /** The learner's probe logprobs of one version (see VersionProbe). */
+  probe: (runId: string, version: number) => `${runId}.probe.${version}`,
   learnerStatus: (runId: string) => `${runId}.status`,
   worker: (runId: string, role: string, workerId: string) => `${runId}.${role}.${workerId}`,
   workersOfRun: (runId: string) => `${runId}.>`,

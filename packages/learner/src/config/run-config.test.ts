@@ -27,3 +27,22 @@ test('datasets.NAME.decimal_comma: compiled per dataset (off by default), carrie
   assert.throws(() => compileRunConfig({ model: { preset: 'demo' }, datasets: { eu: { path: 'eu.jsonl', domain: 'math', decimal_commas: true } }, stages }),
     /datasets\.eu\.decimal_commas: unknown setting/);
 });
+
+test('engine: kind openai compiles the actors\' inference server with defaults; bad values name the field', () => {
+  const base = { model: { preset: 'demo' }, datasets: { eu: { path: 'eu.jsonl', domain: 'math' } }, stages };
+  assert.equal(compileRunConfig({ ...base, engine: { threads: 2 } }).engine.rollout, undefined, 'embedded by default');
+  const c = compileRunConfig({ ...base, engine: { kind: 'openai', url: 'http://gpu-1:8000/', model: 'policy', weights: 'sglang', api_key_env: 'SGL_KEY', request_timeout: '2m', threads: 2 } });
+  assert.deepEqual(c.engine, {
+    executionProvider: 'cpu', threads: 2,
+    rollout: { kind: 'openai', url: 'http://gpu-1:8000', model: 'policy', weights: 'sglang', apiKeyEnv: 'SGL_KEY', maxConcurrency: 8, requestTimeoutMs: 120_000, probeTolerance: 0.02 },
+  });
+  const bad = (engine: Record<string, unknown>, re: RegExp): void => void assert.throws(() => compileRunConfig({ ...base, engine }), re);
+  bad({ kind: 'openai', model: 'm', weights: 'vllm' }, /engine\.url: required with kind openai/);
+  bad({ kind: 'openai', url: 'gpu-1:8000', model: 'm', weights: 'vllm' }, /engine\.url: must be http/);
+  bad({ kind: 'openai', url: 'http://h:1', weights: 'vllm' }, /engine\.model: required/);
+  bad({ kind: 'openai', url: 'http://h:1', model: 'm', weights: 'tgi' }, /engine\.weights: required with kind openai: how weights get into the server, one of acereason, sglang, vllm, none; got "tgi"/);
+  bad({ kind: 'openai', url: 'http://h:1', model: 'm', weights: 'vllm', max_concurrency: 0 }, /engine\.max_concurrency: expected an integer in \[1, 1024\]/);
+  bad({ kind: 'openai', url: 'http://h:1', model: 'm', weights: 'vllm', request_timeout: 'soon' }, /engine\.request_timeout: expected a duration/);
+  bad({ kind: 'ollama' }, /engine\.kind/);
+  bad({ url: 'http://h:1' }, /engine\.url: only with engine\.kind: openai/);
+});

@@ -3,7 +3,7 @@
  * document into a fully resolved RunConfig; every error names the exact field.
  */
 import { resolve } from 'node:path';
-import { ValidationError, RUN_ID_PATTERN, DOMAINS, type Domain } from '@acereason/protocol';
+import { ValidationError, RUN_ID_PATTERN, DOMAINS, resolveOpenAIEngine, type Domain, type OpenAIEngineSpec } from '@acereason/protocol';
 import { parseBool, parseDuration, parseEnum, parseNumber, parseString, parseTokens, section, type RawObject } from './units.js';
 import type { PromptFilterConfig } from '../curriculum/filters.js';
 import { parseStreams, type StreamsConfig } from './streams.js';
@@ -115,7 +115,8 @@ export interface RunConfig {
   seed: number;
   outDir: string;
   model: ModelSection;
-  engine: { executionProvider: 'cpu' | 'cuda'; threads: number };
+  /** The learner's embedded engine; `rollout` is the actors' engine when it is an inference server. */
+  engine: { executionProvider: 'cpu' | 'cuda'; threads: number; rollout: OpenAIEngineSpec | undefined };
   datasets: Record<string, DatasetConfig>;
   algorithm: AlgorithmConfig;
   optimizer: OptimizerSection;
@@ -148,11 +149,7 @@ export function compileRunConfig(raw: unknown, baseDir = process.cwd()): RunConf
     tokenizer: m.tokenizer === undefined || m.tokenizer === 'char' ? 'char' : resolve(baseDir, parseString(m.tokenizer, 'model.tokenizer')),
   };
 
-  const e = section(top.engine, 'engine', ['execution_provider', 'threads']);
-  const engine = {
-    executionProvider: parseEnum(e.execution_provider ?? 'cpu', 'engine.execution_provider', ['cpu', 'cuda'] as const),
-    threads: parseNumber(e.threads ?? 1, 'engine.threads', { integer: true, min: 1, max: 256 }),
-  };
+  const engine = compileEngine(top.engine);
 
   const dsRaw = section(top.datasets, 'datasets', Object.keys((top.datasets as RawObject | undefined) ?? {}));
   const datasets: Record<string, DatasetConfig> = {};
@@ -252,4 +249,22 @@ export function compileRunConfig(raw: unknown, baseDir = process.cwd()): RunConf
     if (st.plateau && !evalCfg?.everySteps) throw new ValidationError(`stages[${i}].plateau`, 'needs eval.every_steps > 0 (the plateau is measured on periodic evaluations)');
   });
   return { runId, seed, outDir, model, engine, datasets, algorithm, optimizer, stages, checkpoint, cluster, streams: parseStreams(top.streams), eval: evalCfg };
+}
+
+const OPENAI_KEYS = ['url', 'model', 'weights', 'api_key_env', 'max_concurrency', 'request_timeout', 'probe_tolerance'] as const;
+
+/** `engine:` the learner's threads and execution provider; with `kind: openai` also the actors' inference server. */
+function compileEngine(raw: unknown): RunConfig['engine'] {
+  const e = section(raw, 'engine', ['kind', 'execution_provider', 'threads', ...OPENAI_KEYS]);
+  const kind = parseEnum(e.kind ?? 'embedded', 'engine.kind', ['embedded', 'openai'] as const);
+  if (kind === 'embedded') for (const k of OPENAI_KEYS) if (e[k] !== undefined) throw new ValidationError(`engine.${k}`, 'only with engine.kind: openai (an OpenAI-compatible server as the actors\' rollout engine)');
+  const rollout = kind === 'embedded' ? undefined : resolveOpenAIEngine({
+    url: e.url, model: e.model, weights: e.weights, apiKeyEnv: e.api_key_env, maxConcurrency: e.max_concurrency,
+    requestTimeoutMs: e.request_timeout === undefined ? undefined : parseDuration(e.request_timeout, 'engine.request_timeout'), probeTolerance: e.probe_tolerance,
+  }, { url: 'engine.url', model: 'engine.model', weights: 'engine.weights', apiKeyEnv: 'engine.api_key_env', maxConcurrency: 'engine.max_concurrency', requestTimeoutMs: 'engine.request_timeout', probeTolerance: 'engine.probe_tolerance' });
+  return {
+    executionProvider: parseEnum(e.execution_provider ?? 'cpu', 'engine.execution_provider', ['cpu', 'cuda'] as const),
+    threads: parseNumber(e.threads ?? 1, 'engine.threads', { integer: true, min: 1, max: 256 }),
+    rollout,
+  };
 }

@@ -3,7 +3,7 @@
  * recent versions served over gRPC (WeightStore), version -> sha256 for the provenance check of
  * incoming groups, and the announcement of each new version (NATS subject + run-state KV).
  */
-import { codecs, Keys, SCHEMA_VERSION, Subjects, type ScoredGroup, type WeightsAnnounced } from '@acereason/protocol';
+import { codecs, Keys, SCHEMA_VERSION, Subjects, type ScoredGroup, type VersionProbe, type WeightsAnnounced } from '@acereason/protocol';
 import { makeSnapshot, publishMessage, retryTransient, WeightStore, type jetstreamClient, type Topology } from '@acereason/transport';
 import type { PolicyEngine } from '@acereason/policy';
 
@@ -65,8 +65,39 @@ export class PolicyVersions {
       schema: SCHEMA_VERSION, kind: 'WeightsAnnounced', runId: this.o.runId, id: `${this.o.runId}.w.${version}.${sha256.slice(0, 8)}`, createdAtMs: Date.now(),
       version, weightsSha256: sha256, address: this.address, totalBytes: snap.manifest.totalBytes,
     };
+    // The probe first: an actor that hears of the version may look for it at once.
+    await this.publishProbe(version, sha256);
     await publishMessage(this.o.js, Subjects.weights(this.o.runId), codecs.WeightsAnnounced, a);
     await retryTransient(() => this.o.topology.runState.put(Keys.latestWeights(this.o.runId), codecs.WeightsAnnounced.encode(a)));
     return (performance.now() - t0) / 1000;
   }
+
+  /** The version's logprobs of the run's probe sequence, for actors whose rollouts come from an inference server. */
+  private async publishProbe(version: number, sha256: string): Promise<void> {
+    const tokens = probeTokens(this.o.runId, this.o.engine.model.vocabSize, this.o.engine.model.maxPositions);
+    const [scored] = await this.o.engine.score([{ tokens, scoreFrom: PROBE_SCORE_FROM }]);
+    if (!scored) return;
+    const p: VersionProbe = {
+      schema: SCHEMA_VERSION, kind: 'VersionProbe', runId: this.o.runId, id: `${this.o.runId}.probe.${version}`, createdAtMs: Date.now(),
+      version, weightsSha256: sha256, tokens, scoreFrom: PROBE_SCORE_FROM, logprobs: scored.logprobs,
+    };
+    const kv = this.o.topology.runState;
+    await retryTransient(() => kv.put(Keys.probe(this.o.runId, version), codecs.VersionProbe.encode(p)));
+    if (version >= REMEMBERED) await kv.delete(Keys.probe(this.o.runId, version - REMEMBERED)).catch(() => undefined);
+  }
+}
+
+const PROBE_LENGTH = 32;
+const PROBE_SCORE_FROM = 8;
+
+/** A fixed pseudo-random token sequence of the run (the same for every version, so versions differ only by weights). */
+export function probeTokens(runId: string, vocabSize: number, maxPositions: number): Uint32Array {
+  let h = 2166136261;
+  for (const ch of runId) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
+  const out = new Uint32Array(Math.min(PROBE_LENGTH, maxPositions));
+  for (let i = 0; i < out.length; i++) {
+    h = (Math.imul(h, 1664525) + 1013904223) >>> 0;
+    out[i] = h % vocabSize;
+  }
+  return out;
 }
