@@ -26,6 +26,8 @@ export interface SamplingRequest {
 export interface CompletionRequest extends SamplingRequest {
   /** One entry per prompt: text, or token ids. */
   prompts: Array<{ text: string } | { tokens: number[] }>;
+  /** vLLM's `prompt_logprobs`: each prompt token's logprob given the ones before it (0: only that token's). */
+  promptLogprobs: boolean;
 }
 
 export interface ChatMessageIn {
@@ -106,7 +108,11 @@ export function parseCompletion(b: Body): CompletionRequest {
   else if (Array.isArray(p) && p.length > 0 && p.every(isTokenList)) prompts = (p as number[][]).map((tokens) => ({ tokens }));
   else throw badParam('prompt', 'expected a string, a list of token ids, or a list of either');
   if (prompts.some((x) => 'text' in x && x.text === '')) throw badParam('prompt', 'must not be empty');
-  return { ...sampling(b, typeof lp === 'number' ? lp : 0), prompts };
+  const plp = b.prompt_logprobs;
+  if (plp !== undefined && plp !== null && plp !== 0 && plp !== 1) throw badParam('prompt_logprobs', `expected 0 or 1 (only the prompt token's own logprob is reported), got ${JSON.stringify(plp)}`);
+  const r = { ...sampling(b, typeof lp === 'number' ? lp : 0), prompts, promptLogprobs: plp === 0 || plp === 1 };
+  if (r.promptLogprobs && r.stream) throw badParam('prompt_logprobs', 'not available with stream');
+  return r;
 }
 
 export function parseChat(b: Body): ChatRequest {

@@ -14,7 +14,13 @@ function usage(prompts: Uint32Array[], r: SamplingRequest, samples: GeneratedSam
   return { prompt_tokens: p, completion_tokens: c, total_tokens: p + c };
 }
 
-export function respondCompletion(m: ServedModel, r: SamplingRequest, id: string, prompts: Uint32Array[], samples: GeneratedSample[]): unknown {
+/**
+ * vLLM's `prompt_logprobs` shape: per prompt position null (the first token) or
+ * `{"<token id>": {logprob, decoded_token}}` for the token that is there.
+ */
+export type PromptLogprobs = Array<Record<string, { logprob: number; decoded_token: string }> | null>;
+
+export function respondCompletion(m: ServedModel, r: SamplingRequest, id: string, prompts: Uint32Array[], samples: GeneratedSample[], promptLogprobs?: PromptLogprobs[]): unknown {
   return {
     id, object: 'text_completion', created: now(), model: m.name, system_fingerprint: `v${m.held.version}-${m.held.weightsSha256.slice(0, 12)}`,
     choices: samples.map((s, index) => {
@@ -25,6 +31,7 @@ export function respondCompletion(m: ServedModel, r: SamplingRequest, id: string
         // vLLM's `return_token_ids` fields: what an RL actor trains on (the stop token included).
         token_ids: c.tokenIds,
         prompt_token_ids: Array.from(prompts[Math.floor(index / r.n)] ?? []),
+        ...(promptLogprobs ? { prompt_logprobs: promptLogprobs[Math.floor(index / r.n)] ?? null } : {}),
       };
     }),
     usage: usage(prompts, r, samples),

@@ -14,7 +14,7 @@ import { OpenAIHttpError, badParam } from './openai-error.js';
 import { parseChat, parseCompletion, type SamplingRequest } from './request.js';
 import type { ContinuousDecoder } from '@acereason/policy';
 import { reloadWeights, type ServedModel } from './served-model.js';
-import { streamSamples, respondChat, respondCompletion } from './responses.js';
+import { streamSamples, respondChat, respondCompletion, type PromptLogprobs } from './responses.js';
 import { generateRequests } from './sampling.js';
 
 export interface ServeOptions {
@@ -152,7 +152,8 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
       }
       const samples = await decoder.generate(generateRequests(m, r, prompts));
       tokens.inc(samples.reduce((a, s) => a + s.tokens.length, 0));
-      send(res, 200, chat ? respondChat(m, r, id, prompts, samples) : respondCompletion(m, r, id, prompts, samples));
+      const promptLogprobs = 'promptLogprobs' in r && r.promptLogprobs ? await scorePrompts(m, prompts) : undefined;
+      send(res, 200, chat ? respondChat(m, r, id, prompts, samples) : respondCompletion(m, r, id, prompts, samples, promptLogprobs));
       return 200;
     }
     throw new OpenAIHttpError(404, 'not_found_error', `no route ${req.method ?? ''} ${path}`);
@@ -182,6 +183,23 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     server.closeAllConnections();
   }));
   return { url: `http://${o.host ?? '127.0.0.1'}:${port}`, port, decoder, close, [Symbol.asyncDispose]: close };
+}
+
+/** Each prompt token's logprob given the tokens before it, under the weights served (teacher-forced scoring). */
+async function scorePrompts(m: ServedModel, prompts: Uint32Array[]): Promise<PromptLogprobs[]> {
+  const scorable = prompts.map((p, i) => ({ p, i })).filter((x) => x.p.length >= 2);
+  const scored = scorable.length ? await m.engine.score(scorable.map((x) => ({ tokens: x.p, scoreFrom: 1 }))) : [];
+  const out: PromptLogprobs[] = prompts.map((p) => p.length ? [null] : []);
+  scorable.forEach((x, k) => {
+    const lp = scored[k]?.logprobs ?? new Float32Array();
+    const row: PromptLogprobs = [null];
+    for (let j = 1; j < x.p.length; j++) {
+      const t = x.p[j] ?? 0;
+      row.push({ [String(t)]: { logprob: lp[j - 1] ?? Number.NaN, decoded_token: m.tokenizer.decode([t]) } });
+    }
+    out[x.i] = row;
+  });
+  return out;
 }
 
 /** Waits until no row decodes or waits (a new version is swapped in between batches; requests meanwhile get 503). */
