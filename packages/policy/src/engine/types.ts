@@ -112,6 +112,8 @@ export interface RolloutEngine {
   loadVersion(weights: WeightsVersion): Promise<HeldVersion>;
   /** The version generate() samples from now; undefined until one was loaded. */
   heldVersion(): HeldVersion | undefined;
+  /** An engine behind a network (an inference server): resolves once it answers again after it failed. */
+  ready?(signal?: AbortSignal): Promise<void>;
   dispose(): Promise<void>;
 }
 

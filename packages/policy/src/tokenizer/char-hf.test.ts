@@ -16,4 +16,5 @@ test('the character tokenizer as tokenizer.json encodes and decodes exactly as C
     assert.equal(hf.decode(ids), char.decode(ids));
   }
   assert.equal(hf.decode([2, 5, 1, 6, 0]), char.decode([2, 5, 1, 6, 0]), 'specials are skipped');
+  assert.equal(hf.decode([]), '', 'no ids, no text (a response of only the stop token)');
 });

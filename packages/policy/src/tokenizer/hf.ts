@@ -64,6 +64,8 @@ export class HfJsonTokenizer implements Tokenizer {
   }
 
   decode(ids: ArrayLike<number>, opts: { skipSpecialTokens?: boolean } = {}): string {
+    // The library refuses an empty list; a response of only a stop token has no text.
+    if (ids.length === 0) return '';
     return this.tok.decode(Array.from(ids), { skip_special_tokens: opts.skipSpecialTokens ?? true });
   }
 
