@@ -6,7 +6,7 @@
 import { hostname } from 'node:os';
 import { AceReasonError, codecs, Consumers, ErrorCodes, Keys, SCHEMA_VERSION, Streams, Subjects, toAceReasonError, type RolloutTask, type RunSpec, type TrajectoryGroup } from '@acereason/protocol';
 import { Backoff, consume, jetstreamClient, Lifecycle, publishMessage, startHeartbeat, type Delivery, type TlsFiles, type Logger, type NatsConnection, type Topology, type Transitions } from '@acereason/transport';
-import type { PolicyEngine, Tokenizer } from '@acereason/policy';
+import type { RolloutEngine, Tokenizer } from '@acereason/policy';
 import { WeightsHolder } from './weights.js';
 
 export type ActorState = 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
@@ -23,7 +23,8 @@ export interface ActorOptions {
   nc: NatsConnection;
   topology: Topology;
   spec: RunSpec;
-  engine: PolicyEngine;
+  /** The embedded engine, or an inference server (OpenAIRolloutEngine): the actor only samples and loads versions. */
+  engine: RolloutEngine;
   tokenizer: Tokenizer;
   actorId: string;
   logger: Logger;
@@ -44,6 +45,8 @@ export class Actor {
   private startedAt = Date.now();
   private readonly ac = new AbortController();
   private readonly js;
+  /** Set while the engine is unreachable: no new task is taken until it answers again. */
+  private engineDown: Promise<void> | undefined;
 
   constructor(private readonly o: ActorOptions) {
     this.life = new Lifecycle<ActorState>('actor', 'starting', ACTOR_TRANSITIONS, o.logger);
@@ -93,6 +96,14 @@ export class Actor {
     const running = new Set<Promise<void>>();
     try {
       for await (const d of consumer) {
+        if (this.engineDown) {
+          // The inference server is unreachable: the task goes back at once (another actor takes it),
+          // and no more are taken until the server answers again.
+          await d.nak(0);
+          await this.engineDown;
+          if (this.state !== 'running') break;
+          continue;
+        }
         const p = this.handle(d).finally(() => running.delete(p));
         running.add(p);
         if (this.state !== 'running') break;
@@ -156,6 +167,12 @@ export class Actor {
       }
       log.error({ err: e.message, code: e.code }, 'task failed, will be redelivered');
       await d.nak(e.retryable ? 1000 : 5000);
+      if (e.code === ErrorCodes.UNAVAILABLE && this.o.engine.ready && !this.engineDown) {
+        this.engineDown = this.o.engine.ready(this.ac.signal).finally(() => {
+          this.engineDown = undefined;
+          log.info('rollout engine answers again');
+        });
+      }
     }
   }
 }

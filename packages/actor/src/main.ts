@@ -5,10 +5,11 @@
 import { parseArgs } from 'node:util';
 import { hostname } from 'node:os';
 import { connectNats, createLogger, drainQuietly, ensureTopology, fetchRunAssets, onShutdown, resolveSecurity, securityFlags, serveHeartbeatMetrics, SECURITY_USAGE } from '@acereason/transport';
-import { createOnnxEngine, tokenizerFromSpec, type ModelConfig } from '@acereason/policy';
+import { tokenizerFromSpec } from '@acereason/policy';
 import { Actor, waitForRunSpec } from './actor.js';
+import { createRolloutEngine, ENGINE_FLAGS, ENGINE_USAGE } from './rollout-engine.js';
 
-export const ACTOR_USAGE = `acereason actor --run RUN_ID [--nats URL] [--learner HOST:PORT] [--id NAME] [--threads N] [--max-in-flight N] [--execution-provider cpu|cuda] [--metrics-port PORT] ${SECURITY_USAGE}`;
+export const ACTOR_USAGE = `acereason actor --run RUN_ID [--nats URL] [--learner HOST:PORT] [--id NAME] [--threads N] [--max-in-flight N] [--execution-provider cpu|cuda] [--metrics-port PORT] ${ENGINE_USAGE} ${SECURITY_USAGE}`;
 
 export async function actorMain(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -16,6 +17,7 @@ export async function actorMain(argv: string[]): Promise<number> {
     options: {
       nats: { type: 'string' }, run: { type: 'string' }, learner: { type: 'string' }, id: { type: 'string' },
       threads: { type: 'string' }, 'max-in-flight': { type: 'string' }, 'execution-provider': { type: 'string' }, 'ack-wait-ms': { type: 'string' }, 'metrics-port': { type: 'string' },
+      ...ENGINE_FLAGS,
       ...securityFlags,
     },
   });
@@ -45,11 +47,13 @@ export async function actorMain(argv: string[]): Promise<number> {
     const files = await fetchRunAssets(topology.assets, spec.assets);
     const tokenizer = tokenizerFromSpec(spec.tokenizer, files);
     if (spec.assets !== undefined) logger.info({ assets: spec.assets.map((a) => `${a.name}:${a.bytes}`) }, 'run assets fetched and checked');
-    const ep = values['execution-provider'] === 'cuda' ? 'cuda' : 'cpu';
-    const engine = await createOnnxEngine({ model: spec.model as ModelConfig, executionProvider: ep, threads: Number(values.threads ?? 1) });
+    const ackWaitMs = values['ack-wait-ms'] ? Number(values['ack-wait-ms']) : 30_000;
+    const engine = await createRolloutEngine({
+      spec, assets: files, flags: values, topology, actorId, executionProvider: values['execution-provider'] === 'cuda' ? 'cuda' : 'cpu', threads: Number(values.threads ?? 1), ackWaitMs, logger,
+    });
     actor = new Actor({
       nc, topology, spec, engine, tokenizer, actorId, logger,
-      maxInFlight: Number(values['max-in-flight'] ?? 2), ...(security.grpcClientTls ? { grpcTls: security.grpcClientTls } : {}), ...(values['ack-wait-ms'] ? { ackWaitMs: Number(values['ack-wait-ms']) } : {}),
+      maxInFlight: Number(values['max-in-flight'] ?? 2), ...(security.grpcClientTls ? { grpcTls: security.grpcClientTls } : {}), ackWaitMs,
     });
     if (ac.signal.aborted) actor.stop();
     logger.info({ learner: spec.learnerAddress, ready: true }, 'actor ready');

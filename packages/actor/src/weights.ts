@@ -1,10 +1,11 @@
 /**
- * The actor's policy weights: which version and hash the engine holds, and fetching another over
- * gRPC (sha256-checked, with retry and back-off) before swapping it in atomically.
+ * The actor's policy weights: which version its rollout engine holds, and fetching another over
+ * gRPC (sha256-checked, with retry and back-off) before the engine loads it (atomically, and
+ * only as the version whose digest the weights have).
  */
 import { AceReasonError, ErrorCodes, IntegrityError, WeightServiceDefinition } from '@acereason/protocol';
 import { Backoff, createGrpcClient, fetchWeights, HostWeightCache, defaultWeightCacheDir, type Logger, type TlsFiles, type TypedClient, type WeightSnapshot } from '@acereason/transport';
-import type { NamedTensor, PolicyEngine } from '@acereason/policy';
+import type { NamedTensor, RolloutEngine } from '@acereason/policy';
 
 export interface HeldWeights {
   version: number;
@@ -30,15 +31,24 @@ function hostCacheFromEnv(): HostWeightCache | undefined {
 }
 
 export class WeightsHolder {
-  held: HeldWeights | undefined;
   private client: TypedClient<typeof WeightServiceDefinition> | undefined;
   private clientAddress: string | undefined;
   private inflight = new Map<string, Promise<HeldWeights>>();
+  /** A newer version number for the weights the engine holds (an update that changed nothing). */
+  private alias: HeldWeights | undefined;
   /** Time spent fetching and loading, for the trajectory's timings. */
   lastFetchMs = 0;
   private readonly hostCache = hostCacheFromEnv();
 
-  constructor(private readonly engine: PolicyEngine, private readonly runId: string, private readonly logger: Logger, private readonly tls?: TlsFiles) {}
+  constructor(private readonly engine: RolloutEngine, private readonly runId: string, private readonly logger: Logger, private readonly tls?: TlsFiles) {}
+
+  /** What the engine holds now (the engine is the one owner of that fact; it may lose a version). */
+  get held(): HeldWeights | undefined {
+    const h = this.engine.heldVersion();
+    if (!h) return undefined;
+    if (this.alias?.sha256 === h.weightsSha256 && this.alias.version > h.version) return this.alias;
+    return { version: h.version, sha256: h.weightsSha256 };
+  }
 
   private clientFor(address: string): TypedClient<typeof WeightServiceDefinition> {
     if (!this.client || this.clientAddress !== address) {
@@ -56,9 +66,10 @@ export class WeightsHolder {
    */
   async ensure(address: string, version: number, sha256: string, signal?: AbortSignal): Promise<HeldWeights> {
     // Identical weights under a newer version number (e.g. an update that changed nothing) are that version.
-    if (this.held?.sha256 === sha256) {
-      if (version > this.held.version) this.held = { version, sha256 };
-      return this.held;
+    const held = this.held;
+    if (held?.sha256 === sha256) {
+      if (version > held.version) this.alias = { version, sha256 };
+      return this.held ?? held;
     }
     let p = this.inflight.get(sha256);
     if (!p) {
@@ -77,11 +88,11 @@ export class WeightsHolder {
         if (snap.manifest.weightsSha256 !== sha256) {
           throw new AceReasonError(ErrorCodes.CONFLICT, `learner serves ${snap.manifest.weightsSha256.slice(0, 12)} as version ${version}, the task wants ${sha256.slice(0, 12)}`, { retryable: false });
         }
-        await this.engine.loadWeights(toNamedTensors(snap));
-        this.held = { version, sha256 };
+        const h = await this.engine.loadVersion({ version, weightsSha256: sha256, tensors: toNamedTensors(snap) });
+        this.alias = undefined;
         this.lastFetchMs = performance.now() - t0;
         this.logger.info({ policyVersion: version, sha: sha256.slice(0, 12), ms: Math.round(this.lastFetchMs), bytes: snap.manifest.totalBytes }, 'weights loaded');
-        return this.held;
+        return { version: h.version, sha256: h.weightsSha256 };
       } catch (err) {
         const e = err instanceof AceReasonError ? err : new AceReasonError(ErrorCodes.UNAVAILABLE, String(err), { cause: err });
         const retry = (e.retryable || e instanceof IntegrityError) && attempt < 8 && !signal?.aborted;

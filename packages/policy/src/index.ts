@@ -77,7 +77,7 @@ export { stopStringChecker } from './tokenizer/stop-strings.js';
 export { modelTokenizerFromAssets } from './tokenizer/model-tokenizer.js';
 export type { ModelTokenizer } from './tokenizer/model-tokenizer.js';
 export { CharTokenizer, DEMO_ALPHABET } from './tokenizer/char.js';
-export { charTokenizerFiles, tokenizerFilesFromSpec } from './tokenizer/char-hf.js';
+export { charTokenizerFiles, modelDirFiles } from './tokenizer/char-hf.js';
 export { HfJsonTokenizer, loadHfTokenizer } from './tokenizer/hf.js';
 
 // Graph compilation (for tools and tests)

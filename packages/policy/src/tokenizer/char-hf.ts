@@ -26,7 +26,11 @@ export function charTokenizerFiles(alphabet: string): Record<string, string> {
   return { [HF_FILES.tokenizer]: JSON.stringify(tokenizer), [HF_FILES.tokenizerConfig]: JSON.stringify(config) };
 }
 
-/** The tokenizer files of a run's tokenizer (what a model directory written for a server carries). */
-export function tokenizerFilesFromSpec(spec: TokenizerSpec): Record<string, string> {
-  return spec.kind === 'char' ? charTokenizerFiles(spec.alphabet) : { [HF_FILES.tokenizer]: spec.json };
+/**
+ * The asset files of a model directory written for an inference server: the character
+ * tokenizer's as tokenizer.json, or the run's assets (tokenizer, generation config, config.json ...)
+ * as the learner published them.
+ */
+export function modelDirFiles(spec: TokenizerSpec, assets: Readonly<Record<string, Uint8Array>>): Record<string, string | Uint8Array> {
+  return spec.kind === 'char' ? { ...assets, ...charTokenizerFiles(spec.alphabet) } : { ...assets };
 }
