@@ -5,4 +5,5 @@ export { createRolloutEngine, openAIEngineOf, probeReader, ENGINE_FLAGS, ENGINE_
 export { OpenAIRolloutEngine, type OpenAIEngineOptions } from './openai/openai-engine.js';
 export { VersionDirs } from './openai/version-dir.js';
 export { ServerError } from './openai/http.js';
-export { dialectFor, acereasonDialect, vllmDialect, sglangDialect } from './openai/dialects.js';
+export { dialectFor, acereasonDialect, vllmDialect, sglangDialect, fixedWeightsDialect } from './openai/dialects.js';
+export type { Dialect } from './openai/dialect.js';

@@ -19,14 +19,15 @@ export interface EngineFlags {
   'engine-max-concurrency'?: string | undefined;
   'engine-request-timeout-ms'?: string | undefined;
   'engine-weights-dir'?: string | undefined;
+  'engine-retry-for-ms'?: string | undefined;
 }
 
 export const ENGINE_FLAGS = {
   engine: { type: 'string' }, 'engine-url': { type: 'string' }, 'engine-model': { type: 'string' }, 'engine-weights': { type: 'string' },
-  'engine-api-key-env': { type: 'string' }, 'engine-max-concurrency': { type: 'string' }, 'engine-request-timeout-ms': { type: 'string' }, 'engine-weights-dir': { type: 'string' },
+  'engine-api-key-env': { type: 'string' }, 'engine-max-concurrency': { type: 'string' }, 'engine-request-timeout-ms': { type: 'string' }, 'engine-weights-dir': { type: 'string' }, 'engine-retry-for-ms': { type: 'string' },
 } as const;
 
-export const ENGINE_USAGE = '[--engine embedded|openai] [--engine-url URL] [--engine-model NAME] [--engine-weights acereason|sglang|vllm] [--engine-api-key-env NAME] [--engine-max-concurrency N] [--engine-request-timeout-ms MS] [--engine-weights-dir DIR]';
+export const ENGINE_USAGE = '[--engine embedded|openai] [--engine-url URL] [--engine-model NAME] [--engine-weights acereason|sglang|vllm] [--engine-api-key-env NAME] [--engine-max-concurrency N] [--engine-request-timeout-ms MS] [--engine-weights-dir DIR] [--engine-retry-for-ms MS]';
 
 /** The inference server this actor samples from, or undefined for the embedded engine. */
 export function openAIEngineOf(spec: RunSpec, f: EngineFlags): OpenAIEngineSpec | undefined {
@@ -77,6 +78,14 @@ export async function createRolloutEngine(o: RolloutEngineOptions): Promise<Roll
   return new OpenAIRolloutEngine({
     spec: server, model: o.spec.model as ModelConfig, files: modelDirFiles(o.spec.tokenizer, o.assets),
     weightsDir: o.flags['engine-weights-dir'] ?? join(tmpdir(), 'acereason-versions', o.spec.runId, o.actorId),
-    probe: probeReader(o.topology, o.spec.runId), retryForMs: Math.max(10_000, 2 * o.ackWaitMs), logger: o.logger.child({ component: 'rollout-engine' }),
+    probe: probeReader(o.topology, o.spec.runId), retryForMs: retryFor(o.flags['engine-retry-for-ms'], o.ackWaitMs), logger: o.logger.child({ component: 'rollout-engine' }),
   });
+}
+
+/** How long a failing server is retried before its task goes back to the queue: default twice the lease, at least 10 s. */
+function retryFor(flag: string | undefined, ackWaitMs: number): number {
+  if (flag === undefined) return Math.max(10_000, 2 * ackWaitMs);
+  const n = Number(flag);
+  if (!Number.isInteger(n) || n < 0) throw new ValidationError('--engine-retry-for-ms', `expected a number of milliseconds >= 0, got ${JSON.stringify(flag)}`);
+  return n;
 }

@@ -16,9 +16,11 @@ import { VersionDirs } from './version-dir.js';
 
 export interface OpenAIEngineOptions {
   spec: OpenAIEngineSpec;
-  /** The run's model and asset files (modelDirFiles): what each version's directory holds. */
-  model: ModelConfig;
-  files: Readonly<Record<string, string | Uint8Array>>;
+  /** The request shape, when not the one `spec.weights` implies (evaluating a fixed server through acereason serve's or SGLang's API). */
+  dialect?: Dialect;
+  /** The run's model and asset files (modelDirFiles): what each version's directory holds (not needed with weights: none). */
+  model?: ModelConfig;
+  files?: Readonly<Record<string, string | Uint8Array>>;
   /** Where versions are written (on the server's host: the server reads them from there). */
   weightsDir: string;
   /** The learner's probe of a version (waits for it). */
@@ -40,8 +42,9 @@ export class OpenAIRolloutEngine implements RolloutEngine {
     const apiKey = o.spec.apiKeyEnv === undefined ? undefined : process.env[o.spec.apiKeyEnv];
     if (o.spec.apiKeyEnv !== undefined && !apiKey) throw new ValidationError('api_key_env', `the environment variable ${o.spec.apiKeyEnv} is not set or empty`);
     this.client = new ServerClient({ url: o.spec.url, ...(apiKey ? { apiKey } : {}), maxConcurrency: o.spec.maxConcurrency, requestTimeoutMs: o.spec.requestTimeoutMs, retryForMs: o.retryForMs, logger: o.logger });
-    this.dialect = dialectFor(o.spec.weights);
-    this.dirs = o.spec.weights === 'none' ? undefined : new VersionDirs(o.weightsDir, o.model, o.files);
+    this.dialect = o.dialect ?? dialectFor(o.spec.weights);
+    if (o.spec.weights !== 'none' && (!o.model || !o.files)) throw new ValidationError('model', 'loading versions into a server needs the run\'s model and asset files');
+    this.dirs = o.spec.weights === 'none' || !o.model || !o.files ? undefined : new VersionDirs(o.weightsDir, o.model, o.files);
   }
 
   heldVersion(): HeldVersion | undefined {
