@@ -1,6 +1,8 @@
 /**
- * `acereason eval --checkpoint C --data D --k K`: samples responses from a checkpoint's weights with
- * the embedded engine, verifies them (math or code) and prints avg@k and pass@k per domain.
+ * `acereason eval --checkpoint C | --endpoint URL --data D --k K`: samples responses from a
+ * checkpoint's weights with the embedded engine, or from any OpenAI-compatible server (token ids
+ * in and out, the run's tokenizer), verifies them with the run's verifiers (math or code) and
+ * prints avg@k and pass@k per domain.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,8 +10,9 @@ import type { Domain } from '@acereason/protocol';
 import { numberFlag, parseFlags } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 import { scoreByDomain, type PromptOutcome } from '../eval/pass-at-k.js';
+import { endpointEngine } from '../eval/endpoint-engine.js';
 
-const USAGE = 'acereason eval --checkpoint DIR|FILE.safetensors --data FILE.jsonl --k K [--n N] [--max-tokens N] [--temperature T] [--top-p P] [--config run.yaml] [--prompt-template T] [--limit N] [--seed S] [--threads N] [--json]';
+const USAGE = 'acereason eval --checkpoint DIR|FILE.safetensors | --endpoint URL [--model NAME] [--endpoint-api openai|acereason|sglang] [--api-key-env NAME] --data FILE.jsonl --k K [--n N] [--max-tokens N] [--temperature T] [--top-p P] [--config run.yaml] [--prompt-template T] [--limit N] [--seed S] [--threads N] [--json]';
 
 
 function weightsFile(checkpoint: string): string {
@@ -33,8 +36,10 @@ export const evaluate: Command = {
       checkpoint: { type: 'string' }, data: { type: 'string' }, k: { type: 'string' }, n: { type: 'string' }, 'max-tokens': { type: 'string' },
       temperature: { type: 'string' }, 'top-p': { type: 'string' }, config: { type: 'string' }, 'prompt-template': { type: 'string' },
       limit: { type: 'string' }, seed: { type: 'string' }, threads: { type: 'string' }, json: { type: 'boolean' },
+      endpoint: { type: 'string' }, model: { type: 'string' }, 'endpoint-api': { type: 'string' }, 'api-key-env': { type: 'string' },
     }, USAGE);
-    if (!values.checkpoint || !values.data || !values.k) throw new UsageError('--checkpoint, --data and --k are required', `usage: ${USAGE}`);
+    if ((values.checkpoint === undefined) === (values.endpoint === undefined)) throw new UsageError('give exactly one of --checkpoint and --endpoint', `usage: ${USAGE}`);
+    if (!values.data || !values.k) throw new UsageError('--data and --k are required', `usage: ${USAGE}`);
     const k = (numberFlag('--k', values.k, { integer: true, min: 1, max: 1024 }, USAGE) ?? 1);
     const n = (numberFlag('--n', values.n, { integer: true, min: k, max: 1024 }, USAGE) ?? k);
     const maxTokens = (numberFlag('--max-tokens', values['max-tokens'], { integer: true, min: 1 }, USAGE) ?? 256);
@@ -42,7 +47,7 @@ export const evaluate: Command = {
     const topP = (numberFlag('--top-p', values['top-p'], { min: 0.001, max: 1 }, USAGE) ?? 1);
     const seed = (numberFlag('--seed', values.seed, { integer: true, min: 0 }, USAGE) ?? 1);
     const limit = (numberFlag('--limit', values.limit, { integer: true, min: 1 }, USAGE) ?? Infinity);
-    const weightsPath = weightsFile(values.checkpoint);
+    const weightsPath = values.checkpoint === undefined ? undefined : weightsFile(values.checkpoint);
 
     const learner = await import('@acereason/learner');
     const policy = await import('@acereason/policy');
@@ -82,7 +87,11 @@ export const evaluate: Command = {
     }
     if (prompts.length === 0) throw new UsageError(`${values.data} has no rows`, 'Pass a JSON lines file with at least one problem.');
 
-    const engine = await policy.createOnnxEngine({ model, weights: readFileSync(weightsPath), threads: (numberFlag('--threads', values.threads, { integer: true, min: 1 }, USAGE) ?? 1) });
+    const threads = numberFlag('--threads', values.threads, { integer: true, min: 1 }, USAGE) ?? 1;
+    const engine: import('@acereason/policy').RolloutEngine = weightsPath !== undefined
+      ? await policy.createOnnxEngine({ model, weights: readFileSync(weightsPath), threads })
+      : await endpointEngine({ url: values.endpoint as string, model: values.model, api: values['endpoint-api'], apiKeyEnv: values['api-key-env'] });
+    const source = weightsPath ?? (values.endpoint as string);
     const { mathScorer, codeScorer } = await import('@acereason/verifier');
     const scorers: Partial<Record<Domain, import('@acereason/verifier').Scorer>> = {};
     const t0 = performance.now();
@@ -110,9 +119,9 @@ export const evaluate: Command = {
     }
     const scores = scoreByDomain(outcomes, k);
     const seconds = (performance.now() - t0) / 1000;
-    if (values.json) ctx.stdout.write(JSON.stringify({ checkpoint: weightsPath, data: values.data, k, n, temperature, maxTokens, seconds, domains: scores, prompts: outcomes }) + '\n');
+    if (values.json) ctx.stdout.write(JSON.stringify({ ...(weightsPath !== undefined ? { checkpoint: weightsPath } : { endpoint: values.endpoint }), data: values.data, k, n, temperature, maxTokens, seconds, domains: scores, prompts: outcomes }) + '\n');
     else {
-      ctx.stdout.write(`${weightsPath} on ${values.data}: ${prompts.length} prompts x ${n} samples, temperature ${temperature}, ${seconds.toFixed(1)} s\n`);
+      ctx.stdout.write(`${source} on ${values.data}: ${prompts.length} prompts x ${n} samples, temperature ${temperature}, ${seconds.toFixed(1)} s\n`);
       for (const s of scores) ctx.stdout.write(`  ${s.domain.padEnd(5)} prompts=${s.prompts}  avg@${k}=${s.avgAtK.toFixed(4)}  pass@${k}=${s.passAtK.toFixed(4)}  pass@1=${s.pass1.toFixed(4)}\n`);
     }
     return 0;
