@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { IntegrityError, resolveOpenAIEngine, type VersionProbe } from '@acereason/protocol';
 import { OpenAIRolloutEngine } from '@acereason/actor';
-import { CharTokenizer, createOnnxEngine, DEMO_ALPHABET, DEMO_MODEL, type GenerateRequest } from '@acereason/policy';
+import { CharTokenizer, charTokenizerFiles, createOnnxEngine, DEMO_ALPHABET, DEMO_MODEL, type GenerateRequest } from '@acereason/policy';
 import { silentLogger } from '@acereason/transport';
 import { tempDir } from '@acereason/testkit';
 import { demoDirs, demoVersion, startServeProcess, type DemoVersion } from './serve-process.js';
@@ -40,7 +40,7 @@ test('openai engine over acereason serve: load with provenance, same samples as 
   let probeShift = 0;
   const engine = new OpenAIRolloutEngine({
     spec: resolveOpenAIEngine({ url: serve.url, model: 'policy', weights: 'acereason' }, { url: 'url', model: 'model', weights: 'weights', apiKeyEnv: 'k', maxConcurrency: 'c', requestTimeoutMs: 't', probeTolerance: 'p' }),
-    model: DEMO_MODEL, tokenizer: { kind: 'char', alphabet: DEMO_ALPHABET }, weightsDir: join(dir.path, 'actor'),
+    model: DEMO_MODEL, files: charTokenizerFiles(DEMO_ALPHABET), weightsDir: join(dir.path, 'actor'),
     probe: async (v) => {
       const p = probes.get(v);
       assert.ok(p);

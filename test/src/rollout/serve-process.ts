@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEMO_ALPHABET, DEMO_MODEL, createOnnxEngine, type NamedTensor } from '@acereason/policy';
+import { charTokenizerFiles, DEMO_ALPHABET, DEMO_MODEL, createOnnxEngine, type NamedTensor } from '@acereason/policy';
 import { VersionDirs } from '@acereason/actor';
 import { spawnChild, type ChildHandle } from '@acereason/testkit';
 
@@ -40,4 +40,4 @@ export async function demoVersion(version: number, from: { seed: number } | { we
 }
 
 /** The demo model's version directories (config, weights, the character tokenizer as tokenizer.json). */
-export const demoDirs = (root: string): VersionDirs => new VersionDirs(root, DEMO_MODEL, { kind: 'char', alphabet: DEMO_ALPHABET }, 100);
+export const demoDirs = (root: string): VersionDirs => new VersionDirs(root, DEMO_MODEL, charTokenizerFiles(DEMO_ALPHABET), 100);

@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VersionDirs } from '@acereason/actor';
-import { createOnnxEngine, DEMO_ALPHABET, DEMO_MODEL } from '@acereason/policy';
+import { charTokenizerFiles, createOnnxEngine, DEMO_ALPHABET, DEMO_MODEL } from '@acereason/policy';
 import { spawnChild, tempDir } from '@acereason/testkit';
 import { smallSums, warmStartWeights, WARM_PROMPT_TEMPLATE } from '../local/warm-start.js';
 
@@ -38,7 +38,7 @@ test('eval --endpoint over acereason serve gives eval --checkpoint\'s avg@k and 
   const weights = await warmStartWeights({ steps: 20 });
   writeFileSync(join(dir.path, 'ckpt.safetensors'), weights);
   const e = await createOnnxEngine({ model: DEMO_MODEL, weights, threads: 1 });
-  const modelDir = new VersionDirs(join(dir.path, 'served'), DEMO_MODEL, { kind: 'char', alphabet: DEMO_ALPHABET }).write({ version: 0, weightsSha256: e.weightsSha256(), tensors: e.exportWeights() });
+  const modelDir = new VersionDirs(join(dir.path, 'served'), DEMO_MODEL, charTokenizerFiles(DEMO_ALPHABET)).write({ version: 0, weightsSha256: e.weightsSha256(), tensors: e.exportWeights() });
   await e.dispose();
   writeFileSync(join(dir.path, 'data.jsonl'), smallSums(8).map((p) => JSON.stringify(p)).join('\n') + '\n');
   const serve = spawnChild({ name: 'serve', command: process.execPath, args: [MAIN, 'serve', '--model', modelDir, '--name', 'ckpt', '--port', '0', '--threads', '1'] });
