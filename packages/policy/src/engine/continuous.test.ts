@@ -79,6 +79,17 @@ test('at most maxRows rows decode at once; the others wait and start as rows lea
   });
 });
 
+test('a call made as the one before resolves (the loop just ending) starts a new loop', async () => {
+  await withEngine(async (engine) => {
+    const dec = engine.continuous(4);
+    const r = req('seq', 1, 3, 3);
+    const first = await dec.generate([r]);
+    for (let k = 0; k < 5; k++) assertSame(await dec.generate([r]), first, `call ${k}`);
+    await new Promise((res) => setImmediate(res));
+    assert.ok(dec.idle);
+  });
+});
+
 test('a call whose callback throws fails alone; the calls decoding with it finish', async () => {
   await withEngine(async (engine) => {
     const ok = req('ok', 2, 4, 15);

@@ -57,7 +57,7 @@ export class ContinuousDecoder {
   generate(requests: readonly GenerateRequest[]): Promise<GeneratedSample[]> {
     return new Promise((resolve, reject) => {
       this.incoming.push({ requests, call: { resolve, reject } });
-      this.loop ??= this.run().finally(() => (this.loop = undefined));
+      this.loop ??= this.run();
     });
   }
 
@@ -82,19 +82,24 @@ export class ContinuousDecoder {
   }
 
   private async run(): Promise<void> {
-    // Calls of the same burst (made in the same turn of the event loop) start together.
-    await new Promise((r) => setImmediate(r));
-    while (this.queue.length > 0 || this.incoming.length > 0) {
-      const gen = await this.generator();
-      const batch = gen.batch();
-      try {
-        await this.decode(batch, gen);
-      } catch (err) {
-        // The engine failed: every call with a row in this batch fails; queued calls go on.
-        for (const r of batch.live) this.fail(r, err);
-      } finally {
-        this.active = 0;
+    try {
+      // Calls of the same burst (made in the same turn of the event loop) start together.
+      await new Promise((r) => setImmediate(r));
+      while (this.queue.length > 0 || this.incoming.length > 0) {
+        const gen = await this.generator();
+        const batch = gen.batch();
+        try {
+          await this.decode(batch, gen);
+        } catch (err) {
+          // The engine failed: every call with a row in this batch fails; queued calls go on.
+          for (const r of batch.live) this.fail(r, err);
+        } finally {
+          this.active = 0;
+        }
       }
+    } finally {
+      // In the same turn as the last check of the queue: a call made after it starts a new loop.
+      this.loop = undefined;
     }
   }
 
