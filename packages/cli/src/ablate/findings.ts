@@ -7,7 +7,7 @@ import type { Expect } from './stats.js';
 
 export interface RawStage { name: string; dataset?: string; steps: number; [k: string]: unknown }
 
-/** How big the arms are: `default` is sized to fit `ablate all` in ~45 min (an estimate, see the README); `quick` is test-sized. */
+/** How big the arms are: `default` is sized for `ablate all` in ~45 min on a quiet 2-core machine (an estimate from measured runs, see the README); `quick` is test-sized. */
 export interface Sizing {
   name: 'default' | 'quick';
   /** Math steps per arm (split over its math stages). */
@@ -19,7 +19,7 @@ export interface Sizing {
 }
 
 export const SIZINGS: Record<Sizing['name'], Sizing> = {
-  default: { name: 'default', mathSteps: 40, codeSteps: 4, evalPrompts: 50, k: 4 },
+  default: { name: 'default', mathSteps: 10, codeSteps: 2, evalPrompts: 30, k: 4 },
   quick: { name: 'quick', mathSteps: 2, codeSteps: 1, evalPrompts: 8, k: 2 },
 };
 
