@@ -87,3 +87,6 @@ export { benchLong, longStepFlops } from './bench/long-bench.js';
 export type { LongBenchOptions } from './bench/long-bench.js';
 export { tokenizerFromSpec, type TokenizerSpec } from './tokenizer/spec.js';
 export { benchModel } from './bench/model-bench.js';
+export { headChunkTokensFor } from './train/layered-model.js';
+export { GENERATION_DTYPES } from './graphs/half.js';
+export type { GenerationDtype } from './graphs/half.js';
