@@ -14,6 +14,7 @@ import { jetstreamClient, Lifecycle, listWorkers, publishMessage } from '@acerea
 import type { StageConfig } from './config/run-config.js';
 import { StepCollector } from './loop/collector.js';
 import { StepLedger, MAX_OVERSAMPLE_ROUNDS } from './loop/step-ledger.js';
+import { TaskPublisher } from './loop/task-publisher.js';
 import { trainStep } from './loop/train-step.js';
 import type { TaskContext } from './loop/tasks.js';
 import { PolicyVersions } from './versions/policy-versions.js';
@@ -42,6 +43,7 @@ export class Learner {
   private readonly metrics: MetricsSink;
   private readonly passRates: PassRateTable;
   private readonly js;
+  private readonly tasks: TaskPublisher;
   private services: LearnerServices | undefined;
   private readonly stopController = new AbortController();
   private resumeWaiters: (() => void)[] = [];
@@ -59,7 +61,8 @@ export class Learner {
     this.js = jetstreamClient(o.nc);
     this.versions = new PolicyVersions({ runId: c.runId, engine: o.engine, js: this.js, topology: o.topology }, { version: s?.version ?? 0, sha256: s?.weightsSha256 ?? '' }, s?.pending.map((p) => ({ version: p.version, sha256: p.sha256 })));
     this.collector = new StepCollector((g) => this.versions.isGenuine(g));
-    this.ledger = new StepLedger({ runId: c.runId, collector: this.collector, js: this.js, datasets: o.datasets, algorithm: c.algorithm, context: (i) => this.taskContext(i), logger: o.logger }, s?.pending);
+    this.tasks = new TaskPublisher({ runId: c.runId, js: this.js, codeTests: o.topology.codeTests, logger: o.logger });
+    this.ledger = new StepLedger({ runId: c.runId, collector: this.collector, tasks: this.tasks, datasets: o.datasets, algorithm: c.algorithm, context: (i) => this.taskContext(i), logger: o.logger }, s?.pending);
     this.collector.onGroup((g, v) => {
       if (v !== 'rejected') return;
       this.progress.rejectedGroups++;
@@ -161,7 +164,7 @@ export class Learner {
     return runEvaluation({
       eval: ev, stage, round, trigger, runId: this.runId, step: this.progress.step, version: this.versions.version, sha256: this.versions.sha256,
       datasets: this.o.datasets, datasetConfigs: this.o.config.datasets, baseContext: this.taskContext(this.scheduler.index),
-      collector: this.collector, js: this.js, outDir: this.o.config.outDir, logger: this.o.logger,
+      collector: this.collector, tasks: this.tasks, outDir: this.o.config.outDir, logger: this.o.logger,
     });
   }
 

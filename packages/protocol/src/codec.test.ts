@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { codecs, packValue, unpackBytes } from './codec.js';
 import { SCHEMA_VERSION } from './messages.js';
+import { decodeCodeTests, encodeCodeTests } from './references.js';
 import { AceReasonError, DecodeError, ValidationError } from './errors.js';
 import { exampleTask, exampleGroup, exampleScored, exampleWeightsAnnounced, exampleHeartbeat, exampleStageChanged } from './examples.js';
 import { WeightManifestCodec, WeightChunkCodec, LearnerStatusCodec, WeightServiceDefinition } from './gen/acereason_v1.js';
@@ -71,9 +72,29 @@ test('a version-1 task (string identity, no task fields) is refused as written b
     assert.ok(e instanceof AceReasonError);
     assert.equal(e.code, 'SCHEMA_VERSION');
     assert.equal(e.retryable, false);
-    assert.match(e.message, /version 1 is not supported \(this build speaks 2\).*older build/);
+    assert.match(e.message, /version 1 is not supported \(this build speaks 3\).*older build/);
     return true;
   });
+});
+
+test('a version-2 code task (tests inline) is refused as written by an older build', () => {
+  const v2 = { ...exampleTask(), schema: 2, domain: 'code', reference: { type: 'code', inputs: ['1\n'], outputs: ['1\n'] } };
+  assert.throws(() => codecs.RolloutTask.decode(packValue(v2)), (e: unknown) => e instanceof AceReasonError && e.code === 'SCHEMA_VERSION' && /version 2 is not supported \(this build speaks 3\).*older build/.test(e.message));
+});
+
+test('a code reference carries where its tests are, never the tests: inline tests or a bad digest are refused naming the field', () => {
+  const ref = { type: 'code' as const, tests: { dataset: 'cc', promptId: 'p1', sha256: 'a'.repeat(64), bytes: 10 } };
+  const ok = codecs.RolloutTask.decode(codecs.RolloutTask.encode({ ...exampleTask(), domain: 'code', reference: ref }));
+  assert.deepEqual(ok.reference, ref);
+  assert.throws(() => codecs.RolloutTask.decode(packValue({ ...exampleTask(), domain: 'code', reference: { type: 'code', inputs: ['1'], outputs: ['1'] } })), /reference\.tests: expected an object/);
+  assert.throws(() => codecs.RolloutTask.decode(packValue({ ...exampleTask(), domain: 'code', reference: { ...ref, tests: { ...ref.tests, sha256: 'xyz' } } })), /reference\.tests\.sha256: expected a sha256/);
+});
+
+test('stored code tests round-trip; a bad object names the field', () => {
+  const t = { inputs: ['1\n', [2, 3]], outputs: ['1\n', 5], fnName: 'f' };
+  assert.deepEqual(decodeCodeTests(encodeCodeTests(t)), t);
+  assert.throws(() => decodeCodeTests(new TextEncoder().encode('{"inputs":["1"],"outputs":[]}')), /tests\.outputs/);
+  assert.throws(() => decodeCodeTests(new Uint8Array([0xff, 0xfe])), /tests: not JSON/);
 });
 
 test('task identity is typed: an eval purpose needs its dataset and round, a scored group agrees with its group', () => {

@@ -4,6 +4,7 @@ export * from './bench-rounds.js';
 export * as schema from './schema.js';
 export type { Schema, Infer } from './schema.js';
 export * from './messages.js';
+export * from './references.js';
 export * from './codec.js';
 export * from './subjects.js';
 export * from './gen/acereason_v1.js';

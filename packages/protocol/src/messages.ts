@@ -3,13 +3,15 @@
  * `kind`, `runId` and a unique `id` used for JetStream msg-id dedup.
  */
 import * as s from './schema.js';
+import { ReferenceSchema } from './references.js';
 
 /**
- * Version 2: task identity is typed fields (`task: {step, slot, retry, purpose}`) instead of a
- * string format; `RolloutTask.minPolicyVersion`, `TrajectoryGroup.taskId` and the unused
- * `RunSpec.mode/maxStaleness` are gone. A version-1 message is dead-lettered by the consumer.
+ * Version 3: a code reference carries only where its tests are (`reference.tests: {dataset,
+ * promptId, sha256, bytes}`, the tests themselves in the code-tests object store), not the tests.
+ * Version 2 made task identity typed fields (`task: {step, slot, retry, purpose}`). A message of
+ * an older version is dead-lettered by the consumer with the version in the reason.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export const DOMAINS = ['math', 'code'] as const;
 export type Domain = (typeof DOMAINS)[number];
@@ -53,25 +55,6 @@ export const SamplingParamsSchema = s.object({
 });
 export type SamplingParams = s.Infer<typeof SamplingParamsSchema>;
 
-/** What a prompt is checked against: a math answer or code tests. Opaque to actors. */
-export const ReferenceSchema = s.discriminated('type', {
-  math: s.object({
-    type: s.literal('math'),
-    answer: s.string(),
-    /** The dataset writes decimals with a comma (`3,5` is 3.5); the verifier's default (off) when absent. */
-    decimalComma: s.optional(s.boolean()),
-  }),
-  code: s.object({
-    type: s.literal('code'),
-    language: s.optional(s.string()),
-    inputs: s.array(s.unknownValue()),
-    outputs: s.array(s.unknownValue()),
-    fnName: s.optional(s.string()),
-    timeLimitS: s.optional(s.number({ min: 0 })),
-    memoryMb: s.optional(s.number({ min: 1 })),
-  }),
-});
-export type Reference = s.Infer<typeof ReferenceSchema>;
 
 /** Why a task exists: a slot of a training step, or a prompt of one round of held-out evaluation. */
 export const TaskPurposeSchema = s.discriminated('kind', {

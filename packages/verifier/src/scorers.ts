@@ -2,12 +2,12 @@
  * Scorers by domain: the reward functions behind the verifier service, chosen by name.
  * Each turns one response and the prompt's reference into a VerifyResult (reward 1 or 0).
  */
-import { AceReasonError, ErrorCodes, type Reference, type VerifyResult } from '@acereason/protocol';
+import { AceReasonError, ErrorCodes, type CheckableReference, type VerifyResult } from '@acereason/protocol';
 import { MathVerifierPool, type MathVerifierPoolOptions } from '@acereason/verify-math';
 import { CodeVerifier, type CodeVerifierOptions } from '@acereason/verify-code';
 
 export interface Scorer {
-  score(response: string, reference: Reference): Promise<VerifyResult>;
+  score(response: string, reference: CheckableReference): Promise<VerifyResult>;
   close(): Promise<void>;
 }
 
@@ -40,7 +40,7 @@ export function codeScorer(opts: CodeVerifierOptions = {}): Scorer {
       const t0 = performance.now();
       const v = await verifier.verify({
         response,
-        tests: { inputs: reference.inputs, outputs: reference.outputs, ...(reference.fnName ? { fnName: reference.fnName } : {}) },
+        tests: { inputs: reference.tests.inputs, outputs: reference.tests.outputs, ...(reference.tests.fnName ? { fnName: reference.tests.fnName } : {}) },
         ...(reference.timeLimitS !== undefined ? { timeLimitS: reference.timeLimitS } : {}),
         ...(reference.memoryMb !== undefined ? { memoryMb: reference.memoryMb } : {}),
       });

@@ -34,7 +34,7 @@ test('the verifier scores every response of a group, keeps the identity and acks
   try {
     const js = jetstreamClient(f.nc);
     const good = mathGroup('g-math', ['so \\boxed{1/2}', 'it is \\boxed{3}', 'I do not know']);
-    const wrongReference = { ...mathGroup('g-code-ref', ['\\boxed{1}']), reference: { type: 'code' as const, inputs: ['1'], outputs: ['1'] } };
+    const wrongReference = { ...mathGroup('g-code-ref', ['\\boxed{1}']), reference: { type: 'code' as const, tests: { dataset: 'd', promptId: 'p', sha256: 'a'.repeat(64), bytes: 10 } } };
     await publishMessage(js, Subjects.trajectory(RUN, 'math'), codecs.TrajectoryGroup, wrongReference);
     await publishMessage(js, Subjects.trajectory(RUN, 'math'), codecs.TrajectoryGroup, good);
     await waitFor(() => scored.length >= 1, { what: 'the scored group', timeoutMs: 30_000 });
@@ -44,7 +44,7 @@ test('the verifier scores every response of a group, keeps the identity and acks
     assert.deepEqual(s?.results.map((r) => [r.status, r.reward, r.correct]), [['correct', 1, true], ['wrong', 0, false], ['no_answer', 0, false]]);
     assert.equal(s?.verifierId, 'ver-t');
     const dead = await waitFor(async () => (await readDeadLetters(f.nc, { fromStream: Streams.TRAJECTORIES })).find((d) => d.reason.length > 0), { what: 'the dead letter', timeoutMs: 10_000 });
-    assert.match(dead.reason, /^cannot score: reference: expected a math answer, got code/);
+    assert.match(dead.reason, /^cannot score: reference: a math group with a code reference/);
     await waitFor(async () => (await f.topology.jsm.consumers.info(Streams.TRAJECTORIES, Consumers.verifiers(RUN, 'math'))).num_ack_pending === 0, { what: 'both groups settled', timeoutMs: 10_000 });
     assert.equal(scored.length, 1, 'nothing published for the unscorable group');
   } finally {

@@ -4,9 +4,10 @@
  * an infrastructure failure (the sandbox broke) naks the group for a retry instead of scoring 0.
  */
 import { hostname } from 'node:os';
-import { codecs, Consumers, ErrorCodes, SCHEMA_VERSION, Streams, Subjects, toAceReasonError, type Domain, type ScoredGroup, type TrajectoryGroup } from '@acereason/protocol';
+import { AceReasonError, codecs, Consumers, ErrorCodes, SCHEMA_VERSION, Streams, Subjects, toAceReasonError, type Domain, type ScoredGroup, type TrajectoryGroup } from '@acereason/protocol';
 import { consume, jetstreamClient, Lifecycle, publishMessage, startHeartbeat, type Delivery, type Logger, type MessageConsumer, type NatsConnection, type Topology, type Transitions } from '@acereason/transport';
 import { InfrastructureError, type Scorer } from './scorers.js';
+import { CodeTestsSource } from './code-tests.js';
 
 export type VerifierState = 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
 
@@ -28,6 +29,8 @@ export interface VerifierWorkerOptions {
   /** Groups scored at once per domain. */
   maxInFlight?: number;
   ackWaitMs?: number;
+  /** Bytes of code tests kept in memory (default 256 MiB). */
+  testsCacheBytes?: number;
 }
 
 export class VerifierWorker {
@@ -37,10 +40,17 @@ export class VerifierWorker {
   private readonly startedAt = Date.now();
   private readonly ac = new AbortController();
   private readonly js;
+  private readonly tests: CodeTestsSource;
 
   constructor(private readonly o: VerifierWorkerOptions) {
     this.js = jetstreamClient(o.nc);
+    this.tests = new CodeTestsSource({ store: o.topology.codeTests, ...(o.testsCacheBytes !== undefined ? { cacheBytes: o.testsCacheBytes } : {}) });
     this.life = new Lifecycle<VerifierState>('verifier', 'starting', VERIFIER_TRANSITIONS, o.logger);
+  }
+
+  /** The code-tests cache: hits, misses (fetches), evictions, bytes held. */
+  get codeTests(): { hits: number; misses: number; evictions: number; bytes: number } {
+    return this.tests.counts;
   }
 
   get state(): VerifierState {
@@ -83,7 +93,7 @@ export class VerifierWorker {
       await Promise.allSettled([...running]);
       await hb.stop();
       for (const s of Object.values(this.o.scorers)) await s?.close();
-      this.o.logger.info({ processed: this.processed }, 'verifier stopped');
+      this.o.logger.info({ processed: this.processed, codeTests: this.tests.counts }, 'verifier stopped');
     }
   }
 
@@ -92,8 +102,10 @@ export class VerifierWorker {
     const scorer = this.o.scorers[g.domain];
     try {
       if (!scorer) throw new InfrastructureError(`no scorer for domain ${g.domain}`);
+      if (g.reference.type !== g.domain) throw new AceReasonError(ErrorCodes.INVALID, `reference: a ${g.domain} group with a ${g.reference.type} reference`, { field: 'reference' });
       const t0 = performance.now();
-      const results = await Promise.all(g.responses.map((r) => scorer.score(r.text, g.reference)));
+      const reference = await this.tests.resolve(g.reference);
+      const results = await Promise.all(g.responses.map((r) => scorer.score(r.text, reference)));
       const scored: ScoredGroup = {
         schema: SCHEMA_VERSION, kind: 'ScoredGroup', runId: g.runId, id: g.id, createdAtMs: Date.now(),
         task: g.task, group: g, results, verifierId: this.o.workerId, verifyMs: performance.now() - t0,

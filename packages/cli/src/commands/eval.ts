@@ -109,7 +109,8 @@ export const evaluate: Command = {
           const domain = p.reference.type;
           const scorer = (scorers[domain] ??= domain === 'math' ? mathScorer() : codeScorer());
           const mine = samples.filter((s) => s.sampleKey === String(i + j));
-          const verdicts = await Promise.all(mine.map((s) => scorer.score(tokenizer.decode(s.tokens.filter((t) => !stopTokens.includes(t))), p.reference)));
+          const reference = learner.checkableReference(p);
+          const verdicts = await Promise.all(mine.map((s) => scorer.score(tokenizer.decode(s.tokens.filter((t) => !stopTokens.includes(t))), reference)));
           outcomes.push({ id: p.id, domain, n: mine.length, correct: verdicts.filter((v) => v.correct).length });
         }
       }

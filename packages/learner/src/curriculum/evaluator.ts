@@ -6,12 +6,12 @@
  */
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { codecs, Subjects } from '@acereason/protocol';
-import { publishMessage, type jetstreamClient, type Logger } from '@acereason/transport';
+import type { Logger } from '@acereason/transport';
 import type { DatasetConfig, StageConfig } from '../config/run-config.js';
 import type { Dataset } from '../data/dataset.js';
 import type { StepCollector } from '../loop/collector.js';
 import { makeTask, type TaskContext } from '../loop/tasks.js';
+import type { TaskPublisher } from '../loop/task-publisher.js';
 import { describeTrigger, summarizeEval, type EvalConfig, type EvalRecord, type EvalResult, type EvalTrigger } from './eval.js';
 
 export interface EvaluationRequest {
@@ -28,7 +28,7 @@ export interface EvaluationRequest {
   datasetConfigs: Record<string, DatasetConfig>;
   baseContext: TaskContext;
   collector: StepCollector;
-  js: ReturnType<typeof jetstreamClient>;
+  tasks: TaskPublisher;
   outDir: string;
   logger: Logger;
 }
@@ -36,7 +36,7 @@ export interface EvaluationRequest {
 export async function runEvaluation(r: EvaluationRequest): Promise<EvalResult[]> {
   const ev = r.eval;
   const perDataset = new Map<string, { n: number; c: number }[]>();
-  const tasks: ReturnType<typeof makeTask>[] = [];
+  const items: Parameters<TaskPublisher['publish']>[0][number][] = [];
   for (const name of ev.datasets) {
     const ds = r.datasets[name] as Dataset;
     const prompts = ev.maxPrompts > 0 ? ds.prompts.slice(0, ev.maxPrompts) : ds.prompts;
@@ -44,9 +44,10 @@ export async function runEvaluation(r: EvaluationRequest): Promise<EvalResult[]>
     const ctx: TaskContext = { ...r.baseContext, stage: evalStage, dataset: r.datasetConfigs[name] as DatasetConfig };
     perDataset.set(name, []);
     prompts.forEach((prompt, i) => {
-      tasks.push(makeTask(ctx, { task: { step: r.step, slot: i, retry: 0, purpose: { kind: 'eval', dataset: name, round: r.round } }, prompt, version: r.version, sha256: r.sha256, temperature: ev.temperature }));
+      items.push({ prompt, task: makeTask(ctx, { task: { step: r.step, slot: i, retry: 0, purpose: { kind: 'eval', dataset: name, round: r.round } }, prompt, version: r.version, sha256: r.sha256, temperature: ev.temperature }) });
     });
   }
+  const tasks = items.map((x) => x.task);
   const byId = new Map(tasks.map((t) => [t.id, t]));
   let pending = tasks.length;
   let done: () => void = () => undefined;
@@ -59,7 +60,7 @@ export async function runEvaluation(r: EvaluationRequest): Promise<EvalResult[]>
   const t0 = performance.now();
   let timer: NodeJS.Timeout | undefined;
   try {
-    for (const t of tasks) await publishMessage(r.js, Subjects.task(r.runId, t.domain), codecs.RolloutTask, t);
+    await r.tasks.publish(items);
     await Promise.race([finished, new Promise<void>((resolve) => (timer = setTimeout(resolve, ev.timeoutMs)))]);
   } finally {
     clearTimeout(timer);

@@ -2,15 +2,29 @@
  * Prompt datasets: JSON lines, one problem per line.
  *   math: {"id", "problem" | "prompt" | "question", "answer"}
  *   code: {"id", "problem" | "prompt" | "question", "tests": {"inputs", "outputs", "fn_name"?}, "time_limit_s"?, "memory_mb"?}
- * A bad row is an error naming its line number and what is wrong.
+ * A bad row is an error naming its line number and what is wrong. A code prompt keeps its tests
+ * here (the learner uploads them once); its reference carries only their digest and size.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { parseJsonl, ValidationError, type Domain, type Reference } from '@acereason/protocol';
+import { basename } from 'node:path';
+import { encodeCodeTests, parseJsonl, ValidationError, type CheckableReference, type CodeTests, type Domain, type Reference } from '@acereason/protocol';
 
 export interface Prompt {
   id: string;
   problem: string;
+  /** What travels with the prompt's tasks and groups. */
   reference: Reference;
+  /** A code prompt's tests (what `reference.tests` points at). */
+  tests?: CodeTests;
+}
+
+/** The prompt's reference with its tests in hand, for scoring it in this process. */
+export function checkableReference(p: Prompt): CheckableReference {
+  if (p.reference.type === 'math') return p.reference;
+  if (!p.tests) throw new ValidationError('tests', `prompt ${p.id} has a code reference but no tests`);
+  const { tests: _ref, ...rest } = p.reference;
+  return { ...rest, tests: p.tests };
 }
 
 export interface Dataset {
@@ -27,6 +41,8 @@ function rowError(file: string, line: number, problem: string): ValidationError 
 export interface DatasetOptions {
   /** Decimals are written with a comma (`3,5` is 3.5). */
   decimalComma?: boolean;
+  /** The dataset's name, carried in code references (default: the file's name without extension). */
+  dataset?: string;
 }
 
 export function parsePromptRow(value: unknown, domain: Domain, where: { file: string; line: number }, options: DatasetOptions = {}): Prompt {
@@ -49,11 +65,13 @@ export function parsePromptRow(value: unknown, domain: Domain, where: { file: st
   if (t.inputs.length === 0) throw rowError(where.file, where.line, '"tests" is empty');
   const fnName = t.fn_name ?? t.fnName;
   if (fnName !== undefined && typeof fnName !== 'string') throw rowError(where.file, where.line, '"tests.fn_name" must be a string');
-  const reference: Reference = { type: 'code', inputs: t.inputs, outputs: t.outputs };
-  if (typeof fnName === 'string') reference.fnName = fnName;
+  const codeTests: CodeTests = { inputs: t.inputs, outputs: t.outputs, ...(typeof fnName === 'string' ? { fnName } : {}) };
+  const stored = encodeCodeTests(codeTests);
+  const dataset = options.dataset ?? basename(where.file).replace(/\.[^.]*$/, '');
+  const reference: Reference = { type: 'code', tests: { dataset: dataset || 'dataset', promptId: String(id), sha256: createHash('sha256').update(stored).digest('hex'), bytes: stored.length } };
   if (typeof o.time_limit_s === 'number') reference.timeLimitS = o.time_limit_s;
   if (typeof o.memory_mb === 'number') reference.memoryMb = o.memory_mb;
-  return { id: String(id), problem, reference };
+  return { id: String(id), problem, reference, tests: codeTests };
 }
 
 export { parseJsonl };
@@ -68,7 +86,7 @@ export function loadDataset(name: string, path: string, domain: Domain, options:
   const prompts: Prompt[] = [];
   const seen = new Map<string, number>();
   for (const { line, value } of parseJsonl(text, path)) {
-    const p = parsePromptRow(value, domain, { file: path, line }, options);
+    const p = parsePromptRow(value, domain, { file: path, line }, { ...options, dataset: options.dataset ?? name });
     const first = seen.get(p.id);
     if (first !== undefined) throw rowError(path, line, `duplicate id "${p.id}" (first on line ${first})`);
     seen.set(p.id, line);

@@ -5,14 +5,15 @@
  * re-issuing slots that time out or come back forged, over-sampling when too few groups carry a
  * learning signal.
  */
-import { AceReasonError, codecs, ErrorCodes, Subjects } from '@acereason/protocol';
-import { publishMessage, type jetstreamClient, type Logger } from '@acereason/transport';
+import { AceReasonError, ErrorCodes } from '@acereason/protocol';
+import type { Logger } from '@acereason/transport';
 import type { AlgorithmConfig, StageConfig } from '../config/run-config.js';
 import type { Dataset } from '../data/dataset.js';
 import type { PublishedStep } from '../checkpoint/checkpoint.js';
 import type { StepCollector } from './collector.js';
 import { extraPrompts } from './informative.js';
 import { makeTask, type TaskContext } from './tasks.js';
+import type { TaskPublisher } from './task-publisher.js';
 
 /** Rounds of over-sampling per step at most. */
 export const MAX_OVERSAMPLE_ROUNDS = 3;
@@ -20,7 +21,7 @@ export const MAX_OVERSAMPLE_ROUNDS = 3;
 export interface StepLedgerOptions {
   runId: string;
   collector: StepCollector;
-  js: ReturnType<typeof jetstreamClient>;
+  tasks: TaskPublisher;
   datasets: Record<string, Dataset>;
   algorithm: AlgorithmConfig;
   /** The task context of a stage (by index). */
@@ -125,12 +126,12 @@ export class StepLedger {
   private async publishSlots(pub: PublishedStep, slots: number[]): Promise<void> {
     const ctx = this.o.context(pub.stageIndex);
     const ds = this.o.datasets[ctx.stage.dataset] as Dataset;
-    const tasks = slots.map((slot) => makeTask(ctx, {
-      task: { step: pub.step, slot, retry: pub.retries[slot] ?? 0, purpose: { kind: 'train' } },
-      prompt: ds.prompts[pub.prompts[slot] as number] as Dataset['prompts'][number], version: pub.version, sha256: pub.sha256, temperature: pub.temperature,
-    }));
-    this.o.collector.expect(pub.step, tasks.map((t, i) => ({ taskId: t.id, slot: slots[i] as number })), pub.prompts.length);
+    const items = slots.map((slot) => {
+      const prompt = ds.prompts[pub.prompts[slot] as number] as Dataset['prompts'][number];
+      return { prompt, task: makeTask(ctx, { task: { step: pub.step, slot, retry: pub.retries[slot] ?? 0, purpose: { kind: 'train' } }, prompt, version: pub.version, sha256: pub.sha256, temperature: pub.temperature }) };
+    });
+    this.o.collector.expect(pub.step, items.map(({ task }, i) => ({ taskId: task.id, slot: slots[i] as number })), pub.prompts.length);
     this.registered.add(pub.step);
-    for (const t of tasks) await publishMessage(this.o.js, Subjects.task(this.o.runId, t.domain), codecs.RolloutTask, t);
+    await this.o.tasks.publish(items);
   }
 }

@@ -3,11 +3,13 @@
  * of the objects it holds. Concurrent gets of one key share one fetch; a failed fetch is not
  * cached (the next get tries again). An object bigger than the whole bound is returned but not kept.
  */
-export interface ObjectCacheOptions<T> {
-  /** Bytes the cache may hold (sum of what `load` reports). */
+export interface ObjectCacheOptions {
+  /** Bytes the cache may hold (sum of what the loads report). */
   maxBytes: number;
-  load(key: string): Promise<{ value: T; bytes: number }>;
 }
+
+/** Fetches and decodes one object on a miss, reporting the bytes it holds. */
+export type ObjectLoader<T> = () => Promise<{ value: T; bytes: number }>;
 
 export class ObjectCache<T> {
   private readonly entries = new Map<string, { value: T; bytes: number }>();
@@ -15,7 +17,7 @@ export class ObjectCache<T> {
   private held = 0;
   readonly counts = { hits: 0, misses: 0, evictions: 0 };
 
-  constructor(private readonly o: ObjectCacheOptions<T>) {
+  constructor(private readonly o: ObjectCacheOptions) {
     if (!Number.isFinite(o.maxBytes) || o.maxBytes < 0) throw new RangeError(`maxBytes must be a finite number >= 0, got ${o.maxBytes}`);
   }
 
@@ -32,7 +34,7 @@ export class ObjectCache<T> {
     return this.entries.has(key);
   }
 
-  async get(key: string): Promise<T> {
+  async get(key: string, load: ObjectLoader<T>): Promise<T> {
     const hit = this.entries.get(key);
     if (hit) {
       // Map order is insertion order: re-inserting makes it the most recently used.
@@ -44,7 +46,7 @@ export class ObjectCache<T> {
     const inFlight = this.loading.get(key);
     if (inFlight) return inFlight;
     this.counts.misses++;
-    const p = this.o.load(key).then(({ value, bytes }) => {
+    const p = load().then(({ value, bytes }) => {
       this.keep(key, value, bytes);
       return value;
     }).finally(() => this.loading.delete(key));

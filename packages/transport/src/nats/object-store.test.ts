@@ -41,21 +41,22 @@ test('an object is written once, read back in chunks and checked against its sha
 
 test('the object cache keeps the most recently used objects within its byte bound and shares concurrent fetches', async () => {
   const loads: string[] = [];
-  const cache = new ObjectCache<string>({ maxBytes: 10, load: async (k) => {
+  const cache = new ObjectCache<string>({ maxBytes: 10 });
+  const get = (k: string) => cache.get(k, async () => {
     loads.push(k);
     await new Promise((r) => setTimeout(r, 5));
     if (k === 'bad') throw new Error('unavailable');
     return { value: k.toUpperCase(), bytes: k === 'big' ? 11 : 4 };
-  } });
-  assert.deepEqual(await Promise.all([cache.get('a'), cache.get('a')]), ['A', 'A']);
-  await cache.get('b');
-  await cache.get('a');
-  await cache.get('c'); // 12 bytes: b (least recently used) goes
+  });
+  assert.deepEqual(await Promise.all([get('a'), get('a')]), ['A', 'A']);
+  await get('b');
+  await get('a');
+  await get('c'); // 12 bytes: b (least recently used) goes
   assert.deepEqual([cache.has('a'), cache.has('b'), cache.has('c'), cache.bytes], [true, false, true, 8]);
-  assert.equal(await cache.get('big'), 'BIG');
+  assert.equal(await get('big'), 'BIG');
   assert.equal(cache.has('big'), false, 'bigger than the bound: returned, not kept');
-  await assert.rejects(cache.get('bad'), /unavailable/);
-  await assert.rejects(cache.get('bad'), /unavailable/);
+  await assert.rejects(get('bad'), /unavailable/);
+  await assert.rejects(get('bad'), /unavailable/);
   assert.deepEqual(loads, ['a', 'b', 'c', 'big', 'bad', 'bad'], 'one load per miss, none for the concurrent get, failures not cached');
   assert.deepEqual(cache.counts, { hits: 1, misses: 6, evictions: 1 });
 });
