@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { codecs, decodeCodeTests, encodeCodeTests, ObjectBuckets, Objects, Streams, type CodeTests } from '@acereason/protocol';
@@ -48,10 +48,10 @@ test('a code run over real NATS: tests are stored once, every message carries on
     zero_variance_filter: false
 `,
   });
-  // A code dataset next to the math ones; the math stage is skipped by giving it no steps of its own below.
-  const text = (await import('node:fs')).readFileSync(cfg, 'utf8')
+  // A code dataset next to the math ones, and the code stage alone (the fixture's math stage removed).
+  const text = readFileSync(cfg, 'utf8')
     .replace('datasets:\n', `datasets:\n  prog:\n    path: code.jsonl\n    domain: code\n    prompt_template: "q:{problem}="\n`)
-    .replace(/stages:\n  - name: math-tiny[\s\S]*?(?=  - name: code-tiny)/, 'stages:\n');
+    .replace(/stages:\n {2}- name: math-tiny[\s\S]*?(?= {2}- name: code-tiny)/, 'stages:\n');
   writeFileSync(cfg, text);
 
   const learner = startLearner(cfg, f.server.url);

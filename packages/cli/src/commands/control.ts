@@ -2,7 +2,7 @@
 import type { ControlReply } from '@acereason/protocol';
 import { parseFlags } from '../args.js';
 import { UsageError, type Command } from '../command.js';
-import { OPERATOR_SECURITY_USAGE, TARGET_FLAGS, controlClient, resolveTarget, type ControlClient } from '../local/target.js';
+import { GRPC_TOKEN_ENV, OPERATOR_SECURITY_USAGE, TARGET_FLAGS, controlClient, resolveTarget, type ControlClient } from '../local/target.js';
 
 const TARGET = `[--learner HOST:PORT | --state FILE] [${OPERATOR_SECURITY_USAGE}] [--json]`;
 
@@ -13,12 +13,15 @@ function control(name: string, summary: string, usage: string, call: (c: Control
       const { values, positionals } = parseFlags(args, { ...TARGET_FLAGS, json: { type: 'boolean' }, reason: { type: 'string' } }, usage);
       check(positionals);
       const target = resolveTarget(values, ['learnerAddress']);
-      const client = controlClient(target.learnerAddress, target.learnerTls, 300_000);
+      const client = controlClient(target, 300_000);
       let reply: ControlReply;
       try {
         reply = await call(client, positionals, values.reason ?? 'operator');
       } catch (err) {
         const e = err as { code?: string; message?: string };
+        if (e.code === 'PERMISSION') {
+          throw new UsageError(`the learner at ${target.learnerAddress} refused ${name} (${e.message ?? String(err)})`, `Call it as the operator: its client certificate (--tls-cert/--tls-key) or its token (--grpc-token, or ${GRPC_TOKEN_ENV}).`);
+        }
         if (e.code === 'UNAVAILABLE' || e.code === 'TIMEOUT' || /unavailable|ECONNREFUSED|deadline/i.test(e.message ?? '')) {
           throw new UsageError(`the learner at ${target.learnerAddress} does not answer (${e.message ?? String(err)})`, 'Check it with `acereason status` and `acereason logs learner`.');
         }

@@ -1,7 +1,7 @@
 /** Everything `acereason status` shows, gathered from the learner (gRPC) and NATS (KV, consumers). */
 import { Consumers, Streams, type LearnerStatus } from '@acereason/protocol';
 import { connectNats, drainQuietly, ensureTopology, listWorkers, type Topology } from '@acereason/transport';
-import { controlClient, type RunTarget } from './target.js';
+import { controlClient, GRPC_TOKEN_ENV, type RunTarget } from './target.js';
 
 export interface WorkerRow {
   role: string;
@@ -30,6 +30,8 @@ export interface RunStatus {
   learnerAddress: string;
   learner: LearnerStatus | null;
   learnerError: string | null;
+  /** The error's code (PERMISSION: the learner refused the operator's call). */
+  learnerErrorCode: string | null;
   workers: WorkerRow[];
   queues: QueueRow[];
   deadLetters: number | null;
@@ -50,18 +52,20 @@ async function queueRow(t: Topology, name: string, stream: string, consumer: str
 export async function gatherStatus(target: RunTarget): Promise<RunStatus> {
   const out: RunStatus = {
     runId: target.runId, natsUrl: target.natsUrl, learnerAddress: target.learnerAddress,
-    learner: null, learnerError: null, workers: [], queues: [], deadLetters: null, natsError: null, atMs: Date.now(),
+    learner: null, learnerError: null, learnerErrorCode: null, workers: [], queues: [], deadLetters: null, natsError: null, atMs: Date.now(),
   };
   const learnerPart = (async () => {
     if (!target.learnerAddress) {
       out.learnerError = 'no learner address';
       return;
     }
-    const client = controlClient(target.learnerAddress, target.learnerTls, 3000);
+    const client = controlClient(target, 3000);
     try {
       out.learner = await client.getStatus({});
     } catch (err) {
-      out.learnerError = (err as Error).message;
+      const e = err as Error & { code?: string };
+      out.learnerErrorCode = e.code ?? null;
+      out.learnerError = e.code === 'PERMISSION' ? `refused: ${e.message}; call it as the operator (--grpc-token or ${GRPC_TOKEN_ENV}, or the operator's client certificate)` : e.message;
     } finally {
       client.close();
     }
@@ -111,7 +115,7 @@ export function formatStatus(s: RunStatus): string {
   if (l) {
     lines.push(`run ${s.runId}: ${l.state}, stage ${l.stage} (#${l.stageIndex}, step ${l.stageStep} of it), step ${l.step}, policy v${l.policyVersion} ${l.weightsSha256.slice(0, 12)}`);
   } else {
-    lines.push(`run ${s.runId}: learner at ${s.learnerAddress || '?'} not reachable (${s.learnerError ?? 'unknown'})`);
+    lines.push(`run ${s.runId}: learner at ${s.learnerAddress || '?'} ${s.learnerErrorCode === 'PERMISSION' ? 'refused the status call' : 'not reachable'} (${s.learnerError ?? 'unknown'})`);
   }
   if (s.natsError) lines.push(`NATS at ${s.natsUrl}: ${s.natsError}`);
   else {
