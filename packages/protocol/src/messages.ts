@@ -7,7 +7,8 @@ import { ReferenceSchema } from './references.js';
 
 /**
  * Version 3: a code reference carries only where its tests are (`reference.tests: {dataset,
- * promptId, sha256, bytes}`, the tests themselves in the code-tests object store), not the tests.
+ * promptId, sha256, bytes}`, the tests themselves in the code-tests object store), not the tests;
+ * the RunSpec lists the run assets (object store) by name and digest.
  * Version 2 made task identity typed fields (`task: {step, slot, retry, purpose}`). A message of
  * an older version is dead-lettered by the consumer with the version in the reason.
  */
