@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { IntegrityError, resolveOpenAIEngine, type VersionProbe } from '@acereason/protocol';
+import { IntegrityError, resolveOpenAIEngine, SCHEMA_VERSION, type VersionProbe } from '@acereason/protocol';
 import { OpenAIRolloutEngine } from '@acereason/actor';
 import { CharTokenizer, charTokenizerFiles, createOnnxEngine, DEMO_ALPHABET, DEMO_MODEL, type GenerateRequest } from '@acereason/policy';
 import { silentLogger } from '@acereason/transport';
@@ -27,7 +27,7 @@ async function learnerProbe(v: DemoVersion, shift = 0): Promise<VersionProbe> {
   const tokens = Uint32Array.from({ length: 24 }, (_, i) => (i * 7 + 5) % 64);
   const [s] = await e.score([{ tokens, scoreFrom: 8 }]);
   await e.dispose();
-  return { schema: 2, kind: 'VersionProbe', runId: 'r', id: `p${v.version}`, createdAtMs: 0, version: v.version, weightsSha256: v.weightsSha256, tokens, scoreFrom: 8, logprobs: (s?.logprobs ?? new Float32Array()).map((x) => x + shift) };
+  return { schema: SCHEMA_VERSION, kind: 'VersionProbe', runId: 'r', id: `p${v.version}`, createdAtMs: 0, version: v.version, weightsSha256: v.weightsSha256, tokens, scoreFrom: 8, logprobs: (s?.logprobs ?? new Float32Array()).map((x) => x + shift) };
 }
 
 test('openai engine over acereason serve: load with provenance, same samples as embedded, stale and restarted servers detected', async () => {
