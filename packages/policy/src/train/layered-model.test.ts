@@ -11,7 +11,7 @@ import type { NamedTensor } from '../model/params.js';
 import { createSession, f32, outF32 } from '../runtime/session.js';
 import { randn } from '../onnx/gradcheck.js';
 import { paramFeeds } from './trainer.js';
-import { LayeredModel } from './layered-model.js';
+import { HEAD_CHUNK_BYTES, LayeredModel, headChunkTokensFor } from './layered-model.js';
 import type { HeadLoss } from './layered-model.js';
 import { packTokens } from './packing.js';
 import { AdamW } from './adamw.js';
@@ -182,3 +182,10 @@ test('bad input is refused naming the field before any work: a sequence beyond m
 
 test('layered model = the single training graph: SFT with Qwen3 q/k norms and llama3 rope scaling', () =>
   compare(validateModelConfig({ ...base, attentionBias: false, qkNorm: true, ropeScaling: { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 16 } }), 'sft'));
+
+test('the default LM-head chunk is sized by a logits budget, not a token count', () => {
+  assert.equal(headChunkTokensFor(151936), 220); // Qwen3: 128 MiB / (4 B x 151,936)
+  assert.equal(headChunkTokensFor(4096), 8192); // small vocabularies are capped
+  assert.equal(headChunkTokensFor(10_000_000), 16); // and huge ones floored
+  for (const v of [32000, 128256, 151936]) assert.ok(4 * v * headChunkTokensFor(v) <= HEAD_CHUNK_BYTES);
+});
