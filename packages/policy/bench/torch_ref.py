@@ -6,8 +6,11 @@ weights.safetensors (HF names, F32). The process then answers one JSON line per 
 stdin, so the benchmark can alternate it with our engine round by round:
   {"op": "parity"}  writes parity_logits.bin (float32 [B, T, V]) and checks the static KV cache
                     (greedy decode through the cache against a full forward of the same tokens);
-  {"op": "round"}   one measurement: decode tokens/s at each batch size, one training step,
-                    and this process's own 1024^3 matmul FLOP/s (its roofline);
+  {"op": "warmup"}  runs every measured shape once (each decode batch, a training step, the matmul);
+  {"op": "measure", "figure": F}  one measurement of F: decode_b<B> (tokens/s at batch B), train
+                    (tokens/s of one optimizer step) or matmul_1024 (this process's own 1024^3
+                    matmul GFLOP/s, its roofline); answers {"work": tokens or GFLOP,
+                    "wall_s": seconds, "cpu_s": CPU seconds of the whole process};
   {"op": "quit"}.
 
 The model is the TypeScript definition (RMSNorm, rotary embeddings in the HF rotate_half layout,
@@ -145,11 +148,21 @@ def sample(logits, gen):
     return tok, lp.gather(-1, tok)[:, 0], ent
 
 
+def clock():
+    """Wall and CPU seconds (the CPU time of every thread of this process, as ours counts it)."""
+    return time.perf_counter(), time.process_time()
+
+
+def since(t):
+    w, c = clock()
+    return w - t[0], c - t[1]
+
+
 def decode(model, prompt, batch, new_tokens, gen):
-    """Generates `new_tokens` per row for `batch` rows of one prompt; returns tokens/s."""
+    """Generates `new_tokens` per row for `batch` rows of one prompt; returns (wall, CPU) seconds."""
     P = prompt.shape[0]
     with torch.inference_mode():
-        t0 = time.perf_counter()
+        t0 = clock()
         cache = model.new_cache(batch, P + new_tokens)
         ids = prompt[None].expand(batch, P)
         logits = model.forward(ids, 0, cache)[:, -1]
@@ -162,8 +175,7 @@ def decode(model, prompt, batch, new_tokens, gen):
             if t == new_tokens - 1:
                 break
             logits = model.forward(tok, P + t, cache)[:, -1]
-        dt = time.perf_counter() - t0
-    return batch * new_tokens / dt
+        return since(t0)
 
 
 class Trainer:
@@ -185,8 +197,8 @@ class Trainer:
         self.max_norm = tr["maxGradNorm"]
 
     def step(self):
-        """One optimizer step; returns its seconds."""
-        t0 = time.perf_counter()
+        """One optimizer step; returns its (wall, CPU) seconds."""
+        t0 = clock()
         self.opt.zero_grad(set_to_none=True)
         logits = self.model.forward(self.ids, 0)[:, :-1]
         lp = torch.log_softmax(logits, dim=-1).gather(-1, self.ids[:, 1:, None])[..., 0]
@@ -196,20 +208,20 @@ class Trainer:
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.params, self.max_norm)
         self.opt.step()
-        return time.perf_counter() - t0
+        return since(t0)
 
 
-def matmul_flops(n=1024, reps=3):
+def matmul_seconds(n=1024, reps=3):
+    """(wall, CPU) seconds of one n^3 matmul: the medians over `reps` runs after one warm run."""
     a = torch.full((n, n), 0.5)
     b = torch.full((n, n), 0.25)
     torch.matmul(a, b)
     ts = []
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0 = clock()
         torch.matmul(a, b)
-        ts.append(time.perf_counter() - t0)
-    ts.sort()
-    return 2 * n ** 3 / ts[len(ts) // 2]
+        ts.append(since(t0))
+    return sorted(t[0] for t in ts)[reps // 2], sorted(t[1] for t in ts)[reps // 2]
 
 
 def blas_in_use():
@@ -244,10 +256,27 @@ def parity(model, cfg, d):
     return {"cache_vs_full_max_abs_diff": diff}
 
 
+def measure(figure, model, prompt, cfg, gen, trainer):
+    """One measurement of one figure: its work (tokens, or GFLOP for the matmul) and the (wall,
+    CPU) seconds it took, so that the caller reports work per second in the units ours uses."""
+    if figure == "train":
+        tr = cfg["train"]
+        return tr["rows"] * tr["len"], trainer.step()
+    if figure == "matmul_1024":
+        return 2 * 1024 ** 3 / 1e9, matmul_seconds()
+    if figure.startswith("decode_b") and int(figure[8:]) in cfg["decodeBatches"]:
+        b = int(figure[8:])
+        return b * cfg["newTokens"], decode(model, prompt, b, cfg["newTokens"], gen)
+    raise ValueError(f"unknown figure {figure!r}")
+
+
 def main():
     d = sys.argv[1]
     cfg = json.load(open(os.path.join(d, "config.json")))
+    # One intra-op pool of the asked size; no inter-op pool (the benchmark's ops run one by one,
+    # as ours do with ONNX Runtime's sequential executor).
     torch.set_num_threads(cfg["threads"])
+    torch.set_num_interop_threads(1)
     model = Model(cfg["model"], read_safetensors(os.path.join(d, "weights.safetensors")))
     prompt = torch.tensor(cfg["prompt"], dtype=torch.long)
     gen = torch.Generator().manual_seed(0)
@@ -261,20 +290,17 @@ def main():
         if op == "parity":
             out = parity(model, cfg, d)
         elif op == "warmup":
-            decode(model, prompt, 2, 4, gen)
-            if trainer is None:
-                trainer = Trainer(model, cfg)
-            for _ in range(2):
-                trainer.step()
-            out = {"warm": True}
-        elif op == "round":
-            if trainer is None:
-                trainer = Trainer(model, cfg)
-            out = {"decode": {}}
+            # Every measured shape once, so that no round pays a first run.
             for b in cfg["decodeBatches"]:
-                out["decode"][str(b)] = decode(model, prompt, b, cfg["newTokens"], gen)
-            out["train_step_s"] = trainer.step()
-            out["matmul_flops"] = matmul_flops()
+                decode(model, prompt, b, 4, gen)
+            if trainer is None:
+                trainer = Trainer(model, cfg)
+            trainer.step()
+            matmul_seconds(reps=1)
+            out = {"warm": True}
+        elif op == "measure":
+            work, (wall, cpu) = measure(req["figure"], model, prompt, cfg, gen, trainer)
+            out = {"work": work, "wall_s": wall, "cpu_s": cpu}
         else:
             raise ValueError(f"unknown op {op!r}")
         print(json.dumps(out), flush=True)

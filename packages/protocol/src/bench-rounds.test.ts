@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { alternate, pairFigures, spread } from './bench-rounds.js';
+import { alternate, alternateEach, pairFigures, spread } from './bench-rounds.js';
 import { ValidationError } from './errors.js';
 
 test('alternate runs ours then baseline in every round and pairs the figures', async () => {
@@ -39,4 +39,18 @@ test('a missing or non-positive figure is refused, naming the round, side and fi
   );
   assert.throws(() => pairFigures({ a: 'lower' }, [{ ours: { a: 0 }, baseline: { a: 1 } }]), (e: unknown) => e instanceof ValidationError && e.field === 'rounds[0].a');
   await assert.rejects(alternate({ rounds: 0, better: { a: 'higher' }, ours: async () => ({ a: 1 }), baseline: async () => ({ a: 1 }) }), (e: unknown) => e instanceof ValidationError && e.field === 'rounds');
+});
+
+test('alternateEach takes turns figure by figure within each round', async () => {
+  const calls: string[] = [];
+  const r = await alternateEach({
+    rounds: 2,
+    better: { a: 'higher', b: 'lower' },
+    ours: async (k, i) => (calls.push(`ours.${k}${i}`), k === 'a' ? 4 : 1),
+    baseline: async (k, i) => (calls.push(`base.${k}${i}`), k === 'a' ? 2 : 3 + i),
+  });
+  assert.deepEqual(calls, ['ours.a0', 'base.a0', 'ours.b0', 'base.b0', 'ours.a1', 'base.a1', 'ours.b1', 'base.b1']);
+  assert.equal(r.order, 'alternating per figure: ours, baseline, next figure, ...');
+  assert.deepEqual(r.ratios, { a: 2, b: 3.5 });
+  assert.deepEqual(r.figures.b.rounds, [[1, 3], [1, 4]]);
 });

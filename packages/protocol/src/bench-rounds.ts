@@ -28,7 +28,7 @@ export interface PairedFigure {
 
 export interface PairedReport<K extends string> {
   rounds: number;
-  order: 'alternating: ours, baseline, ours, baseline, ...';
+  order: 'alternating: ours, baseline, ours, baseline, ...' | 'alternating per figure: ours, baseline, next figure, ...';
   figures: Record<K, PairedFigure>;
   /** figure name -> median per-round ratio (the `ratios` a BenchReport carries). */
   ratios: Record<K, number>;
@@ -57,7 +57,7 @@ export function orientedRatio(ours: number, baseline: number, better: Better): n
 }
 
 /** Builds the per-figure statistics from rounds already measured (each round: ours, baseline). */
-export function pairFigures<K extends string>(better: Record<K, Better>, rounds: readonly { ours: Record<K, number>; baseline: Record<K, number> }[]): PairedReport<K> {
+export function pairFigures<K extends string>(better: Record<K, Better>, rounds: readonly { ours: Record<K, number>; baseline: Record<K, number> }[], order: PairedReport<K>['order'] = 'alternating: ours, baseline, ours, baseline, ...'): PairedReport<K> {
   const figures = {} as Record<K, PairedFigure>;
   const ratios = {} as Record<K, number>;
   for (const k of Object.keys(better) as K[]) {
@@ -73,7 +73,7 @@ export function pairFigures<K extends string>(better: Record<K, Better>, rounds:
     figures[k] = { better: dir, ours: spread(pairs.map((p) => p[0])), baseline: spread(pairs.map((p) => p[1])), ratio, rounds: pairs };
     ratios[k] = ratio.median;
   }
-  return { rounds: rounds.length, order: 'alternating: ours, baseline, ours, baseline, ...', figures, ratios };
+  return { rounds: rounds.length, order, figures, ratios };
 }
 
 export interface AlternateOptions<K extends string> {
@@ -99,4 +99,35 @@ export async function alternate<K extends string>(opts: AlternateOptions<K>): Pr
     rounds.push({ ours, baseline });
   }
   return pairFigures(opts.better, rounds);
+}
+
+export interface AlternateEachOptions<K extends string> {
+  rounds: number;
+  /** Which way each figure is better; its key order is the order figures are measured in. */
+  better: Record<K, Better>;
+  /** One measurement of one figure on our side. */
+  ours: (figure: K, round: number) => Promise<number>;
+  /** One measurement of the same figure on the baseline, at the same settings. */
+  baseline: (figure: K, round: number) => Promise<number>;
+}
+
+/**
+ * As `alternate`, but the sides take turns figure by figure within each round (ours then the
+ * baseline on figure 1, then on figure 2, ...): the two measurements of a pair are seconds
+ * apart rather than a whole round apart, so a change of machine load between them is rarer.
+ */
+export async function alternateEach<K extends string>(opts: AlternateEachOptions<K>): Promise<PairedReport<K>> {
+  if (!Number.isInteger(opts.rounds) || opts.rounds < 1) throw new ValidationError('rounds', `expected a positive integer, got ${opts.rounds}`);
+  const keys = Object.keys(opts.better) as K[];
+  const rounds: { ours: Record<K, number>; baseline: Record<K, number> }[] = [];
+  for (let r = 0; r < opts.rounds; r++) {
+    const ours = {} as Record<K, number>;
+    const baseline = {} as Record<K, number>;
+    for (const k of keys) {
+      ours[k] = await opts.ours(k, r);
+      baseline[k] = await opts.baseline(k, r);
+    }
+    rounds.push({ ours, baseline });
+  }
+  return pairFigures(opts.better, rounds, 'alternating per figure: ours, baseline, next figure, ...');
 }

@@ -1,4 +1,4 @@
-import { cpus, platform, arch } from 'node:os';
+import { cpus, platform, arch, loadavg } from 'node:os';
 
 /**
  * The shape every `acereason bench <suite> --json` prints: raw figures (medians, p99) plus
@@ -9,6 +9,8 @@ export interface BenchHost {
   cpuModel: string;
   node: string;
   platform: string;
+  /** Load average (1, 5, 15 min) when the run started: on a shared machine, how busy it was. */
+  load: number[];
 }
 
 export interface BenchReport {
@@ -43,5 +45,5 @@ function quantileMid(sorted: readonly number[]): number {
 /** Describes the machine a benchmark ran on, for the report. */
 export function benchHost(): BenchHost {
   const c = cpus();
-  return { cpus: c.length, cpuModel: c[0]?.model ?? 'unknown', node: process.version, platform: `${platform()}-${arch()}` };
+  return { cpus: c.length, cpuModel: c[0]?.model ?? 'unknown', node: process.version, platform: `${platform()}-${arch()}`, load: loadavg().map((x) => Number(x.toFixed(2))) };
 }

@@ -3,7 +3,7 @@ import type { BenchOptions, BenchReport } from '@acereason/protocol';
 import { numberFlag, parseFlags } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 
-export const suites: Record<string, (opts: BenchOptions & { natsCluster?: number }) => Promise<BenchReport>> = {
+export const suites: Record<string, (opts: BenchOptions & { natsCluster?: number; threads?: number }) => Promise<BenchReport>> = {
   transport: async (o) => (await import('@acereason/transport')).benchTransport(o),
   policy: async (o) => (await import('@acereason/policy')).benchPolicy(o),
   // A full-size Qwen3-0.6B directory (~6 GB at its peak): run it under the shared memory lock.
@@ -30,10 +30,22 @@ function table(report: BenchReport): string {
 const bench: Command = {
   name: 'bench',
   summary: 'run a benchmark suite and print its JSON: bench <suite> --json',
-  usage: `acereason bench <${Object.keys(suites).join('|')}> [--json] [--quick] [--suite FILE.jsonl (verify-math)] [--nats-cluster 3 (chaos)] [--shape qwen3-0.6b | --model DIR] [--layers N] [--tokens T[,T...]] [--steps N] [--generation-dtype float16|bfloat16] (long)`,
+  usage: `acereason bench <${Object.keys(suites).join('|')}> [--json] [--quick] [--threads N (policy)] [--suite FILE.jsonl (verify-math)] [--nats-cluster 3 (chaos)] [--shape qwen3-0.6b | --model DIR] [--layers N] [--tokens T[,T...]] [--steps N] [--generation-dtype float16|bfloat16] (long)\n       acereason bench compare A.json B.json [--tolerance 0.3] [--json]`,
   async run(args, ctx) {
-    const { values, positionals } = parseFlags(args, { json: { type: 'boolean' }, quick: { type: 'boolean' }, suite: { type: 'string' }, 'nats-cluster': { type: 'string' }, shape: { type: 'string' }, model: { type: 'string' }, layers: { type: 'string' }, tokens: { type: 'string' }, steps: { type: 'string' }, 'generation-dtype': { type: 'string' } }, this.usage);
+    const { values, positionals } = parseFlags(args, { json: { type: 'boolean' }, quick: { type: 'boolean' }, suite: { type: 'string' }, 'nats-cluster': { type: 'string' }, shape: { type: 'string' }, model: { type: 'string' }, layers: { type: 'string' }, tokens: { type: 'string' }, steps: { type: 'string' }, 'generation-dtype': { type: 'string' }, threads: { type: 'string' }, tolerance: { type: 'string' } }, this.usage);
     const [name] = positionals;
+    if (values.tolerance !== undefined && name !== 'compare') throw new UsageError('--tolerance is for bench compare', 'acereason bench compare A.json B.json [--tolerance 0.3]');
+    if (name === 'compare') {
+      const files = positionals.slice(1);
+      if (files.length !== 2) throw new UsageError(`bench compare takes two files, got ${files.length}`, 'acereason bench compare A.json B.json [--tolerance 0.3]');
+      const tolerance = numberFlag('--tolerance', values.tolerance, { min: 0 }, this.usage) ?? 0.3;
+      const { compareRuns, formatComparison, readBenchJson } = await import('../bench/compare.js');
+      const c = compareRuns(readBenchJson(files[0] as string), readBenchJson(files[1] as string), tolerance);
+      ctx.stdout.write(values.json ? JSON.stringify(c) + '\n' : formatComparison(c));
+      return c.disagree.length === 0 ? 0 : 1;
+    }
+    const threads = numberFlag('--threads', values.threads, { integer: true, min: 1, max: 256 }, this.usage);
+    if (threads !== undefined && name !== 'policy') throw new UsageError('--threads is for bench policy', 'acereason bench policy --threads N --json');
     const longFlags = ['shape', 'model', 'layers', 'tokens', 'steps', 'generation-dtype'] as const;
     if (longFlags.some((f) => values[f] !== undefined) || name === 'long') {
       if (name !== 'long') throw new UsageError(`--${longFlags.find((f) => values[f] !== undefined) ?? 'shape'} is for bench long`, 'acereason bench long [--shape qwen3-0.6b | --model DIR] [--layers N] [--tokens T[,T...]] --json');
@@ -65,7 +77,7 @@ const bench: Command = {
     const natsCluster = numberFlag('--nats-cluster', values['nats-cluster'], { integer: true, min: 1, max: 7 }, this.usage);
     if (natsCluster !== undefined && name !== 'chaos') throw new UsageError('--nats-cluster is for the chaos suite', 'acereason bench chaos --nats-cluster 3 --json');
     if (natsCluster !== undefined && natsCluster % 2 === 0) throw new UsageError(`--nats-cluster ${natsCluster}: a JetStream cluster needs an odd number of nodes`, 'acereason bench chaos --nats-cluster 3 --json');
-    const report = await suite({ quick: values.quick === true, ...(natsCluster !== undefined ? { natsCluster } : {}) });
+    const report = await suite({ quick: values.quick === true, ...(natsCluster !== undefined ? { natsCluster } : {}), ...(threads !== undefined ? { threads } : {}) });
     ctx.stdout.write(values.json ? JSON.stringify(report) + '\n' : table(report) + '\n' + JSON.stringify(report, null, 2) + '\n');
     return 0;
   },

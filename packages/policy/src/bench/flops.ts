@@ -26,8 +26,21 @@ export function decodeFlops(c: ResolvedModelConfig, batch: number, prompt: numbe
   return f;
 }
 
-/** ONNX Runtime's own fp32 MatMul throughput at n x n x n on this machine (FLOP/s). */
-export async function ortMatmulFlops(n: number, threads: number, reps: number): Promise<number> {
+/** Wall and CPU seconds of a piece of work (CPU: every thread of this process, as `process.cpuUsage` counts). */
+export interface Timed { wallS: number; cpuS: number }
+
+/** Runs `work` and returns its wall and CPU seconds. */
+export async function timed(work: () => Promise<unknown>): Promise<Timed> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await work();
+  const wallS = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  return { wallS, cpuS: (c.user + c.system) / 1e6 };
+}
+
+/** ONNX Runtime's own fp32 MatMul at n x n x n: median wall and CPU seconds over `reps` runs after a warm run. */
+export async function ortMatmulSeconds(n: number, threads: number, reps: number): Promise<Timed> {
   const o = new Ops('matmul');
   o.output(o.matmul(o.input('a', [n, n]), o.input('b', [n, n])), 'c');
   const s = await createSession(serializeModel(o.g), { executionProvider: 'cpu', threads });
@@ -35,15 +48,16 @@ export async function ortMatmulFlops(n: number, threads: number, reps: number): 
     const a = new ort.Tensor('float32', new Float32Array(n * n).fill(0.5), [n, n]);
     const b = new ort.Tensor('float32', new Float32Array(n * n).fill(0.25), [n, n]);
     await s.run({ a, b });
-    const times: number[] = [];
-    for (let i = 0; i < reps; i++) {
-      const t0 = performance.now();
-      await s.run({ a, b });
-      times.push((performance.now() - t0) / 1000);
-    }
-    times.sort((x, y) => x - y);
-    return (2 * n * n * n) / (times[Math.floor(times.length / 2)] ?? NaN);
+    const runs: Timed[] = [];
+    for (let i = 0; i < reps; i++) runs.push(await timed(() => s.run({ a, b })));
+    const mid = (xs: number[]): number => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? NaN;
+    return { wallS: mid(runs.map((r) => r.wallS)), cpuS: mid(runs.map((r) => r.cpuS)) };
   } finally {
     await s.release();
   }
+}
+
+/** ONNX Runtime's own fp32 MatMul throughput at n x n x n on this machine (FLOP/s, wall clock). */
+export async function ortMatmulFlops(n: number, threads: number, reps: number): Promise<number> {
+  return (2 * n * n * n) / (await ortMatmulSeconds(n, threads, reps)).wallS;
 }

@@ -6,7 +6,8 @@ import { buildLogitsGraph } from '../graphs/compile.js';
 import { sequenceFeeds } from '../engine/batching.js';
 import { paramFeeds } from '../train/trainer.js';
 import { createSession, outF32 } from '../runtime/session.js';
-import { ortMatmulFlops } from './flops.js';
+import { ValidationError } from '@acereason/protocol';
+import { ortMatmulSeconds, timed, type Timed } from './flops.js';
 
 export interface Plan {
   decodeBatches: number[];
@@ -31,27 +32,53 @@ export function trainBatch(c: ResolvedModelConfig, p: Plan): TrainSequence[] {
   }));
 }
 
-async function decodeTokensPerSecond(e: OnnxEngine, p: Plan, batch: number): Promise<number> {
-  const sampling = { temperature: 1, topP: 1, topK: 0, maxNewTokens: p.newTokens, stopTokens: [] };
-  const t0 = performance.now();
-  const out = await e.generate([{ sampleKey: `bench-${batch}`, promptTokens: benchPrompt(p.prompt, 0, e.model.vocabSize), numSamples: batch, sampling, seed: 1 }]);
-  const dt = (performance.now() - t0) / 1000;
-  return out.reduce((s, o) => s + o.tokens.length, 0) / dt;
+/** The figures of one round, in the order they are measured; each is measured on both sides before the next. */
+export const figureKeys = (p: Plan): string[] => [...p.decodeBatches.map((b) => `decode_b${b}`), 'train', 'matmul_1024'];
+
+/** One measurement of one figure: its work (tokens, or GFLOP for the matmul) and its wall and CPU seconds. */
+export interface Measurement extends Timed { work: number }
+
+function decode(e: OnnxEngine, p: Plan, batch: number, newTokens: number): Promise<Measurement> {
+  const sampling = { temperature: 1, topP: 1, topK: 0, maxNewTokens: newTokens, stopTokens: [] };
+  let tokens = 0;
+  return timed(async () => {
+    const out = await e.generate([{ sampleKey: `bench-${batch}`, promptTokens: benchPrompt(p.prompt, 0, e.model.vocabSize), numSamples: batch, sampling, seed: 1 }]);
+    tokens = out.reduce((s, o) => s + o.tokens.length, 0);
+  }).then((t) => ({ ...t, work: tokens }));
 }
 
-/**
- * One measurement of every figure: decode tokens/s at each batch size, training tokens/s of the
- * last of `trainSteps` steps, and ONNX Runtime's own 1024^3 MatMul GFLOP/s (our roofline).
- */
-export async function ourRound(e: OnnxEngine, c: ResolvedModelConfig, p: Plan, threads: number, trainSteps: number): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const b of p.decodeBatches) out[`decode_b${b}`] = await decodeTokensPerSecond(e, p, b);
-  const seqs = trainBatch(c, p);
-  let seconds = NaN;
-  for (let i = 0; i < trainSteps; i++) seconds = (await e.trainStep({ sequences: seqs, loss: BENCH_LOSS })).seconds;
-  out.train = (p.trainRows * p.trainLen) / seconds;
-  out.matmul_1024 = (await ortMatmulFlops(1024, threads, 3)) / 1e9;
-  return out;
+/** Our side of the benchmark: one measurement of one figure at a time. */
+export class OurSide {
+  private readonly seqs: TrainSequence[];
+
+  constructor(private readonly e: OnnxEngine, c: ResolvedModelConfig, private readonly p: Plan, private readonly threads: number) {
+    this.seqs = trainBatch(c, p);
+  }
+
+  /**
+   * Runs every measured shape once (each decode batch, a training step, the matmul session), so
+   * that no round pays for kernel selection, arena growth or a cold page cache.
+   */
+  async warmUp(): Promise<void> {
+    for (const b of this.p.decodeBatches) await decode(this.e, this.p, b, 4);
+    await this.e.trainStep({ sequences: this.seqs, loss: BENCH_LOSS });
+    await ortMatmulSeconds(1024, this.threads, 1);
+  }
+
+  /**
+   * One measurement of `key`: decode at a batch size (prefill and sampling included), one
+   * optimizer step of training, or ONNX Runtime's own 1024^3 MatMul (our roofline).
+   */
+  async measure(key: string): Promise<Measurement> {
+    if (key === 'train') {
+      const t = await timed(() => this.e.trainStep({ sequences: this.seqs, loss: BENCH_LOSS }));
+      return { ...t, work: this.p.trainRows * this.p.trainLen };
+    }
+    if (key === 'matmul_1024') return { ...(await ortMatmulSeconds(1024, this.threads, 3)), work: (2 * 1024 ** 3) / 1e9 };
+    const b = Number(key.replace(/^decode_b/, ''));
+    if (!this.p.decodeBatches.includes(b)) throw new ValidationError('figure', `unknown policy bench figure ${key}`);
+    return decode(this.e, this.p, b, this.p.newTokens);
+  }
 }
 
 /** Full-sequence logits of `ids` with the engine's current weights (for parity). */

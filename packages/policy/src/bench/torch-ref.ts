@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { AceReasonError, ErrorCodes } from '@acereason/protocol';
+import type { Measurement } from './policy-side.js';
 
 /** The PyTorch reference script shipped with the package (bench/torch_ref.py). */
 export const TORCH_REF_SCRIPT = fileURLToPath(new URL('../../bench/torch_ref.py', import.meta.url));
@@ -50,9 +51,17 @@ export class TorchRef implements AsyncDisposable {
     this.lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   }
 
-  /** Starts the reference on a prepared directory (config.json, weights.safetensors). */
-  static async start(dir: string): Promise<TorchRef> {
-    const child = spawn(PYTHON, [TORCH_REF_SCRIPT, dir], { stdio: ['pipe', 'pipe', 'pipe'] });
+  /**
+   * Starts the reference on a prepared directory (config.json, weights.safetensors) with
+   * `threads` threads in every pool the process may use: PyTorch's OpenMP pool and the pthread
+   * OpenBLAS pool it calls into are separate, and left at their defaults both size themselves to
+   * the machine, so a 2-thread run had 4 busy threads on 2 cores. Above one thread the OpenMP
+   * workers sleep when idle instead of spinning, so they do not take the cores from OpenBLAS's.
+   */
+  static async start(dir: string, threads: number): Promise<TorchRef> {
+    const n = String(threads);
+    const env = { ...process.env, OMP_NUM_THREADS: n, OPENBLAS_NUM_THREADS: n, MKL_NUM_THREADS: n, ...(threads > 1 ? { OMP_WAIT_POLICY: 'PASSIVE' } : {}) };
+    const child = spawn(PYTHON, [TORCH_REF_SCRIPT, dir], { stdio: ['pipe', 'pipe', 'pipe'], env });
     const ref = new TorchRef(child, { torch: '', threads: 0, blas: '' });
     child.stderr.on('data', (d: Buffer) => (ref.stderr = (ref.stderr + d.toString()).slice(-4000)));
     const hello = (await ref.next()) as unknown as TorchHello;
@@ -67,9 +76,18 @@ export class TorchRef implements AsyncDisposable {
   }
 
   /** Sends one request and waits for its answer. */
-  request(op: 'parity' | 'warmup' | 'round'): Promise<Record<string, unknown>> {
+  request(op: 'parity' | 'warmup'): Promise<Record<string, unknown>> {
     this.child.stdin.write(JSON.stringify({ op }) + '\n');
     return this.next();
+  }
+
+  /** One measurement of one figure (the same names and units as our side). */
+  async measure(figure: string): Promise<Measurement> {
+    this.child.stdin.write(JSON.stringify({ op: 'measure', figure }) + '\n');
+    const r = await this.next();
+    const { work, wall_s: wallS, cpu_s: cpuS } = r;
+    if (typeof work !== 'number' || typeof wallS !== 'number' || typeof cpuS !== 'number') throw new AceReasonError(ErrorCodes.INTERNAL, `torch_ref.py: no work/wall_s/cpu_s for ${figure}: ${JSON.stringify(r)}`);
+    return { work, wallS, cpuS };
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
