@@ -29,7 +29,7 @@ test('bench compare prints every ratio of two runs with their ranges; exit 1 whe
     const r = await runCli(['bench', 'compare', a, b]);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stdout, /decode_b1\s+2\.00 \(1\.50-2\.50\)\s+2\.20\s+10\.0%\n/);
-    assert.match(r.stdout, /train\s+0\.500 \(0\.400-0\.600\)\s+0\.800\s+60\.0%  DISAGREE/);
+    assert.match(r.stdout, /train\s+0\.500 \(0\.400-0\.600\)\s+0\.800\s+60\.0% {2}DISAGREE/);
     const loose = await runCli(['bench', 'compare', a, b, '--tolerance', '0.7', '--json']);
     assert.equal(loose.code, 0);
     assert.deepEqual((JSON.parse(loose.stdout) as { disagree: string[] }).disagree, []);
