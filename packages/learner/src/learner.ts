@@ -102,7 +102,7 @@ export class Learner {
 
   private taskContext(stageIndex: number): TaskContext {
     const stage = this.o.config.stages[stageIndex] as StageConfig;
-    return { runId: this.runId, seed: this.o.config.seed, stage, dataset: this.o.config.datasets[stage.dataset] as TaskContext['dataset'], tokenizer: this.o.tokenizer };
+    return { runId: this.runId, seed: this.o.config.seed, stage, dataset: this.o.config.datasets[stage.dataset] as TaskContext['dataset'], tokenizer: this.o.tokenizer, ...(this.o.chatTemplate ? { chatTemplate: this.o.chatTemplate } : {}) };
   }
 
   async start(): Promise<void> {

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { connectNats, createLogger, drainQuietly, ensureTopology, onShutdown, readGrpcRoleMap, resolveSecurity, securityFlags, SECURITY_USAGE, type GrpcRoleMap, type TlsFiles } from '@acereason/transport';
 import { loadRunConfig } from './config/run-file.js';
 import { Learner } from './learner.js';
-import { createLearnerEngine, loadDatasets, tokenizerFor } from './setup.js';
+import { checkDatasetPrompts, createLearnerEngine, loadDatasets, tokenizerFor } from './setup.js';
 
 export const LEARNER_USAGE = `acereason run --config FILE [--nats URL] [--grpc-bind HOST:PORT] [--grpc-advertise HOST:PORT] [--out DIR] [--fresh] [--max-steps N] ${SECURITY_USAGE} [--grpc-tls-cert FILE --grpc-tls-key FILE [--grpc-client-auth] [--grpc-roles FILE] [--grpc-tokens FILE]]`;
 
@@ -35,7 +35,9 @@ export async function learnerMain(argv: string[]): Promise<number> {
   const logger = createLogger({ component: 'learner', bindings: { runId: config.runId } });
   if (!grpcRoles) logger.warn('gRPC without client authentication (no --grpc-client-auth, no --grpc-tokens): every caller may pause, advance and checkpoint the run');
   const datasets = loadDatasets(config);
-  const { tokenizer, chatTemplate, spec, files } = tokenizerFor(config);
+  const runTokenizer = tokenizerFor(config);
+  checkDatasetPrompts(config, runTokenizer);
+  const { tokenizer, chatTemplate, spec, files } = runTokenizer;
   const { engine, resume } = await createLearnerEngine(config, { fresh: values.fresh === true });
   const nc = await connectNats({ servers: config.cluster.nats, name: `learner-${config.runId}`, logger, ...security.nats });
   const topology = await ensureTopology(nc, { owner: true, replicas: config.streams.replicas, limits: config.streams.limits });

@@ -6,6 +6,7 @@ import { CharTokenizer, DEMO_ALPHABET, HF_FILES, type ChatTemplate, DEMO_MODEL, 
 import type { RunConfig } from './config/run-config.js';
 import { loadDataset, type Dataset } from './data/dataset.js';
 import { loadLatestCheckpoint, type Checkpoint } from './checkpoint/checkpoint.js';
+import { encodeDatasetPrompt } from './loop/tasks.js';
 
 /** Errors about a model directory name the run file's field as well as the file inside. */
 function inModelDir<T>(path: string, fn: () => T): T {
@@ -42,6 +43,25 @@ export function tokenizerFor(config: RunConfig): RunTokenizer {
     throw new ValidationError('model.tokenizer', `cannot read ${config.model.tokenizer}: ${(err as Error).message}`);
   }
   return { tokenizer: loadHfTokenizer(Buffer.from(json).toString('utf8')), spec: { kind: 'hf' }, files: { [HF_FILES.tokenizer]: json } };
+}
+
+/**
+ * Refuses, before anything starts, a dataset prompted in chat mode without a chat template, and a
+ * template that does not render (the error names the dataset's field and the template's file).
+ */
+export function checkDatasetPrompts(config: RunConfig, t: RunTokenizer): void {
+  for (const [name, d] of Object.entries(config.datasets)) {
+    if (d.prompt.kind !== 'format') continue;
+    const field = `datasets.${name}.prompt`;
+    if (d.prompt.format.mode === 'chat' && t.chatTemplate === undefined) {
+      throw new ValidationError(`${field}.mode`, `chat needs the model's chat template, and ${config.model.path ?? 'the tokenizer'} has none (tokenizer_config.json:chat_template or chat_template.jinja); use prompt: { mode: raw } or prompt_template`);
+    }
+    try {
+      encodeDatasetPrompt(d.prompt, t, 'What is 1+1?');
+    } catch (err) {
+      throw new ValidationError(field, (err as Error).message, { cause: err });
+    }
+  }
 }
 
 export function modelConfigFor(config: RunConfig): ModelConfig {

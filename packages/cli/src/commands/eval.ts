@@ -1,31 +1,19 @@
 /**
- * `acereason eval --checkpoint C | --endpoint URL --data D --k K`: samples responses from a
- * checkpoint's weights with the embedded engine, or from any OpenAI-compatible server (token ids
- * in and out, the run's tokenizer), verifies them with the run's verifiers (math or code) and
+ * `acereason eval --checkpoint C | --model DIR | --endpoint URL --data D --k K`: samples responses
+ * from a checkpoint's (or a Hugging Face directory's) weights with the embedded engine, or from any
+ * OpenAI-compatible server (token ids in and out, the run's tokenizer), verifies them with the run's verifiers (math or code) and
  * prints avg@k and pass@k per domain.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { Domain } from '@acereason/protocol';
 import { numberFlag, parseFlags } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 import { scoreByDomain, type PromptOutcome } from '../eval/pass-at-k.js';
 import { endpointEngine } from '../eval/endpoint-engine.js';
+import { loadEvalModel } from '../eval/eval-model.js';
 
-const USAGE = 'acereason eval --checkpoint DIR|FILE.safetensors | --endpoint URL [--model NAME] [--endpoint-api openai|acereason|sglang] [--api-key-env NAME] --data FILE.jsonl --k K [--n N] [--max-tokens N] [--temperature T] [--top-p P] [--config run.yaml] [--prompt-template T] [--limit N] [--seed S] [--threads N] [--json]';
+const USAGE = 'acereason eval --checkpoint DIR|FILE.safetensors | --model DIR | --endpoint URL [--model NAME] [--endpoint-api openai|acereason|sglang] [--api-key-env NAME] --data FILE.jsonl --k K [--n N] [--max-tokens N] [--temperature T] [--top-p P] [--config run.yaml] [--prompt-template T] [--limit N] [--seed S] [--threads N] [--json]';
 
-
-function weightsFile(checkpoint: string): string {
-  if (!existsSync(checkpoint)) throw new UsageError(`--checkpoint: ${checkpoint} does not exist`, 'Pass a checkpoint folder (runs/<id>/checkpoints/step-...) or a .safetensors file.');
-  if (statSync(checkpoint).isFile()) return checkpoint;
-  for (const candidate of [join(checkpoint, 'model.safetensors'), join(checkpoint, readLatest(checkpoint), 'model.safetensors')]) if (existsSync(candidate)) return candidate;
-  throw new UsageError(`--checkpoint: no model.safetensors in ${checkpoint}`, 'Pass a checkpoint folder (with model.safetensors, or a checkpoints folder with `latest`) or a .safetensors file.');
-}
-
-function readLatest(dir: string): string {
-  const p = join(dir, 'latest');
-  return existsSync(p) ? readFileSync(p, 'utf8').trim() : '';
-}
 
 export const evaluate: Command = {
   name: 'eval',
@@ -38,7 +26,9 @@ export const evaluate: Command = {
       limit: { type: 'string' }, seed: { type: 'string' }, threads: { type: 'string' }, json: { type: 'boolean' },
       endpoint: { type: 'string' }, model: { type: 'string' }, 'endpoint-api': { type: 'string' }, 'api-key-env': { type: 'string' },
     }, USAGE);
-    if ((values.checkpoint === undefined) === (values.endpoint === undefined)) throw new UsageError('give exactly one of --checkpoint and --endpoint', `usage: ${USAGE}`);
+    // With --endpoint, --model names the served model; otherwise it is a Hugging Face directory.
+    const modelDir = values.endpoint === undefined ? values.model : undefined;
+    if ([values.checkpoint, modelDir, values.endpoint].filter((v) => v !== undefined).length !== 1) throw new UsageError('give exactly one of --checkpoint and --endpoint (or --model DIR for a Hugging Face directory)', `usage: ${USAGE}`);
     if (!values.data || !values.k) throw new UsageError('--data and --k are required', `usage: ${USAGE}`);
     const k = (numberFlag('--k', values.k, { integer: true, min: 1, max: 1024 }, USAGE) ?? 1);
     const n = (numberFlag('--n', values.n, { integer: true, min: k, max: 1024 }, USAGE) ?? k);
@@ -47,28 +37,23 @@ export const evaluate: Command = {
     const topP = (numberFlag('--top-p', values['top-p'], { min: 0.001, max: 1 }, USAGE) ?? 1);
     const seed = (numberFlag('--seed', values.seed, { integer: true, min: 0 }, USAGE) ?? 1);
     const limit = (numberFlag('--limit', values.limit, { integer: true, min: 1 }, USAGE) ?? Infinity);
-    const weightsPath = values.checkpoint === undefined ? undefined : weightsFile(values.checkpoint);
 
     const learner = await import('@acereason/learner');
     const policy = await import('@acereason/policy');
-    let model = policy.DEMO_MODEL;
-    let tokenizer: import('@acereason/policy').Tokenizer = new policy.CharTokenizer(policy.DEMO_ALPHABET);
-    const templates: Record<Domain, string> = { math: learner.MATH_PROMPT, code: learner.CODE_PROMPT };
+    let config;
     if (values.config) {
-      let config;
       try {
         config = learner.loadRunConfig(values.config);
       } catch (err) {
-        throw new UsageError((err as Error).message, `Fix ${values.config} or leave out --config (the demo model is used then).`);
+        throw new UsageError((err as Error).message, `Fix ${values.config} or leave out --config (the checkpoint's own files are used then).`);
       }
-      model = learner.modelConfigFor(config);
-      tokenizer = learner.tokenizerFor(config).tokenizer;
-      for (const d of Object.values(config.datasets)) templates[d.domain] = d.promptTemplate;
     }
-    if (values['prompt-template']) {
-      if (!values['prompt-template'].includes('{problem}')) throw new UsageError('--prompt-template must contain {problem}', `usage: ${USAGE}`);
-      templates.math = templates.code = values['prompt-template'];
-    }
+    const m = await loadEvalModel({
+      ...(values.checkpoint !== undefined ? { checkpoint: values.checkpoint } : {}), ...(modelDir !== undefined ? { model: modelDir } : {}),
+      ...(config ? { config } : {}), ...(values['prompt-template'] !== undefined ? { promptTemplate: values['prompt-template'] } : {}),
+    });
+    const { tokenizer, stopTokens } = m;
+    const weightsPath = m.weights === undefined ? undefined : m.source;
 
     let text: string;
     try {
@@ -89,7 +74,7 @@ export const evaluate: Command = {
 
     const threads = numberFlag('--threads', values.threads, { integer: true, min: 1 }, USAGE) ?? 1;
     const engine: import('@acereason/policy').RolloutEngine = weightsPath !== undefined
-      ? await policy.createOnnxEngine({ model, weights: readFileSync(weightsPath), threads })
+      ? await policy.createOnnxEngine({ model: m.model, weights: m.weights as Uint8Array | import('@acereason/policy').NamedTensor[], adoptWeights: !(m.weights instanceof Uint8Array), inferenceOnly: true, threads })
       : await endpointEngine({ url: values.endpoint as string, model: values.model, api: values['endpoint-api'], apiKeyEnv: values['api-key-env'] });
     const source = weightsPath ?? (values.endpoint as string);
     const { mathScorer, codeScorer } = await import('@acereason/verifier');
@@ -97,12 +82,11 @@ export const evaluate: Command = {
     const t0 = performance.now();
     const outcomes: (PromptOutcome & { id: string })[] = [];
     try {
-      const stopTokens = tokenizer.eosTokenId === undefined ? [] : [tokenizer.eosTokenId];
       const chunk = Math.max(1, Math.floor(64 / n));
       for (let i = 0; i < prompts.length; i += chunk) {
         const part = prompts.slice(i, i + chunk);
         const samples = await engine.generate(part.map((p, j) => ({
-          sampleKey: String(i + j), promptTokens: tokenizer.encode(templates[p.reference.type].replace('{problem}', p.problem)), numSamples: n,
+          sampleKey: String(i + j), promptTokens: learner.encodeDatasetPrompt(m.prompts[p.reference.type], m, p.problem), numSamples: n,
           sampling: { temperature, topP, topK: 0, maxNewTokens: maxTokens, stopTokens }, seed: seed * 1_000_003 + i + j,
         })));
         for (const [j, p] of part.entries()) {

@@ -19,6 +19,7 @@ export function checkpointContents(engine: PolicyEngine, config: RunConfig, stat
     optimizer,
     hfConfig: hfConfigFromModel(engine.model, base),
     ...(path === undefined ? {} : { files: readHfAssets(path).files }),
+    ...(config.checkpoint.maxShardBytes === undefined ? {} : { maxShardBytes: config.checkpoint.maxShardBytes }),
   };
 }
 

@@ -3,8 +3,10 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '@acereason/testkit';
-import { compileRunConfig } from './run-config.js';
-import { loadDatasets } from '../setup.js';
+import { ValidationError } from '@acereason/protocol';
+import { RECIPE_INSTRUCTIONS } from '@acereason/policy';
+import { compileRunConfig, MATH_PROMPT } from './run-config.js';
+import { checkDatasetPrompts, loadDatasets, tokenizerFor } from '../setup.js';
 
 const stages = [{ dataset: 'eu', steps: 1, max_response_tokens: 8 }];
 
@@ -45,4 +47,27 @@ test('engine: kind openai compiles the actors\' inference server with defaults; 
   bad({ kind: 'openai', url: 'http://h:1', model: 'm', weights: 'vllm', request_timeout: 'soon' }, /engine\.request_timeout: expected a duration/);
   bad({ kind: 'ollama' }, /engine\.kind/);
   bad({ url: 'http://h:1' }, /engine\.url: only with engine\.kind: openai/);
+});
+
+test('datasets.NAME.prompt: chat (the recipe instruction of the domain by default) or raw, system and instruction; prompt_template as before; errors name the field', () => {
+  const ds = (d: Record<string, unknown>, model: Record<string, unknown> = { preset: 'demo' }) => compileRunConfig({ model, datasets: { eu: { path: 'eu.jsonl', domain: 'math', ...d } }, stages }).datasets.eu?.prompt;
+  assert.deepEqual(ds({}), { kind: 'template', template: MATH_PROMPT }, 'the demo default is unchanged');
+  assert.deepEqual(ds({ prompt_template: 'q:{problem}=' }), { kind: 'template', template: 'q:{problem}=' });
+  assert.deepEqual(ds({ prompt: { mode: 'chat' } }), { kind: 'format', format: { mode: 'chat', instruction: RECIPE_INSTRUCTIONS.math } });
+  assert.deepEqual(ds({}, { path: 'model' }), { kind: 'format', format: { mode: 'chat', instruction: RECIPE_INSTRUCTIONS.math } }, 'a model directory defaults to chat');
+  assert.deepEqual(ds({ domain: 'code', prompt: { system: 'S' } }), { kind: 'format', format: { mode: 'chat', system: 'S', instruction: RECIPE_INSTRUCTIONS.code } });
+  assert.deepEqual(ds({ prompt: { mode: 'chat', instruction: '' } }), { kind: 'format', format: { mode: 'chat' } });
+  assert.deepEqual(ds({ prompt: { mode: 'raw', instruction: 'Answer:' } }), { kind: 'format', format: { mode: 'raw', instruction: 'Answer:' } });
+  assert.throws(() => ds({ prompt: { mode: 'fancy' } }), (e: unknown) => e instanceof ValidationError && e.field === 'datasets.eu.prompt.mode');
+  assert.throws(() => ds({ prompt: { mode: 'chat', sytem: 'x' } }), /datasets\.eu\.prompt\.sytem: unknown setting/);
+  assert.throws(() => ds({ prompt: { mode: 'chat', system: 3 } }), (e: unknown) => e instanceof ValidationError && e.field === 'datasets.eu.prompt.system');
+  assert.throws(() => ds({ prompt: { mode: 'raw' }, prompt_template: '{problem}' }), (e: unknown) => e instanceof ValidationError && e.field === 'datasets.eu.prompt');
+  assert.throws(() => ds({ prompt_template: 'no problem here' }), (e: unknown) => e instanceof ValidationError && e.field === 'datasets.eu.prompt_template');
+});
+
+test('a chat dataset without a chat template is refused before the run starts, naming the field', () => {
+  const c = compileRunConfig({ model: { preset: 'demo' }, datasets: { eu: { path: 'eu.jsonl', domain: 'math', prompt: { mode: 'chat' } } }, stages });
+  assert.throws(() => checkDatasetPrompts(c, tokenizerFor(c)), (e: unknown) => e instanceof ValidationError && e.field === 'datasets.eu.prompt.mode' && /chat needs the model's chat template/.test(e.message));
+  const raw = compileRunConfig({ model: { preset: 'demo' }, datasets: { eu: { path: 'eu.jsonl', domain: 'math', prompt: { mode: 'raw' } } }, stages });
+  checkDatasetPrompts(raw, tokenizerFor(raw));
 });

@@ -4,11 +4,14 @@
  */
 import { resolve } from 'node:path';
 import { ValidationError, RUN_ID_PATTERN, DOMAINS, resolveOpenAIEngine, type Domain, type OpenAIEngineSpec } from '@acereason/protocol';
-import { parseBool, parseDuration, parseEnum, parseNumber, parseString, parseTokens, section, type RawObject } from './units.js';
+import { parseBool, parseBytes, parseDuration, parseEnum, parseNumber, parseString, parseTokens, section, type RawObject } from './units.js';
 import type { PromptFilterConfig } from '../curriculum/filters.js';
 import { parseStreams, type StreamsConfig } from './streams.js';
 import type { TemperatureConfig } from '../curriculum/temperature.js';
 import { compileStage } from './stage-compile.js';
+import { compileDatasetPrompt, type DatasetPrompt } from './dataset-prompt.js';
+
+export { MATH_PROMPT, CODE_PROMPT, type DatasetPrompt } from './dataset-prompt.js';
 import type { EvalConfig, PlateauConfig } from '../curriculum/eval.js';
 
 import type { OverlongPolicy } from './stage-compile.js';
@@ -49,8 +52,8 @@ export interface DatasetConfig {
   name: string;
   path: string;
   domain: Domain;
-  /** `{problem}` is replaced by the problem text. */
-  promptTemplate: string;
+  /** How problems become prompts: a `{problem}` template, or chat/raw with system and instruction. */
+  prompt: DatasetPrompt;
   /** Math only: answers write decimals with a comma (`3,5` is 3.5); carried on each prompt's reference to the verifiers. */
   decimalComma: boolean;
 }
@@ -121,14 +124,13 @@ export interface RunConfig {
   algorithm: AlgorithmConfig;
   optimizer: OptimizerSection;
   stages: StageConfig[];
-  checkpoint: { everySteps: number; keep: number; dir: string };
+  /** `maxShardBytes`: the largest safetensors shard a checkpoint writes (weights and optimizer state); default 2 GiB. */
+  checkpoint: { everySteps: number; keep: number; dir: string; maxShardBytes: number | undefined };
   cluster: ClusterConfig;
   streams: StreamsConfig;
   eval: EvalConfig | undefined;
 }
 
-export const MATH_PROMPT = '{problem}\nPlease reason step by step, and put your final answer within \\boxed{}.';
-export const CODE_PROMPT = '{problem}\nWrite Python code to solve the problem. Please place the solution code in the following format:\n```python\n# Your solution code here\n```';
 
 export function compileRunConfig(raw: unknown, baseDir = process.cwd()): RunConfig {
   const top = section(raw, '', ['run', 'model', 'engine', 'datasets', 'algorithm', 'optimizer', 'stages', 'checkpoint', 'cluster', 'streams', 'eval']);
@@ -154,17 +156,16 @@ export function compileRunConfig(raw: unknown, baseDir = process.cwd()): RunConf
   const dsRaw = section(top.datasets, 'datasets', Object.keys((top.datasets as RawObject | undefined) ?? {}));
   const datasets: Record<string, DatasetConfig> = {};
   for (const [name, v] of Object.entries(dsRaw)) {
-    const d = section(v, `datasets.${name}`, ['path', 'domain', 'prompt_template', 'decimal_comma']);
+    const d = section(v, `datasets.${name}`, ['path', 'domain', 'prompt_template', 'prompt', 'decimal_comma']);
     const domain = parseEnum(d.domain, `datasets.${name}.domain`, DOMAINS);
     const decimalComma = d.decimal_comma === undefined ? false : parseBool(d.decimal_comma, `datasets.${name}.decimal_comma`);
     if (decimalComma && domain !== 'math') throw new ValidationError(`datasets.${name}.decimal_comma`, `only applies to math datasets; "${name}" is ${domain}`);
     datasets[name] = {
       name, domain,
       path: resolve(baseDir, parseString(d.path, `datasets.${name}.path`)),
-      promptTemplate: d.prompt_template === undefined ? (domain === 'math' ? MATH_PROMPT : CODE_PROMPT) : parseString(d.prompt_template, `datasets.${name}.prompt_template`),
+      prompt: compileDatasetPrompt(d, `datasets.${name}`, domain, model.path !== undefined),
       decimalComma,
     };
-    if (!datasets[name].promptTemplate.includes('{problem}')) throw new ValidationError(`datasets.${name}.prompt_template`, 'must contain {problem}');
   }
 
   const a = section(top.algorithm, 'algorithm', ['mode', 'max_staleness', 'advantage', 'advantage_eps', 'eps_low', 'eps_high', 'kl_coef', 'entropy_coef', 'aggregation', 'updates_per_batch']);
@@ -207,11 +208,12 @@ export function compileRunConfig(raw: unknown, baseDir = process.cwd()): RunConf
     names.add(st.name);
   }
 
-  const c = section(top.checkpoint, 'checkpoint', ['every_steps', 'keep', 'dir']);
+  const c = section(top.checkpoint, 'checkpoint', ['every_steps', 'keep', 'dir', 'max_shard_size']);
   const checkpoint = {
     everySteps: parseNumber(c.every_steps ?? 10, 'checkpoint.every_steps', { integer: true, min: 1 }),
     keep: parseNumber(c.keep ?? 3, 'checkpoint.keep', { integer: true, min: 1 }),
     dir: resolve(outDir, parseString(c.dir ?? 'checkpoints', 'checkpoint.dir')),
+    maxShardBytes: c.max_shard_size === undefined ? undefined : parseBytes(c.max_shard_size, 'checkpoint.max_shard_size'),
   };
 
   const cl = section(top.cluster, 'cluster', ['nats', 'grpc_bind', 'grpc_advertise', 'ack_wait', 'step_timeout', 'metrics_port']);

@@ -1,8 +1,8 @@
 /** RolloutTasks for a step's slots. Ids are deterministic, so a restarted learner re-issues the same ones. */
 import { createHash } from 'node:crypto';
 import { SCHEMA_VERSION, type RolloutTask, type TaskIdentity } from '@acereason/protocol';
-import type { Tokenizer } from '@acereason/policy';
-import type { DatasetConfig, StageConfig } from '../config/run-config.js';
+import { encodePrompt, type ChatTemplate, type Tokenizer } from '@acereason/policy';
+import type { DatasetConfig, DatasetPrompt, StageConfig } from '../config/run-config.js';
 import type { Prompt } from '../data/dataset.js';
 
 export interface TaskContext {
@@ -11,6 +11,14 @@ export interface TaskContext {
   stage: StageConfig;
   dataset: DatasetConfig;
   tokenizer: Tokenizer;
+  /** The model's chat template, for datasets prompted in chat mode. */
+  chatTemplate?: ChatTemplate;
+}
+
+/** A problem's prompt token ids as the dataset's prompt setting says (see config/dataset-prompt.ts). */
+export function encodeDatasetPrompt(prompt: DatasetPrompt, t: { tokenizer: Tokenizer; chatTemplate?: ChatTemplate }, problem: string): Uint32Array {
+  if (prompt.kind === 'template') return t.tokenizer.encode(prompt.template.replace('{problem}', problem));
+  return encodePrompt(t, prompt.format, problem);
 }
 
 /**
@@ -37,7 +45,7 @@ export function sampleKey(t: TaskIdentity, promptId: string): string {
   return createHash('sha256').update(`${t.step}.${t.slot}.0.${promptId}`).digest('hex').slice(0, 16);
 }
 
-const promptCache = new WeakMap<Prompt, Map<string, Uint32Array>>();
+const promptCache = new WeakMap<Prompt, Map<DatasetPrompt, Uint32Array>>();
 
 export function promptTokens(ctx: TaskContext, prompt: Prompt): Uint32Array {
   let byTemplate = promptCache.get(prompt);
@@ -45,10 +53,10 @@ export function promptTokens(ctx: TaskContext, prompt: Prompt): Uint32Array {
     byTemplate = new Map();
     promptCache.set(prompt, byTemplate);
   }
-  let t = byTemplate.get(ctx.dataset.promptTemplate);
+  let t = byTemplate.get(ctx.dataset.prompt);
   if (!t) {
-    t = ctx.tokenizer.encode(ctx.dataset.promptTemplate.replace('{problem}', prompt.problem));
-    byTemplate.set(ctx.dataset.promptTemplate, t);
+    t = encodeDatasetPrompt(ctx.dataset.prompt, ctx, prompt.problem);
+    byTemplate.set(ctx.dataset.prompt, t);
   }
   return t;
 }
