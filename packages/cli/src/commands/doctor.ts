@@ -43,8 +43,14 @@ const doctor: Command = {
     const { values } = parseFlags(args, { json: { type: 'boolean' }, fix: { type: 'boolean' } }, USAGE);
     let checks = await runChecks();
     if (values.fix === true && checks.some((c) => !c.ok && c.tool !== undefined)) {
+      const missing = checks.filter((c) => !c.ok && c.tool !== undefined);
       fix(checks, ctx);
       checks = await runChecks();
+      // What the install did, one line per tool (CI's log shows that --fix really installed it).
+      for (const m of missing) {
+        const now = checks.find((c) => c.id === m.id);
+        ctx.stderr.write(`acereason doctor --fix: ${m.tool as string} ${now?.ok === true ? `installed: ${now.detail}` : 'still missing'}\n`);
+      }
     }
     const healthy = checks.every((c) => c.ok || !c.required);
     if (values.json) ctx.stdout.write(JSON.stringify({ ok: healthy, checks }) + '\n');
