@@ -94,7 +94,11 @@ function fetchPlain(url: URL, manifest: WeightManifest, sink: TensorSink, opts: 
       if (state === 'done') return;
       state = 'done';
       socket.destroy();
-      sink.finish().then(resolve, reject);
+      try {
+        resolve(sink.finish());
+      } catch (err) {
+        reject(err);
+      }
     };
     const onHead = (): void => {
       const end = head.subarray(0, headLen).indexOf('\r\n\r\n');

@@ -2,42 +2,31 @@
  * Receives a version's body (the tensors' raw bytes back to back, in manifest order) into one
  * buffer per tensor and hashes each tensor's bytes as they land, then checks every sha256 and the
  * version digest. A socket can read straight into `target()`; a stream of chunks goes through
- * `write()` (one copy). Large versions are received into shared memory and hashed by a worker
- * thread while the socket reads on (see hash-worker.ts); reused buffers are hashed here.
+ * `write()` (one copy).
  */
 import { createHash, type Hash } from 'node:crypto';
 import { IntegrityError, weightsDigest, type WeightManifest } from '@acereason/protocol';
 import type { WeightSnapshot, WeightTensor } from '../grpc/weights.js';
-import { OffThreadHashes } from './hash-worker.js';
 
 const EMPTY = new Uint8Array(0);
-/** Versions from this size on are hashed off the receiving thread. */
-export const OFF_THREAD_HASH_BYTES = 64 << 20;
-
-const shared = (b: Uint8Array): boolean => typeof SharedArrayBuffer !== 'undefined' && b.buffer instanceof SharedArrayBuffer;
 
 export class TensorSink {
   private i = 0;
   private off = 0;
-  /** Per tensor: hashed here, or (undefined) by the worker. */
-  private readonly hash: Array<Hash | undefined>;
+  private readonly hash: Hash[];
   private readonly buffers: Uint8Array[];
-  private readonly offThread: OffThreadHashes | undefined;
   received = 0;
 
   /** `onBytes` sees every chunk of the body in order once it is in its tensor's buffer (e.g. a host copy). */
   constructor(private readonly manifest: WeightManifest, reuse: WeightSnapshot | undefined, private readonly onBytes?: (chunk: Uint8Array) => void) {
     const spare = new Map((reuse?.tensors ?? []).map((t) => [t.name, t.data]));
-    const off = manifest.totalBytes >= OFF_THREAD_HASH_BYTES;
     // Own ArrayBuffers (offset 0, so Float32 views need no copy); memory already in use is much
     // cheaper to write than fresh pages.
     this.buffers = manifest.tensors.map((t) => {
       const b = spare.get(t.name);
-      if (b && b.byteLength === t.byteLength) return b;
-      return off && t.byteLength > 0 ? new Uint8Array(new SharedArrayBuffer(t.byteLength)) : new Uint8Array(t.byteLength);
+      return b && b.byteLength === t.byteLength ? b : new Uint8Array(t.byteLength);
     });
-    this.offThread = off && this.buffers.some(shared) ? new OffThreadHashes() : undefined;
-    this.hash = this.buffers.map((b) => (this.offThread && shared(b) ? undefined : createHash('sha256')));
+    this.hash = manifest.tensors.map(() => createHash('sha256'));
     this.skipFull();
   }
 
@@ -63,9 +52,7 @@ export class TensorSink {
     const buf = this.buffers[this.i];
     if (!buf || this.off + n > buf.byteLength) throw new IntegrityError(`weights v${this.manifest.version}: the body is longer than the manifest's ${this.manifest.totalBytes} bytes`);
     const landed = buf.subarray(this.off, this.off + n);
-    const h = this.hash[this.i];
-    if (h) h.update(landed);
-    else this.offThread?.update(this.i, buf, this.off, this.off + n);
+    (this.hash[this.i] as Hash).update(landed);
     this.onBytes?.(landed);
     this.off += n;
     this.received += n;
@@ -85,12 +72,11 @@ export class TensorSink {
     }
   }
 
-  async finish(): Promise<WeightSnapshot> {
+  finish(): WeightSnapshot {
     const m = this.manifest;
     if (this.received !== m.totalBytes) throw new IntegrityError(`weights v${m.version}: got ${this.received} of ${m.totalBytes} bytes`);
-    const worker = this.offThread ? await this.offThread.digests(m.tensors.length) : [];
     const tensors: WeightTensor[] = m.tensors.map((t, k) => {
-      const got = this.hash[k]?.digest('hex') ?? worker[k];
+      const got = (this.hash[k] as Hash).digest('hex');
       if (got !== t.sha256) throw new IntegrityError(`weights v${m.version}: tensor ${t.name} sha256 ${got} != manifest ${t.sha256}`);
       return { name: t.name, dtype: t.dtype, shape: t.shape, data: this.buffers[k] as Uint8Array };
     });
