@@ -32,3 +32,4 @@ export * from './nats/errors.js';
 export * from './nats/object-store.js';
 export * from './nats/object-cache.js';
 export * from './nats/run-assets.js';
+export * from './nats/leaders.js';

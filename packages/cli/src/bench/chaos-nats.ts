@@ -7,7 +7,7 @@
  */
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Streams } from '@acereason/protocol';
-import { connectNats, drainQuietly } from '@acereason/transport';
+import { connectNats, drainQuietly, waitForStreamLeader } from '@acereason/transport';
 import type { LocalCluster } from '../local/cluster.js';
 
 export interface NatsFaults {
@@ -19,20 +19,18 @@ export interface NatsFaults {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** The node index that leads `stream` now (asks the cluster through any live node). */
-async function leaderIndex(cluster: LocalCluster, stream: string): Promise<number> {
+/**
+ * The node index that leads `stream` once it has a leader; with `replicasCurrent`, only once every
+ * replica has caught up too (so a node just restarted is back in the group before the next fault).
+ * Asks through any live node, retrying transient errors up to 60 s.
+ */
+async function leaderIndex(cluster: LocalCluster, stream: string, replicasCurrent = false): Promise<number> {
   const nodes = cluster.natsCluster;
   if (!nodes) return -1;
   const nc = await connectNats({ servers: cluster.natsUrl, name: 'chaos-leader', connectTimeoutMs: 10_000 });
   try {
-    const jsm = await jetstreamManager(nc);
-    for (let i = 0; i < 100; i++) {
-      const info = await jsm.streams.info(stream).catch(() => undefined);
-      const at = nodes.indexOf(info?.cluster?.leader);
-      if (at >= 0) return at;
-      await sleep(200);
-    }
-    return -1;
+    const info = await waitForStreamLeader(await jetstreamManager(nc), stream, { timeoutMs: 60_000, replicasCurrent });
+    return nodes.indexOf(info.cluster?.leader);
   } finally {
     await drainQuietly(nc);
   }
@@ -55,6 +53,8 @@ export async function injectNatsFaults(cluster: LocalCluster, o: { long: boolean
     await sleep(o.downMs);
     await nodes.restart(i);
     faults.nats_restarts++;
+    // Back in the group: the stream has a leader and the restarted replica is current again.
+    await leaderIndex(cluster, Streams.SCORED, true);
   };
   const leader = await leaderIndex(cluster, Streams.SCORED);
   if (leader < 0) throw new Error(`chaos: the ${Streams.SCORED} stream has no leader among the cluster's nodes`);

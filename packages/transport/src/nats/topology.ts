@@ -9,6 +9,7 @@ import { AceReasonError, ErrorCodes, Streams, StreamSubjects, Buckets, ObjectBuc
 import { isNotFoundError } from './errors.js';
 import { Backoff } from '../retry/backoff.js';
 import { objectStream, openObjectStore, type ObjectStore } from './object-store.js';
+import { waitForStreamLeader } from './leaders.js';
 
 export interface TopologySettings {
   /** Window in which a repeated msg-id is dropped (ms). Default 1 hour: covers a learner restart. */
@@ -173,14 +174,7 @@ function allStreamNames(s: ResolvedTopology): string[] {
 
 async function waitForLeaders(jsm: JetStreamManager, names: string[], waitForMs: number): Promise<void> {
   const deadline = Date.now() + waitForMs;
-  for (const name of names) {
-    for (;;) {
-      const info = await jsm.streams.info(name).catch(() => undefined);
-      if (info?.cluster?.leader) break;
-      if (Date.now() > deadline) throw new AceReasonError(ErrorCodes.UNAVAILABLE, `stream ${name} has no leader after ${waitForMs} ms: is a quorum of the NATS cluster up?`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  for (const name of names) await waitForStreamLeader(jsm, name, { timeoutMs: Math.max(0, deadline - Date.now()) });
 }
 
 /** `auto`: 3 replicas on a clustered server, 1 on a single one. */
