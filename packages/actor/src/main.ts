@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { hostname } from 'node:os';
-import { connectNats, createLogger, drainQuietly, ensureTopology, fetchRunAssets, onShutdown, resolveSecurity, securityFlags, serveHeartbeatMetrics, SECURITY_USAGE } from '@acereason/transport';
+import { createLogger, fetchRunAssets, requiredFlag, resolveSecurity, runService, securityFlags, SECURITY_USAGE } from '@acereason/transport';
 import { tokenizerFromSpec } from '@acereason/policy';
 import { Actor, waitForRunSpec } from './actor.js';
 import { createRolloutEngine, ENGINE_FLAGS, ENGINE_USAGE } from './rollout-engine.js';
@@ -21,48 +21,45 @@ export async function actorMain(argv: string[]): Promise<number> {
       ...securityFlags,
     },
   });
-  if (!values.run) throw new Error(`--run is required\nusage: ${ACTOR_USAGE}`);
+  if (!values.run) throw requiredFlag('--run', ACTOR_USAGE);
+  const runId = values.run;
   const actorId = values.id ?? `actor-${hostname().replace(/[^A-Za-z0-9_-]/g, '-')}-${process.pid}`;
-  const logger = createLogger({ component: 'actor', bindings: { runId: values.run, actorId } });
+  const logger = createLogger({ component: 'actor', bindings: { runId, actorId } });
   const security = resolveSecurity(values, 'actor');
-  const nc = await connectNats({ servers: values.nats ?? 'nats://127.0.0.1:4222', name: actorId, logger, ...security.nats });
-  // With role credentials the actor may not create streams: the learner does.
-  const topology = await ensureTopology(nc, security.authenticated ? { verifyOnly: true } : {});
-  const metrics = values['metrics-port'] === undefined ? undefined : await serveHeartbeatMetrics({ port: Number(values['metrics-port']), workers: topology.workers, runId: values.run, role: 'actor', workerId: actorId, gauges: [
+  return runService({
+    logger, nats: { servers: values.nats ?? 'nats://127.0.0.1:4222', name: actorId, ...security.nats },
+    // With role credentials the actor may not create streams: the learner does.
+    topology: security.authenticated ? { verifyOnly: true } : {},
+    metrics: values['metrics-port'] === undefined ? undefined : { port: Number(values['metrics-port']), runId, role: 'actor', workerId: actorId, gauges: [
       { name: 'processed', help: 'task groups generated and published', pick: (h) => h.processed },
       { name: 'in_flight', help: 'messages held (in flight)', pick: (h) => h.inFlight },
       { name: 'throughput', help: 'generated tokens per second since start', pick: (h) => h.throughput },
       { name: 'policy_version', help: 'policy version of the weights held', pick: (h) => h.policyVersion },
-    ] });
-  const ac = new AbortController();
-  let actor: Actor | undefined;
-  const off = onShutdown(() => {
-    ac.abort();
-    actor?.stop();
-  }, logger);
-  try {
-    const spec = await waitForRunSpec(topology, values.run, { signal: ac.signal });
-    if (values.learner) spec.learnerAddress = values.learner;
-    // Before joining: every asset the spec names, checked against its sha256 (a mismatch or a missing object ends the actor here).
-    const files = await fetchRunAssets(topology.assets, spec.assets);
-    const tokenizer = tokenizerFromSpec(spec.tokenizer, files);
-    if (spec.assets !== undefined) logger.info({ assets: spec.assets.map((a) => `${a.name}:${a.bytes}`) }, 'run assets fetched and checked');
-    const ackWaitMs = values['ack-wait-ms'] ? Number(values['ack-wait-ms']) : 30_000;
-    const engine = await createRolloutEngine({
-      spec, assets: files, flags: values, topology, actorId, executionProvider: values['execution-provider'] === 'cuda' ? 'cuda' : 'cpu', threads: Number(values.threads ?? 1), ackWaitMs, logger,
-    });
-    actor = new Actor({
-      nc, topology, spec, engine, tokenizer, actorId, logger,
-      maxInFlight: Number(values['max-in-flight'] ?? 2), ...(security.grpcClientTls ? { grpcTls: security.grpcClientTls } : {}), ackWaitMs,
-    });
-    if (ac.signal.aborted) actor.stop();
-    logger.info({ learner: spec.learnerAddress, ready: true }, 'actor ready');
-    await actor.run();
-    await engine.dispose();
-    return 0;
-  } finally {
-    off();
-    metrics?.close();
-    await drainQuietly(nc);
-  }
+    ] },
+    async create({ nc, topology, signal }) {
+      const spec = await waitForRunSpec(topology, runId, { signal });
+      if (values.learner) spec.learnerAddress = values.learner;
+      // Before joining: every asset the spec names, checked against its sha256 (a mismatch or a missing object ends the actor here).
+      const files = await fetchRunAssets(topology.assets, spec.assets);
+      const tokenizer = tokenizerFromSpec(spec.tokenizer, files);
+      if (spec.assets !== undefined) logger.info({ assets: spec.assets.map((a) => `${a.name}:${a.bytes}`) }, 'run assets fetched and checked');
+      const ackWaitMs = values['ack-wait-ms'] ? Number(values['ack-wait-ms']) : 30_000;
+      const engine = await createRolloutEngine({
+        spec, assets: files, flags: values, topology, actorId, executionProvider: values['execution-provider'] === 'cuda' ? 'cuda' : 'cpu', threads: Number(values.threads ?? 1), ackWaitMs, logger,
+      });
+      const actor = new Actor({
+        nc, topology, spec, engine, tokenizer, actorId, logger,
+        maxInFlight: Number(values['max-in-flight'] ?? 2), ...(security.grpcClientTls ? { grpcTls: security.grpcClientTls } : {}), ackWaitMs,
+      });
+      logger.info({ learner: spec.learnerAddress, ready: true }, 'actor ready');
+      return {
+        run: async () => {
+          await actor.run();
+          return 0;
+        },
+        stop: () => actor.stop(),
+        close: () => engine.dispose(),
+      };
+    },
+  });
 }

@@ -27,6 +27,21 @@ test('an unknown command or flag is one clear line and exit code 2', async () =>
   assert.match(b.stderr, /--bogus/);
 });
 
+test('a service started with a bad command line says what is wrong with its usage and exits 2 (typed errors, not message text)', async () => {
+  const cases: [string[], RegExp][] = [
+    [['actor'], /--run is required[\s\S]*usage: acereason actor --run RUN_ID/],
+    [['verifier', '--run', 'r', '--domain', 'chemistry'], /--domain: expected math, code or all, got "chemistry"[\s\S]*usage: acereason verifier/],
+    [['verifier', '--run', 'r', '--tls-cert', 'c.pem'], /--tls-cert and --tls-key go together[\s\S]*usage: acereason verifier/],
+    [['run'], /--config is required[\s\S]*usage: acereason run --config FILE/],
+    [['actor', '--run', 'r', '--bogus'], /--bogus[\s\S]*usage: acereason actor/],
+  ];
+  for (const [args, want] of cases) {
+    const r = await cli(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, want);
+  }
+});
+
 test('doctor reports every check as JSON and is green on a prepared machine', async () => {
   const r = await cli(['doctor', '--json']);
   const report = JSON.parse(r.stdout) as { ok: boolean; checks: { name: string; ok: boolean; detail: string }[] };

@@ -3,7 +3,7 @@
  * Resumes from the latest checkpoint in the run folder unless --fresh.
  */
 import { parseArgs } from 'node:util';
-import { connectNats, createLogger, drainQuietly, ensureTopology, onShutdown, readGrpcRoleMap, resolveSecurity, securityFlags, SECURITY_USAGE, type GrpcRoleMap, type TlsFiles } from '@acereason/transport';
+import { CommandLineError, createLogger, readGrpcRoleMap, requiredFlag, resolveSecurity, runService, securityFlags, SECURITY_USAGE, type GrpcRoleMap, type TlsFiles } from '@acereason/transport';
 import { loadRunConfig } from './config/run-file.js';
 import { Learner } from './learner.js';
 import { checkDatasetPrompts, createLearnerEngine, loadDatasets, tokenizerFor } from './setup.js';
@@ -20,7 +20,7 @@ export async function learnerMain(argv: string[]): Promise<number> {
       'grpc-roles': { type: 'string' }, 'grpc-tokens': { type: 'string' },
     },
   });
-  if (!values.config) throw new Error(`--config is required\nusage: ${LEARNER_USAGE}`);
+  if (!values.config) throw requiredFlag('--config', LEARNER_USAGE);
   const config = loadRunConfig(values.config, (raw) => {
     const cluster = ((raw.cluster ??= {}) as Record<string, unknown>);
     if (values.nats) cluster.nats = values.nats;
@@ -39,22 +39,29 @@ export async function learnerMain(argv: string[]): Promise<number> {
   checkDatasetPrompts(config, runTokenizer);
   const { tokenizer, chatTemplate, spec, files } = runTokenizer;
   const { engine, resume } = await createLearnerEngine(config, { fresh: values.fresh === true });
-  const nc = await connectNats({ servers: config.cluster.nats, name: `learner-${config.runId}`, logger, ...security.nats });
-  const topology = await ensureTopology(nc, { owner: true, replicas: config.streams.replicas, limits: config.streams.limits });
   const maxSteps = values['max-steps'] === undefined ? undefined : Number(values['max-steps']);
-  const learner = new Learner({ config, nc, topology, engine, tokenizer, ...(chatTemplate ? { chatTemplate } : {}), tokenizerSpec: spec, assetFiles: files, datasets, logger, ...(grpcTls ? { grpcTls } : {}), ...(grpcRoles ? { grpcRoles } : {}), ...(resume ? { resume } : {}), ...(maxSteps !== undefined ? { maxStepsThisRun: maxSteps } : {}) });
-  const off = onShutdown(() => learner.stop(), logger);
   try {
-    await learner.start();
-    // Tests and the CLI read this line to find the learner.
-    logger.info({ address: learner.grpcAddress, ready: true }, 'learner ready');
-    await learner.run();
-    logger.info({ phase: learner.phase, step: learner.learnerState.step, consumedGroups: learner.learnerState.consumedGroups, counts: learner.collectorCounts }, `learner ${learner.phase}`);
-    return learner.phase === 'failed' ? 1 : 0;
+    return await runService({
+      logger, nats: { servers: config.cluster.nats, name: `learner-${config.runId}`, ...security.nats },
+      // The learner owns the topology: it creates the streams and buckets, with the run's replicas and limits.
+      topology: { owner: true, replicas: config.streams.replicas, limits: config.streams.limits },
+      async create({ nc, topology }) {
+        const learner = new Learner({ config, nc, topology, engine, tokenizer, ...(chatTemplate ? { chatTemplate } : {}), tokenizerSpec: spec, assetFiles: files, datasets, logger, ...(grpcTls ? { grpcTls } : {}), ...(grpcRoles ? { grpcRoles } : {}), ...(resume ? { resume } : {}), ...(maxSteps !== undefined ? { maxStepsThisRun: maxSteps } : {}) });
+        return {
+          run: async () => {
+            await learner.start();
+            // Tests and the CLI read this line to find the learner.
+            logger.info({ address: learner.grpcAddress, ready: true }, 'learner ready');
+            await learner.run();
+            logger.info({ phase: learner.phase, step: learner.learnerState.step, consumedGroups: learner.learnerState.consumedGroups, counts: learner.collectorCounts }, `learner ${learner.phase}`);
+            return learner.phase === 'failed' ? 1 : 0;
+          },
+          stop: () => learner.stop(),
+          close: () => learner.close(),
+        };
+      },
+    });
   } finally {
-    off();
-    await learner.close();
-    await drainQuietly(nc);
     await engine.dispose();
   }
 }
@@ -64,12 +71,12 @@ function learnerGrpcTls(v: { 'grpc-tls-cert'?: string | undefined; 'grpc-tls-key
   const cert = v['grpc-tls-cert'];
   const key = v['grpc-tls-key'];
   if (cert === undefined && key === undefined) {
-    if (v['grpc-client-auth']) throw new Error('--grpc-client-auth needs --grpc-tls-cert and --grpc-tls-key');
+    if (v['grpc-client-auth']) throw new CommandLineError('--grpc-client-auth needs --grpc-tls-cert and --grpc-tls-key', LEARNER_USAGE);
     return undefined;
   }
-  if (cert === undefined || key === undefined) throw new Error('--grpc-tls-cert and --grpc-tls-key go together');
+  if (cert === undefined || key === undefined) throw new CommandLineError('--grpc-tls-cert and --grpc-tls-key go together', LEARNER_USAGE);
   if (!v['grpc-client-auth']) return { cert, key };
-  if (v['tls-ca'] === undefined) throw new Error('--grpc-client-auth needs --tls-ca (the CA client certificates must chain to)');
+  if (v['tls-ca'] === undefined) throw new CommandLineError('--grpc-client-auth needs --tls-ca (the CA client certificates must chain to)', LEARNER_USAGE);
   return { cert, key, ca: v['tls-ca'] };
 }
 
@@ -79,8 +86,8 @@ function learnerGrpcTls(v: { 'grpc-tls-cert'?: string | undefined; 'grpc-tls-key
  * or by bearer token (--grpc-tokens, over TLS only).
  */
 function learnerGrpcRoles(v: { 'grpc-roles'?: string | undefined; 'grpc-tokens'?: string | undefined; 'grpc-client-auth'?: boolean | undefined }, tls: TlsFiles | undefined): GrpcRoleMap | undefined {
-  if (v['grpc-tokens'] !== undefined && tls === undefined) throw new Error('--grpc-tokens needs --grpc-tls-cert and --grpc-tls-key (bearer tokens never travel in plaintext)');
-  if (v['grpc-roles'] !== undefined && !v['grpc-client-auth']) throw new Error('--grpc-roles maps client certificates: it needs --grpc-client-auth');
+  if (v['grpc-tokens'] !== undefined && tls === undefined) throw new CommandLineError('--grpc-tokens needs --grpc-tls-cert and --grpc-tls-key (bearer tokens never travel in plaintext)', LEARNER_USAGE);
+  if (v['grpc-roles'] !== undefined && !v['grpc-client-auth']) throw new CommandLineError('--grpc-roles maps client certificates: it needs --grpc-client-auth', LEARNER_USAGE);
   if (!v['grpc-client-auth'] && v['grpc-tokens'] === undefined) return undefined;
   return readGrpcRoleMap({ rolesFile: v['grpc-roles'], tokensFile: v['grpc-tokens'] });
 }

@@ -33,3 +33,5 @@ export * from './nats/object-store.js';
 export * from './nats/object-cache.js';
 export * from './nats/run-assets.js';
 export * from './nats/leaders.js';
+export * from './local/run-service.js';
+export * from './local/command-line.js';

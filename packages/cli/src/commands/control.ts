@@ -1,5 +1,5 @@
 /** `acereason pause | resume | stage next | checkpoint`: LearnerControl calls to the run's learner. */
-import type { ControlReply } from '@acereason/protocol';
+import { ErrorCodes, toAceReasonError, type ControlReply } from '@acereason/protocol';
 import { parseFlags } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 import { GRPC_TOKEN_ENV, OPERATOR_SECURITY_USAGE, TARGET_FLAGS, controlClient, resolveTarget, type ControlClient } from '../local/target.js';
@@ -18,12 +18,13 @@ function control(name: string, summary: string, usage: string, call: (c: Control
       try {
         reply = await call(client, positionals, values.reason ?? 'operator');
       } catch (err) {
-        const e = err as { code?: string; message?: string };
-        if (e.code === 'PERMISSION') {
-          throw new UsageError(`the learner at ${target.learnerAddress} refused ${name} (${e.message ?? String(err)})`, `Call it as the operator: its client certificate (--tls-cert/--tls-key) or its token (--grpc-token, or ${GRPC_TOKEN_ENV}).`);
+        // The gRPC client turns every failure into a typed error (a refused connection is UNAVAILABLE, a deadline TIMEOUT).
+        const e = toAceReasonError(err);
+        if (e.code === ErrorCodes.PERMISSION) {
+          throw new UsageError(`the learner at ${target.learnerAddress} refused ${name} (${e.message})`, `Call it as the operator: its client certificate (--tls-cert/--tls-key) or its token (--grpc-token, or ${GRPC_TOKEN_ENV}).`);
         }
-        if (e.code === 'UNAVAILABLE' || e.code === 'TIMEOUT' || /unavailable|ECONNREFUSED|deadline/i.test(e.message ?? '')) {
-          throw new UsageError(`the learner at ${target.learnerAddress} does not answer (${e.message ?? String(err)})`, 'Check it with `acereason status` and `acereason logs learner`.');
+        if (e.code === ErrorCodes.UNAVAILABLE || e.code === ErrorCodes.TIMEOUT) {
+          throw new UsageError(`the learner at ${target.learnerAddress} does not answer (${e.message})`, 'Check it with `acereason status` and `acereason logs learner`.');
         }
         throw err;
       } finally {

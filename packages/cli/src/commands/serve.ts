@@ -29,22 +29,37 @@ export const serve: Command = {
       if (!apiKey) throw new UsageError(`--api-key-env: the environment variable ${values['api-key-env']} is not set or empty`, 'Export the key in that variable, or leave out --api-key-env to serve without a key.');
     }
     const { loadServedModel, startServe } = await import('@acereason/serve');
-    const { createLogger } = await import('@acereason/transport');
+    const { createLogger, runProcess } = await import('@acereason/transport');
     const logger = createLogger({ component: 'serve', destination: process.stderr });
-    let model;
+    let model: Awaited<ReturnType<typeof loadServedModel>>;
     try {
       model = await loadServedModel(dir, { ...(values.name ? { name: values.name } : {}), threads });
     } catch (err) {
       throw new UsageError(`${dir}: ${(err as Error).message}`, 'Pass a Hugging Face model directory (config.json, safetensors, tokenizer.json).');
     }
-    const server = await startServe({ model, host: values.host ?? '127.0.0.1', port, maxBatch, ...(apiKey ? { apiKey } : {}), logger });
-    ctx.stdout.write(`serving ${model.name} (version ${model.held.version}) at ${server.url}/v1\n`);
-    await new Promise<void>((resolve) => {
-      process.once('SIGTERM', () => resolve());
-      process.once('SIGINT', () => resolve());
+    // The process's shutdown like every service's: the first SIGTERM/SIGINT closes the server, a second exits at once.
+    return runProcess({
+      logger,
+      async create() {
+        let stopped: () => void = () => undefined;
+        const untilStopped = new Promise<void>((resolve) => (stopped = resolve));
+        const server = await startServe({ model, host: values.host ?? '127.0.0.1', port, maxBatch, ...(apiKey ? { apiKey } : {}), logger }).catch(async (err: unknown) => {
+          await model.engine.dispose();
+          throw err;
+        });
+        ctx.stdout.write(`serving ${model.name} (version ${model.held.version}) at ${server.url}/v1\n`);
+        return {
+          run: async () => {
+            await untilStopped;
+            return 0;
+          },
+          stop: () => stopped(),
+          close: async () => {
+            await server.close();
+            await model.engine.dispose();
+          },
+        };
+      },
     });
-    await server.close();
-    await model.engine.dispose();
-    return 0;
   },
 };

@@ -1,4 +1,5 @@
 /** `acereason run | actor | verifier`: the three services, to start by hand on any host. */
+import { CommandLineError } from '@acereason/transport';
 import { UsageError, type Command } from '../command.js';
 
 function wrap(name: string, summary: string, load: () => Promise<{ main: (argv: string[]) => Promise<number>; usage: string }>): Command {
@@ -9,9 +10,12 @@ function wrap(name: string, summary: string, load: () => Promise<{ main: (argv: 
       try {
         return await main(args);
       } catch (err) {
-        const e = err as { code?: string; message?: string };
-        if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || /is required/.test(e.message ?? '')) {
-          throw new UsageError((e.message ?? '').split('\n')[0] ?? '', `usage: ${usage}`);
+        // The services throw a typed CommandLineError for a bad command line; node:util's
+        // parseArgs throws errors with ERR_PARSE_ARGS_* codes.
+        if (err instanceof CommandLineError) throw new UsageError(err.message, `usage: ${err.usage ?? usage}`);
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+          throw new UsageError(((err as Error).message.split('\n')[0] ?? ''), `usage: ${usage}`);
         }
         throw err;
       }

@@ -11,6 +11,7 @@ import { readRoleCredentials } from './credentials.js';
 import type { Role } from './permissions.js';
 import type { NatsSettings } from '../nats/connection.js';
 import type { TlsFiles } from '../grpc/tls.js';
+import { CommandLineError } from '../local/command-line.js';
 
 export const SECURITY_USAGE = '[--creds FILE | --user U --password P] [--tls-ca FILE] [--tls-cert FILE --tls-key FILE]';
 
@@ -42,8 +43,8 @@ export interface ResolvedSecurity {
 }
 
 export function resolveSecurity(values: SecurityFlagValues, role: Role): ResolvedSecurity {
-  if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new Error('--tls-cert and --tls-key go together');
-  if (values.password !== undefined && values.user === undefined) throw new Error('--password needs --user');
+  if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new CommandLineError('--tls-cert and --tls-key go together');
+  if (values.password !== undefined && values.user === undefined) throw new CommandLineError('--password needs --user');
   const fromFile = values.creds !== undefined ? readRoleCredentials(values.creds, role) : undefined;
   const user = values.user ?? fromFile?.user;
   const pass = values.password ?? (values.user === undefined ? fromFile?.password : undefined);
