@@ -14,6 +14,23 @@ const { ConsumerNotFoundError, JetStreamNotEnabled, StreamNotFoundError } = jser
 
 /** Socket errors of a server that is restarting or not reachable yet. */
 const TRANSIENT_SOCKET_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+/**
+ * JetStream API error codes (the server's `err_code`, stable across releases) a publish is refused
+ * with when the stream cannot take the message now: its store refused it (at `max_bytes` /
+ * `max_msgs` with discard `new`: "maximum bytes exceeded") or the server is out of resources.
+ */
+export const JS_STREAM_STORE_FAILED = 10077;
+export const JS_INSUFFICIENT_RESOURCES = 10023;
+
+/**
+ * The server refused a publish because the stream is at its limit with discard `new` (nothing
+ * stored is dropped to make room). Space comes back as consumers ack (work queues) or old messages
+ * age out, so the publisher backs off and tries again.
+ */
+export function isStreamFullError(err: unknown): boolean {
+  return err instanceof JetStreamApiError && (err.code === JS_STREAM_STORE_FAILED || err.code === JS_INSUFFICIENT_RESOURCES);
+}
+
 /** JetStream API / status codes of a server that is busy or without a leader for a moment. */
 const TRANSIENT_STATUS: ReadonlySet<number> = new Set([408, 503]);
 

@@ -3,23 +3,13 @@ import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Codec } from '@acereason/protocol';
 import { Backoff } from '../retry/backoff.js';
-import { isTransientNatsError } from './errors.js';
-
+import { isStreamFullError, isTransientNatsError } from './errors.js';
 
 export interface Published {
   stream: string;
   seq: number;
   /** True when the server already had this msg-id and dropped the copy. */
   duplicate: boolean;
-}
-
-/**
- * The server refused a publish because the stream is at its `max_bytes` / `max_msgs` limit with
- * discard `new` (nothing stored is dropped to make room). Space comes back as consumers ack (work
- * queues) or old messages age out, so the publisher backs off and tries again.
- */
-export function isStreamFullError(err: unknown): boolean {
-  return err instanceof Error && /maximum (bytes|messages) exceeded|insufficient resources/i.test(err.message);
 }
 
 /**

@@ -5,6 +5,7 @@ import { startNatsServer } from '../local/nats-server.js';
 import { connectNats, drainQuietly } from './connection.js';
 import { ensureTopology, resolveLimits } from './topology.js';
 import { jetstreamClient, publishMessage } from './publish.js';
+import { isStreamFullError } from './errors.js';
 
 test('a full work stream refuses new work instead of dropping old: the publisher waits until an ack makes room, or fails saying the stream is full', { timeout: 60_000 }, async () => {
   await using server = await startNatsServer();
@@ -20,6 +21,8 @@ test('a full work stream refuses new work instead of dropping old: the publisher
     const task = (i: number) => exampleTask({ runId: 'lim', id: `lim-${i}` });
     for (let i = 0; i < 3; i++) await publishMessage(js, subject, codecs.RolloutTask, task(i));
 
+    // The server's refusal is told by its JetStream API code, not its text.
+    await assert.rejects(js.publish(subject, codecs.RolloutTask.encode(task(3)), { msgID: 'raw-3' }), isStreamFullError);
     // The 4th does not fit: with a short patience it fails, and says why.
     await assert.rejects(publishMessage(js, subject, codecs.RolloutTask, task(3), { retryForMs: 600 }), (e: unknown) => e instanceof AceReasonError && e.code === 'UNAVAILABLE' && e.retryable && /is full \(at its max_bytes with discard new\)/.test(e.message));
     assert.equal((await topo.jsm.streams.info(Streams.TASKS)).state.messages, 3, 'nothing was dropped to make room');
