@@ -1,18 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { stringify as stringifyYaml } from 'yaml';
 import { writeDemoSplits } from '@acereason/curate';
 import { loadRunConfig } from '@acereason/learner';
-import { FINDINGS, SIZINGS, findFinding, type RawStage } from './findings.js';
+import { FINDINGS, SIZINGS, findFinding } from './findings.js';
+import { demoRecipeStages } from '../local/demo-run.js';
 import { findingResult, readMetric } from './results.js';
 import { armRunFile, planRuns } from './runs.js';
 import { reproduced, std, stdErrDiff, stdErrPaired } from './stats.js';
 
-const demoStages = (): RawStage[] => (parseYaml(readFileSync(fileURLToPath(new URL('../recipes/demo.yaml', import.meta.resolve('@acereason/learner'))), 'utf8')) as { stages: RawStage[] }).stages;
+const demoStages = demoRecipeStages;
 
 test('the noise is the std-err of the difference, and reproduced needs the direction beyond 2 of it', () => {
   assert.ok(Math.abs(std([1, 2, 3]) - 1) < 1e-12);

@@ -4,8 +4,9 @@
  * of a finding share a seed list; a finding compares its first arm against the others.
  */
 import type { Expect } from './stats.js';
+import type { RawStage } from '../local/demo-run.js';
 
-export interface RawStage { name: string; dataset?: string; steps: number; [k: string]: unknown }
+export type { RawStage } from '../local/demo-run.js';
 
 /** How big the arms are: `default` is sized for `ablate all` in ~45 min on a quiet 2-core machine (an estimate from measured runs, see the README); `quick` is test-sized. */
 export interface Sizing {

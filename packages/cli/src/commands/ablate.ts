@@ -6,11 +6,9 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
 import { numberFlag, parseFlags } from '../args.js';
 import { UsageError, type Command } from '../command.js';
-import { FINDINGS, SIZINGS, findFinding, type FindingSpec, type MetricRef, type RawStage } from '../ablate/findings.js';
+import { FINDINGS, SIZINGS, findFinding, type FindingSpec, type MetricRef } from '../ablate/findings.js';
 import type { ArmRunData } from '../ablate/report.js';
 import { armRunFile, planRuns, type Reader } from '../ablate/runs.js';
 import { findingResult, formatValue, readMetric, type FindingResult } from '../ablate/results.js';
@@ -18,11 +16,6 @@ import { DEMO_CHECKPOINT } from './demo.js';
 
 const USAGE = 'acereason ablate <finding | all> [--seeds N] [--json] [--out DIR] [--quick]';
 const MIN_SEEDS = 3;
-
-function demoStages(): RawStage[] {
-  const path = fileURLToPath(new URL('../recipes/demo.yaml', import.meta.resolve('@acereason/learner')));
-  return (parseYaml(readFileSync(path, 'utf8')) as { stages: RawStage[] }).stages;
-}
 
 /** The held-out dataset an arm's metric reads (undefined for a training metric). */
 const datasetOf = (m: MetricRef | undefined): string | undefined => (m && 'dataset' in m ? m.dataset : undefined);
@@ -54,13 +47,13 @@ const ablate: Command = {
     if (existsSync(join(out, 'ablate.json'))) throw new UsageError(`${out} already holds an ablation (ablate.json)`, 'Pass another --out DIR, or remove that folder.');
     const sizing = quick ? SIZINGS.quick : SIZINGS.default;
     const seeds = Array.from({ length: seedsN }, (_, i) => i + 1);
-    const demo = demoStages();
+    const { demoRecipeStages, runDemoCluster } = await import('../local/demo-run.js');
+    const demo = demoRecipeStages();
     const plan = planRuns(findings, seeds, (arm, seed) => armRunFile(arm, demo, sizing, seed, DEMO_CHECKPOINT));
     const log = values.json === true ? ctx.stderr : ctx.stdout;
     const armRuns = findings.reduce((n, f) => n + f.arms.length, 0) * seeds.length;
     log.write(`acereason ablate ${which}${quick ? ' --quick' : ''}: ${plan.length} runs for ${armRuns} arm-seeds (${findings.map((f) => f.name).join(', ')}; seeds ${seeds.join(', ')}), interleaved seed by seed; output ${out}\n`);
 
-    const { runDemoCluster } = await import('../local/demo-run.js');
     const { parseMetricsJsonl } = await import('../report/render.js');
     const { parseEvalsJsonl } = await import('../report/evals.js');
     const done: (Omit<ArmRunData, 'arm'> & { readers: Reader[]; dir: string })[] = [];

@@ -9,10 +9,11 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
+import { readJsonLines, type Domain } from '@acereason/protocol';
+import type { EvalTrigger, RunConfig, StepMetrics } from '@acereason/learner';
 import { parseFlags } from '../args.js';
-import type { EvalRecord, EvalTrigger } from '@acereason/learner';
 import { UsageError, type Command } from '../command.js';
+import type { EvalLine } from '../report/evals.js';
 
 const USAGE = 'acereason demo [--out DIR] [--quick]';
 
@@ -25,20 +26,8 @@ const DEMO_NEEDS: ReadonlySet<string> = new Set(['sandbox', 'python3']);
 /** --quick: every stage runs, with few steps and small evals (a test-sized run). */
 const QUICK = { stepsPerStage: 2, evalPrompts: 8, k: 2 };
 
-interface Line {
-  step: number;
-  stage: string;
-  reward_mean: number;
-  accuracy: number;
-  response_len_mean: number;
-  truncation_rate?: number;
-  step_s: number;
-}
-
-type EvalLine = EvalRecord;
-
-interface RecipeStage { name: string; dataset?: string; steps: number; [k: string]: unknown }
-interface Recipe { datasets: Record<string, { domain: string }>; stages: RecipeStage[]; eval: { datasets: string[]; max_prompts?: number; k?: number } }
+/** What the progress lines show of a step. */
+type Line = Pick<StepMetrics, 'step' | 'stage' | 'reward_mean' | 'accuracy' | 'response_len_mean' | 'step_s'>;
 
 type Point = Record<'math' | 'code', number | null>;
 
@@ -49,38 +38,19 @@ export interface DemoSummary {
   wall_s: number;
 }
 
-function readRecipe(): Recipe {
-  const path = fileURLToPath(new URL('../recipes/demo.yaml', import.meta.resolve('@acereason/learner')));
-  return parseYaml(readFileSync(path, 'utf8')) as Recipe;
-}
-
-function readJsonl<T>(path: string): T[] {
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).flatMap((l) => {
-    try {
-      return [JSON.parse(l) as T];
-    } catch {
-      return []; // a line being written right now
-    }
-  });
+/** The rows of a JSONL file the learner is still writing (for the live lines only: a line being written does not parse yet and waits for the next tick). */
+function tailJsonl<T>(path: string): T[] {
+  return existsSync(path) ? readJsonLines(readFileSync(path, 'utf8')).rows.map((r) => r.value as T) : [];
 }
 
 const pct = (v: number | null): string => (v === null ? '   -  ' : `${(v * 100).toFixed(1).padStart(5)}%`);
-
-const datasetDomain = (recipe: Recipe, dataset: string): 'math' | 'code' => (recipe.datasets[dataset]?.domain === 'code' ? 'code' : 'math');
-
-/** Each stage's domain: a stage without a dataset keeps the one before it. */
-function stageDomains(recipe: Recipe, stages: readonly RecipeStage[]): ('math' | 'code')[] {
-  let dataset = '';
-  return stages.map((s) => datasetDomain(recipe, (dataset = s.dataset ?? dataset)));
-}
 
 /**
  * The time left for the steps not run yet: each stage's at the recent pace (last 5 steps) of its
  * domain, since code steps cost far more than math steps. Steps of a domain that has not run yet
  * are counted, not guessed ("40s + 12 code steps"). Stage-boundary evals come on top.
  */
-export function etaText(stages: readonly { name: string; domain: 'math' | 'code'; steps: number }[], lines: readonly { stage: string; step_s: number }[]): string {
+export function etaText(stages: readonly { name: string; domain: Domain; steps: number }[], lines: readonly { stage: string; step_s: number }[]): string {
   const domainOf = new Map(stages.map((s) => [s.name, s.domain]));
   const pace = new Map<string, number>();
   for (const d of ['math', 'code']) {
@@ -105,17 +75,20 @@ function sameTrigger(a: EvalTrigger | undefined, b: EvalTrigger): boolean {
   return true;
 }
 
-/** Builds summary.json from the recipe's stages, the steps each ran and the learner's evals. */
-export function summarize(recipe: Recipe, stages: RecipeStage[], metrics: readonly Line[], evals: readonly EvalLine[], wallS: number): DemoSummary {
-  const domains = stageDomains(recipe, stages);
+/** Builds summary.json from the compiled run's stages, the steps each ran and the learner's evals. */
+export function summarize(config: Pick<RunConfig, 'stages' | 'datasets'>, metrics: readonly Record<string, unknown>[], evals: readonly EvalLine[], wallS: number): DemoSummary {
+  const stages = config.stages;
   const point = (want: EvalTrigger): Point => {
     const p: Point = { math: null, code: null };
-    for (const e of evals) if (sameTrigger(e.trigger, want)) p[datasetDomain(recipe, e.dataset)] = e.avgAtK;
+    for (const e of evals) {
+      const domain = config.datasets[e.dataset]?.domain;
+      if (domain && sameTrigger(e.trigger, want)) p[domain] = e.avgAtK;
+    }
     return p;
   };
   const out: DemoSummary['stages'] = stages.map((s, i) => ({
     name: s.name,
-    domain: domains[i] ?? 'math',
+    domain: s.domain,
     steps: metrics.filter((m) => m.stage === s.name).length,
     eval_before: point(i === 0 ? { kind: 'before-training' } : { kind: 'stage-end', stage: stages[i - 1]?.name ?? '' }),
     eval_after: point({ kind: 'stage-end', stage: s.name }),
@@ -157,20 +130,20 @@ const demo: Command = {
     const quick = values.quick === true;
     const t0 = Date.now();
 
-    const recipe = readRecipe();
-    const stages = recipe.stages.map((s) => (quick ? { ...s, steps: QUICK.stepsPerStage } : s));
+    const { compileDemoRun, demoRecipeStages, runDemoCluster } = await import('../local/demo-run.js');
     const run = {
       recipe: 'demo',
       run: { id: 'demo', seed: 1, out_dir: '.' },
       model: { init: DEMO_CHECKPOINT },
-      stages,
+      stages: demoRecipeStages().map((s) => (quick ? { ...s, steps: QUICK.stepsPerStage } : s)),
       ...(quick ? { eval: { max_prompts: QUICK.evalPrompts, k: QUICK.k }, checkpoint: { every_steps: 100 } } : {}),
     };
-    const total = stages.reduce((a, s) => a + s.steps, 0);
-    const domains = stageDomains(recipe, stages);
-    const stagePlan = stages.map((s, i) => ({ name: s.name, domain: domains[i] ?? 'math', steps: s.steps }));
+    // The run as the learner compiles it: each stage's dataset, domain and steps resolved one way.
+    const config = compileDemoRun(run, out);
+    const total = config.stages.reduce((a, s) => a + s.steps, 0);
+    const stagePlan = config.stages.map((s) => ({ name: s.name, domain: s.domain, steps: s.steps }));
     ctx.stdout.write(`acereason demo${quick ? ' --quick' : ''}: local cluster (nats-server, learner, 2 actors, 2 verifiers)\n`);
-    ctx.stdout.write(`stages: ${stages.map((s) => `${s.name} x ${s.steps}`).join(' -> ')}; held-out evals (${recipe.eval.datasets.join(', ')}) before RL and at each stage boundary\n`);
+    ctx.stdout.write(`stages: ${stagePlan.map((s) => `${s.name} x ${s.steps}`).join(' -> ')}; held-out evals (${config.eval?.datasets.join(', ') ?? 'none'}) before RL and at each stage boundary\n`);
     ctx.stdout.write(`output: ${out}\n\n`);
 
     const metricsPath = join(out, 'metrics.jsonl');
@@ -178,10 +151,10 @@ const demo: Command = {
     let shownSteps = 0;
     let shownEvals = 0;
     const show = (): void => {
-      const evals = readJsonl<EvalLine>(evalsPath);
+      const evals = tailJsonl<EvalLine>(evalsPath);
       for (const e of evals.slice(shownEvals)) ctx.stdout.write(`  eval (${e.reason}) ${e.dataset.padEnd(10)} avg@${e.k} ${pct(e.avgAtK)}  pass@${e.k} ${pct(e.passAtK)}  ${e.prompts} prompts${e.missing ? `, ${e.missing} missing` : ''}\n`);
       shownEvals = evals.length;
-      const lines = readJsonl<Line>(metricsPath);
+      const lines = tailJsonl<Line>(metricsPath);
       for (const [i, m] of lines.entries()) {
         if (i < shownSteps) continue;
         const done = m.step + 1;
@@ -190,7 +163,6 @@ const demo: Command = {
       }
       shownSteps = lines.length;
     };
-    const { runDemoCluster } = await import('../local/demo-run.js');
     const code = await runDemoCluster({
       out, run, header: `written by acereason demo${quick ? ' --quick' : ''}`, onTick: show,
       onStarted: () => ctx.stdout.write('evaluating the SFT checkpoint before RL ...\n'),
@@ -198,14 +170,16 @@ const demo: Command = {
     const wall = (Date.now() - t0) / 1000;
     if (code !== 0) throw new Error(`the learner exited with code ${code}; see ${join(out, 'logs', 'learner.log')}`);
 
-    const metrics = readJsonl<Line>(metricsPath);
-    const summary = summarize(recipe, stages, metrics, readJsonl<EvalLine>(evalsPath), wall);
-    writeFileSync(join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+    // The finished files, read strictly: a bad line is an error naming it.
     const { parseMetricsJsonl, renderReport } = await import('../report/render.js');
     const { parseEvalsJsonl } = await import('../report/evals.js');
-    writeFileSync(join(out, 'report.html'), renderReport(parseMetricsJsonl(existsSync(metricsPath) ? readFileSync(metricsPath, 'utf8') : '', metricsPath), {
+    const metrics = parseMetricsJsonl(existsSync(metricsPath) ? readFileSync(metricsPath, 'utf8') : '', metricsPath);
+    const evals = parseEvalsJsonl(existsSync(evalsPath) ? readFileSync(evalsPath, 'utf8') : '', evalsPath);
+    const summary = summarize(config, metrics, evals, wall);
+    writeFileSync(join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+    writeFileSync(join(out, 'report.html'), renderReport(metrics, {
       title: `acereason demo${quick ? ' (quick)' : ''}`,
-      evals: parseEvalsJsonl(existsSync(evalsPath) ? readFileSync(evalsPath, 'utf8') : '', evalsPath),
+      evals,
       headline: {
         columns: ['before RL', 'after math', 'after code'],
         rows: (['math', 'code'] as const).map((d) => ({ name: `${d} (avg@k)`, values: [summary[d].before, summary[d].after_math, summary[d].after_code] })),

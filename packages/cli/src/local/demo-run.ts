@@ -6,6 +6,20 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
+import { compileRunDocument, loadRecipe, type RunConfig } from '@acereason/learner';
+
+/** A stage of the demo recipe as written in its YAML (what `--quick` and the ablation arms edit). */
+export interface RawStage { name: string; dataset?: string; steps: number; [k: string]: unknown }
+
+/** The shipped demo recipe's stages, as written. */
+export function demoRecipeStages(): RawStage[] {
+  return (loadRecipe('demo') as { stages: RawStage[] }).stages;
+}
+
+/** The run as the learner will run it: `run` (which builds on the demo recipe) compiled the learner's way, paths under `out`. */
+export function compileDemoRun(run: Record<string, unknown>, out: string): RunConfig {
+  return compileRunDocument(structuredClone(run), out);
+}
 
 export interface DemoRunOptions {
   /** The run folder: data splits, run.yaml, metrics.jsonl, evals.jsonl, logs/. */

@@ -3,43 +3,28 @@
  * eval dataset over steps, on the same step axis as the training curves, and a table with one
  * column per evaluation (before training, each stage boundary, each periodic eval).
  */
+import { parseJsonl, ValidationError } from '@acereason/protocol';
+import type { EvalRecord } from '@acereason/learner';
 import { escapeXml, type ChartSpec, type Series, type StageMark } from './svg.js';
 
-/** One line of evals.jsonl, as far as the report reads it. */
-export interface EvalLine {
-  dataset: string;
-  step: number;
-  stage: string;
-  k: number;
-  avgAtK: number;
-  passAtK: number;
-  prompts: number;
-  missing: number;
-  reason?: string;
-  trigger?: { kind: 'before-training' } | { kind: 'periodic'; everySteps: number } | { kind: 'stage-end'; stage: string };
-}
+/**
+ * One line of evals.jsonl: the learner's EvalRecord. Files written before a field existed may
+ * lack `reason`, `trigger`, `seconds` or `policyVersion`; the report reads the rest.
+ */
+export type EvalLine = Omit<EvalRecord, OptionalEvalField> & Partial<Pick<EvalRecord, OptionalEvalField>>;
+type OptionalEvalField = 'reason' | 'trigger' | 'seconds' | 'policyVersion';
 
-const NUMERIC: readonly (keyof EvalLine)[] = ['step', 'k', 'avgAtK', 'passAtK', 'prompts', 'missing'];
+const NUMERIC = ['step', 'k', 'avgAtK', 'passAtK', 'prompts', 'missing'] as const;
 
 /** Parses evals.jsonl; a bad line is an error naming the file, the line and the field. */
 export function parseEvalsJsonl(text: string, file = 'evals.jsonl'): EvalLine[] {
-  const out: EvalLine[] = [];
-  text.split('\n').forEach((raw, i) => {
-    const l = raw.trim();
-    if (!l) return;
-    let v: unknown;
-    try {
-      v = JSON.parse(l);
-    } catch (err) {
-      throw new Error(`${file}:${i + 1}: not valid JSON (${(err as Error).message})`);
-    }
-    if (typeof v !== 'object' || v === null) throw new Error(`${file}:${i + 1}: expected an object`);
+  return parseJsonl(text, file).map(({ line, value: v }) => {
+    if (typeof v !== 'object' || v === null) throw new ValidationError(`${file}:${line}`, 'expected an object');
     const o = v as Record<string, unknown>;
-    if (typeof o.dataset !== 'string') throw new Error(`${file}:${i + 1}: "dataset" must be a string`);
-    for (const k of NUMERIC) if (typeof o[k] !== 'number' || !Number.isFinite(o[k])) throw new Error(`${file}:${i + 1}: "${k}" must be a number`);
-    out.push(v as EvalLine);
+    if (typeof o.dataset !== 'string') throw new ValidationError(`${file}:${line}`, '"dataset" must be a string');
+    for (const k of NUMERIC) if (typeof o[k] !== 'number' || !Number.isFinite(o[k])) throw new ValidationError(`${file}:${line}`, `"${k}" must be a number`);
+    return v as EvalLine;
   });
-  return out;
 }
 
 /** One evaluation round: the datasets evaluated at one step for one reason. */

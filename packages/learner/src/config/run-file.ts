@@ -40,13 +40,27 @@ function readYaml(path: string, field: string): unknown {
   }
 }
 
+/** A shipped recipe's document as written (before any run file builds on it). */
+export function loadRecipe(name: string): unknown {
+  return readYaml(recipePath(name), 'recipe');
+}
+
+/**
+ * Compiles a run file's document already in memory the way `loadRunConfig` does a file: a
+ * `recipe: NAME` key builds on that recipe, then `overrides` edit the merged document, and paths
+ * resolve against `baseDir`.
+ */
+export function compileRunDocument(raw: unknown, baseDir: string, overrides: (raw: RawObject) => void = () => undefined): RunConfig {
+  let doc = raw;
+  if (typeof doc === 'object' && doc !== null && !Array.isArray(doc) && 'recipe' in doc) {
+    const { recipe, ...rest } = doc as RawObject;
+    doc = mergeConfig(loadRecipe(parseString(recipe, 'recipe')), rest);
+  }
+  if (typeof doc === 'object' && doc !== null && !Array.isArray(doc)) overrides(doc as RawObject);
+  return compileRunConfig(doc, baseDir);
+}
+
 /** Reads and compiles a YAML run file; YAML syntax errors carry the line. */
 export function loadRunConfig(path: string, overrides: (raw: RawObject) => void = () => undefined): RunConfig {
-  let raw = readYaml(path, 'config');
-  if (typeof raw === 'object' && raw !== null && !Array.isArray(raw) && 'recipe' in raw) {
-    const { recipe, ...rest } = raw as RawObject;
-    raw = mergeConfig(readYaml(recipePath(parseString(recipe, 'recipe')), 'recipe'), rest);
-  }
-  if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) overrides(raw as RawObject);
-  return compileRunConfig(raw, dirname(resolve(path)));
+  return compileRunDocument(readYaml(path, 'config'), dirname(resolve(path)), overrides);
 }
