@@ -1,15 +1,16 @@
 /**
  * The learner: runs the stages of a run, one GRPO step at a time. It orchestrates and keeps no
- * bookkeeping of its own: the StepLedger owns the published steps and their slots (re-issue,
- * over-sampling), PolicyVersions the versions and their hashes, the StageScheduler where the
- * run is in its stages, the StepCollector the groups received and their deliveries.
+ * bookkeeping of its own: the StepLedger owns the published steps and the one slot table
+ * (which group filled which slot, re-issue, over-sampling), PolicyVersions the versions and their
+ * hashes, the StageScheduler where the run is in its stages, the StepCollector the deliveries
+ * (routed to the ledger, acked after the checkpoint that covers them).
  *
  * Per step: publish the step's tasks; collect its groups; train once on the batch; publish and
  * announce the new version; record metrics and pass rates; checkpoint every N steps and only
  * then ack the consumed groups.
  */
 import { join } from 'node:path';
-import { AceReasonError, ErrorCodes, codecs, SCHEMA_VERSION, Subjects, type LearnerStatus, type ScoredGroup, type StageChanged } from '@acereason/protocol';
+import { AceReasonError, ErrorCodes, codecs, SCHEMA_VERSION, Subjects, type LearnerStatus, type StageChanged } from '@acereason/protocol';
 import { jetstreamClient, Lifecycle, listWorkers, publishMessage } from '@acereason/transport';
 import type { StageConfig } from './config/run-config.js';
 import { StepCollector } from './loop/collector.js';
@@ -60,14 +61,17 @@ export class Learner {
       : { runId: c.runId, step: 0, consumedGroups: 0, rejectedGroups: 0, createdAtMs: Date.now() };
     this.js = jetstreamClient(o.nc);
     this.versions = new PolicyVersions({ runId: c.runId, engine: o.engine, js: this.js, topology: o.topology }, { version: s?.version ?? 0, sha256: s?.weightsSha256 ?? '' }, s?.pending.map((p) => ({ version: p.version, sha256: p.sha256 })));
-    this.collector = new StepCollector((g) => this.versions.isGenuine(g));
     this.tasks = new TaskPublisher({ runId: c.runId, js: this.js, codeTests: o.topology.codeTests, logger: o.logger });
-    this.ledger = new StepLedger({ runId: c.runId, collector: this.collector, tasks: this.tasks, datasets: o.datasets, algorithm: c.algorithm, context: (i) => this.taskContext(i), logger: o.logger }, s?.pending);
+    this.ledger = new StepLedger({
+      runId: c.runId, tasks: this.tasks, datasets: o.datasets, algorithm: c.algorithm, context: (i) => this.taskContext(i), logger: o.logger,
+      provenance: (g) => this.versions.isGenuine(g), onRegistered: () => this.collector.replayEarly(),
+    }, s?.pending);
+    this.collector = new StepCollector(this.ledger);
     this.collector.onGroup((g, v) => {
       if (v !== 'rejected') return;
+      // The ledger has re-issued the slot under its next retry round.
       this.progress.rejectedGroups++;
       o.logger.warn({ groupId: g.id, claimed: g.group.policyVersion, sha: g.group.weightsSha256.slice(0, 12) }, 'group rejected: its weights hash is not the one of the version it claims');
-      this.ledger.reissue(g.task.step, g.task.slot);
     });
     this.metrics = new MetricsSink(join(c.outDir, 'metrics.jsonl'), c.runId);
     this.passRates = new PassRateTable(o.topology.passRates);
@@ -236,9 +240,9 @@ export class Learner {
     });
     const pub = this.ledger.get(step);
     if (!pub) throw new AceReasonError(ErrorCodes.INTERNAL, `step ${step} has no published tasks`);
-    await this.ledger.collect(pub, stage, (n) => this.scheduler.draw(stage, n), c.cluster.stepTimeoutMs, this.stopController.signal);
+    await this.ledger.collect(step, stage, (n) => this.scheduler.draw(stage, n), c.cluster.stepTimeoutMs, this.stopController.signal);
     const collected = performance.now();
-    const groups = this.collector.groups(step).filter((g): g is ScoredGroup => g !== undefined);
+    const groups = this.ledger.groups(step);
     const version = this.versions.version;
     const { batch, train } = await trainStep(this.o.engine, groups, stage, c.algorithm, version, pub.temperature);
     const trained = performance.now();

@@ -1,0 +1,62 @@
+/**
+ * PolicyVersions with a real engine and a real nats-server: each published version is served,
+ * current and announced (subject and run-state KV); the provenance check accepts a group only with
+ * the hash of the version it claims, across a version change and for versions stamped before a
+ * restart, and forgets versions beyond its window.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { codecs, exampleScored, Keys, Streams, type ScoredGroup } from '@acereason/protocol';
+import { jetstreamClient } from '@acereason/transport';
+import { natsFixture } from '@acereason/testkit';
+import { createOnnxEngine, type ModelConfig } from '@acereason/policy';
+import { PolicyVersions } from './policy-versions.js';
+
+const RUN = 'versions';
+const TINY: ModelConfig = { vocabSize: 40, hiddenSize: 16, intermediateSize: 24, numLayers: 1, numHeads: 2, numKvHeads: 1, ropeTheta: 1e4, maxPositions: 64, rmsNormEps: 1e-6, attentionBias: true, tieEmbeddings: false };
+
+function claiming(version: number, sha: string): ScoredGroup {
+  const g = exampleScored({ runId: RUN });
+  g.group.policyVersion = version;
+  g.group.weightsSha256 = sha;
+  return g;
+}
+
+test('versions are served, announced and remembered by hash; a group with another hash than its claimed version is refused', async () => {
+  await using f = await natsFixture();
+  const engine = await createOnnxEngine({ model: TINY, seed: 1, threads: 1 });
+  try {
+    const stampedSha = 'cd'.repeat(32);
+    const v = new PolicyVersions({ runId: RUN, engine, js: jetstreamClient(f.nc), topology: f.topology }, { version: 0, sha256: '' }, [{ version: 7, sha256: stampedSha }]);
+    v.serveAt('127.0.0.1:5555');
+    assert.equal(v.isGenuine(claiming(7, stampedSha)), true, 'a version tasks were stamped with before a restart');
+    assert.equal(v.isGenuine(claiming(7, 'ee'.repeat(32))), false);
+
+    await v.publish(0);
+    const sha0 = v.sha256;
+    assert.equal(v.version, 0);
+    assert.equal(v.store.get(0)?.manifest.weightsSha256, sha0, 'version 0 is served by its own number');
+    const latest = codecs.WeightsAnnounced.decode((await f.topology.runState.get(Keys.latestWeights(RUN)))?.value ?? new Uint8Array());
+    assert.deepEqual({ version: latest.version, sha: latest.weightsSha256, address: latest.address }, { version: 0, sha: sha0, address: '127.0.0.1:5555' });
+
+    // New weights become version 1; a group generated with version 0 stays genuine, one claiming 1 with 0's hash does not.
+    await engine.loadWeights(engine.exportWeights().map((t) => ({ ...t, data: t.data.map((x) => x * 1.5) })));
+    await v.publish(1);
+    assert.notEqual(v.sha256, sha0);
+    assert.equal(v.isGenuine(claiming(0, sha0)), true);
+    assert.equal(v.isGenuine(claiming(1, v.sha256)), true);
+    assert.equal(v.isGenuine(claiming(1, sha0)), false, 'a wrong hash for the claimed version');
+    assert.equal(v.isGenuine(claiming(2, v.sha256)), false, 'a version not published');
+    const announced = await f.topology.jsm.streams.info(Streams.EVENTS);
+    assert.ok(announced.state.messages >= 2, 'each version announced on the events stream');
+
+    // Served versions are a window of 8; hashes are remembered for 16 versions back.
+    for (let n = 2; n <= 18; n++) await v.publish(n);
+    assert.equal(v.store.get(10), undefined);
+    assert.ok(v.store.get(11) && v.store.get(18));
+    assert.equal(v.isGenuine(claiming(1, v.store.get(18)?.manifest.weightsSha256 ?? '')), false);
+    assert.equal(v.isGenuine(claiming(0, sha0)), false, 'version 0 is beyond the remembered window now');
+  } finally {
+    await engine.dispose();
+  }
+});
