@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ValidationError } from '@acereason/protocol';
+import { parseJsonl, ValidationError } from '@acereason/protocol';
 import type { CheckOptions, MathVerdict } from './types.js';
 import { checkAnswer } from './verify.js';
 
@@ -22,15 +22,8 @@ export interface SuiteCase {
 export function readSuite(path: string): SuiteCase[] {
   const text = readFileSync(path, 'utf8');
   const out: SuiteCase[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    const at = `${path}:${i + 1}`;
-    let v: unknown;
-    try {
-      v = JSON.parse(line);
-    } catch (e) {
-      throw new ValidationError(at, `not valid JSON (${e instanceof Error ? e.message : String(e)})`);
-    }
+  for (const { line, value: v } of parseJsonl(text, path)) {
+    const at = `${path}:${line}`;
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ValidationError(at, 'a line must be a JSON object');
     const o = v as Record<string, unknown>;
     const str = (k: string): string => {
@@ -47,7 +40,7 @@ export function readSuite(path: string): SuiteCase[] {
     const optStr = (k: string): string | null => (o[k] === undefined ? null : str(k));
     if (typeof o.expected !== 'boolean') throw new ValidationError(`${at}.expected`, 'must be true or false');
     out.push({
-      id: optStr('id') ?? `line ${i + 1}`,
+      id: optStr('id') ?? `line ${line}`,
       response: str('response'),
       answer: str('answer'),
       expected: o.expected,
@@ -56,7 +49,7 @@ export function readSuite(path: string): SuiteCase[] {
       arguable: optStr('arguable'),
       source: optStr('source'),
     });
-  });
+  }
   return out;
 }
 

@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync, rmSync, mkdtempSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { benchHost, codecs, Streams, type BenchOptions, type BenchReport } from '@acereason/protocol';
+import { benchHost, codecs, parseJsonl, Streams, type BenchOptions, type BenchReport } from '@acereason/protocol';
 import { connectNats, drainQuietly, ensureTopology } from '@acereason/transport';
 import { PassRateTable, type StepMetrics } from '@acereason/learner';
 import { LocalCluster } from '../local/cluster.js';
@@ -53,8 +53,8 @@ function finalPerStep(outDir: string): Map<number, StepLine> {
   const m = new Map<number, StepLine>();
   const p = join(outDir, 'metrics.jsonl');
   if (!existsSync(p)) return m;
-  for (const l of readFileSync(p, 'utf8').trim().split('\n').filter(Boolean)) {
-    const s = JSON.parse(l) as StepLine;
+  for (const { value } of parseJsonl(readFileSync(p, 'utf8'), p)) {
+    const s = value as StepLine;
     m.set(s.step, s);
   }
   return m;

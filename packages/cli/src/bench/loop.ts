@@ -8,7 +8,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchHost, type BenchOptions, type BenchReport } from '@acereason/protocol';
+import { benchHost, parseJsonl, type BenchOptions, type BenchReport } from '@acereason/protocol';
 import type { StepMetrics } from '@acereason/learner';
 import { LocalCluster } from '../local/cluster.js';
 import { arithmeticProblems } from '../local/demo-data.js';
@@ -43,7 +43,8 @@ cluster: { grpc_bind: "127.0.0.1:0", ack_wait: 10s, step_timeout: 5m }
     await cluster.start();
     const code = await cluster.waitForLearner();
     if (code !== 0) throw new Error(`bench loop (${mode} k=${k}): learner exited with ${code}; see ${join(dir, 'logs', 'learner.log')}`);
-    const lines = readFileSync(join(dir, 'out', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Line);
+    const metricsFile = join(dir, 'out', 'metrics.jsonl');
+    const lines = parseJsonl(readFileSync(metricsFile, 'utf8'), metricsFile).map((r) => r.value as Line);
     // Steady state: from the end of the first step to the end of the last.
     const first = lines[0] as Line;
     const last = lines[lines.length - 1] as Line;

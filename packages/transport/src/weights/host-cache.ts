@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import type { WeightManifest } from '@acereason/protocol';
 import type { WeightSnapshot } from '../grpc/weights.js';
 import { BodyBuffers, followCopy, GrowingCopy, lockOwner } from './host-copy.js';
+import { Backoff } from '../retry/backoff.js';
 
 /** Receives a version; `onBytes` (when given) sees the body's bytes in order as they land. */
 export type WeightDownload = (onBytes?: (chunk: Uint8Array) => void) => Promise<WeightSnapshot>;
@@ -44,8 +45,6 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /** `shared`: read from the host's copy, finished or (`followed`) while it was being downloaded. */
 export type CacheOutcome = 'downloaded' | 'shared' | 'followed';
 
@@ -71,6 +70,8 @@ export class HostWeightCache {
   async get(m: WeightManifest, download: WeightDownload, reuse?: WeightSnapshot): Promise<{ snapshot: WeightSnapshot; outcome: CacheOutcome }> {
     const lock = this.file(m, 'lock');
     const deadline = Date.now() + this.waitMs;
+    // Another process holds the download claim: try again on the jittered back-off (processes that lost together do not retry together).
+    const retry = new Backoff({ initialMs: this.pollMs, maxMs: this.pollMs * 10 });
     for (;;) {
       const shared = this.read(m, reuse);
       if (shared) return { snapshot: shared, outcome: 'shared' };
@@ -105,7 +106,7 @@ export class HostWeightCache {
       });
       if (followed) return { snapshot: followed, outcome: 'followed' };
       if (Date.now() > deadline) return { snapshot: await download(), outcome: 'downloaded' };
-      await sleep(this.pollMs);
+      await retry.wait();
     }
   }
 
