@@ -22,14 +22,15 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /**
  * The node index that leads `stream` once it has a leader; with `replicasCurrent`, only once every
  * replica has caught up too (so a node just restarted is back in the group before the next fault).
- * Asks through any live node, retrying transient errors up to 60 s.
+ * Asks through any live node, retrying transient errors up to 60 s (no account-info check when the
+ * manager is made: that request, sent to a node just restarted, timed out outside the retries).
  */
 async function leaderIndex(cluster: LocalCluster, stream: string, replicasCurrent = false): Promise<number> {
   const nodes = cluster.natsCluster;
   if (!nodes) return -1;
   const nc = await connectNats({ servers: cluster.natsUrl, name: 'chaos-leader', connectTimeoutMs: 10_000 });
   try {
-    const info = await waitForStreamLeader(await jetstreamManager(nc), stream, { timeoutMs: 60_000, replicasCurrent });
+    const info = await waitForStreamLeader(await jetstreamManager(nc, { checkAPI: false }), stream, { timeoutMs: 60_000, replicasCurrent });
     return nodes.indexOf(info.cluster?.leader);
   } finally {
     await drainQuietly(nc);
