@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { codecs, exampleGroup, exampleTask, packValue, Streams, Subjects, Consumers, type TrajectoryGroup } from '@acereason/protocol';
+import { codecs, exampleGroup, exampleTask, packValue, SCHEMA_VERSION, Streams, Subjects, Consumers, type TrajectoryGroup } from '@acereason/protocol';
 import { consume, jetstreamClient, publishMessage, readDeadLetters, drainQuietly, ensureTopology, connectNats, type Delivery } from '@acereason/transport';
 import { natsFixture, waitFor } from '@acereason/testkit';
 
@@ -48,7 +48,7 @@ test('a message of the previous schema version (string task identity) is dead-le
   await good?.ack();
   const dead = await readDeadLetters(f.nc, { fromStream: Streams.TASKS });
   assert.equal(dead.length, 1);
-  assert.match(dead[0]?.reason ?? '', /RolloutTask: schema: version 1 is not supported \(this build speaks 2\); the message was written by an older build/);
+  assert.match(dead[0]?.reason ?? '', new RegExp(`RolloutTask: schema: version 1 is not supported \\(this build speaks ${SCHEMA_VERSION}\\); the message was written by an older build`));
   c.stop();
 });
 
