@@ -236,7 +236,8 @@ export class Learner {
     const lastOfStage = step + (this.scheduler.budget(stage) - this.scheduler.stageStep) - 1;
     await this.ledger.ensurePublished(step, Math.min(step + c.algorithm.maxStaleness, lastOfStage), (s) => {
       const prompts = this.scheduler.draw(stage, stage.batchPrompts);
-      return { step: s, stageIndex: this.scheduler.index, prompts, version: this.versions.version, sha256: this.versions.sha256, retries: prompts.map(() => 0), temperature: this.scheduler.temperature(stage) };
+      const entry = this.scheduler.entry(step);
+      return { step: s, stageIndex: entry.index, stageEnteredAt: entry.enteredAt, prompts, version: this.versions.version, sha256: this.versions.sha256, retries: prompts.map(() => 0), temperature: this.scheduler.temperature(stage) };
     });
     const pub = this.ledger.get(step);
     if (!pub) throw new AceReasonError(ErrorCodes.INTERNAL, `step ${step} has no published tasks`);

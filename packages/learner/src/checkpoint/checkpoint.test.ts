@@ -53,7 +53,7 @@ test('a checkpoint is a sharded Hugging Face directory with sharded optimizer st
   }
 });
 
-test('a checkpoint folder of the former layout (model.safetensors + optimizer.bin) still loads', async () => {
+test('a checkpoint folder of the former layout (model.safetensors + optimizer.bin) still loads; pending steps without a stage entry get the current one', async () => {
   const root = mkdtempSync(join(tmpdir(), 'ckpt-old-'));
   try {
     const e = await createOnnxEngine({ model: { vocabSize: 40, hiddenSize: 16, intermediateSize: 24, numLayers: 1, numHeads: 2, numKvHeads: 1, ropeTheta: 1e4, maxPositions: 64, rmsNormEps: 1e-6, attentionBias: true, tieEmbeddings: false }, threads: 1 });
@@ -62,10 +62,13 @@ test('a checkpoint folder of the former layout (model.safetensors + optimizer.bi
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'model.safetensors'), e.exportSafetensors());
     writeFileSync(join(dir, 'optimizer.bin'), e.saveOptimizerState());
-    writeFileSync(join(dir, 'state.json'), JSON.stringify(state(3)));
+    // Written before pending steps recorded their stage entry: step 3 of a run 2 steps into its stage.
+    const pending = { step: 3, stageIndex: 1, prompts: [0], version: 3, sha256: '', retries: [0], temperature: 1 };
+    writeFileSync(join(dir, 'state.json'), JSON.stringify({ ...state(3), stageIndex: 1, stageStep: 2, pending: [pending] }));
     writeFileSync(join(root, 'latest'), 'step-0000003');
     const ck = loadLatestCheckpoint(root);
     assert.ok(ck?.weights instanceof Uint8Array && ck.optimizer instanceof Uint8Array);
+    assert.deepEqual(ck.state.pending, [{ ...pending, stageEnteredAt: 1 }]);
     assert.ok(existsSync(join(dir, 'optimizer.bin')));
     await e.dispose();
   } finally {

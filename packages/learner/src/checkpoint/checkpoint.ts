@@ -16,6 +16,8 @@ import type { Cursor } from '../data/prompt-sampler.js';
 export interface PublishedStep {
   step: number;
   stageIndex: number;
+  /** The step the run entered the stage at (with stageIndex, the stage entry; task ids carry it). */
+  stageEnteredAt: number;
   /** Prompt index (in the stage's dataset) of each slot. */
   prompts: number[];
   version: number;
@@ -133,6 +135,18 @@ export function loadCheckpoint(dir: string): Checkpoint {
   } catch (err) {
     throw new ValidationError('checkpoint', `cannot read ${join(dir, 'state.json')}: ${(err as Error).message}`);
   }
+  state = withStageEntries(state);
   if (existsSync(join(dir, 'optimizer.bin'))) return { dir, state, weights: readFileSync(join(dir, 'model.safetensors')), optimizer: readFileSync(join(dir, 'optimizer.bin')) };
   return { dir, state, weights: loadHfModelDir(dir).weights, optimizer: loadOptimizerShards(dir) };
+}
+
+/**
+ * A checkpoint written before steps recorded their stage entry: its pending steps are of the
+ * checkpoint's current stage (a stage change abandons the steps published ahead), entered
+ * `stageStep` steps before `step`. Their tasks in the stream have the former ids, so the resumed
+ * learner publishes them once more under the new ones (and drops the former groups as stale).
+ */
+function withStageEntries(state: LearnerState): LearnerState {
+  const enteredAt = state.step - state.stageStep;
+  return { ...state, pending: state.pending.map((p) => ({ ...p, stageEnteredAt: p.stageEnteredAt ?? enteredAt })) };
 }

@@ -11,6 +11,7 @@ import type { Dataset } from '../data/dataset.js';
 import { PromptSampler, type Cursor } from '../data/prompt-sampler.js';
 import type { LearnerState } from '../checkpoint/checkpoint.js';
 import type { PassRateTable } from './pass-rates.js';
+import type { StageEntry } from '../loop/tasks.js';
 import { isFilterActive, solvedLastTime, stageStartVerdict } from './filters.js';
 import { initialTemperature, nextTemperature } from './temperature.js';
 import { plateaued, type EvalResult } from './eval.js';
@@ -43,6 +44,11 @@ export class StageScheduler {
 
   get stageStep(): number {
     return this.pos.stageStep;
+  }
+
+  /** The current stage entry, given the run's next step (the stage was entered `stageStep` steps before it). */
+  entry(runStep: number): StageEntry {
+    return { index: this.pos.stageIndex, enteredAt: runStep - this.pos.stageStep };
   }
 
   /** Prompts of the current stage left after its filters (0 before the stage is planned). */

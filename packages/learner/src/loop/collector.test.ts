@@ -35,7 +35,7 @@ test('the collector holds accepted deliveries until a checkpoint acks them, hold
     await publish(answer(t00, rewards, forged));
     await publish(answer(t01, rewards), 'copy-of-t01');
     // Step 1 is not registered yet: its group waits for it (its task id is the one the ledger will publish).
-    const early = answer({ ...t00, id: taskMessageId(RUN, { step: 1, slot: 0, retry: 0, purpose: { kind: 'train' } }, SHA), task: { step: 1, slot: 0, retry: 0, purpose: { kind: 'train' } } }, rewards);
+    const early = answer({ ...t00, id: taskMessageId(RUN, { step: 1, slot: 0, retry: 0, purpose: { kind: 'train' } }, { version: 0, sha256: SHA, stage: { index: 0, enteredAt: 0 } }), task: { step: 1, slot: 0, retry: 0, purpose: { kind: 'train' } } }, rewards);
     await publish(early);
     await waitFor(() => verdicts.length >= 3, { what: 'three verdicts', timeoutMs: 10_000 });
     assert.deepEqual(verdicts, [[t01.id, 'accepted'], [t00.id, 'rejected'], [t01.id, 'duplicate']]);

@@ -41,7 +41,7 @@ export function makeLedger(f: NatsFixture, config: RunConfig, o: Partial<Pick<St
 
 /** A step as the learner draws it: prompts 0..n-1, stamped version 0 with SHA. */
 export function stepOf(step: number, prompts: number[]): PublishedStep {
-  return { step, stageIndex: 0, prompts, version: 0, sha256: SHA, retries: prompts.map(() => 0), temperature: 1 };
+  return { step, stageIndex: 0, stageEnteredAt: 0, prompts, version: 0, sha256: SHA, retries: prompts.map(() => 0), temperature: 1 };
 }
 
 /** Every task the ledger has published so far, in stream order. */

@@ -13,7 +13,7 @@ import type { AlgorithmConfig, StageConfig } from '../config/run-config.js';
 import type { Dataset } from '../data/dataset.js';
 import type { PublishedStep } from '../checkpoint/checkpoint.js';
 import { extraPrompts } from './informative.js';
-import { makeTask, type TaskContext } from './tasks.js';
+import { makeTask, type StageEntry, type TaskContext } from './tasks.js';
 import type { TaskPublisher } from './task-publisher.js';
 
 /** Rounds of over-sampling per step at most. */
@@ -53,7 +53,7 @@ interface Slot {
 
 interface StepEntry {
   step: number;
-  stageIndex: number;
+  stage: StageEntry;
   version: number;
   sha256: string;
   temperature: number;
@@ -175,7 +175,7 @@ export class StepLedger implements SlotTable {
 
   private add(p: PublishedStep, registered: boolean): StepEntry {
     const e: StepEntry = {
-      step: p.step, stageIndex: p.stageIndex, version: p.version, sha256: p.sha256, temperature: p.temperature,
+      step: p.step, stage: { index: p.stageIndex, enteredAt: p.stageEnteredAt }, version: p.version, sha256: p.sha256, temperature: p.temperature,
       slots: p.prompts.map((prompt, i) => ({ prompt, retry: p.retries[i] ?? 0, ids: new Set<string>(), group: undefined })),
       filled: 0, registered, waiters: [],
     };
@@ -192,12 +192,12 @@ export class StepLedger implements SlotTable {
 
   /** Publishes the tasks of a step's slots, registering their ids first (so a fast group finds its slot). */
   private async publishSlots(e: StepEntry, slots: number[]): Promise<void> {
-    const ctx = this.o.context(e.stageIndex);
+    const ctx = this.o.context(e.stage.index);
     const ds = this.o.datasets[ctx.stage.dataset] as Dataset;
     const items = slots.map((i) => {
       const slot = e.slots[i] as Slot;
       const prompt = ds.prompts[slot.prompt] as Dataset['prompts'][number];
-      const task = makeTask(ctx, { task: { step: e.step, slot: i, retry: slot.retry, purpose: { kind: 'train' } }, prompt, version: e.version, sha256: e.sha256, temperature: e.temperature });
+      const task = makeTask(ctx, { task: { step: e.step, slot: i, retry: slot.retry, purpose: { kind: 'train' } }, prompt, version: e.version, sha256: e.sha256, temperature: e.temperature, stage: e.stage });
       slot.ids.add(task.id);
       return { prompt, task };
     });
@@ -226,5 +226,5 @@ export class StepLedger implements SlotTable {
 }
 
 function published(e: StepEntry): PublishedStep {
-  return { step: e.step, stageIndex: e.stageIndex, prompts: e.slots.map((s) => s.prompt), version: e.version, sha256: e.sha256, retries: e.slots.map((s) => s.retry), temperature: e.temperature };
+  return { step: e.step, stageIndex: e.stage.index, stageEnteredAt: e.stage.enteredAt, prompts: e.slots.map((s) => s.prompt), version: e.version, sha256: e.sha256, retries: e.slots.map((s) => s.retry), temperature: e.temperature };
 }

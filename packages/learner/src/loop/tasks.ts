@@ -1,6 +1,6 @@
 /** RolloutTasks for a step's slots. Ids are deterministic, so a restarted learner re-issues the same ones. */
 import { createHash } from 'node:crypto';
-import { SCHEMA_VERSION, type RolloutTask, type TaskIdentity } from '@acereason/protocol';
+import { AceReasonError, ErrorCodes, SCHEMA_VERSION, type RolloutTask, type TaskIdentity } from '@acereason/protocol';
 import { encodePrompt, type ChatTemplate, type Tokenizer } from '@acereason/policy';
 import type { DatasetConfig, DatasetPrompt, StageConfig } from '../config/run-config.js';
 import type { Prompt } from '../data/dataset.js';
@@ -22,15 +22,37 @@ export function encodeDatasetPrompt(prompt: DatasetPrompt, t: { tokenizer: Token
 }
 
 /**
- * The JetStream dedup key of a task (and of its groups): unique per identity and weights, so a
- * copy of the same task is dropped by the server while a task of a rebuilt version is not. Only
- * ever compared whole; routing reads the typed identity fields, never this string.
+ * One entry into a stage: the stage's index and the step the run entered it at. A run can enter
+ * the same stage more than once (an operator names it again), never twice at the same step.
  */
-export function taskMessageId(runId: string, t: TaskIdentity, sha256: string): string {
-  const sha8 = sha256.slice(0, 8);
-  return t.purpose.kind === 'eval'
-    ? `${runId}.eval.${t.purpose.round}.${t.purpose.dataset}.${t.slot}.${sha8}`
-    : `${runId}.${t.step}.${t.slot}.${t.retry}.${sha8}`;
+export interface StageEntry {
+  index: number;
+  enteredAt: number;
+}
+
+/** What a task was drawn under and stamped with, besides its identity. */
+export interface TaskStamp {
+  version: number;
+  sha256: string;
+  /** The stage entry a training task was drawn in. */
+  stage?: StageEntry;
+}
+
+/**
+ * The JetStream dedup key of a task (and of its groups): the same for a copy of the same task, so
+ * the server drops it (a retried publish, a resumed learner re-publishing its checkpointed steps),
+ * different for every other task. A training task's key names its stage entry and its version as
+ * well as its weights: after a stage change in async mode the new stage's step s is not the task
+ * the old stage published ahead for step s, even when the weights did not change in between (a
+ * step without an update bumps the version, not the hash); and a version rebuilt with other
+ * weights keys differently too. Only ever compared whole; routing reads the typed identity fields,
+ * never this string.
+ */
+export function taskMessageId(runId: string, t: TaskIdentity, stamp: TaskStamp): string {
+  const sha8 = stamp.sha256.slice(0, 8);
+  if (t.purpose.kind === 'eval') return `${runId}.eval.${t.purpose.round}.${t.purpose.dataset}.${t.slot}.${sha8}`;
+  if (!stamp.stage) throw new AceReasonError(ErrorCodes.INTERNAL, `training task ${t.step}.${t.slot} has no stage entry`);
+  return `${runId}.${stamp.stage.index}@${stamp.stage.enteredAt}.${t.step}.${t.slot}.${t.retry}.v${stamp.version}.${sha8}`;
 }
 
 /**
@@ -61,11 +83,11 @@ export function promptTokens(ctx: TaskContext, prompt: Prompt): Uint32Array {
   return t;
 }
 
-export function makeTask(ctx: TaskContext, p: { task: TaskIdentity; prompt: Prompt; version: number; sha256: string; temperature: number }): RolloutTask {
+export function makeTask(ctx: TaskContext, p: { task: TaskIdentity; prompt: Prompt; version: number; sha256: string; temperature: number; stage?: StageEntry }): RolloutTask {
   const eos = ctx.tokenizer.eosTokenId;
   return {
     schema: SCHEMA_VERSION, kind: 'RolloutTask', runId: ctx.runId,
-    id: taskMessageId(ctx.runId, p.task, p.sha256), createdAtMs: Date.now(),
+    id: taskMessageId(ctx.runId, p.task, { version: p.version, sha256: p.sha256, ...(p.stage ? { stage: p.stage } : {}) }), createdAtMs: Date.now(),
     task: p.task, stage: ctx.stage.name, promptId: p.prompt.id, domain: ctx.stage.domain,
     promptTokens: promptTokens(ctx, p.prompt),
     groupSize: ctx.stage.groupSize,
