@@ -11,4 +11,5 @@ export * from './gen/acereason_v1.js';
 export * from './examples.js';
 export * from './weights-digest.js';
 export * from './jsonl.js';
+export * from './seeded-uniform.js';
 export * from './rollout-engine.js';

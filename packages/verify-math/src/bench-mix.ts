@@ -1,4 +1,4 @@
-import { seededRandom } from './compare/random.js';
+import { seededUniform } from '@acereason/protocol';
 
 export interface BenchSample {
   kind: string;
@@ -15,7 +15,7 @@ const FILLER = 'We consider the cases carefully. Substituting gives 12 + 7 = 19,
  * fractions, some expressions, intervals, sets; about half of them wrong, a few without a box.
  */
 export function benchMix(n: number, seed = 1): BenchSample[] {
-  const rnd = seededRandom(seed);
+  const rnd = seededUniform(seed);
   const int = (lo: number, hi: number): number => lo + Math.floor(rnd() * (hi - lo + 1));
   const out: BenchSample[] = [];
   for (let k = 0; k < n; k++) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { seededRandom } from './compare/random.js';
+import { seededUniform } from '@acereason/protocol';
 import { normalizeAnswer } from './normalize.js';
 import { checkAnswer } from './verify.js';
 
@@ -13,7 +13,7 @@ const ATOMS = [
 
 describe('random LaTeX soup (seeded)', () => {
   it('never throws, and says error only for an empty gold answer', () => {
-    const rnd = seededRandom(2026);
+    const rnd = seededUniform(2026);
     const soup = (): string => {
       let s = '';
       const n = 1 + Math.floor(rnd() * 12);

@@ -1,17 +1,11 @@
-/** Seeded generator (mulberry32): the same seed gives the same tasks on every machine. */
+import { seededUniform } from '@acereason/protocol';
+
+/** Seeded choices for the demo sets: the same seed gives the same tasks on every machine. */
 export class DemoRng {
-  private s: number;
+  readonly next: () => number;
 
   constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-
-  next(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0;
-    let t = this.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = seededUniform(seed);
   }
 
   /** Integer in [lo, hi]. */

@@ -1,5 +1,5 @@
 import type { ResolvedModelConfig } from './config.js';
-import { openUniform } from './uniform.js';
+import { seededUniform } from '@acereason/protocol';
 
 /** One named parameter tensor, Hugging Face name and layout (Linear weights are [out, in]). */
 export interface ParamSpec {
@@ -52,7 +52,7 @@ export const numel = (shape: readonly number[]): number => shape.reduce((a, b) =
 
 /** Deterministic fresh weights (std 0.02 normal, as in the HF initialisers) from a seed; `alloc` gives each tensor's (zeroed) storage. */
 export function initWeights(c: ResolvedModelConfig, seed: number, alloc: (n: number, index: number) => Float32Array = (n) => new Float32Array(n)): NamedTensor[] {
-  const uniform = openUniform((seed >>> 0) ^ 0x9e3779b9);
+  const uniform = seededUniform((seed >>> 0) ^ 0x9e3779b9, 'open');
   return paramSpecs(c).map((p, k) => {
     const data = alloc(numel(p.shape), k);
     if (p.init === 'ones') data.fill(1);

@@ -5,6 +5,7 @@ import type { Value } from './graph.js';
 import { serializeModel } from './serialize.js';
 import { createSession, f64, outF64 } from '../runtime/session.js';
 import type { Feeds } from '../runtime/session.js';
+import { seededUniform } from '@acereason/protocol';
 
 export interface GradCheckInput {
   name: string;
@@ -21,18 +22,8 @@ export interface GradCheckResult {
   checked: number;
 }
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 export function randn(n: number, seed: number, scale = 1): Float64Array {
-  const r = rng(seed);
+  const r = seededUniform(seed);
   const a = new Float64Array(n);
   for (let i = 0; i < n; i++) a[i] = Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r()) * scale;
   return a;

@@ -3,7 +3,7 @@ import { numel, paramSpecs } from '../model/params.js';
 import type { Json } from './hf-files.js';
 import { writeHfModelDir } from './hf-dir-writer.js';
 import type { TensorSource, WriteDtype } from './safetensors-writer.js';
-import { openUniform } from '../model/uniform.js';
+import { seededUniform } from '@acereason/protocol';
 
 export interface RandomModelDirOptions {
   seed?: number;
@@ -16,7 +16,7 @@ export interface RandomModelDirOptions {
 
 /** A seeded stream of N(0, 1) values (mulberry32 + Box-Muller), one per tensor so tensors do not depend on order. */
 function normals(seed: number): () => number {
-  const u = openUniform(seed);
+  const u = seededUniform(seed, 'open');
   return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
 }
 

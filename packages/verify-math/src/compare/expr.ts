@@ -2,7 +2,7 @@ import { decimalPlaces, show, symbolsOf, type Expr } from '../parse/ast.js';
 import { complexValue, usesImaginaryUnit } from '../parse/complex.js';
 import { exactValue, numericValue } from '../parse/evaluate.js';
 import { eq, ratToString, type Rational } from '../parse/rational.js';
-import { seededRandom } from './random.js';
+import { seededUniform } from '@acereason/protocol';
 import { differ, same, unknown, type Comparison } from './result.js';
 
 /** How many random points an expression with variables is compared at. */
@@ -73,7 +73,7 @@ function compareConstants(pred: Expr, gold: Expr, pPlaces: number | null, gPlace
 }
 
 function compareAtPoints(pred: Expr, gold: Expr, vars: string[], seed: number, decimal: boolean): Comparison {
-  const rnd = seededRandom(seed);
+  const rnd = seededUniform(seed);
   const rtol = decimal ? 1e-6 : FLOAT_RTOL;
   let valid = 0;
   for (let k = 0; k < POINTS * 3 && valid < POINTS; k++) {
@@ -94,7 +94,7 @@ function compareAtPoints(pred: Expr, gold: Expr, vars: string[], seed: number, d
 
 /** With the imaginary unit: both parts must agree (at random points for the other variables). */
 function compareComplex(pred: Expr, gold: Expr, vars: string[], seed: number, decimal: boolean): Comparison {
-  const rnd = seededRandom(seed);
+  const rnd = seededUniform(seed);
   const rtol = decimal ? 1e-6 : FLOAT_RTOL;
   const points = vars.length === 0 ? 1 : POINTS;
   let valid = 0;
@@ -140,7 +140,7 @@ function fmt(x: number): string {
 /** True when a = c * b for one nonzero constant c (equations 2x = 4 and x = 2 are the same). */
 export function proportional(a: Expr, b: Expr, seed = 11): Comparison {
   const vars = [...new Set([...symbolsOf(a), ...symbolsOf(b)])].sort();
-  const rnd = seededRandom(seed);
+  const rnd = seededUniform(seed);
   let ratio: number | null = null;
   let valid = 0;
   for (let k = 0; k < POINTS * 3 && valid < POINTS; k++) {
