@@ -4,15 +4,15 @@
  * OpenAI-compatible server (token ids in and out, the run's tokenizer), verifies them with the run's verifiers (math or code) and
  * prints avg@k and pass@k per domain.
  */
-import { readFileSync } from 'node:fs';
 import type { Domain } from '@acereason/protocol';
 import { numberFlag, parseFlags } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 import { scoreByDomain, type PromptOutcome } from '../eval/pass-at-k.js';
 import { endpointEngine } from '../eval/endpoint-engine.js';
 import { loadEvalModel } from '../eval/eval-model.js';
+import { readEvalData } from '../eval/eval-data.js';
 
-const USAGE = 'acereason eval --checkpoint DIR|FILE.safetensors | --model DIR | --endpoint URL [--model NAME] [--endpoint-api openai|acereason|sglang] [--api-key-env NAME] --data FILE.jsonl --k K [--n N] [--max-tokens N] [--temperature T] [--top-p P] [--config run.yaml] [--prompt-template T] [--limit N] [--seed S] [--threads N] [--json]';
+const USAGE = 'acereason eval --checkpoint DIR|FILE.safetensors | --model DIR | --endpoint URL [--model NAME] [--endpoint-api openai|acereason|sglang] [--api-key-env NAME] --data FILE.jsonl --k K [--n N] [--max-tokens N] [--temperature T] [--top-p P] [--config run.yaml] [--prompt-template T] [--limit N] [--decimal-comma] [--seed S] [--threads N] [--json]';
 
 
 export const evaluate: Command = {
@@ -23,7 +23,7 @@ export const evaluate: Command = {
     const { values } = parseFlags(args, {
       checkpoint: { type: 'string' }, data: { type: 'string' }, k: { type: 'string' }, n: { type: 'string' }, 'max-tokens': { type: 'string' },
       temperature: { type: 'string' }, 'top-p': { type: 'string' }, config: { type: 'string' }, 'prompt-template': { type: 'string' },
-      limit: { type: 'string' }, seed: { type: 'string' }, threads: { type: 'string' }, json: { type: 'boolean' },
+      limit: { type: 'string' }, 'decimal-comma': { type: 'boolean' }, seed: { type: 'string' }, threads: { type: 'string' }, json: { type: 'boolean' },
       endpoint: { type: 'string' }, model: { type: 'string' }, 'endpoint-api': { type: 'string' }, 'api-key-env': { type: 'string' },
     }, USAGE);
     // With --endpoint, --model names the served model; otherwise it is a Hugging Face directory.
@@ -37,6 +37,8 @@ export const evaluate: Command = {
     const topP = (numberFlag('--top-p', values['top-p'], { min: 0.001, max: 1 }, USAGE) ?? 1);
     const seed = (numberFlag('--seed', values.seed, { integer: true, min: 0 }, USAGE) ?? 1);
     const limit = (numberFlag('--limit', values.limit, { integer: true, min: 1 }, USAGE) ?? Infinity);
+    // The data first: a bad row is reported before any model is loaded.
+    const prompts = await readEvalData(values.data, { limit, decimalComma: values['decimal-comma'] === true });
 
     const learner = await import('@acereason/learner');
     const policy = await import('@acereason/policy');
@@ -54,23 +56,6 @@ export const evaluate: Command = {
     });
     const { tokenizer, stopTokens } = m;
     const weightsPath = m.weights === undefined ? undefined : m.source;
-
-    let text: string;
-    try {
-      text = readFileSync(values.data, 'utf8');
-    } catch (err) {
-      throw new UsageError(`cannot read ${values.data}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'Pass a JSON lines file: {"id","problem","answer"} (math) or {"id","problem","tests"} (code).');
-    }
-    let prompts;
-    try {
-      prompts = learner.parseJsonl(text, values.data).slice(0, limit).map(({ line, value }) => {
-        const domain: Domain = typeof value === 'object' && value !== null && 'tests' in value ? 'code' : 'math';
-        return learner.parsePromptRow(value, domain, { file: values.data as string, line });
-      });
-    } catch (err) {
-      throw new UsageError((err as Error).message, 'Each line needs "id", "problem" and "answer" (math) or "tests" (code).');
-    }
-    if (prompts.length === 0) throw new UsageError(`${values.data} has no rows`, 'Pass a JSON lines file with at least one problem.');
 
     const threads = numberFlag('--threads', values.threads, { integer: true, min: 1 }, USAGE) ?? 1;
     const engine: import('@acereason/policy').RolloutEngine = weightsPath !== undefined

@@ -78,6 +78,8 @@ test('without a cluster, status and down say what to do in one line', async () =
     const st = await cli(dir, ['stage']);
     assert.equal(st.code, 2);
     assert.match(st.stderr, /say which stage: `stage next` or `stage NAME`/);
+    // A readable data file: eval reads its data before it looks for the checkpoint.
+    writeFileSync(join(dir, 'x.jsonl'), problems(1));
     const e = await cli(dir, ['eval', '--checkpoint', join(dir, 'nope'), '--data', 'x.jsonl', '--k', '2']);
     assert.equal(e.code, 2);
     assert.match(e.stderr, /--checkpoint: .*nope does not exist\n.*checkpoint folder/);
