@@ -11,6 +11,8 @@ import { connectNats, drainQuietly, type NatsConnection, type NatsSettings } fro
 import { ensureTopology, type Topology, type TopologySettings } from '../nats/topology.js';
 import { serveHeartbeatMetrics, type HeartbeatGauge } from '../metrics/http.js';
 import { onShutdown } from './shutdown.js';
+import { isTransientFailure, retryTransient } from '../nats/publish.js';
+import { AceReasonError, ErrorCodes } from '@acereason/protocol';
 
 export interface RunningService {
   /** Runs until done or stopped; resolves with the process exit code. */
@@ -39,15 +41,26 @@ export interface RunServiceSettings {
   topology: TopologySettings;
   /** Prometheus gauges over this worker's heartbeat. */
   metrics?: { port: number; runId: string; role: Role; workerId: string; gauges: HeartbeatGauge[] } | undefined;
+  /**
+   * How long the start-up waits for NATS (connecting, meeting the topology) while it is not
+   * answering (a node restarting, a leader being elected) before the service gives up (ms).
+   * Default 60 s. Anything but a transient failure ends the start-up at once.
+   */
+  startupTimeoutMs?: number;
   /** Builds the service once NATS is up and the topology met. */
   create(ctx: { nc: NatsConnection; topology: Topology; signal: AbortSignal }): Promise<RunningService>;
 }
 
 export async function runService(s: RunServiceSettings): Promise<number> {
-  const nc = await connectNats({ ...s.nats, logger: s.logger });
+  const retryForMs = s.startupTimeoutMs ?? 60_000;
+  const startup = <T>(what: string, fn: () => Promise<T>): Promise<T> => retryTransient(fn, { retryForMs, logger: s.logger, what }).catch((err: unknown) => {
+    if (err instanceof AceReasonError || !isTransientFailure(err)) throw err;
+    throw new AceReasonError(ErrorCodes.UNAVAILABLE, `${what}: ${(err as Error).message} (NATS did not answer for ${retryForMs} ms: is it up, and a quorum of its cluster?)`, { cause: err, retryable: true });
+  });
+  const nc = await startup('connecting to NATS', () => connectNats({ ...s.nats, logger: s.logger }));
   let metrics: Awaited<ReturnType<typeof serveHeartbeatMetrics>> | undefined;
   try {
-    const topology = await ensureTopology(nc, s.topology);
+    const topology = await startup('meeting the JetStream topology', () => ensureTopology(nc, s.topology));
     if (s.metrics) metrics = await serveHeartbeatMetrics({ ...s.metrics, workers: topology.workers });
     return await runWithShutdown(s.logger, { nc, topology }, s.create);
   } finally {

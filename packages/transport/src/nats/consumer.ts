@@ -12,7 +12,7 @@ import { AckPolicy, DeliverPolicy, jetstreamManager, type JetStreamClient, type 
 import { nanos, type NatsConnection } from '@nats-io/nats-core';
 import { toAceReasonError, type Codec, type StreamName } from '@acereason/protocol';
 import { deadLetterMessage } from './dead-letter.js';
-import { jetstreamClient } from './publish.js';
+import { jetstreamClient, retryTransient } from './publish.js';
 import type { Logger } from '../logger.js';
 import { isNotFoundError } from './errors.js';
 import { Backoff } from '../retry/backoff.js';
@@ -53,7 +53,15 @@ export type ConsumerEvent =
   | { type: 'dead_lettered'; subject: string; streamSeq: number; reason: string }
   | { type: 'fetch_error'; error: string };
 
+/**
+ * Creates the durable consumer or brings it to these settings. While NATS does not answer for a
+ * moment (a node restarting, the stream electing a leader) it retries, up to 60 s.
+ */
 export async function ensureConsumer(nc: NatsConnection, s: ConsumerSettings<unknown>): Promise<void> {
+  await retryTransient(() => upsertConsumer(nc, s), { retryForMs: 60_000, logger: s.logger, what: `consumer ${s.durable} on ${s.stream}`, signal: s.signal });
+}
+
+async function upsertConsumer(nc: NatsConnection, s: ConsumerSettings<unknown>): Promise<void> {
   const jsm = await jetstreamManager(nc);
   const cfg = {
     durable_name: s.durable,

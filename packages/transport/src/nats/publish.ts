@@ -3,6 +3,7 @@ import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Codec } from '@acereason/protocol';
 import { Backoff } from '../retry/backoff.js';
+import type { Logger } from '../logger.js';
 import { isStreamFullError, isTransientNatsError } from './errors.js';
 
 export interface Published {
@@ -38,16 +39,40 @@ export async function publishMessage<T extends { id: string }>(js: JetStreamClie
   }
 }
 
-/** Runs `fn`, retrying transient NATS failures with back-off for up to `retryForMs`. */
-export async function retryTransient<T>(fn: () => Promise<T>, retryForMs = 120_000): Promise<T> {
-  const deadline = Date.now() + retryForMs;
+export interface TransientRetry {
+  /** Give up after this long (ms); then the last failure is thrown. Default 120 s. */
+  retryForMs?: number;
+  /** Each retry is logged at warn with what was being done. */
+  logger?: Logger | undefined;
+  what?: string;
+  /** Stops the retries (the last failure is thrown). */
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * A transient NATS failure (the server restarting, a leader being elected, a request timing out
+ * meanwhile), also when wrapped as the cause of an UNAVAILABLE AceReasonError (connectNats).
+ */
+export function isTransientFailure(err: unknown): boolean {
+  if (isTransientNatsError(err)) return true;
+  return err instanceof AceReasonError && err.code === ErrorCodes.UNAVAILABLE && err.cause !== undefined && isTransientFailure(err.cause);
+}
+
+/**
+ * Runs `fn`, retrying transient NATS failures with back-off for up to `retryForMs` (a number, or
+ * the `retryForMs` of the options); anything else is thrown at once.
+ */
+export async function retryTransient<T>(fn: () => Promise<T>, o: number | TransientRetry = {}): Promise<T> {
+  const opts = typeof o === 'number' ? { retryForMs: o } : o;
+  const deadline = Date.now() + (opts.retryForMs ?? 120_000);
   const backoff = new Backoff({ initialMs: 100, maxMs: 2000 });
-  for (;;) {
+  for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (err) {
       const delay = backoff.next();
-      if (!isTransientNatsError(err) || Date.now() + delay > deadline) throw err;
+      if (!isTransientFailure(err) || Date.now() + delay > deadline || opts.signal?.aborted) throw err;
+      opts.logger?.warn({ err: err instanceof Error ? err.message : String(err), attempt }, `${opts.what ?? 'NATS request'}: NATS not answering yet, retrying`);
       await new Promise((r) => setTimeout(r, delay));
     }
   }
