@@ -5,7 +5,9 @@
  * the SCORED stream, and in the long mode a second node, each down for a while: chaos-nats.ts), and
  * the learner is killed after a checkpoint and restarted once. Then: every step consumed exactly one scored group per prompt,
  * nothing was lost or counted twice (checked against the learner's state, its metrics, the
- * pass-rate table and the streams), and the rewards per step equal the fault-free run's.
+ * pass-rate table and the streams), and the rewards per step equal the fault-free run's. Both runs
+ * are watched (chaos-watch.ts): no step completed for `stallSeconds`, or a service that died on
+ * its own, fails the benchmark with what was pending instead of waiting on.
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +18,7 @@ import { connectNats, drainQuietly, ensureTopology } from '@acereason/transport'
 import { PassRateTable, type StepMetrics } from '@acereason/learner';
 import { LocalCluster } from '../local/cluster.js';
 import { injectNatsFaults } from './chaos-nats.js';
+import { ChaosWatch } from './chaos-watch.js';
 import { smallSums, warmStartWeights, WARM_PROMPT_TEMPLATE } from '../local/warm-start.js';
 
 type StepLine = Pick<StepMetrics, 'step' | 'reward_mean' | 'groups'>;
@@ -27,6 +30,8 @@ export interface ChaosOptions extends BenchOptions {
   seed?: number;
   /** Run both runs on this many clustered nats-servers (3) instead of one. */
   natsCluster?: number;
+  /** Fail (saying what was pending) when no step completes for this long. Default 150 s. */
+  stallSeconds?: number;
 }
 
 const BATCH = 4;
@@ -60,18 +65,16 @@ function finalPerStep(outDir: string): Map<number, StepLine> {
   return m;
 }
 
-async function waitUntil(pred: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return true;
+/** Step completions: metrics lines written (a step redone after the learner's restart counts again). */
+function completions(outDir: string): number {
+  const p = join(outDir, 'metrics.jsonl');
+  return existsSync(p) ? readFileSync(p, 'utf8').split('\n').filter((l) => l.trim() !== '').length : 0;
 }
 
 export async function benchChaos(opts: ChaosOptions = {}): Promise<BenchReport> {
   const steps = opts.steps ?? (opts.quick ? 6 : 16);
   const killEvery = (opts.killEverySeconds ?? 2.5) * 1000;
+  const stallMs = (opts.stallSeconds ?? 150) * 1000;
   let rng = (opts.seed ?? 42) >>> 0 || 1;
   const rand = (n: number): number => {
     rng = (Math.imul(rng, 1103515245) + 12345) >>> 0;
@@ -88,8 +91,9 @@ export async function benchChaos(opts: ChaosOptions = {}): Promise<BenchReport> 
     {
       await using ref = new LocalCluster({ configPath: runFile(refDir, 'chaosref', steps), runId: 'chaosref', natsNodes: opts.natsCluster ?? 1, actors: 2, verifiers: 2, logDir: join(refDir, 'logs'), verifierArgs: ['--domain', 'math', '--ack-wait-ms', '3000'], actorArgs: ['--ack-wait-ms', '3000'] });
       await ref.start();
-      const code = await ref.waitForLearner();
-      if (code !== 0) throw new Error(`chaos reference run failed (exit ${code}); see ${join(refDir, 'logs')}`);
+      const refWatch = new ChaosWatch({ cluster: ref, progress: () => completions(join(refDir, 'out')), stallMs });
+      const code = await refWatch.learnerExit();
+      if (code !== 0) throw await refWatch.failure(`the reference run's learner exited with ${code}`);
     }
     const reference = finalPerStep(join(refDir, 'out'));
 
@@ -101,6 +105,7 @@ export async function benchChaos(opts: ChaosOptions = {}): Promise<BenchReport> 
     await using cluster = new LocalCluster({ configPath: runFile(dir, 'chaos', steps), runId: 'chaos', natsNodes: opts.natsCluster ?? 1, actors: 2, verifiers: 2, logDir: join(dir, 'logs'), verifierArgs: ['--domain', 'math', '--ack-wait-ms', '3000'], actorArgs: ['--ack-wait-ms', '3000'] });
     await cluster.start();
     const progress = (): number => finalPerStep(join(dir, 'out')).size;
+    const watch = new ChaosWatch({ cluster, progress: () => completions(join(dir, 'out')), stallMs });
     let learnerDone = false;
     let spawned = 0;
     const killer = (async () => {
@@ -110,28 +115,32 @@ export async function benchChaos(opts: ChaosOptions = {}): Promise<BenchReport> 
         const pool = [...cluster.actors.filter((c) => c.running).map((c) => ['actor', c] as const), ...cluster.verifiers.filter((c) => c.running).map((c) => ['verifier', c] as const)];
         const pick = pool[rand(pool.length)];
         if (!pick) continue;
-        await pick[1].kill('SIGKILL');
+        await watch.kill(pick[1]);
         faults.worker_kills++;
         spawned++;
         if (pick[0] === 'actor') cluster.addActor(`actor-r${spawned}`);
         else cluster.addVerifier(`verifier-r${spawned}`);
       }
     })();
-    // NATS: killed and restarted on the same store once the run is under way (a cluster: its nodes, one at a time).
-    await waitUntil(() => progress() >= 1, 120_000);
-    const natsFaults = await injectNatsFaults(cluster, { long: !opts.quick, downMs: opts.quick ? 3000 : 6000 });
-    faults.nats_restarts += natsFaults.nats_restarts;
-    faults.nats_nodes_killed += natsFaults.nats_nodes_killed;
-    killedNodes = natsFaults.nats_killed_nodes;
-    // The learner: killed after a checkpoint (step 2 written means steps 0-1 are checkpointed), restarted.
-    await waitUntil(() => progress() >= Math.min(steps - 1, 3), 180_000);
-    await cluster.learner?.kill('SIGKILL');
-    faults.learner_kills++;
-    cluster.startLearner('learner-2');
-    const code = await cluster.waitForLearner();
-    learnerDone = true;
-    await killer;
-    if (code !== 0) throw new Error(`chaos run: the restarted learner exited with ${code}; see ${join(dir, 'logs')}`);
+    let code: number;
+    try {
+      // NATS: killed and restarted on the same store once the run is under way (a cluster: its nodes, one at a time).
+      await watch.until(() => progress() >= 1, 'waiting for the first step');
+      const natsFaults = await injectNatsFaults(cluster, { long: !opts.quick, downMs: opts.quick ? 3000 : 6000 });
+      faults.nats_restarts += natsFaults.nats_restarts;
+      faults.nats_nodes_killed += natsFaults.nats_nodes_killed;
+      killedNodes = natsFaults.nats_killed_nodes;
+      // The learner: killed after a checkpoint (step 2 written means steps 0-1 are checkpointed), restarted.
+      await watch.until(() => progress() >= Math.min(steps - 1, 3), 'waiting for step 3 (the learner is killed after it)');
+      if (cluster.learner) await watch.kill(cluster.learner);
+      faults.learner_kills++;
+      cluster.startLearner('learner-2');
+      code = await watch.learnerExit();
+    } finally {
+      learnerDone = true;
+      await killer;
+    }
+    if (code !== 0) throw await watch.failure(`the restarted learner exited with ${code}`);
 
     // 3. The checks.
     const chaos = finalPerStep(join(dir, 'out'));
