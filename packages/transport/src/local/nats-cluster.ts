@@ -4,11 +4,14 @@
  * killed and restarted on the same ports and store, one by one (for fault tests and chaos).
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AceReasonError, ErrorCodes } from '@acereason/protocol';
 import { NatsServer } from './nats-server.js';
 import { freePort } from './ports.js';
+import { connectNats, drainQuietly } from '../nats/connection.js';
+import { Backoff } from '../retry/backoff.js';
 
 export interface NatsClusterSettings {
   /** Number of nodes (3 for a cluster that survives the loss of one). */
@@ -30,8 +33,47 @@ export function clusterNodeConfig(o: { name: string; serverName: string; routePo
   return lines.join('\n');
 }
 
-/** How nats-server logs the election of the JetStream metadata leader (on the leader and on the others). */
+/** How nats-server logs the election of the JetStream metadata leader (on the leader, and usually on the others). */
 export const METADATA_LEADER = /JetStream cluster new metadata leader|Self is new JetStream cluster metadata leader/;
+
+/**
+ * Resolves once the node is in a meta group with a leader: it logs the leader, or JetStream answers
+ * through it (account info). nats-server 2.9 does not always log the metadata leader on a node that
+ * joined late (seen under load after a duplicate route was closed), though that node serves
+ * JetStream; the log still counts where the probe cannot connect (TLS or authorization required).
+ */
+async function joinedMetaGroup(node: NatsServer, timeoutMs: number): Promise<void> {
+  const ac = new AbortController();
+  try {
+    await Promise.any([node.waitForOutput(METADATA_LEADER, timeoutMs), jetStreamAnswers(node, timeoutMs, ac.signal)]);
+  } catch (err) {
+    const reasons = err instanceof AggregateError ? err.errors.map((e: unknown) => (e instanceof Error ? e.message.split('\n')[0] : String(e))) : [String(err)];
+    throw new AceReasonError(ErrorCodes.UNAVAILABLE, `nats cluster: ${node.url} has no JetStream metadata leader after ${timeoutMs} ms: ${reasons.join('; ')}`, { cause: err });
+  } finally {
+    ac.abort();
+  }
+}
+
+async function jetStreamAnswers(node: NatsServer, timeoutMs: number, signal: AbortSignal): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const poll = new Backoff({ initialMs: 100, maxMs: 1000 });
+  const nc = await connectNats({ servers: node.url, name: 'cluster-start', connectTimeoutMs: 5000 });
+  try {
+    const jsm = await jetstreamManager(nc, { checkAPI: false });
+    for (;;) {
+      try {
+        await jsm.getAccountInfo();
+        return;
+      } catch (err) {
+        // Before the election every answer is a 503, a timeout or no responders: all retried to the deadline.
+        if (Date.now() > deadline || signal.aborted) throw err;
+        await poll.wait(signal);
+      }
+    }
+  } finally {
+    await drainQuietly(nc);
+  }
+}
 
 export class NatsCluster implements AsyncDisposable {
   private constructor(readonly nodes: NatsServer[], readonly serverNames: string[], private readonly dir: string, private readonly ownsDir: boolean) {}
@@ -48,15 +90,24 @@ export class NatsCluster implements AsyncDisposable {
     }
     const serverNames = routePorts.map((_p, i) => `${name}-n${i}`);
     for (let i = 0; i < settings.nodes; i++) await mkdir(join(dir, `node-${i}`), { recursive: true });
-    const nodes = await Promise.all(routePorts.map((routePort, i) => NatsServer.start({
+    const started = await Promise.allSettled(routePorts.map((routePort, i) => NatsServer.start({
       port: clientPorts[i] as number,
       storeDir: join(dir, `node-${i}`),
       // The cluster forms only once a quorum is up: every node is started before any is waited for.
       extraConfig: [clusterNodeConfig({ name, serverName: serverNames[i] ?? '', routePort, peerRoutePorts: routePorts.filter((_q, j) => j !== i) }), settings.extraConfig ?? ''].join('\n'),
     })));
-    // JetStream answers once the nodes have elected a metadata leader (each node logs it).
-    if (settings.nodes > 1) await Promise.all(nodes.map((n) => n.waitForOutput(METADATA_LEADER, 30_000)));
-    return new NatsCluster(nodes, serverNames, dir, settings.dir === undefined);
+    const nodes = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const cluster = new NatsCluster(nodes, serverNames, dir, settings.dir === undefined);
+    try {
+      const failed = started.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      if (settings.nodes > 1) await Promise.all(nodes.map((n) => joinedMetaGroup(n, 60_000)));
+      return cluster;
+    } catch (err) {
+      // Nothing outlives a failed start (a node left running would keep its parent process alive).
+      await cluster[Symbol.asyncDispose]();
+      throw err;
+    }
   }
 
   /** Every node's URL, comma-separated (what `--nats` takes). */

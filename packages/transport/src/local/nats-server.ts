@@ -63,8 +63,12 @@ export class NatsServer implements AsyncDisposable {
   }
 
   private async launch(): Promise<void> {
-    this.child = spawnChild({ name: `nats:${this.port}`, command: natsServerBinary(), args: ['-c', this.configPath] });
-    await this.child.waitForOutput(/Server is ready/, 20_000);
+    const child = spawnChild({ name: `nats:${this.port}`, command: natsServerBinary(), args: ['-c', this.configPath] });
+    this.child = child;
+    await child.waitForOutput(/Server is ready/, 20_000).catch(async (err: unknown) => {
+      await child.stop(3000);
+      throw err;
+    });
   }
 
   /** Waits until the server has logged a line matching `re` (since it was last started). */
