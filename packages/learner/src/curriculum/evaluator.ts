@@ -4,6 +4,7 @@
  * collector and are never trained on. Results go to evals.jsonl; groups that do not come back
  * within eval.timeout count as missing.
  */
+import { randomUUID } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '@acereason/transport';
@@ -37,6 +38,8 @@ export async function runEvaluation(r: EvaluationRequest): Promise<EvalResult[]>
   const ev = r.eval;
   const perDataset = new Map<string, { n: number; c: number }[]>();
   const items: Parameters<TaskPublisher['publish']>[0][number][] = [];
+  // Fresh task ids for this run of the evaluation (see taskMessageId).
+  const evalAttempt = randomUUID().slice(0, 8);
   for (const name of ev.datasets) {
     const ds = r.datasets[name] as Dataset;
     const prompts = ev.maxPrompts > 0 ? ds.prompts.slice(0, ev.maxPrompts) : ds.prompts;
@@ -44,7 +47,7 @@ export async function runEvaluation(r: EvaluationRequest): Promise<EvalResult[]>
     const ctx: TaskContext = { ...r.baseContext, stage: evalStage, dataset: r.datasetConfigs[name] as DatasetConfig };
     perDataset.set(name, []);
     prompts.forEach((prompt, i) => {
-      items.push({ prompt, task: makeTask(ctx, { task: { step: r.step, slot: i, retry: 0, purpose: { kind: 'eval', dataset: name, round: r.round } }, prompt, version: r.version, sha256: r.sha256, temperature: ev.temperature }) });
+      items.push({ prompt, task: makeTask(ctx, { task: { step: r.step, slot: i, retry: 0, purpose: { kind: 'eval', dataset: name, round: r.round } }, prompt, version: r.version, sha256: r.sha256, temperature: ev.temperature, evalAttempt }) });
     });
   }
   const tasks = items.map((x) => x.task);

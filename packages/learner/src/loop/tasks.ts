@@ -36,6 +36,8 @@ export interface TaskStamp {
   sha256: string;
   /** The stage entry a training task was drawn in. */
   stage?: StageEntry;
+  /** The evaluation an eval task belongs to (each run of an evaluation draws its own). */
+  evalAttempt?: string;
 }
 
 /**
@@ -45,12 +47,17 @@ export interface TaskStamp {
  * well as its weights: after a stage change in async mode the new stage's step s is not the task
  * the old stage published ahead for step s, even when the weights did not change in between (a
  * step without an update bumps the version, not the hash); and a version rebuilt with other
- * weights keys differently too. Only ever compared whole; routing reads the typed identity fields,
- * never this string.
+ * weights keys differently too. An eval task's key names the attempt of its evaluation: eval groups
+ * are acked as they arrive, so an evaluation a restarted learner runs again (same round, step
+ * and weights) must publish new tasks, not copies the server drops while nothing answers them.
+ * Only ever compared whole; routing reads the typed identity fields, never this string.
  */
 export function taskMessageId(runId: string, t: TaskIdentity, stamp: TaskStamp): string {
   const sha8 = stamp.sha256.slice(0, 8);
-  if (t.purpose.kind === 'eval') return `${runId}.eval.${t.purpose.round}.${t.purpose.dataset}.${t.slot}.${sha8}`;
+  if (t.purpose.kind === 'eval') {
+    if (stamp.evalAttempt === undefined) throw new AceReasonError(ErrorCodes.INTERNAL, `eval task ${t.purpose.dataset}.${t.slot} has no evaluation attempt`);
+    return `${runId}.eval.${t.purpose.round}.${stamp.evalAttempt}.${t.purpose.dataset}.${t.slot}.${sha8}`;
+  }
   if (!stamp.stage) throw new AceReasonError(ErrorCodes.INTERNAL, `training task ${t.step}.${t.slot} has no stage entry`);
   return `${runId}.${stamp.stage.index}@${stamp.stage.enteredAt}.${t.step}.${t.slot}.${t.retry}.v${stamp.version}.${sha8}`;
 }
@@ -83,11 +90,11 @@ export function promptTokens(ctx: TaskContext, prompt: Prompt): Uint32Array {
   return t;
 }
 
-export function makeTask(ctx: TaskContext, p: { task: TaskIdentity; prompt: Prompt; version: number; sha256: string; temperature: number; stage?: StageEntry }): RolloutTask {
+export function makeTask(ctx: TaskContext, p: { task: TaskIdentity; prompt: Prompt; version: number; sha256: string; temperature: number; stage?: StageEntry; evalAttempt?: string }): RolloutTask {
   const eos = ctx.tokenizer.eosTokenId;
   return {
     schema: SCHEMA_VERSION, kind: 'RolloutTask', runId: ctx.runId,
-    id: taskMessageId(ctx.runId, p.task, { version: p.version, sha256: p.sha256, ...(p.stage ? { stage: p.stage } : {}) }), createdAtMs: Date.now(),
+    id: taskMessageId(ctx.runId, p.task, { version: p.version, sha256: p.sha256, ...(p.stage ? { stage: p.stage } : {}), ...(p.evalAttempt !== undefined ? { evalAttempt: p.evalAttempt } : {}) }), createdAtMs: Date.now(),
     task: p.task, stage: ctx.stage.name, promptId: p.prompt.id, domain: ctx.stage.domain,
     promptTokens: promptTokens(ctx, p.prompt),
     groupSize: ctx.stage.groupSize,
