@@ -37,7 +37,8 @@ export interface ChaosOptions extends BenchOptions {
 const BATCH = 4;
 const GROUP = 4;
 
-function runFile(dir: string, runId: string, steps: number): string {
+/** The run file of both runs (in `dir`, next to `../math.jsonl` and `../init.safetensors`). */
+export function chaosRunFile(dir: string, runId: string, steps: number): string {
   const path = join(dir, 'run.yaml');
   writeFileSync(path, `
 run: { id: ${runId}, seed: 3, out_dir: out }
@@ -89,7 +90,7 @@ export async function benchChaos(opts: ChaosOptions = {}): Promise<BenchReport> 
     const refDir = join(root, 'reference');
     mkdirSync(refDir);
     {
-      await using ref = new LocalCluster({ configPath: runFile(refDir, 'chaosref', steps), runId: 'chaosref', natsNodes: opts.natsCluster ?? 1, actors: 2, verifiers: 2, logDir: join(refDir, 'logs'), verifierArgs: ['--domain', 'math', '--ack-wait-ms', '3000'], actorArgs: ['--ack-wait-ms', '3000'] });
+      await using ref = new LocalCluster({ configPath: chaosRunFile(refDir, 'chaosref', steps), runId: 'chaosref', natsNodes: opts.natsCluster ?? 1, actors: 2, verifiers: 2, logDir: join(refDir, 'logs'), verifierArgs: ['--domain', 'math', '--ack-wait-ms', '3000'], actorArgs: ['--ack-wait-ms', '3000'] });
       await ref.start();
       const refWatch = new ChaosWatch({ cluster: ref, progress: () => completions(join(refDir, 'out')), stallMs });
       const code = await refWatch.learnerExit();
@@ -102,7 +103,7 @@ export async function benchChaos(opts: ChaosOptions = {}): Promise<BenchReport> 
     mkdirSync(dir);
     const faults = { worker_kills: 0, nats_restarts: 0, nats_nodes_killed: 0, learner_kills: 0 };
     let killedNodes: string[] = [];
-    await using cluster = new LocalCluster({ configPath: runFile(dir, 'chaos', steps), runId: 'chaos', natsNodes: opts.natsCluster ?? 1, actors: 2, verifiers: 2, logDir: join(dir, 'logs'), verifierArgs: ['--domain', 'math', '--ack-wait-ms', '3000'], actorArgs: ['--ack-wait-ms', '3000'] });
+    await using cluster = new LocalCluster({ configPath: chaosRunFile(dir, 'chaos', steps), runId: 'chaos', natsNodes: opts.natsCluster ?? 1, actors: 2, verifiers: 2, logDir: join(dir, 'logs'), verifierArgs: ['--domain', 'math', '--ack-wait-ms', '3000'], actorArgs: ['--ack-wait-ms', '3000'] });
     await cluster.start();
     const progress = (): number => finalPerStep(join(dir, 'out')).size;
     const watch = new ChaosWatch({ cluster, progress: () => completions(join(dir, 'out')), stallMs });
