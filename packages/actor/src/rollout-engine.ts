@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AceReasonError, codecs, ErrorCodes, Keys, resolveOpenAIEngine, ValidationError, type OpenAIEngineSpec, type RunSpec, type VersionProbe } from '@acereason/protocol';
 import { Backoff, type Logger, type Topology } from '@acereason/transport';
-import { createOnnxEngine, modelDirFiles, type ModelConfig, type RolloutEngine } from '@acereason/policy';
+import { createOnnxEngine, modelDirFiles, type ModelConfig, type OnnxEngine, type RolloutEngine } from '@acereason/policy';
 import { OpenAIRolloutEngine } from './openai/openai-engine.js';
 
 export interface EngineFlags {
@@ -70,9 +70,14 @@ export interface RolloutEngineOptions {
   logger: Logger;
 }
 
+/** The embedded engine the run spec asks for: its model, and its generation precision (`engine.generation_dtype`). */
+export function embeddedRolloutEngine(spec: RunSpec, executionProvider: 'cpu' | 'cuda', threads: number): Promise<OnnxEngine> {
+  return createOnnxEngine({ model: spec.model as ModelConfig, executionProvider, threads, generationDtype: spec.generationDtype ?? 'float32' });
+}
+
 export async function createRolloutEngine(o: RolloutEngineOptions): Promise<RolloutEngine> {
   const server = openAIEngineOf(o.spec, o.flags);
-  if (!server) return createOnnxEngine({ model: o.spec.model as ModelConfig, executionProvider: o.executionProvider, threads: o.threads });
+  if (!server) return embeddedRolloutEngine(o.spec, o.executionProvider, o.threads);
   if (server.weights === 'none') throw new ValidationError('--engine-weights', 'weights: none cannot train: the server\'s weights would not be the learner\'s (use it for acereason eval --endpoint)');
   o.logger.info({ url: server.url, model: server.model, weights: server.weights }, 'rollouts from an inference server');
   return new OpenAIRolloutEngine({

@@ -269,6 +269,8 @@ export const RunSpecSchema = s.object({
   seed: s.integer({ min: 0 }),
   /** The actors' rollout engine when it is not the embedded one. */
   rolloutEngine: s.optional(OpenAIEngineSpecSchema),
+  /** The embedded engine's generation graphs' precision (float32 when absent; masters stay float32). */
+  generationDtype: s.optional(s.oneOf(['float32', 'float16'] as const)),
 });
 export type RunSpec = s.Infer<typeof RunSpecSchema>;
 

@@ -32,11 +32,12 @@ export function resolveModelDir(dir: string): string {
   throw new AceReasonError(ErrorCodes.NOT_FOUND, `${dir}: no config.json (a Hugging Face model directory, or a checkpoints folder whose latest is one)`, { retryable: false, field: 'dir' });
 }
 
-export async function loadServedModel(dir: string, o: { name?: string; threads?: number; version?: number } = {}): Promise<ServedModel> {
+/** `generationDtype`: the precision of the generation graphs (float16 copies of the float32 weights); float32 by default. */
+export async function loadServedModel(dir: string, o: { name?: string; threads?: number; version?: number; generationDtype?: 'float32' | 'float16' } = {}): Promise<ServedModel> {
   const resolved = resolveModelDir(dir);
   const m = loadHfModelDir(resolved);
   const t = modelTokenizerFromAssets(m.assets, resolved);
-  const engine = await createOnnxEngine({ model: m.model, weights: m.weights, threads: o.threads ?? 0 });
+  const engine = await createOnnxEngine({ model: m.model, weights: m.weights, threads: o.threads ?? 0, generationDtype: o.generationDtype ?? 'float32' });
   return {
     name: o.name ?? basename(resolved),
     engine, tokenizer: t.tokenizer, chatTemplate: t.chatTemplate, stopTokenIds: t.stopTokenIds, dir: resolved,

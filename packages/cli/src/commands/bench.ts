@@ -30,9 +30,9 @@ function table(report: BenchReport): string {
 const bench: Command = {
   name: 'bench',
   summary: 'run a benchmark suite and print its JSON: bench <suite> --json',
-  usage: `acereason bench <${Object.keys(suites).join('|')}> [--json] [--quick] [--threads N (policy)] [--suite FILE.jsonl (verify-math)] [--nats-cluster 3 (chaos)] [--shape qwen3-0.6b | --model DIR] [--layers N] [--tokens T[,T...]] [--steps N] [--generation-dtype float16|bfloat16] (long)\n       acereason bench compare A.json B.json [--tolerance 0.3] [--json]`,
+  usage: `acereason bench <${Object.keys(suites).join('|')}> [--json] [--quick] [--threads N (policy)] [--suite FILE.jsonl (verify-math)] [--nats-cluster 3 (chaos)] [--shape qwen3-0.6b | --model DIR] [--layers N] [--tokens T[,T...]] [--steps N] [--generation-dtype float16|bfloat16] [--head-chunks N --backward-layers N (a truncated step: peak memory only)] (long)\n       acereason bench compare A.json B.json [--tolerance 0.3] [--json]`,
   async run(args, ctx) {
-    const { values, positionals } = parseFlags(args, { json: { type: 'boolean' }, quick: { type: 'boolean' }, suite: { type: 'string' }, 'nats-cluster': { type: 'string' }, shape: { type: 'string' }, model: { type: 'string' }, layers: { type: 'string' }, tokens: { type: 'string' }, steps: { type: 'string' }, 'generation-dtype': { type: 'string' }, threads: { type: 'string' }, tolerance: { type: 'string' } }, this.usage);
+    const { values, positionals } = parseFlags(args, { json: { type: 'boolean' }, quick: { type: 'boolean' }, suite: { type: 'string' }, 'nats-cluster': { type: 'string' }, shape: { type: 'string' }, model: { type: 'string' }, layers: { type: 'string' }, tokens: { type: 'string' }, steps: { type: 'string' }, 'generation-dtype': { type: 'string' }, 'head-chunks': { type: 'string' }, 'backward-layers': { type: 'string' }, threads: { type: 'string' }, tolerance: { type: 'string' } }, this.usage);
     const [name] = positionals;
     if (values.tolerance !== undefined && name !== 'compare') throw new UsageError('--tolerance is for bench compare', 'acereason bench compare A.json B.json [--tolerance 0.3]');
     if (name === 'compare') {
@@ -46,7 +46,7 @@ const bench: Command = {
     }
     const threads = numberFlag('--threads', values.threads, { integer: true, min: 1, max: 256 }, this.usage);
     if (threads !== undefined && name !== 'policy') throw new UsageError('--threads is for bench policy', 'acereason bench policy --threads N --json');
-    const longFlags = ['shape', 'model', 'layers', 'tokens', 'steps', 'generation-dtype'] as const;
+    const longFlags = ['shape', 'model', 'layers', 'tokens', 'steps', 'generation-dtype', 'head-chunks', 'backward-layers'] as const;
     if (longFlags.some((f) => values[f] !== undefined) || name === 'long') {
       if (name !== 'long') throw new UsageError(`--${longFlags.find((f) => values[f] !== undefined) ?? 'shape'} is for bench long`, 'acereason bench long [--shape qwen3-0.6b | --model DIR] [--layers N] [--tokens T[,T...]] --json');
       const int = (flag: string, v: string): number => {
@@ -62,6 +62,9 @@ const bench: Command = {
         ...(values.tokens !== undefined ? { tokens: values.tokens.split(',').map((t) => int('tokens', t)) } : {}),
         ...(values.steps !== undefined ? { steps: int('steps', values.steps) } : {}),
         ...(values['generation-dtype'] !== undefined ? { generationDtype: values['generation-dtype'] as 'float16' } : {}),
+        ...(values['head-chunks'] !== undefined || values['backward-layers'] !== undefined
+          ? { probe: { ...(values['head-chunks'] !== undefined ? { headChunks: int('head-chunks', values['head-chunks']) } : {}), ...(values['backward-layers'] !== undefined ? { backwardLayers: int('backward-layers', values['backward-layers']) } : {}) } }
+          : {}),
       });
       ctx.stdout.write(values.json ? JSON.stringify(report) + '\n' : table(report) + '\n' + JSON.stringify(report, null, 2) + '\n');
       return 0;

@@ -40,7 +40,7 @@ test('acereason serve: a child process answers OpenAI requests with its key, and
   }
 });
 
-test('acereason serve refuses a missing model directory and an unset key variable, naming the flag', async () => {
+test('acereason serve refuses a missing model directory, an unset key variable and an unsupported --generation-dtype, naming the flag', async () => {
   const { runCli } = await import('../run-cli.js');
   const a = await runCli(['serve', '--model', '/nonexistent-model-dir']);
   assert.equal(a.code, 2);
@@ -48,4 +48,10 @@ test('acereason serve refuses a missing model directory and an unset key variabl
   const b = await runCli(['serve', '--model', '.', '--api-key-env', 'SURELY_NOT_SET_VARIABLE']);
   assert.equal(b.code, 2);
   assert.match(b.stderr, /--api-key-env/);
+  const c = await runCli(['serve', '--model', '.', '--generation-dtype', 'bfloat16']);
+  assert.equal(c.code, 2);
+  assert.match(c.stderr, /--generation-dtype: bfloat16 is not supported/);
+  const d = await runCli(['serve', '--model', '.', '--generation-dtype', 'int8']);
+  assert.equal(d.code, 2);
+  assert.match(d.stderr, /--generation-dtype: expected float32 or float16, got "int8"/);
 });

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { numberFlag, parseFlags } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 
-const USAGE = 'acereason serve --model DIR | --checkpoint DIR [--host H] [--port P] [--api-key-env NAME] [--name NAME] [--threads N] [--max-batch N]';
+const USAGE = 'acereason serve --model DIR | --checkpoint DIR [--host H] [--port P] [--api-key-env NAME] [--name NAME] [--threads N] [--max-batch N] [--generation-dtype float32|float16]';
 
 export const serve: Command = {
   name: 'serve',
@@ -15,7 +15,7 @@ export const serve: Command = {
   async run(args, ctx) {
     const { values } = parseFlags(args, {
       model: { type: 'string' }, checkpoint: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' },
-      'api-key-env': { type: 'string' }, name: { type: 'string' }, threads: { type: 'string' }, 'max-batch': { type: 'string' },
+      'api-key-env': { type: 'string' }, name: { type: 'string' }, threads: { type: 'string' }, 'max-batch': { type: 'string' }, 'generation-dtype': { type: 'string' },
     }, USAGE);
     const dir = values.model ?? values.checkpoint;
     if ((values.model === undefined) === (values.checkpoint === undefined)) throw new UsageError('give exactly one of --model and --checkpoint', `usage: ${USAGE}`);
@@ -23,6 +23,9 @@ export const serve: Command = {
     const port = numberFlag('--port', values.port, { integer: true, min: 0, max: 65535 }, USAGE) ?? 8000;
     const threads = numberFlag('--threads', values.threads, { integer: true, min: 0, max: 256 }, USAGE) ?? 0;
     const maxBatch = numberFlag('--max-batch', values['max-batch'], { integer: true, min: 1, max: 4096 }, USAGE) ?? 64;
+    const generationDtype = values['generation-dtype'] ?? 'float32';
+    if (generationDtype === 'bfloat16') throw new UsageError('--generation-dtype: bfloat16 is not supported (ONNX Runtime\'s CPU provider has no bfloat16 kernels for the generation graphs, and onnxruntime-node cannot feed bfloat16 tensors)', 'Use float16 or float32.');
+    if (generationDtype !== 'float32' && generationDtype !== 'float16') throw new UsageError(`--generation-dtype: expected float32 or float16, got "${generationDtype}"`, `usage: ${USAGE}`);
     let apiKey: string | undefined;
     if (values['api-key-env'] !== undefined) {
       apiKey = process.env[values['api-key-env']];
@@ -33,7 +36,7 @@ export const serve: Command = {
     const logger = createLogger({ component: 'serve', destination: process.stderr });
     let model: Awaited<ReturnType<typeof loadServedModel>>;
     try {
-      model = await loadServedModel(dir, { ...(values.name ? { name: values.name } : {}), threads });
+      model = await loadServedModel(dir, { ...(values.name ? { name: values.name } : {}), threads, generationDtype });
     } catch (err) {
       throw new UsageError(`${dir}: ${(err as Error).message}`, 'Pass a Hugging Face model directory (config.json, safetensors, tokenizer.json).');
     }

@@ -37,6 +37,7 @@ test('engine: kind openai compiles the actors\' inference server with defaults; 
   assert.deepEqual(c.engine, {
     executionProvider: 'cpu', threads: 2,
     rollout: { kind: 'openai', url: 'http://gpu-1:8000', model: 'policy', weights: 'sglang', apiKeyEnv: 'SGL_KEY', maxConcurrency: 8, requestTimeoutMs: 120_000, probeTolerance: 0.02 },
+    generationDtype: 'float32',
   });
   const bad = (engine: Record<string, unknown>, re: RegExp): void => void assert.throws(() => compileRunConfig({ ...base, engine }), re);
   bad({ kind: 'openai', model: 'm', weights: 'vllm' }, /engine\.url: required with kind openai/);
@@ -70,4 +71,16 @@ test('a chat dataset without a chat template is refused before the run starts, n
   assert.throws(() => checkDatasetPrompts(c, tokenizerFor(c)), (e: unknown) => e instanceof ValidationError && e.field === 'datasets.eu.prompt.mode' && /chat needs the model's chat template/.test(e.message));
   const raw = compileRunConfig({ model: { preset: 'demo' }, datasets: { eu: { path: 'eu.jsonl', domain: 'math', prompt: { mode: 'raw' } } }, stages });
   checkDatasetPrompts(raw, tokenizerFor(raw));
+});
+
+test('engine.generation_dtype: float32 by default, float16 compiled; bfloat16, other values and an inference server refused naming the field', () => {
+  const base = { model: { preset: 'demo' }, datasets: { eu: { path: 'eu.jsonl', domain: 'math' } }, stages };
+  assert.equal(compileRunConfig(base).engine.generationDtype, 'float32');
+  assert.equal(compileRunConfig({ ...base, engine: { generation_dtype: 'float16' } }).engine.generationDtype, 'float16');
+  const refused = (engine: Record<string, unknown>, re: RegExp): void => {
+    assert.throws(() => compileRunConfig({ ...base, engine }), (e: unknown) => e instanceof ValidationError && e.field === 'engine.generation_dtype' && re.test(e.message));
+  };
+  refused({ generation_dtype: 'bfloat16' }, /bfloat16 is not supported .*no bfloat16 kernels/);
+  refused({ generation_dtype: 'int8' }, /int8/);
+  refused({ kind: 'openai', url: 'http://gpu-1:8000', model: 'policy', weights: 'sglang', generation_dtype: 'float16' }, /only with the embedded engine/);
 });

@@ -113,13 +113,16 @@ export interface ClusterConfig {
   metricsPort: number | undefined;
 }
 
+/** The precision of the embedded engine's generation graphs (`engine.generation_dtype`); training and scoring stay float32. */
+export type GenerationDtypeSetting = 'float32' | 'float16';
+
 export interface RunConfig {
   runId: string;
   seed: number;
   outDir: string;
   model: ModelSection;
   /** The learner's embedded engine; `rollout` is the actors' engine when it is an inference server. */
-  engine: { executionProvider: 'cpu' | 'cuda'; threads: number; rollout: OpenAIEngineSpec | undefined };
+  engine: { executionProvider: 'cpu' | 'cuda'; threads: number; rollout: OpenAIEngineSpec | undefined; generationDtype: GenerationDtypeSetting };
   datasets: Record<string, DatasetConfig>;
   algorithm: AlgorithmConfig;
   optimizer: OptimizerSection;
@@ -257,7 +260,7 @@ const OPENAI_KEYS = ['url', 'model', 'weights', 'api_key_env', 'max_concurrency'
 
 /** `engine:` the learner's threads and execution provider; with `kind: openai` also the actors' inference server. */
 function compileEngine(raw: unknown): RunConfig['engine'] {
-  const e = section(raw, 'engine', ['kind', 'execution_provider', 'threads', ...OPENAI_KEYS]);
+  const e = section(raw, 'engine', ['kind', 'execution_provider', 'threads', 'generation_dtype', ...OPENAI_KEYS]);
   const kind = parseEnum(e.kind ?? 'embedded', 'engine.kind', ['embedded', 'openai'] as const);
   if (kind === 'embedded') for (const k of OPENAI_KEYS) if (e[k] !== undefined) throw new ValidationError(`engine.${k}`, 'only with engine.kind: openai (an OpenAI-compatible server as the actors\' rollout engine)');
   const rollout = kind === 'embedded' ? undefined : resolveOpenAIEngine({
@@ -268,5 +271,18 @@ function compileEngine(raw: unknown): RunConfig['engine'] {
     executionProvider: parseEnum(e.execution_provider ?? 'cpu', 'engine.execution_provider', ['cpu', 'cuda'] as const),
     threads: parseNumber(e.threads ?? 1, 'engine.threads', { integer: true, min: 1, max: 256 }),
     rollout,
+    generationDtype: compileGenerationDtype(e.generation_dtype, kind),
   };
+}
+
+/**
+ * `engine.generation_dtype`: float32 (default) or float16 copies of the weights for the actors'
+ * generation graphs. bfloat16 is refused: ONNX Runtime's CPU provider has no bfloat16 kernels for
+ * these graphs and onnxruntime-node cannot feed bfloat16 tensors.
+ */
+function compileGenerationDtype(raw: unknown, kind: 'embedded' | 'openai'): GenerationDtypeSetting {
+  if (raw === undefined) return 'float32';
+  if (kind === 'openai') throw new ValidationError('engine.generation_dtype', 'only with the embedded engine: an inference server chooses its own precision');
+  if (raw === 'bfloat16') throw new ValidationError('engine.generation_dtype', 'bfloat16 is not supported (ONNX Runtime\'s CPU provider has no bfloat16 kernels for the generation graphs, and onnxruntime-node cannot feed bfloat16 tensors); use float16 or float32');
+  return parseEnum(raw, 'engine.generation_dtype', ['float32', 'float16'] as const);
 }

@@ -52,6 +52,7 @@ export async function joinRun(s: LearnerServices, o: { config: RunConfig; nc: Na
     schema: SCHEMA_VERSION, kind: 'RunSpec', runId: c.runId, id: `${c.runId}-spec`, createdAtMs: Date.now(),
     model: o.engine.model, tokenizer: o.tokenizerSpec, ...(assets.length > 0 ? { assets } : {}), learnerAddress: s.address, seed: c.seed,
     ...(c.engine.rollout ? { rolloutEngine: c.engine.rollout } : {}),
+    ...(c.engine.generationDtype !== 'float32' ? { generationDtype: c.engine.generationDtype } : {}),
   };
   await retryTransient(() => o.topology.runState.put(Keys.runSpec(c.runId), codecs.RunSpec.encode(spec)));
   s.consumer = await consume(o.nc, {

@@ -25,3 +25,16 @@ test('step FLOPs count the recomputation: the 28-layer Qwen3-0.6B step at 8K tok
   // 4 x 2 x 440M layer matmul params x 8192 = 2.9e13; attention 28 x 9 x 16 x 128 x 8192 x 8193 = 3.5e13; head 6 x 151936 x 1024 x 8192 = 7.6e12
   assert.ok(f > 6.9e13 && f < 7.4e13, String(f));
 });
+
+test('bench long --head-chunks/--backward-layers: a truncated step reports its phases and peak memory, no step time or FLOP/s; bad values refused', async () => {
+  const r = await benchLong({ quick: true, layers: 3, tokens: [64], steps: 1, threads: 1, probe: { headChunks: 1, backwardLayers: 1 } });
+  const row = (r.rows as Record<string, unknown>[])[0] as Record<string, unknown>;
+  assert.match(String(row.truncated), /head 1 chunks, backward 1 layers/);
+  assert.equal(row.tokens_per_s, undefined);
+  assert.equal(row.matmul_fraction, undefined);
+  const phases = (row.phases as { phase: string; max_rss_mb: number }[]).map((p) => p.phase);
+  assert.deepEqual(phases, ['forward', 'head', 'backward layer 2', 'adamw'], 'the backward stops after the top layer');
+  const mm = (r.flops as { ort_matmul_1024_gflops: { median: number; samples: number } }).ort_matmul_1024_gflops;
+  assert.ok(mm.median > 0 && mm.samples === 2, JSON.stringify(mm));
+  await assert.rejects(benchLong({ quick: true, tokens: [64], probe: { backwardLayers: 0 } }), (e: unknown) => e instanceof ValidationError && e.message.startsWith('--backward-layers'));
+});

@@ -30,6 +30,12 @@ export interface LongBenchOptions {
   quick?: boolean;
   /** Skip PyTorch. */
   noTorch?: boolean;
+  /**
+   * Measurement of a step too long to finish: stop the LM head after this many chunks and the
+   * backward after this many (top) layers (the forward, clipping and AdamW still run whole). The
+   * row is marked `truncated`; its time is not a step time and no PyTorch side runs.
+   */
+  probe?: { headChunks?: number; backwardLayers?: number };
   /** Instead of training rows: the behaviour-logprob drift of generation copies in this dtype against the float32 learner. */
   generationDtype?: GenerationDtype;
 }
@@ -54,6 +60,11 @@ export function longStepFlops(c: ResolvedModelConfig, T: number): number {
   return layers + head;
 }
 
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length === 0 ? NaN : s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
 const round = (x: number, d = 3): number => Number(x.toPrecision(d + 1));
 const rssMb = (): number => process.resourceUsage().maxRSS / 1024;
 
@@ -90,10 +101,18 @@ export async function benchLong(o: LongBenchOptions = {}): Promise<BenchReport> 
   }
   const report: BenchReport = { suite: 'long', host: benchHost(), ratios: {} };
   if (o.generationDtype !== undefined) return driftReport(report, o, base, quickShape, threads);
-  const matmul = await ortMatmulFlops(1024, threads, 5);
-  report.config = { model: base.name, threads, steps, rows, quick: o.quick === true };
-  report.flops = { ort_matmul_1024_gflops: round(matmul / 1e9) };
-  const torchMissing = o.noTorch === true || o.quick === true ? 'skipped' : ensureTorch();
+  for (const [k, v] of Object.entries(o.probe ?? {})) {
+    if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new ValidationError(`--${k === 'headChunks' ? 'head-chunks' : 'backward-layers'}`, `must be an integer >= 1, got ${String(v)}`);
+  }
+  const truncated = o.probe !== undefined && (o.probe.headChunks !== undefined || o.probe.backwardLayers !== undefined);
+  // The MatMul reference is sampled before and after every step (interleaved with the work, so a
+  // change of the machine's load moves both) and reported as a median with its range.
+  const matmulSamples: number[] = [];
+  const sampleMatmul = async (): Promise<void> => {
+    matmulSamples.push(await ortMatmulFlops(1024, threads, 3));
+  };
+  report.config = { model: base.name, threads, steps, rows, quick: o.quick === true, ...(truncated ? { probe: o.probe } : {}) };
+  const torchMissing = o.noTorch === true || o.quick === true ? 'skipped' : truncated ? 'skipped: truncated step' : ensureTorch();
   const results: Record<string, unknown>[] = [];
   for (const [layers, T] of rows) {
     const c = validateModelConfig({ ...base.c, ...quickShape, numLayers: layers });
@@ -116,17 +135,35 @@ export async function benchLong(o: LongBenchOptions = {}): Promise<BenchReport> 
       const tokens = Uint32Array.from({ length: T }, (_, i) => (i * 7919 + 13) % c.vocabSize);
       const seq = { tokens, responseStart: 1, advantages: Float32Array.from({ length: T - 1 }, (_, i) => Math.sin(i)), oldLogprobs: new Float32Array(T - 1).fill(-6) };
       const times: number[] = [];
-      for (let s = 0; s < steps; s++) times.push((await engine.trainStep({ sequences: [seq], loss: { kind: 'pg', epsLow: 0.2, epsHigh: 0.28, aggregation: 'token-mean' } })).seconds);
+      const rowMatmul: number[] = [];
+      let phases: { phase: string; at_s: number; rss_mb: number; max_rss_mb: number }[] = [];
+      for (let s = 0; s < steps; s++) {
+        await sampleMatmul();
+        const t0 = performance.now();
+        phases = [];
+        const onPhase = (phase: string): void => {
+          phases.push({ phase, at_s: round((performance.now() - t0) / 1000), rss_mb: round(process.memoryUsage().rss / 2 ** 20), max_rss_mb: round(rssMb()) });
+        };
+        times.push((await engine.trainStep({ sequences: [seq], loss: { kind: 'pg', epsLow: 0.2, epsHigh: 0.28, aggregation: 'token-mean' } }, { ...o.probe, onPhase })).seconds);
+        await sampleMatmul();
+        rowMatmul.push(...matmulSamples.slice(-2));
+      }
       const step = times[times.length - 1] as number;
-      const flops = longStepFlops(c, T) / step;
-      Object.assign(row, { step_s: times.map((x) => round(x)), tokens_per_s: round(T / step), peak_rss_mb: round(rssMb()), gflops: round(flops / 1e9), matmul_fraction: round(flops / matmul) });
-      if (torchStep !== undefined) report.ratios[`train_tokens_per_s_${key}`] = round(torchStep / step);
+      const mm = median(rowMatmul);
+      Object.assign(row, { step_s: times.map((x) => round(x)), peak_rss_mb: round(rssMb()), phases, ort_matmul_1024_gflops: { median: round(mm / 1e9), min: round(Math.min(...rowMatmul) / 1e9), max: round(Math.max(...rowMatmul) / 1e9) } });
+      if (truncated) row.truncated = `head ${o.probe?.headChunks ?? 'all'} chunks, backward ${o.probe?.backwardLayers ?? 'all'} layers: peak memory only, not a step time`;
+      else {
+        const flops = longStepFlops(c, T) / step;
+        Object.assign(row, { tokens_per_s: round(T / step), gflops: round(flops / 1e9), matmul_fraction: round(flops / mm) });
+        if (torchStep !== undefined) report.ratios[`train_tokens_per_s_${key}`] = round(torchStep / step);
+      }
     } finally {
       await engine.dispose();
     }
     results.push(row);
   }
   report.rows = results;
+  report.flops = { ort_matmul_1024_gflops: { median: round(median(matmulSamples) / 1e9), min: round(Math.min(...matmulSamples) / 1e9), max: round(Math.max(...matmulSamples) / 1e9), samples: matmulSamples.length } };
   report.notes = 'peak_rss_mb is the high-water mark of this process so far: run one row per process (--layers N --tokens T) to read each row alone';
   return report;
 }

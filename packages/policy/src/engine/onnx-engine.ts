@@ -10,7 +10,7 @@ import { allocateFlat, flatCopy } from '../train/flat.js';
 import { GENERATION_DTYPES } from '../graphs/half.js';
 import type { GenerationDtype } from '../graphs/half.js';
 import { DEFAULT_LONG_SEQUENCE, headChunkTokensFor, validateLongSequence } from '../train/layered-model.js';
-import type { LongSequenceOptions } from '../train/layered-model.js';
+import type { LongSequenceOptions, StepProbe } from '../train/layered-model.js';
 import { DEFAULT_OPTIMIZER, validateOptimizerConfig } from '../train/optimizer-config.js';
 import type { OptimizerConfig } from '../train/optimizer-config.js';
 import { selectModelWeights } from '../weights/hf.js';
@@ -127,11 +127,11 @@ export class OnnxEngine implements PolicyEngine {
     });
   }
 
-  async trainStep(batch: TrainBatch): Promise<TrainStepResult> {
+  async trainStep(batch: TrainBatch, probe?: StepProbe): Promise<TrainStepResult> {
     if (this.inferenceOnly) throw new ValidationError('inferenceOnly', 'this engine was created for inference only: trainStep is refused');
     return this.exclusive(async () => {
       try {
-        return await this.trainer.step(batch);
+        return await this.trainer.step(batch, probe);
       } finally {
         this.invalidate();
       }

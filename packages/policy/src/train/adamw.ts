@@ -40,6 +40,18 @@ export class AdamW {
     return this.sessions;
   }
 
+  /**
+   * Allocates the moments before the first step's forward and writes them (a fresh zeroed buffer's
+   * pages are not resident until written), so the first step holds the same static memory as every
+   * later one: its peak is the steady state's, and a run that cannot fit fails at step 1, not 2.
+   */
+  prepare(params: readonly NamedTensor[]): void {
+    if (params.every((p) => this.m.has(p.name) && this.v.has(p.name))) return;
+    this.moments(params);
+    // One write per 4 KiB page makes it resident without changing a value (restored state included).
+    for (const b of [...this.m.values(), ...this.v.values()]) for (let i = 0; i < b.length; i += 1024) b[i] = b[i] as number;
+  }
+
   private moments(params: readonly NamedTensor[]): void {
     if (params.every((p) => this.m.has(p.name) && this.v.has(p.name))) return;
     const specs = params.map((p) => ({ name: p.name, shape: [p.data.length] }));

@@ -53,6 +53,18 @@ export interface HeadLoss {
   scalars: { epsLow: number; epsHigh: number; klCoef: number; entCoef: number };
 }
 
+/**
+ * Benchmark instrumentation of one training step: `onPhase` is called at the end of the forward,
+ * the head and each layer's backward; `headChunks` / `backwardLayers` stop the head after that many
+ * chunks and the backward after that many (top) layers, so the peak memory of a step too long to
+ * finish can be measured. A truncated step's gradients are incomplete: for measurement only.
+ */
+export interface StepProbe {
+  headChunks?: number;
+  backwardLayers?: number;
+  onPhase?: (phase: string) => void;
+}
+
 interface Piece {
   graph: PieceGraph;
   session: OrtSession;
@@ -193,17 +205,18 @@ export class LayeredModel {
    * Forward, loss and backward of one packed micro-batch; adds every parameter's gradient into
    * `grads` (same names as `params`). Returns the micro-batch's loss and per-token logprobs/entropy.
    */
-  async train(tok: PackedTokens, params: ReadonlyMap<string, NamedTensor>, grads: ReadonlyMap<string, Float32Array>, loss: HeadLoss, invTemp: number): Promise<{ loss: number; logprobs: Float32Array; entropy: Float32Array }> {
+  async train(tok: PackedTokens, params: ReadonlyMap<string, NamedTensor>, grads: ReadonlyMap<string, Float32Array>, loss: HeadLoss, invTemp: number, probe: StepProbe = {}): Promise<{ loss: number; logprobs: Float32Array; entropy: Float32Array }> {
     const D = this.c.hiddenSize;
     const T = tok.T;
     const inputs: Float32Array[] = [];
     const hL = await this.forwardLayers(tok, params, inputs);
+    probe.onPhase?.('forward');
     const head = await this.head(loss.kind);
     const logprobs = new Float32Array(T);
     const entropy = new Float32Array(T);
     let dh: Float32Array = new Float32Array(T * D);
     let lossSum = 0;
-    for (const [a, n] of this.chunks(T)) {
+    for (const [a, n] of this.chunks(T).slice(0, probe.headChunks)) {
       const per = (x: Float32Array): ort.Tensor => f32(x.subarray(a, a + n), [n]);
       const { feeds, fetches } = this.paramFeeds(head, 0, params, grads);
       Object.assign(feeds, { x: f32(hL.subarray(a * D, (a + n) * D), [n, D]), targets: new ort.Tensor('int32', tok.targets.subarray(a, a + n), [n]), inv_temp: scalar(invTemp), weight: per(loss.weight) });
@@ -214,10 +227,12 @@ export class LayeredModel {
       const r = await head.session.run(feeds, fetches);
       lossSum += outF32(r, 'loss')[0] ?? NaN;
     }
+    probe.onPhase?.('head');
     const rope = this.rope(tok);
     const row: PackedRow = { T, segStart: tok.segStart };
     const hDims = [1, T, D];
-    for (let l = this.c.numLayers - 1; l >= 0; l--) {
+    const lowest = Math.max(0, this.c.numLayers - (probe.backwardLayers ?? this.c.numLayers));
+    for (let l = this.c.numLayers - 1; l >= lowest; l--) {
       const h = inputs[l] as Float32Array;
       const x = await this.layerAttention(l, h, tok, rope, params);
       const ob = this.paramFeeds(this.outBwd, l, params, grads);
@@ -231,6 +246,7 @@ export class LayeredModel {
       );
       dh = outF32(r2, 'dh');
       inputs[l] = new Float32Array(0);
+      probe.onPhase?.(`backward layer ${l}`);
     }
     this.embedBackward(tok, dh, grads);
     return { loss: lossSum, logprobs, entropy };

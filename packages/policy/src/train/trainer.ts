@@ -7,7 +7,7 @@ import type { TrainBatch, TrainStepResult, TrainSequence } from '../engine/types
 import { AdamW } from './adamw.js';
 import { allocateFlat } from './flat.js';
 import { DEFAULT_LONG_SEQUENCE, LayeredModel } from './layered-model.js';
-import type { HeadLoss, LongSequenceOptions } from './layered-model.js';
+import type { HeadLoss, LongSequenceOptions, StepProbe } from './layered-model.js';
 import { packByTokens, packTokens } from './packing.js';
 import { tokenWeights, validateLossConfig } from './loss-config.js';
 import { learningRateAt } from './optimizer-config.js';
@@ -63,12 +63,15 @@ export class Trainer {
   }
 
   private gradBuffers(params: readonly NamedTensor[]): Map<string, Float32Array> {
-    if (this.grads === undefined) this.grads = new Map(allocateFlat(params).map((t) => [t.name, t.data]));
-    else for (const g of this.grads.values()) g.fill(0);
+    // Written on every step, the first included: a fresh buffer's pages only become resident when
+    // written, and the first step's peak memory should be every step's.
+    this.grads ??= new Map(allocateFlat(params).map((t) => [t.name, t.data]));
+    for (const g of this.grads.values()) g.fill(0);
     return this.grads;
   }
 
-  async step(batch: TrainBatch): Promise<TrainStepResult> {
+  /** One update; `probe` instruments (or, for measurement only, truncates) the layered model's step. */
+  async step(batch: TrainBatch, probe: StepProbe = {}): Promise<TrainStepResult> {
     const t0 = performance.now();
     const loss = batch.loss;
     validateLossConfig(loss);
@@ -92,6 +95,7 @@ export class Trainer {
     const params = this.weights();
     const byName = new Map(params.map((t) => [t.name, t]));
     const grads = this.gradBuffers(params);
+    this.adam.prepare(params);
     let lossSum = 0;
     let entSum = 0;
     let clipped = 0;
@@ -117,7 +121,7 @@ export class Trainer {
         if (o) head.oldLogprobs.set(o, off);
         if (s.refLogprobs) head.refLogprobs.set(s.refLogprobs, off);
       });
-      const out = await model.train(tok, byName, grads, head, 1 / temperature);
+      const out = await model.train(tok, byName, grads, head, 1 / temperature, probe);
       lossSum += out.loss;
       for (let i = 0; i < T; i++) {
         if ((head.weight[i] as number) === 0) continue;
@@ -137,6 +141,7 @@ export class Trainer {
     // A per-batch base rate (per-stage learning rates) keeps the schedule's shape.
     const lr = learningRateAt(batch.learningRate === undefined ? this.cfg : { ...this.cfg, learningRate: batch.learningRate }, this.adam.step);
     await this.adam.update(params, grads, lr, scale, this.cfg);
+    probe.onPhase?.('adamw');
     return {
       loss: lossSum,
       gradNorm,
