@@ -21,12 +21,9 @@ export const PROMPT_TEMPLATE = WARM_PROMPT_TEMPLATE;
 /** Problems `a+b` with single-digit answers, ids p0, p1, ... */
 export const problems = smallSums;
 
-let warm: Promise<Uint8Array> | undefined;
-
-/** The demo model after a short SFT on the `\boxed{d}` format (cached per test process). */
+/** The demo model after a short SFT on the `\boxed{d}` format (made once per test process by the cli). */
 export function warmStartWeights(): Promise<Uint8Array> {
-  warm ??= sharedWarmStart();
-  return warm;
+  return sharedWarmStart();
 }
 
 export interface TinyRunOptions {
