@@ -5,19 +5,11 @@
  */
 import { hostname } from 'node:os';
 import { AceReasonError, codecs, Consumers, ErrorCodes, Keys, SCHEMA_VERSION, Streams, Subjects, toAceReasonError, type RolloutTask, type RunSpec, type TrajectoryGroup } from '@acereason/protocol';
-import { Backoff, consume, jetstreamClient, Lifecycle, publishMessage, startHeartbeat, type Delivery, type TlsFiles, type Logger, type NatsConnection, type Topology, type Transitions } from '@acereason/transport';
+import { Backoff, consume, jetstreamClient, Lifecycle, publishMessage, startHeartbeat, type Delivery, type TlsFiles, type Logger, type NatsConnection, type Topology, type WorkerState, WORKER_TRANSITIONS } from '@acereason/transport';
 import type { RolloutEngine, Tokenizer } from '@acereason/policy';
 import { WeightsHolder } from './weights.js';
 
-export type ActorState = 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
-
-const ACTOR_TRANSITIONS: Transitions<ActorState> = {
-  starting: ['running', 'draining', 'failed', 'stopped'],
-  running: ['draining', 'failed', 'stopped'],
-  draining: ['failed', 'stopped'],
-  stopped: [],
-  failed: [],
-};
+export type ActorState = WorkerState;
 
 export interface ActorOptions {
   nc: NatsConnection;
@@ -49,7 +41,7 @@ export class Actor {
   private engineDown: Promise<void> | undefined;
 
   constructor(private readonly o: ActorOptions) {
-    this.life = new Lifecycle<ActorState>('actor', 'starting', ACTOR_TRANSITIONS, o.logger);
+    this.life = new Lifecycle<ActorState>('actor', 'starting', WORKER_TRANSITIONS, o.logger);
     this.weights = new WeightsHolder(o.engine, o.spec.runId, o.logger, o.grpcTls);
     this.js = jetstreamClient(o.nc);
   }

@@ -5,19 +5,11 @@
  */
 import { hostname } from 'node:os';
 import { AceReasonError, codecs, Consumers, ErrorCodes, SCHEMA_VERSION, Streams, Subjects, toAceReasonError, type Domain, type ScoredGroup, type TrajectoryGroup } from '@acereason/protocol';
-import { consume, jetstreamClient, Lifecycle, publishMessage, startHeartbeat, type Delivery, type Logger, type MessageConsumer, type NatsConnection, type Topology, type Transitions } from '@acereason/transport';
+import { consume, jetstreamClient, Lifecycle, publishMessage, startHeartbeat, type Delivery, type Logger, type MessageConsumer, type NatsConnection, type Topology, type WorkerState, WORKER_TRANSITIONS } from '@acereason/transport';
 import { InfrastructureError, type Scorer } from './scorers.js';
 import { CodeTestsSource } from './code-tests.js';
 
-export type VerifierState = 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
-
-const VERIFIER_TRANSITIONS: Transitions<VerifierState> = {
-  starting: ['running', 'draining', 'failed', 'stopped'],
-  running: ['draining', 'failed', 'stopped'],
-  draining: ['failed', 'stopped'],
-  stopped: [],
-  failed: [],
-};
+export type VerifierState = WorkerState;
 
 export interface VerifierWorkerOptions {
   nc: NatsConnection;
@@ -45,7 +37,7 @@ export class VerifierWorker {
   constructor(private readonly o: VerifierWorkerOptions) {
     this.js = jetstreamClient(o.nc);
     this.tests = new CodeTestsSource({ store: o.topology.codeTests, ...(o.testsCacheBytes !== undefined ? { cacheBytes: o.testsCacheBytes } : {}) });
-    this.life = new Lifecycle<VerifierState>('verifier', 'starting', VERIFIER_TRANSITIONS, o.logger);
+    this.life = new Lifecycle<VerifierState>('verifier', 'starting', WORKER_TRANSITIONS, o.logger);
   }
 
   /** The code-tests cache: hits, misses (fetches), evictions, bytes held. */

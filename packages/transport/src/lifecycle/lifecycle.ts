@@ -8,6 +8,17 @@ import type { Logger } from 'pino';
 
 export type Transitions<S extends string> = { readonly [K in S]: readonly S[] };
 
+/** The lifecycle of a worker that pulls work until it is stopped (rollout actors, verifier workers). */
+export type WorkerState = 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
+
+export const WORKER_TRANSITIONS: Transitions<WorkerState> = {
+  starting: ['running', 'draining', 'failed', 'stopped'],
+  running: ['draining', 'failed', 'stopped'],
+  draining: ['failed', 'stopped'],
+  stopped: [],
+  failed: [],
+};
+
 export class Lifecycle<S extends string> {
   private current: S;
 
