@@ -6,3 +6,4 @@ export * from './wait.js';
 export * from './temp-dir.js';
 export * from './cluster.js';
 export * from './needs.js';
+export * from './route-probe.js';

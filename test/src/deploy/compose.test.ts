@@ -129,6 +129,11 @@ test('compose: nats.conf with the certs bundle is valid for nats-server (JetStre
   assert.match(auth, /^tls \{/m);
   assert.match(auth, /^authorization \{/m);
   for (const role of ['learner', 'actor', 'verifier', 'operator']) assert.match(auth, new RegExp(`user: "${role}", password: "[^"]{16,}"`));
+  // The 3-node form's routes: mutual TLS with the route certificate, its subject mapped.
+  const route = readFileSync(join(dir.path, 'tls', 'nats', 'nats-route.conf'), 'utf8');
+  assert.match(route, /^tls \{[^}]*cert_file: "[^"]*\/route\.pem"[^}]*verify_and_map: true/m);
+  assert.match(route, /^authorization \{\s*user: "CN=nats-route,OU=route,O=acereason dev"/m);
+  assert.match(read('infra/compose/nats-cluster.conf'), /^cluster \{[^}]*include "\.\.\/\.\.\/tls\/nats\/nats-route\.conf"\n\}/m);
   writeFileSync(join(dir.path, 'etc', 'nats', 'nats-cluster.conf'), read('infra/compose/nats-cluster.conf'));
   // The single node and a node of the 3-node form (docker-compose.cluster.yml).
   for (const file of ['nats.conf', 'nats-cluster.conf']) {

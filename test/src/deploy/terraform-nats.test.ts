@@ -2,7 +2,8 @@
  * The NATS that Terraform deploys, without the terraform binary: the template rendered the way the
  * nats module calls it (its `users` built as the module's locals build them, jsonencode being
  * JSON.stringify), checked with `nats-server -t` single and 3-node, then run for real: TLS is
- * required and every role's user has the permissions of packages/transport. The generated
+ * required and every role's user has the permissions of packages/transport; three nodes form their
+ * cluster over mutual-TLS routes with the route certificate and refuse any other. The generated
  * permissions.json is checked against its source, and the hosts' flags against the roles.
  */
 import { test } from 'node:test';
@@ -10,11 +11,13 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertAvailable, freePort, natsServerBinary, skipUnlessCi, spawnChild, tempDir, waitFor } from '@acereason/testkit';
-import { connectNats, drainQuietly, rolePermissions, ROLES, type Role } from '@acereason/transport';
+import { parse as parseHcl } from '@cdktf/hcl2json';
+import { RouteProbe, assertAvailable, freePort, natsServerBinary, skipUnlessCi, spawnChild, tempDir, waitFor, type ChildHandle } from '@acereason/testkit';
+import { METADATA_LEADER, connectNats, drainQuietly, ensureTopology, rolePermissions, ROLES, type Role } from '@acereason/transport';
 import { INFRA, ROOT, commandWorks } from './repo.js';
 
 const NATS_MODULE = join(INFRA, 'terraform', 'modules', 'nats');
+const TLS_MODULE = join(INFRA, 'terraform', 'modules', 'tls');
 const natsTestable = commandWorks(natsServerBinary(), ['--version']) && commandWorks('openssl', ['version']);
 
 /** Renders the subset of Terraform's template syntax the NATS template uses (for, if, ${name}, ${item.field}). */
@@ -43,12 +46,28 @@ function users(passwords: Record<string, string>): { user: string; password: str
   return Object.keys(perms).sort().map((role) => ({ user: JSON.stringify(role), password: JSON.stringify(passwords[role]), permissions: JSON.stringify(perms[role]) }));
 }
 
-function render(dir: string, o: { cluster: boolean; passwords: Record<string, string>; port?: number; monitor?: number }): string {
+/** The route certificate's subject fields (the tls module's `route_subject` local) and the string its output makes of them. */
+async function routeSubject(): Promise<{ o: string; ou: string; cn: string; rfc2253: string }> {
+  const doc = await parseHcl('main.tf', readFileSync(join(TLS_MODULE, 'main.tf'), 'utf8'));
+  const l = ((doc.locals as Record<string, Record<string, string>>[] | undefined)?.[0] ?? {}).route_subject ?? {};
+  const [o, ou, cn] = [l.organization ?? '', l.organizational_unit ?? '', l.common_name ?? ''];
+  // The output's expression, as written in outputs.tf.
+  assert.ok(readFileSync(join(TLS_MODULE, 'outputs.tf'), 'utf8').includes('value       = "CN=${local.route_subject.common_name},OU=${local.route_subject.organizational_unit},O=${local.route_subject.organization}"'));
+  return { o, ou, cn, rfc2253: `CN=${cn},OU=${ou},O=${o}` };
+}
+
+const IPS = ['10.42.1.10', '10.42.1.11', '10.42.1.12'];
+
+/** Node `node`'s config; with `routePorts`, the cluster on loopback (`<ip>:6222` -> 127.0.0.1:routePorts[i]). */
+function render(dir: string, o: { cluster: boolean; passwords: Record<string, string>; subject: string; node?: number; port?: number; monitor?: number; routePorts?: number[] }): string {
   const tpl = readFileSync(join(NATS_MODULE, 'nats.conf.tftpl'), 'utf8');
-  const ips = o.cluster ? ['10.42.1.10', '10.42.1.11', '10.42.1.12'] : ['10.42.1.10'];
-  let conf = renderTemplate(tpl, { server_name: 'test-nats-0', cluster: o.cluster, routes: ips.map((ip) => `nats-route://${ip}:6222`), cluster_name: 'test-nats', max_file: '1GB', users: users(o.passwords) })
-    .replaceAll('/etc/nats/', `${dir}/`).replace('store_dir: /data', `store_dir: ${join(dir, 'js')}`);
+  const node = o.node ?? 0;
+  const ips = o.cluster ? IPS : IPS.slice(0, 1);
+  let conf = renderTemplate(tpl, { server_name: `test-nats-${node}`, cluster: o.cluster, routes: ips.map((ip) => `nats-route://${ip}:6222`), cluster_name: 'test-nats', max_file: '1GB', users: users(o.passwords), route_subject: JSON.stringify(o.subject) })
+    .replaceAll('/etc/nats/', `${dir}/`).replace('store_dir: /data', `store_dir: ${join(dir, `js-${node}`)}`);
   if (o.port !== undefined) conf = conf.replace('listen: 0.0.0.0:4222', `listen: 127.0.0.1:${o.port}`).replace('http_port: 8222', `http_port: ${o.monitor ?? 0}`);
+  const routePorts = o.routePorts;
+  if (routePorts) conf = conf.replace('listen: 0.0.0.0:6222', `listen: 127.0.0.1:${routePorts[node] ?? 0}`).replace(/nats-route:\/\/([\d.]+):6222/g, (_m, ip: string) => `nats-route://127.0.0.1:${routePorts[IPS.indexOf(ip)] ?? 0}`);
   return conf;
 }
 
@@ -61,15 +80,17 @@ test('terraform: permissions.json is what packages/transport says each role may 
 test('terraform: the NATS template renders a config with TLS required and a user per role, single and 3-node (nats-server -t)', { skip: skipUnlessCi(!natsTestable && 'needs nats-server and openssl') }, async () => {
   assertAvailable(!natsTestable && 'needs nats-server and openssl');
   await using dir = await tempDir('acereason-tf-nats-');
-  makeServerCert(dir.path);
+  const subject = await routeSubject();
+  makeCerts(dir.path, subject);
   for (const cluster of [false, true]) {
-    const conf = render(dir.path, { cluster, passwords });
+    const conf = render(dir.path, { cluster, passwords, subject: subject.rfc2253 });
     assert.match(conf, /^max_payload: 8MB$/m);
     assert.match(conf, /^tls \{[^}]*cert_file:/m);
     assert.doesNotMatch(conf, /allow_non_tls/);
     assert.match(conf, /^authorization \{/m);
     for (const r of ROLES) assert.ok(conf.includes(`user: "${r}", password: "pw-${r}-0123456789abcdef"`), `user ${r}`);
     assert.equal(/cluster \{/.test(conf), cluster, `cluster block only for the 3-node option (cluster=${String(cluster)})`);
+    if (cluster) assert.match(conf, /cluster \{[\s\S]*tls \{[^}]*cert_file: \S*\/route\.pem[^}]*verify_and_map: true[^}]*\}\s*authorization \{\s*user: "CN=/);
     const file = join(dir.path, `nats-${String(cluster)}.conf`);
     writeFileSync(file, conf);
     const r = spawnSync(natsServerBinary(), ['-t', '-c', file], { encoding: 'utf8', timeout: 30_000 });
@@ -77,21 +98,26 @@ test('terraform: the NATS template renders a config with TLS required and a user
   }
 });
 
-function makeServerCert(dir: string): void {
-  // A self-signed server certificate for 127.0.0.1 that is its own CA.
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'server.key'), '-out', join(dir, 'server.pem'), '-days', '1',
-    '-subj', '/CN=acereason-test', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-addext', 'basicConstraints=critical,CA:TRUE'], { stdio: 'ignore' });
-  writeFileSync(join(dir, 'ca.pem'), readFileSync(join(dir, 'server.pem')));
+/** The tls module's material for 127.0.0.1: a CA, the server certificate (server and client use, as the module issues it) and the route certificate. */
+function makeCerts(dir: string, route: { o: string; ou: string; cn: string }): void {
+  const ssl = (args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  ssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/O=acereason/CN=test cluster CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  for (const [name, subj] of [['server', '/O=acereason/CN=test cluster'], ['route', `/O=${route.o}/OU=${route.ou}/CN=${route.cn}`]] as const) {
+    ssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subj]);
+    writeFileSync(join(dir, `${name}.ext`), 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n');
+    ssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-set_serial', name === 'server' ? '0x10' : '0x11', '-days', '1', '-out', `${name}.pem`, '-extfile', `${name}.ext`]);
+  }
 }
 
 test('terraform: the rendered single-node NATS runs: plaintext and unknown users are refused, each role connects over TLS', { skip: skipUnlessCi(!natsTestable && 'needs nats-server and openssl') }, async () => {
   assertAvailable(!natsTestable && 'needs nats-server and openssl');
   await using dir = await tempDir('acereason-tf-nats-run-');
-  makeServerCert(dir.path);
+  const subject = await routeSubject();
+  makeCerts(dir.path, subject);
   const port = await freePort();
   const monitor = await freePort();
   const file = join(dir.path, 'nats.conf');
-  writeFileSync(file, render(dir.path, { cluster: false, passwords, port, monitor }));
+  writeFileSync(file, render(dir.path, { cluster: false, passwords, subject: subject.rfc2253, port, monitor }));
   await using server = spawnChild({ name: 'nats', command: natsServerBinary(), args: ['-c', file] });
   await waitFor(async () => (await fetch(`http://127.0.0.1:${monitor}/healthz`).catch(() => undefined))?.ok, { what: `nats from the rendered template\n${server.output}`, timeoutMs: 20_000 });
   const url = `nats://127.0.0.1:${port}`;
@@ -102,6 +128,54 @@ test('terraform: the rendered single-node NATS runs: plaintext and unknown users
   for (const role of ROLES as readonly Role[]) {
     const nc = await connectNats({ servers: url, tls, user: role, pass: passwords[role] ?? '', connectTimeoutMs: 3000 });
     await drainQuietly(nc);
+  }
+});
+
+test('terraform: the rendered 3-node NATS forms its cluster over TLS routes with the route certificate (JetStream with 3 replicas); the server certificate and plaintext routes are refused', { skip: skipUnlessCi(!natsTestable && 'needs nats-server and openssl'), timeout: 120_000 }, async () => {
+  assertAvailable(!natsTestable && 'needs nats-server and openssl');
+  await using dir = await tempDir('acereason-tf-nats-cluster-');
+  const subject = await routeSubject();
+  makeCerts(dir.path, subject);
+  const ports = await Promise.all(IPS.map(() => freePort()));
+  const monitors = await Promise.all(IPS.map(() => freePort()));
+  const routePorts = await Promise.all(IPS.map(() => freePort()));
+  const nodes: ChildHandle[] = [];
+  try {
+    for (const node of IPS.keys()) {
+      const file = join(dir.path, `nats-${node}.conf`);
+      writeFileSync(file, render(dir.path, { cluster: true, passwords, subject: subject.rfc2253, node, port: ports[node], monitor: monitors[node], routePorts }));
+      nodes.push(spawnChild({ name: `nats-${node}`, command: natsServerBinary(), args: ['-c', file] }));
+    }
+    const all = (): string => nodes.map((n) => `--- ${n.settings.name}\n${n.output}`).join('\n');
+    await waitFor(() => nodes.every((n) => METADATA_LEADER.test(n.output)), { what: 'a JetStream metadata leader', timeoutMs: 30_000 }).catch((err: unknown) => {
+      throw new Error(`${String(err)}\n${all()}`);
+    });
+    for (const m of monitors) {
+      const varz = (await (await fetch(`http://127.0.0.1:${m}/varz`)).json()) as { cluster: { tls_required?: boolean; tls_verify?: boolean } };
+      assert.deepEqual([varz.cluster.tls_required, varz.cluster.tls_verify], [true, true], 'routes require TLS and a verified certificate');
+      assert.equal(((await (await fetch(`http://127.0.0.1:${m}/routez`)).json()) as { num_routes: number }).num_routes, 2, `every node routes to the other two\n${all()}`);
+    }
+    // The learner creates the topology on the cluster: 3 replicas over these routes.
+    const nc = await connectNats({ servers: ports.map((p) => `nats://127.0.0.1:${p}`).join(','), tls: { ca: join(dir.path, 'ca.pem') }, user: 'learner', pass: passwords.learner ?? '', connectTimeoutMs: 5000 });
+    try {
+      const topo = await ensureTopology(nc, { owner: true });
+      const info = await topo.jsm.streams.info('ACEREASON_TASKS');
+      assert.equal(info.config.num_replicas, 3);
+      assert.equal(info.cluster?.replicas?.length, 2, 'two followers besides the leader');
+    } finally {
+      await drainQuietly(nc);
+    }
+    // The learner host holds the server certificate (same CA): it must not join as a route.
+    const probe = (name: string, security: string): Promise<RouteProbe> => RouteProbe.start({ name, routePort: routePorts[0] ?? 0, security, dir: dir.path, cluster: 'test-nats' });
+    const routeTls = (cert: string, key: string): string => ['tls {', `  ca_file: "${join(dir.path, 'ca.pem')}"`, `  cert_file: "${cert}"`, `  key_file: "${key}"`, '  verify_and_map: true', '}', 'authorization {', `  user: ${JSON.stringify(subject.rfc2253)}`, '}'].join('\n');
+    await using joiner = await probe('route certificate', routeTls(join(dir.path, 'route.pem'), join(dir.path, 'route.key')));
+    await using server = await probe('server certificate', routeTls(join(dir.path, 'server.pem'), join(dir.path, 'server.key')));
+    await using plain = await probe('no TLS', '');
+    await joiner.joins(3);
+    await server.refused(/Route Error 'Authorization Violation'/);
+    await plain.refused(/Router connection closed/);
+  } finally {
+    await Promise.all(nodes.map((n) => n.stop(5000)));
   }
 });
 

@@ -66,7 +66,7 @@ after(async () => {
 });
 
 test('certs writes credentials.json and the key files readable by the owner only', () => {
-  for (const f of ['credentials.json', 'nats-auth.conf', 'ca-key.pem', 'server-key.pem', 'actor-key.pem']) {
+  for (const f of ['credentials.json', 'nats-auth.conf', 'ca-key.pem', 'server-key.pem', 'actor-key.pem', 'route-key.pem', 'nats-route.conf']) {
     assert.equal(execFileSync('stat', ['-c', '%a', file(f)], { encoding: 'utf8' }).trim(), '600', f);
   }
   assert.deepEqual(Object.keys(creds).sort(), [...ROLES].sort());

@@ -77,6 +77,8 @@ module "tls" {
 
   name         = var.name
   ip_addresses = concat(local.nats_ips, [local.learner_ip])
+  # Only the NATS hosts hold the route certificate.
+  route_ip_addresses = local.nats_ips
 }
 
 # SSM sessions instead of open SSH, and read access to the run's data bucket when one is given.
@@ -138,6 +140,9 @@ module "nats" {
     ca_cert_pem     = module.tls.ca_cert_pem
     server_cert_pem = module.tls.server_cert_pem
     server_key_pem  = module.tls.server_key_pem
+    route_cert_pem  = module.tls.route_cert_pem
+    route_key_pem   = module.tls.route_key_pem
+    route_subject   = module.tls.route_subject
   }
 }
 

@@ -1,6 +1,6 @@
 # NATS with JetStream on one host, or a 3-node cluster (JetStream replicated by RAFT) on fixed
-# private addresses. Routes between the nodes use the cluster's TLS certificate (verified both
-# ways); clients must use TLS and a user per role (learner, actor, verifier, operator) whose
+# private addresses. Routes between the nodes use mutual TLS with the route certificate, whose
+# subject each node maps (verify_and_map): no other certificate of the CA joins the cluster; clients must use TLS and a user per role (learner, actor, verifier, operator) whose
 # subject permissions come from packages/transport (permissions.json, generated from the source).
 
 locals {
@@ -20,6 +20,8 @@ locals {
     cluster_name = "${var.name}-nats"
     max_file     = "${var.jetstream_max_file_gb}GB"
     users        = local.users
+    # JSON-encoded: the subject holds commas and spaces.
+    route_subject = jsonencode(var.tls.route_subject)
   })]
 }
 
@@ -32,12 +34,15 @@ module "user_data" {
   container_args = ["-c", "/etc/nats/nats.conf"]
   volumes        = ["/etc/nats:/etc/nats:ro", "/var/lib/nats:/data"]
   directories    = ["/var/lib/nats"]
-  files = {
+  files = merge({
     "/etc/nats/nats.conf"  = { content = local.config[count.index], permissions = "0600" }
     "/etc/nats/ca.pem"     = { content = var.tls.ca_cert_pem, permissions = "0644" }
     "/etc/nats/server.pem" = { content = var.tls.server_cert_pem, permissions = "0644" }
     "/etc/nats/server.key" = { content = var.tls.server_key_pem, permissions = "0600" }
-  }
+    }, var.cluster ? {
+    "/etc/nats/route.pem" = { content = var.tls.route_cert_pem, permissions = "0644" }
+    "/etc/nats/route.key" = { content = var.tls.route_key_pem, permissions = "0600" }
+  } : {})
 }
 
 resource "aws_instance" "nats" {

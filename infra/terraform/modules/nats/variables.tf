@@ -66,8 +66,8 @@ variable "key_name" {
 }
 
 variable "tls" {
-  description = "The cluster's TLS material (from the tls module)."
-  type        = object({ ca_cert_pem = string, server_cert_pem = string, server_key_pem = string })
+  description = "The cluster's TLS material (from the tls module): the CA, the clients' server certificate, and the route certificate with its subject (RFC 2253)."
+  type        = object({ ca_cert_pem = string, server_cert_pem = string, server_key_pem = string, route_cert_pem = string, route_key_pem = string, route_subject = string })
   sensitive   = true
 }
 

@@ -14,6 +14,22 @@ output "server_key_pem" {
   sensitive   = true
 }
 
+output "route_cert_pem" {
+  description = "Route certificate of the NATS hosts (server and client use)."
+  value       = tls_locally_signed_cert.route.cert_pem
+}
+
+output "route_key_pem" {
+  description = "Private key of the route certificate."
+  value       = tls_private_key.route.private_key_pem
+  sensitive   = true
+}
+
+output "route_subject" {
+  description = "The route certificate's subject as nats-server's verify_and_map spells it (RFC 2253)."
+  value       = "CN=${local.route_subject.common_name},OU=${local.route_subject.organizational_unit},O=${local.route_subject.organization}"
+}
+
 output "client_certs" {
   description = "Client certificate and key of each role in client_roles."
   value = { for r in var.client_roles : r => {

@@ -12,6 +12,15 @@ variable "ip_addresses" {
   }
 }
 
+variable "route_ip_addresses" {
+  description = "IP subject alternative names of the route certificate (the NATS hosts only)."
+  type        = list(string)
+  validation {
+    condition     = length(var.route_ip_addresses) > 0 && alltrue([for ip in var.route_ip_addresses : can(cidrhost("${ip}/32", 0))])
+    error_message = "route_ip_addresses must be a non-empty list of IPv4 addresses."
+  }
+}
+
 variable "dns_names" {
   description = "DNS subject alternative names of the server certificate."
   type        = list(string)

@@ -1,23 +1,28 @@
 /**
- * `up --nats-cluster 3`: three clustered nats-servers, every service given all three URLs, streams
- * with 3 replicas, a run that steps; then `down` stops all of it.
+ * `up --nats-cluster 3` (secured, the default): three clustered nats-servers whose routes run over
+ * mutual TLS with the route certificate of `acereason certs`, every service given all three URLs,
+ * streams with 3 replicas, a run that steps; a nats-server that tries to join with the wrong
+ * certificate (or none) is refused while one with the route certificate joins; then `down` stops all
+ * of it.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Streams } from '@acereason/protocol';
 import { DEMO_MODEL, createOnnxEngine } from '@acereason/policy';
-import { connectNats, drainQuietly } from '@acereason/transport';
+import { RouteProbe } from '@acereason/testkit';
+import { connectNats, drainQuietly, readRoleCredentials, renderRouteSecurity } from '@acereason/transport';
+import { ROUTE_SUBJECT, makeDevCertificates } from '../local/dev-certs.js';
 import type { ClusterState } from '../local/cluster-state.js';
 import type { RunStatus } from '../local/run-status.js';
 import { isAlive } from '../local/processes.js';
 import { killLeftovers, runCli } from '../run-cli.js';
 
-test('up --nats-cluster 3: three clustered nodes, 3 replicas, the run steps, down stops every node', { timeout: 240_000 }, async () => {
+test('up --nats-cluster 3: three clustered nodes, routes over TLS with the route certificate (others refused), 3 replicas, the run steps, down stops every node', { timeout: 240_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'acereason-upc-'));
   const cli = (args: string[], timeoutMs = 120_000) => runCli(args, { cwd: dir, timeoutMs, env: { ...process.env, ACEREASON_LOG_PRETTY: '0' } });
   let state: ClusterState | undefined;
@@ -38,12 +43,18 @@ stages:
 checkpoint: { every_steps: 1000 }
 cluster: { grpc_bind: 127.0.0.1:0, ack_wait: 3s, step_timeout: 60s }
 `);
-    const up = await cli(['up', '--config', join(dir, 'run.yaml'), '--nats-cluster', '3', '--insecure', '--verifier-args=--domain math', '--json'], 180_000);
+    const up = await cli(['up', '--config', join(dir, 'run.yaml'), '--nats-cluster', '3', '--verifier-args=--domain math', '--json'], 180_000);
     assert.equal(up.code, 0, up.stderr);
     state = JSON.parse(up.stdout) as ClusterState;
     assert.deepEqual(state.services.filter((s) => s.role === 'nats').map((s) => s.name), ['nats-0', 'nats-1', 'nats-2']);
     assert.equal(state.natsUrl.split(',').length, 3);
-    const nc = await connectNats({ servers: state.natsUrl, name: 'upc-check' });
+    const certDir = state.certDir ?? '';
+    assert.ok(certDir, 'up secured the cluster');
+    const routePort = Number(/cluster \{[^}]*?listen: "127\.0\.0\.1:(\d+)"/.exec(readFileSync(join(state.outDir, 'nats-0', 'nats.conf'), 'utf8'))?.[1]);
+    assert.ok(routePort > 0, 'nats-0 listens for routes');
+    await routesRefuseAllButTheRouteCertificate(certDir, routePort, dir);
+    const learner = readRoleCredentials(join(certDir, 'credentials.json'), 'learner');
+    const nc = await connectNats({ servers: state.natsUrl, name: 'upc-check', user: learner.user, pass: learner.password, tls: { ca: join(certDir, 'ca.pem') } });
     try {
       const jsm = await jetstreamManager(nc);
       for (const s of Object.values(Streams)) assert.equal((await jsm.streams.info(s)).config.num_replicas, 3, s);
@@ -66,3 +77,23 @@ cluster: { grpc_bind: 127.0.0.1:0, ack_wait: 3s, step_timeout: 60s }
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/**
+ * nats-servers that try to join the cluster at `routePort`: one with the route certificate joins
+ * (so the refusals below are not a broken probe); one with an actor's client certificate (the same
+ * CA, not the route subject), one with a route certificate of another CA and one without TLS are
+ * refused and hold no route.
+ */
+async function routesRefuseAllButTheRouteCertificate(certDir: string, routePort: number, dir: string): Promise<void> {
+  const other = makeDevCertificates(join(dir, 'other-ca'));
+  const own = (cert: string, key: string, ca = join(certDir, 'ca.pem')): string => renderRouteSecurity({ ca, cert, key }, ROUTE_SUBJECT);
+  const probe = (name: string, security: string): Promise<RouteProbe> => RouteProbe.start({ name, routePort, security, dir });
+  await using joiner = await probe('route certificate', own(join(certDir, 'route.pem'), join(certDir, 'route-key.pem')));
+  await using actor = await probe("an actor's certificate", own(join(certDir, 'actor.pem'), join(certDir, 'actor-key.pem')));
+  await using otherCa = await probe('another CA', own(other.route.cert, other.route.key, other.ca));
+  await using plain = await probe('no TLS', '');
+  await joiner.joins(3);
+  await actor.refused(/Route Error 'Authorization Violation'/);
+  await otherCa.refused(/certificate signed by unknown authority/);
+  await plain.refused(/Router connection closed/);
+}

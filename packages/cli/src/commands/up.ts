@@ -49,6 +49,7 @@ export const up: Command = {
       ...(values.nats ? { natsUrl: values.nats } : {}),
       natsNodes,
       ...(security.natsExtraConfig !== undefined ? { natsExtraConfig: security.natsExtraConfig } : {}),
+      ...(security.natsRouteConfig !== undefined ? { natsRouteConfig: security.natsRouteConfig } : {}),
       securityArgs: security.args,
       ...(metricsPort !== undefined ? { metricsPort } : {}),
       learnerArgs: [...(values.fresh ? ['--fresh'] : []), ...words(values['learner-args'])],
@@ -61,7 +62,7 @@ export const up: Command = {
       const workers = state.services.filter((s) => s.role === 'actor' || s.role === 'verifier').length;
       ctx.stdout.write([
         `run ${state.runId} is up: learner at ${state.learnerAddress}, NATS at ${state.natsUrl}${state.natsManaged ? (natsNodes > 1 ? ` (${natsNodes} clustered nodes started here)` : ' (started here)') : ''}, ${workers} workers`,
-        state.certDir ? `security: TLS and a NATS user per role, certificates in ${state.certDir}` : `security: ${state.operatorSecurity ? 'the --creds/--tls-* flags given' : 'none (no auth, no TLS)'}`,
+        state.certDir ? `security: TLS and a NATS user per role${natsNodes > 1 ? ', routes over TLS with the route certificate' : ''}, certificates in ${state.certDir}` : `security: ${state.operatorSecurity ? 'the --creds/--tls-* flags given' : 'none (no auth, no TLS)'}`,
         `logs: ${state.logDir}   state: ${file}`,
         'next: `acereason status --watch`, `acereason logs learner`, `acereason down`',
       ].join('\n') + '\n');

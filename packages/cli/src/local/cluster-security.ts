@@ -1,6 +1,7 @@
 /**
  * How `acereason up` secures its cluster. By default it keeps development certificates in
- * `<out_dir>/certs` (made on first use), runs nats-server with TLS and a user per role, the
+ * `<out_dir>/certs` (made on first use), runs nats-server with TLS and a user per role (a cluster's
+ * routes over TLS with the route certificate), the
  * learner's gRPC over mutual TLS, and every service as its own role. With an external NATS it passes
  * on only the security flags the user gave; with --insecure nothing (no auth, no TLS).
  */
@@ -16,6 +17,8 @@ export type ServiceRole = 'learner' | 'actor' | 'verifier';
 export interface ClusterSecurity {
   /** The tls and authorization blocks of the nats-server that `up` starts. */
   natsExtraConfig?: string;
+  /** The route TLS inside the cluster block of each node of `--nats-cluster N`. */
+  natsRouteConfig?: string;
   /** Security flags of each service. */
   args: Record<ServiceRole, string[]>;
   /** What operator commands read back from the state file. */
@@ -54,6 +57,7 @@ export function planClusterSecurity(o: { insecure: boolean; externalNats: boolea
   const common = ['--creds', c.credentials, '--tls-ca', c.ca];
   return {
     natsExtraConfig: readFileSync(c.natsConfig, 'utf8'),
+    natsRouteConfig: readFileSync(c.natsRouteConfig, 'utf8'),
     args: {
       learner: [...common, '--grpc-tls-cert', c.server.cert, '--grpc-tls-key', c.server.key, '--grpc-client-auth'],
       actor: [...common, '--tls-cert', c.clients.actor.cert, '--tls-key', c.clients.actor.key],

@@ -23,6 +23,8 @@ export interface DetachedClusterOptions {
   natsNodes?: number;
   /** Appended to the config of the nats-server started here: its tls and authorization blocks. */
   natsExtraConfig?: string;
+  /** Inside each node's cluster block (natsNodes > 1): the routes' TLS and authorization. */
+  natsRouteConfig?: string;
   /** Security flags of each service (cluster-security.ts). */
   securityArgs?: ClusterSecurity['args'];
   /** First Prometheus port: the learner gets it, then actors, then verifiers. */
@@ -119,7 +121,7 @@ async function startNats(o: DetachedClusterOptions, logDir: string, env: NodeJS.
     const store = join(o.outDir, n === 1 ? 'nats' : `nats-${i}`);
     mkdirSync(store, { recursive: true });
     const conf = join(store, 'nats.conf');
-    const cluster = n === 1 ? [] : [clusterNodeConfig({ name: 'acereason', serverName: name, routePort: routes[i] ?? 0, peerRoutePorts: routes.filter((_r, j) => j !== i) })];
+    const cluster = n === 1 ? [] : [clusterNodeConfig({ name: 'acereason', serverName: name, routePort: routes[i] ?? 0, peerRoutePorts: routes.filter((_r, j) => j !== i), ...(o.natsRouteConfig !== undefined ? { routeSecurity: o.natsRouteConfig } : {}) })];
     // Mode 0600: with auth it holds the role passwords.
     writeFileSync(conf, [`listen: "127.0.0.1:${ports[i] ?? 0}"`, 'jetstream {', `  store_dir: "${join(store, 'js')}"`, '}', 'max_payload: 8MB', ...cluster, o.natsExtraConfig ?? '', ''].join('\n'), { mode: 0o600 });
     const log = join(logDir, `${name}.log`);

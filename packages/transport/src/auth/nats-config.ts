@@ -1,7 +1,7 @@
 /**
  * nats-server configuration text for the roles: an `authorization` block (a user and password per
- * role, or users named by their client certificate's subject with `verify_and_map`) and a `tls`
- * block.
+ * role, or users named by their client certificate's subject with `verify_and_map`), a `tls`
+ * block, and the security of the routes between the nodes of a cluster.
  */
 import { ROLES, rolePermissions, type Role, type SubjectRule } from './permissions.js';
 
@@ -55,4 +55,16 @@ export function renderTls(files: NatsTlsFiles, opts: { verify?: boolean; verifyA
   else if (opts.verify) lines.push('  verify: true');
   lines.push('}');
   return lines.join('\n');
+}
+
+/**
+ * The inside of a cluster block's security: routes over mutual TLS whose certificate must also carry
+ * the route subject (`verify_and_map` against the cluster's one user). `verify` alone would admit
+ * any certificate the CA signed, an actor's client certificate included, as a full cluster member.
+ */
+export function renderRouteSecurity(files: NatsTlsFiles, subject: string): string {
+  return [
+    'tls {', `  ca_file: ${q(files.ca)}`, `  cert_file: ${q(files.cert)}`, `  key_file: ${q(files.key)}`, '  verify_and_map: true', '  timeout: 2', '}',
+    'authorization {', `  user: ${q(subject)}`, '  timeout: 2', '}',
+  ].join('\n');
 }

@@ -24,11 +24,15 @@ export interface NatsClusterSettings {
   name?: string;
 }
 
-/** The node-specific part of a loopback cluster node's config: its name and its routes to the others. */
-export function clusterNodeConfig(o: { name: string; serverName: string; routePort: number; peerRoutePorts: number[] }): string {
+/**
+ * The node-specific part of a loopback cluster node's config: its name and its routes to the others,
+ * secured by `routeSecurity` when given (renderRouteSecurity: TLS and the route certificate's subject).
+ */
+export function clusterNodeConfig(o: { name: string; serverName: string; routePort: number; peerRoutePorts: number[]; routeSecurity?: string }): string {
   const lines = [`server_name: "${o.serverName}"`];
   if (o.peerRoutePorts.length > 0) {
-    lines.push('cluster {', `  name: "${o.name}"`, `  listen: "127.0.0.1:${o.routePort}"`, `  routes: [${o.peerRoutePorts.map((q) => `"nats-route://127.0.0.1:${q}"`).join(', ')}]`, '}');
+    const security = (o.routeSecurity ?? '').split('\n').filter(Boolean).map((l) => `  ${l}`);
+    lines.push('cluster {', `  name: "${o.name}"`, `  listen: "127.0.0.1:${o.routePort}"`, `  routes: [${o.peerRoutePorts.map((q) => `"nats-route://127.0.0.1:${q}"`).join(', ')}]`, ...security, '}');
   }
   return lines.join('\n');
 }
