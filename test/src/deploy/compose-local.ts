@@ -6,15 +6,22 @@
  * - each mount becomes a path under the service's own root dir (`<root>/<service>/<container path>`,
  *   a symlink to the named volume's dir or to the bind-mounted host path), and every argument,
  *   environment value and bind-mounted config file that names a container path gets that prefix;
- * - compose host names (nats, learner, 0.0.0.0) become 127.0.0.1 and the fixed container ports
- *   free local ports (several services listen on 9464 in their own containers);
+ * - a service's container port becomes a free local port of its own (several services listen on
+ *   9464, the NATS nodes all on 4222 and 6222, each in its own container): `nats-1:6222` and, in
+ *   nats-1's own files, `0.0.0.0:6222` become `127.0.0.1:<nats-1's port for 6222>`;
+ * - the nats image's config file and the files it includes (nats-cluster.conf -> nats.conf ->
+ *   the bundle's nats-auth.conf) are read with those rewrites into per-service copies;
  * - the image's ENV lines (read from the Dockerfile's target stage) and its entrypoint come from
  *   the repository.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
-import { dirname, isAbsolute, join } from 'node:path';
-import { spawnChild, natsServerBinary, type ChildHandle } from '@acereason/testkit';
-import { ROOT, isRecord, read } from './repo.js';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { freePort, spawnChild, natsServerBinary, type ChildHandle } from '@acereason/testkit';
+import { parse } from 'yaml';
+import { INFRA, ROOT, isRecord, read } from './repo.js';
+
+export const COMPOSE_DIR = join(INFRA, 'compose');
 
 export interface RenderedService {
   command?: string[];
@@ -24,12 +31,34 @@ export interface RenderedService {
 }
 
 export interface LocalWorld {
-  /** Per-service root dirs and named volumes live here. */
+  /** Per-service root dirs, named volumes and rendered config copies live here. */
   dir: string;
-  /** Container host:port -> local host:port (`nats:4222` -> `127.0.0.1:41234`). */
-  addresses: Map<string, string>;
-  /** Per-service port for ports every container has to itself (the metrics port 9464). */
+  /** The local port standing in for container port `port` of `service`. */
   ownPorts: (service: string, port: number) => number;
+  /** The compose host names (the services that have ports here). */
+  hosts: string[];
+}
+
+/** The metrics port the image's ENV gives every acereason container. */
+const IMAGE_METRICS_PORT = 9464;
+
+/** A world with a free local port for each service's listed container ports, and the image's metrics port for every acereason service. */
+export async function localWorld(dir: string, services: Record<string, RenderedService>, ports: Record<string, number[]>): Promise<LocalWorld> {
+  const local = new Map<string, number>();
+  const all: Record<string, number[]> = { ...ports };
+  for (const [name, svc] of Object.entries(services)) {
+    if (!String(svc.image).startsWith('nats:')) all[name] = [...new Set([...(all[name] ?? []), IMAGE_METRICS_PORT])];
+  }
+  for (const [svc, list] of Object.entries(all)) for (const p of list) local.set(`${svc}:${p}`, await freePort());
+  return {
+    dir,
+    hosts: Object.keys(ports),
+    ownPorts: (svc, p) => {
+      const port = local.get(`${svc}:${p}`);
+      if (port === undefined) throw new Error(`compose-local: no local port for ${svc}:${p} (add it to localWorld's ports)`);
+      return port;
+    },
+  };
 }
 
 /** `ENV A=1 \ B=2` of a Dockerfile stage, as a map. */
@@ -82,9 +111,26 @@ function mountAll(world: LocalWorld, name: string, svc: RenderedService): (s: st
 }
 
 function rewriteAddresses(world: LocalWorld, name: string, s: string): string {
-  let out = s;
-  for (const [from, to] of world.addresses) out = out.split(from).join(to);
-  return out.replace(/\b0\.0\.0\.0:(\d+)\b/g, (_m, p: string) => world.addresses.get(`0.0.0.0:${p}`) ?? `127.0.0.1:${world.ownPorts(name, Number(p))}`);
+  const hosts = [...world.hosts].sort((a, b) => b.length - a.length).map((h) => h.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
+  const out = hosts === '' ? s : s.replace(new RegExp(`(?<![\\w.-])(${hosts}):(\\d+)\\b`, 'g'), (_m, h: string, p: string) => `127.0.0.1:${world.ownPorts(h, Number(p))}`);
+  return out.replace(/\b0\.0\.0\.0:(\d+)\b/g, (_m, p: string) => `127.0.0.1:${world.ownPorts(name, Number(p))}`);
+}
+
+/**
+ * A nats-server config file as service `name` sees it, written to a copy of its own: rewritten by
+ * `rw`, its monitoring port its own, and every `include` (resolved against the original file's dir,
+ * as nats-server does) replaced by the rendered copy of that file: all copies of a service sit in
+ * one dir, since nats-server reads every include relative to the including file, absolute or not.
+ */
+function renderNatsConf(world: LocalWorld, name: string, file: string, rw: (s: string) => string): string {
+  const text = rw(readFileSync(file, 'utf8'))
+    .replace(/^(\s*http_port:\s*)\d+/m, `$1${world.ownPorts(name, 8222)}`)
+    .replace(/^(\s*include\s+)(["']?)([^"'\s]+)\2/gm, (_m, lead: string, _q: string, inc: string) => `${lead}${JSON.stringify(`./${basename(renderNatsConf(world, name, resolve(dirname(file), inc), rw))}`)}`);
+  const dir = join(world.dir, 'rendered', name);
+  mkdirSync(dir, { recursive: true });
+  const out = join(dir, basename(file));
+  writeFileSync(out, text);
+  return out;
 }
 
 /** Starts service `name` as a local process. */
@@ -94,16 +140,9 @@ export function startService(world: LocalWorld, name: string, svc: RenderedServi
   const args = (svc.command ?? []).map(rw);
   if (String(svc.image).startsWith('nats:')) {
     // The nats image runs nats-server with the command as its arguments; its config file is a bind
-    // mount, so its container paths and ports are rewritten into a copy.
+    // mount, so its container paths and ports are rewritten into a copy (and so are its includes).
     const i = args.indexOf('-c');
-    const conf = args[i + 1] ?? '';
-    const text = rw(readFileSync(conf, 'utf8'))
-      .replace(/^(\s*listen:\s*)\S+/m, `$1${world.addresses.get('nats:4222') ?? ''}`)
-      .replace(/^(\s*http_port:\s*)\d+/m, `$1${world.ownPorts(name, 8222)}`);
-    // Next to where the file is mounted: nats-server resolves includes relative to the config's dir.
-    const local = join(dirname(conf), 'nats.rendered.conf');
-    writeFileSync(local, text);
-    args[i + 1] = local;
+    args[i + 1] = renderNatsConf(world, name, args[i + 1] ?? '', rw);
     const natsEnv: Record<string, string> = { PATH: process.env.PATH ?? '' };
     for (const [k, v] of Object.entries(svc.environment ?? {})) natsEnv[k] = rw(String(v));
     return spawnChild({ name, command: natsServerBinary(), args, env: natsEnv });
@@ -115,8 +154,12 @@ export function startService(world: LocalWorld, name: string, svc: RenderedServi
   return spawnChild({ name, command: 'sh', args: [join(ROOT, 'infra/docker/entrypoint.sh'), ...args], env: { ...env, ...extraEnv } });
 }
 
-/** The services of a rendered compose file. */
-export function renderedServices(doc: unknown): Record<string, RenderedService> {
+/** The services of the compose files (in infra/compose) as `docker-compose config` renders them with `.env.example` and `env`. */
+export function renderCompose(files: string[], env: Record<string, string>, profile: string): Record<string, RenderedService> {
+  const out = execFileSync('docker-compose', ['--project-directory', COMPOSE_DIR, ...files.flatMap((f) => ['-f', join(COMPOSE_DIR, f)]), '--env-file', join(COMPOSE_DIR, '.env.example'), '--profile', profile, 'config'], {
+    encoding: 'utf8', timeout: 60_000, cwd: COMPOSE_DIR, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+  });
+  const doc: unknown = parse(out);
   if (!isRecord(doc) || !isRecord(doc.services)) throw new Error('rendered compose: no services');
   return doc.services as Record<string, RenderedService>;
 }

@@ -7,24 +7,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
-import { assertAvailable, freePort, skipUnlessCi, tempDir, waitFor, type ChildHandle } from '@acereason/testkit';
+import { assertAvailable, skipUnlessCi, tempDir, waitFor, type ChildHandle } from '@acereason/testkit';
 import { exitWithin, readMetrics, writeTinyRun } from '../loop/fixture.js';
-import { INFRA, commandWorks } from './repo.js';
-import { renderedServices, startService, type LocalWorld } from './compose-local.js';
+import { commandWorks } from './repo.js';
+import { localWorld, renderCompose, startService } from './compose-local.js';
 
-const COMPOSE_DIR = join(INFRA, 'compose');
 const noCompose = commandWorks('docker-compose', ['version']) ? false : 'docker-compose is not installed (.ci/run installs it)';
-
-function render(env: Record<string, string>, profile: string): unknown {
-  const out = execFileSync('docker-compose', ['--project-directory', COMPOSE_DIR, '-f', join(COMPOSE_DIR, 'docker-compose.yml'), '--env-file', join(COMPOSE_DIR, '.env.example'), '--profile', profile, 'config'], {
-    encoding: 'utf8', timeout: 60_000, cwd: COMPOSE_DIR, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-  });
-  return parse(out);
-}
 
 interface Connz {
   connections: { authorized_user?: string; tls_version?: string; name?: string }[];
@@ -35,19 +25,10 @@ test('compose as local processes: certs, TLS NATS with a user per service, mutua
   await using dir = await tempDir('acereason-compose-');
   const runId = 'compose-run';
   await writeTinyRun(join(dir.path, 'data'), { runId, steps: 2 });
-  const services = renderedServices(render({ ACEREASON_RUN_ID: runId, ACEREASON_DATA_DIR: join(dir.path, 'data'), ACEREASON_ACTOR_THREADS: '1', ACEREASON_VERIFIER_DOMAIN: 'math' }, 'cpu'));
+  const services = renderCompose(['docker-compose.yml'], { ACEREASON_RUN_ID: runId, ACEREASON_DATA_DIR: join(dir.path, 'data'), ACEREASON_ACTOR_THREADS: '1', ACEREASON_VERIFIER_DOMAIN: 'math' }, 'cpu');
   for (const name of ['certs', 'nats', 'learner', 'actor', 'verifier', 'operator']) assert.ok(services[name], `rendered service ${name}`);
 
-  const natsPort = await freePort();
-  const grpcPort = await freePort();
-  const world: LocalWorld = {
-    dir: dir.path,
-    addresses: new Map([['nats:4222', `127.0.0.1:${natsPort}`], ['learner:50051', `127.0.0.1:${grpcPort}`], ['0.0.0.0:50051', `127.0.0.1:${grpcPort}`]]),
-    ownPorts: () => 0,
-  };
-  const ports = new Map<string, number>();
-  for (const svc of ['nats', 'learner', 'actor', 'verifier', 'operator']) for (const p of [8222, 9464]) ports.set(`${svc}:${p}`, await freePort());
-  world.ownPorts = (svc, p) => ports.get(`${svc}:${p}`) ?? 0;
+  const world = await localWorld(dir.path, services, { nats: [4222, 8222], learner: [50051] });
 
   const running: ChildHandle[] = [];
   const output = (): string => running.map((c) => `--- ${c.settings.name}\n${c.output.slice(-3000)}`).join('\n');

@@ -4,14 +4,16 @@
  * configuration is checked for consistency the way `terraform validate` would see it: every
  * variable used is declared (with a description), every module referenced exists and is called
  * with declared inputs and all required ones, every output read from a module is declared, every
- * template exists and gets the names it uses, and NATS and gRPC are open only inside the VPC.
+ * template exists and gets the names it uses, and NATS and gRPC are open only inside the VPC;
+ * `terraform fmt -check` runs where the binary is installed.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parse as parseHcl } from '@cdktf/hcl2json';
-import { INFRA, filesUnder, isRecord } from './repo.js';
+import { INFRA, commandWorks, filesUnder, isRecord } from './repo.js';
 
 const TF_ROOT = join(INFRA, 'terraform');
 const META_ARGS = new Set(['source', 'version', 'count', 'for_each', 'depends_on', 'providers']);
@@ -221,4 +223,11 @@ test('terraform: NATS, gRPC, weight bulk transfer and metrics are open only insi
   const example = dirs.find((d) => d.name === 'examples/aws');
   assert.ok(example);
   assert.match(JSON.stringify(named(example, 'variable').get('ssh_cidrs')?.validation), /0\.0\.0\.0\/0/);
+});
+
+const noTerraform = commandWorks('terraform', ['version']) ? false : 'the terraform binary is not installed (Debian does not package it)';
+
+test('terraform: fmt -check is clean', { skip: noTerraform }, () => {
+  const r = spawnSync('terraform', ['fmt', '-check', '-recursive', '-diff', TF_ROOT], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, `terraform fmt -check:\n${r.stdout}${r.stderr}`);
 });
