@@ -13,7 +13,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseHcl } from '@cdktf/hcl2json';
 import { RouteProbe, assertAvailable, freePort, natsServerBinary, skipUnlessCi, spawnChild, tempDir, waitFor, type ChildHandle } from '@acereason/testkit';
-import { METADATA_LEADER, connectNats, drainQuietly, ensureTopology, rolePermissions, ROLES, type Role } from '@acereason/transport';
+import { connectNats, drainQuietly, ensureTopology, rolePermissions, ROLES, type Role } from '@acereason/transport';
 import { INFRA, ROOT, commandWorks } from './repo.js';
 
 const NATS_MODULE = join(INFRA, 'terraform', 'modules', 'nats');
@@ -147,7 +147,9 @@ test('terraform: the rendered 3-node NATS forms its cluster over TLS routes with
       nodes.push(spawnChild({ name: `nats-${node}`, command: natsServerBinary(), args: ['-c', file] }));
     }
     const all = (): string => nodes.map((n) => `--- ${n.settings.name}\n${n.output}`).join('\n');
-    await waitFor(() => nodes.every((n) => METADATA_LEADER.test(n.output)), { what: 'a JetStream metadata leader', timeoutMs: 30_000 }).catch((err: unknown) => {
+    // Every node knows the JetStream metadata leader (a node that joins after the election need not log it).
+    const leaderOf = async (m: number): Promise<string> => ((await (await fetch(`http://127.0.0.1:${m}/jsz`)).json()) as { meta_cluster?: { leader?: string } }).meta_cluster?.leader ?? '';
+    await waitFor(async () => (await Promise.all(monitors.map((m) => leaderOf(m).catch(() => '')))).every((l) => l !== ''), { what: 'a JetStream metadata leader known to every node', timeoutMs: 30_000 }).catch((err: unknown) => {
       throw new Error(`${String(err)}\n${all()}`);
     });
     for (const m of monitors) {
