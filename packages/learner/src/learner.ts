@@ -20,7 +20,7 @@ import { trainStep } from './loop/train-step.js';
 import type { TaskContext } from './loop/tasks.js';
 import { PolicyVersions } from './versions/policy-versions.js';
 import { StageScheduler } from './curriculum/stage-scheduler.js';
-import { saveCheckpoint, type LearnerState } from './checkpoint/checkpoint.js';
+import { folderBytes, saveCheckpoint, type LearnerState } from './checkpoint/checkpoint.js';
 import { checkpointContents } from './checkpoint/contents.js';
 import { MetricsSink } from './metrics/sink.js';
 import { stepMetrics } from './metrics/step-metrics.js';
@@ -51,10 +51,13 @@ export class Learner {
   private checkpointWaiters: ((path: string) => void)[] = [];
   private readonly startedAtMs = Date.now();
   private lastCheckpointDir = '';
+  /** The step the last checkpoint covers (resumed: the one loaded). */
+  private checkpointedStep: number;
 
   constructor(private readonly o: LearnerOptions) {
     const c = o.config;
     const s = o.resume?.state;
+    this.checkpointedStep = s?.step ?? -1;
     this.life = new Lifecycle<LearnerPhase>('learner', 'starting', LEARNER_TRANSITIONS, o.logger);
     this.progress = s
       ? { runId: s.runId, step: s.step, consumedGroups: s.consumedGroups, rejectedGroups: s.rejectedGroups, createdAtMs: s.createdAtMs, ...(s.evalRounds !== undefined ? { evalRounds: s.evalRounds } : {}) }
@@ -120,8 +123,8 @@ export class Learner {
       },
     });
     this.versions.serveAt(this.services.address);
-    // The current weights become a served version: the resumed one, or version 0.
-    await this.versions.publish(this.versions.version);
+    // The current weights become a served version: the resumed one (its hash checked against the checkpoint's), or version 0.
+    await this.versions.publish(this.versions.version, this.o.resume?.state.weightsSha256);
     const maxHeld = (c.checkpoint.everySteps + 1 + c.algorithm.maxStaleness) * Math.max(...c.stages.map((s) => s.batchPrompts)) * (MAX_OVERSAMPLE_ROUNDS + 1) + 256;
     const consumer = await joinRun(this.services, {
       config: c, nc: this.o.nc, topology: this.o.topology, engine: this.o.engine, tokenizerSpec: this.o.tokenizerSpec, assetFiles: this.o.assetFiles ?? {}, maxHeld, logger: this.o.logger,
@@ -216,7 +219,8 @@ export class Learner {
         await this.runStep(stage);
         stepsThisRun++;
       }
-      if (this.life.is('finished')) await this.checkpoint();
+      // The last step's checkpoint may already be written (every_steps divides the run's length).
+      if (this.life.is('finished') && this.checkpointedStep !== this.progress.step) await this.checkpoint();
     } catch (err) {
       if (!(err instanceof AceReasonError && err.code === ErrorCodes.CANCELLED)) {
         this.life.to('failed', String(err));
@@ -274,11 +278,15 @@ export class Learner {
 
   /** Writes a checkpoint of the state after the last finished step, then acks the groups it covers. */
   async checkpoint(): Promise<string> {
+    const t0 = performance.now();
     const contents = checkpointContents(this.o.engine, this.o.config, { ...this.learnerState, createdAtMs: Date.now() });
     const dir = saveCheckpoint(this.o.config.checkpoint.dir, contents, this.o.config.checkpoint.keep);
+    const bytes = folderBytes(dir);
+    const seconds = (performance.now() - t0) / 1000;
     this.lastCheckpointDir = dir;
+    this.checkpointedStep = this.progress.step;
     const acked = await this.collector.ackThrough(this.progress.step - 1);
-    this.o.logger.info({ step: this.progress.step, dir, acked }, 'checkpoint written');
+    this.o.logger.info({ step: this.progress.step, dir, acked, bytes, seconds: +seconds.toFixed(3) }, 'checkpoint written');
     for (const w of this.checkpointWaiters.splice(0)) w(dir);
     return dir;
   }

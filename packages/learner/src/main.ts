@@ -38,7 +38,8 @@ export async function learnerMain(argv: string[]): Promise<number> {
   const runTokenizer = tokenizerFor(config);
   checkDatasetPrompts(config, runTokenizer);
   const { tokenizer, chatTemplate, spec, files } = runTokenizer;
-  const { engine, resume } = await createLearnerEngine(config, { fresh: values.fresh === true });
+  const { engine, resume, resumeReadSeconds } = await createLearnerEngine(config, { fresh: values.fresh === true });
+  if (resume) logger.info({ dir: resume.dir, step: resume.state.step, version: resume.state.version, readSeconds: +(resumeReadSeconds ?? 0).toFixed(3) }, 'checkpoint loaded');
   const maxSteps = values['max-steps'] === undefined ? undefined : Number(values['max-steps']);
   try {
     return await runService({

@@ -86,11 +86,15 @@ export function loadDatasets(config: RunConfig): Record<string, Dataset> {
 export interface LearnerSetup {
   engine: PolicyEngine;
   resume: Checkpoint | undefined;
+  /** Seconds it took to read the resumed checkpoint (weights and optimizer state). */
+  resumeReadSeconds?: number;
 }
 
 /** Creates the engine from the latest checkpoint (unless `fresh`), else from `model.init` or a seeded init. */
 export async function createLearnerEngine(config: RunConfig, opts: { fresh?: boolean } = {}): Promise<LearnerSetup> {
+  const t0 = performance.now();
   const resume = opts.fresh ? undefined : loadLatestCheckpoint(config.checkpoint.dir);
+  const resumeReadSeconds = (performance.now() - t0) / 1000;
   let weights: Uint8Array | NamedTensor[] | undefined = resume?.weights;
   const dir = config.model.path;
   if (!weights && dir !== undefined) weights = inModelDir(dir, () => loadHfModelDir(dir).weights);
@@ -120,5 +124,5 @@ export async function createLearnerEngine(config: RunConfig, opts: { fresh?: boo
     if (o instanceof Uint8Array) engine.loadOptimizerState(o);
     else engine.loadOptimizerStateTensors(o.step, o.tensors);
   }
-  return { engine, resume };
+  return { engine, resume, ...(resume ? { resumeReadSeconds } : {}) };
 }

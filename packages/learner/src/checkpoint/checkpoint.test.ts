@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createOnnxEngine, hfPreset, loadHfModelDir, writeRandomHfModelDir } from '@acereason/policy';
 import { compileRunConfig } from '../config/run-config.js';
 import { createLearnerEngine } from '../setup.js';
 import { checkpointContents } from './contents.js';
-import { loadLatestCheckpoint, saveCheckpoint, type LearnerState } from './checkpoint.js';
+import { folderBytes, loadLatestCheckpoint, saveCheckpoint, type LearnerState } from './checkpoint.js';
 
 const state = (step: number): LearnerState => ({ runId: 'r', step, version: step, weightsSha256: '', stageIndex: 0, stageStep: step, cursors: {}, pending: [], consumedGroups: 0, rejectedGroups: 0, createdAtMs: 0 });
 
@@ -24,7 +24,13 @@ test('a checkpoint is a sharded Hugging Face directory with sharded optimizer st
       const batch = { sequences: [seq], loss: { kind: 'pg' as const, epsLow: 0.2, epsHigh: 0.28, aggregation: 'token-mean' as const, temperature: 1 } };
       await engine.trainStep(batch);
       const c = checkpointContents(engine, config, state(1));
+      // What a learner killed mid-write left (a hidden partial folder) goes with the next checkpoint.
+      const stale = join(config.checkpoint.dir, '.step-0000001.partial-99999-1');
+      mkdirSync(stale, { recursive: true });
+      writeFileSync(join(stale, 'model-00001-of-00002.safetensors'), 'x');
       const dir = saveCheckpoint(config.checkpoint.dir, { ...c, maxShardBytes: 60_000 }, 2);
+      assert.equal(existsSync(stale), false, 'the stale partial folder is removed');
+      assert.equal(folderBytes(dir), readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0));
       const files = readdirSync(dir).sort();
       assert.ok(files.includes('model.safetensors.index.json') && files.includes('optimizer.safetensors.index.json') && files.includes('config.json') && files.includes('generation_config.json'), files.join(' '));
       assert.equal(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).architectures[0], 'Qwen3ForCausalLM');

@@ -7,7 +7,7 @@
  * A crash at any point leaves the previous checkpoint intact. Folders of the former layout
  * (model.safetensors + optimizer.bin) still load.
  */
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, openSync, closeSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, openSync, closeSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ValidationError } from '@acereason/protocol';
 import { loadHfModelDir, readSafetensorsHeader, readTensorF32, writeFolderAtomically, writeSafetensorsShards, writeSynced, type NamedTensor } from '@acereason/policy';
@@ -94,9 +94,18 @@ export function saveCheckpoint(root: string, c: CheckpointContents, keep: number
   const latestTmp = join(root, `latest.tmp-${process.pid}`);
   writeSynced(latestTmp, name(c.state.step));
   renameSync(latestTmp, join(root, 'latest'));
-  const all = readdirSync(root).filter((n) => /^step-\d+$/.test(n)).sort();
+  const entries = readdirSync(root);
+  const all = entries.filter((n) => /^step-\d+$/.test(n)).sort();
   for (const old of all.slice(0, Math.max(0, all.length - keep))) rmSync(join(root, old), { recursive: true, force: true });
+  // What a learner killed mid-write left behind (as big as a checkpoint): one learner writes a
+  // run's checkpoints, one at a time, so no other write is in flight now.
+  for (const stale of entries.filter((n) => /^\.step-\d+\.(partial|old)-/.test(n))) rmSync(join(root, stale), { recursive: true, force: true });
   return final;
+}
+
+/** Bytes of the files in a checkpoint folder. */
+export function folderBytes(dir: string): number {
+  return readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
 }
 
 const OPTIMIZER_FORMAT = 'acereason-adamw-1';

@@ -60,3 +60,23 @@ test('versions are served, announced and remembered by hash; a group with anothe
     await engine.dispose();
   }
 });
+
+test('a resumed version whose weights do not hash to the checkpoint\'s recorded sha256 is refused before it is served or announced', async () => {
+  await using f = await natsFixture();
+  const engine = await createOnnxEngine({ model: TINY, seed: 2, threads: 1 });
+  try {
+    const v = new PolicyVersions({ runId: 'resumed', engine, js: jetstreamClient(f.nc), topology: f.topology }, { version: 3, sha256: 'ab'.repeat(32) });
+    v.serveAt('127.0.0.1:5555');
+    await assert.rejects(v.publish(3, 'ab'.repeat(32)), (e: Error & { code?: string; field?: string }) => e.code === 'INTEGRITY' && e.field === 'state.json:weightsSha256');
+    assert.equal(v.store.get(3), undefined, 'not served');
+    assert.equal(await f.topology.runState.get(Keys.latestWeights('resumed')), null, 'not announced');
+    // The matching hash is accepted.
+    const probe = new PolicyVersions({ runId: 'probe', engine, js: jetstreamClient(f.nc), topology: f.topology }, { version: 0, sha256: '' });
+    probe.serveAt('127.0.0.1:5555');
+    await probe.publish(0);
+    await v.publish(3, probe.sha256);
+    assert.equal(v.sha256, probe.sha256);
+  } finally {
+    await engine.dispose();
+  }
+});

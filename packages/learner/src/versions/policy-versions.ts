@@ -3,7 +3,7 @@
  * recent versions served over gRPC (WeightStore), version -> sha256 for the provenance check of
  * incoming groups, and the announcement of each new version (NATS subject + run-state KV).
  */
-import { codecs, Keys, SCHEMA_VERSION, Subjects, type ScoredGroup, type VersionProbe, type WeightsAnnounced } from '@acereason/protocol';
+import { AceReasonError, codecs, ErrorCodes, Keys, SCHEMA_VERSION, Subjects, type ScoredGroup, type VersionProbe, type WeightsAnnounced } from '@acereason/protocol';
 import { makeSnapshot, publishMessage, retryTransient, WeightStore, type jetstreamClient, type Topology } from '@acereason/transport';
 import type { PolicyEngine } from '@acereason/policy';
 
@@ -51,12 +51,19 @@ export class PolicyVersions {
     return this.sha.get(g.group.policyVersion) === g.group.weightsSha256;
   }
 
-  /** Makes the engine's weights version `version`: served, current, announced. Returns the seconds it took. */
-  async publish(version: number): Promise<number> {
+  /**
+   * Makes the engine's weights version `version`: served, current, announced. Returns the seconds
+   * it took. With `expectSha256` (a resumed version: the hash its checkpoint recorded), weights
+   * that hash otherwise are refused before anything is served or announced.
+   */
+  async publish(version: number, expectSha256?: string): Promise<number> {
     const t0 = performance.now();
     const tensors = this.o.engine.exportWeights().map((t) => ({ name: t.name, dtype: 'F32', shape: t.shape, data: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) }));
     const snap = makeSnapshot(this.o.runId, version, tensors);
     const sha256 = snap.manifest.weightsSha256;
+    if (expectSha256 && sha256 !== expectSha256) {
+      throw new AceReasonError(ErrorCodes.INTEGRITY, `version ${version}: the weights loaded hash to ${sha256.slice(0, 16)}..., the checkpoint's state.json records ${expectSha256.slice(0, 16)}...`, { field: 'state.json:weightsSha256' });
+    }
     this.store.put(snap);
     this.sha.set(version, sha256);
     for (const v of [...this.sha.keys()]) if (v < version - REMEMBERED) this.sha.delete(v);
