@@ -18,7 +18,7 @@ import { StepLedger, MAX_OVERSAMPLE_ROUNDS } from './loop/step-ledger.js';
 import { TaskPublisher } from './loop/task-publisher.js';
 import { trainStep } from './loop/train-step.js';
 import type { TaskContext } from './loop/tasks.js';
-import { PolicyVersions } from './versions/policy-versions.js';
+import { PolicyVersions, servedVersions } from './versions/policy-versions.js';
 import { StageScheduler } from './curriculum/stage-scheduler.js';
 import { folderBytes, saveCheckpoint, type LearnerState } from './checkpoint/checkpoint.js';
 import { checkpointContents } from './checkpoint/contents.js';
@@ -63,7 +63,7 @@ export class Learner {
       ? { runId: s.runId, step: s.step, consumedGroups: s.consumedGroups, rejectedGroups: s.rejectedGroups, createdAtMs: s.createdAtMs, ...(s.evalRounds !== undefined ? { evalRounds: s.evalRounds } : {}) }
       : { runId: c.runId, step: 0, consumedGroups: 0, rejectedGroups: 0, createdAtMs: Date.now() };
     this.js = jetstreamClient(o.nc);
-    this.versions = new PolicyVersions({ runId: c.runId, engine: o.engine, js: this.js, topology: o.topology }, { version: s?.version ?? 0, sha256: s?.weightsSha256 ?? '' }, s?.pending.map((p) => ({ version: p.version, sha256: p.sha256 })));
+    this.versions = new PolicyVersions({ runId: c.runId, engine: o.engine, js: this.js, topology: o.topology, served: servedVersions(c.algorithm.maxStaleness) }, { version: s?.version ?? 0, sha256: s?.weightsSha256 ?? '' }, s?.pending.map((p) => ({ version: p.version, sha256: p.sha256 })));
     this.tasks = new TaskPublisher({ runId: c.runId, js: this.js, codeTests: o.topology.codeTests, logger: o.logger });
     this.ledger = new StepLedger({
       runId: c.runId, tasks: this.tasks, datasets: o.datasets, algorithm: c.algorithm, context: (i) => this.taskContext(i), logger: o.logger,
@@ -132,7 +132,7 @@ export class Learner {
     });
     void this.collector.pump(consumer).catch((err: unknown) => this.o.logger.error({ err: String(err) }, 'scored-group pump stopped'));
     if (this.life.is('starting')) this.life.to('running', 'started');
-    this.o.logger.info({ address: this.services.address, step: this.progress.step, version: this.versions.version, stage: this.scheduler.current()?.name, resumed: this.o.resume !== undefined }, 'learner started');
+    this.o.logger.info({ address: this.services.address, step: this.progress.step, version: this.versions.version, weightsSha256: this.versions.sha256, stage: this.scheduler.current()?.name, resumed: this.o.resume !== undefined }, 'learner started');
   }
 
   status(): LearnerStatus {
@@ -262,7 +262,7 @@ export class Learner {
       workers: { actors: workers.filter((w) => w.role === 'actor').length, verifiers: workers.filter((w) => w.role === 'verifier').length },
     });
     this.metrics.record(m);
-    this.o.logger.info({ step: m.step, stage: m.stage, reward: +m.reward_mean.toFixed(3), acc: +m.accuracy.toFixed(3), len: Math.round(m.response_len_mean), s: +m.step_s.toFixed(2) }, 'step done');
+    this.o.logger.info({ step: m.step, stage: m.stage, reward: +m.reward_mean.toFixed(3), acc: +m.accuracy.toFixed(3), len: Math.round(m.response_len_mean), s: +m.step_s.toFixed(2), version: this.versions.version, weightsSha256: this.versions.sha256 }, 'step done');
 
     await this.passRates.record(stage.dataset, groups.map((g) => ({
       promptId: g.group.promptId,

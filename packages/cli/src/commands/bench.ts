@@ -19,7 +19,11 @@ export const suites: Record<string, (opts: BenchOptions & { natsCluster?: number
     return { suite: 'weight-sync', host: benchHost(), weight_sync: ws.figures, ratios: ws.ratios };
   },
   chaos: async (o) => (await import('../bench/chaos.js')).benchChaos(o),
+  // The whole loop on a Hugging Face directory with a kill -9 of the learner and a resume (full size: ~14 GB peak, bigmem).
+  'model-run': async (o) => (await import('../bench/model-run.js')).benchModelRun(o),
 };
+
+const MODEL_RUN_USAGE = 'acereason bench model-run [--quick] [--layers N | --model DIR] [--json]';
 
 function table(report: BenchReport): string {
   const lines = [`suite ${report.suite} on ${report.host.cpus} x ${report.host.cpuModel}, node ${report.host.node}`];
@@ -30,7 +34,7 @@ function table(report: BenchReport): string {
 const bench: Command = {
   name: 'bench',
   summary: 'run a benchmark suite and print its JSON: bench <suite> --json',
-  usage: `acereason bench <${Object.keys(suites).join('|')}> [--json] [--quick] [--threads N (policy)] [--suite FILE.jsonl (verify-math)] [--nats-cluster 3 (chaos)] [--shape qwen3-0.6b | --model DIR] [--layers N] [--tokens T[,T...]] [--steps N] [--generation-dtype float16|bfloat16] [--head-chunks N --backward-layers N (a truncated step: peak memory only)] (long)\n       acereason bench compare A.json B.json [--tolerance 0.3] [--json]`,
+  usage: `acereason bench <${Object.keys(suites).join('|')}> [--json] [--quick] [--threads N (policy)] [--suite FILE.jsonl (verify-math)] [--nats-cluster 3 (chaos)] [--shape qwen3-0.6b | --model DIR] [--layers N] [--tokens T[,T...]] [--steps N] [--generation-dtype float16|bfloat16] [--head-chunks N --backward-layers N (a truncated step: peak memory only)] (long)\n       ${MODEL_RUN_USAGE}\n       acereason bench compare A.json B.json [--tolerance 0.3] [--json]`,
   async run(args, ctx) {
     const { values, positionals } = parseFlags(args, { json: { type: 'boolean' }, quick: { type: 'boolean' }, suite: { type: 'string' }, 'nats-cluster': { type: 'string' }, shape: { type: 'string' }, model: { type: 'string' }, layers: { type: 'string' }, tokens: { type: 'string' }, steps: { type: 'string' }, 'generation-dtype': { type: 'string' }, 'head-chunks': { type: 'string' }, 'backward-layers': { type: 'string' }, threads: { type: 'string' }, tolerance: { type: 'string' } }, this.usage);
     const [name] = positionals;
@@ -46,6 +50,15 @@ const bench: Command = {
     }
     const threads = numberFlag('--threads', values.threads, { integer: true, min: 1, max: 256 }, this.usage);
     if (threads !== undefined && name !== 'policy') throw new UsageError('--threads is for bench policy', 'acereason bench policy --threads N --json');
+    if (name === 'model-run') {
+      const stray = (['shape', 'tokens', 'steps', 'generation-dtype', 'head-chunks', 'backward-layers', 'suite', 'nats-cluster'] as const).find((f) => values[f] !== undefined);
+      if (stray) throw new UsageError(`--${stray} is not a flag of bench model-run`, MODEL_RUN_USAGE);
+      if (values.model !== undefined && values.layers !== undefined) throw new UsageError('--layers is for the random-weight model; a --model DIR runs as it is', MODEL_RUN_USAGE);
+      const layers = numberFlag('--layers', values.layers, { integer: true, min: 1, max: 28 }, MODEL_RUN_USAGE);
+      const report = await (await import('../bench/model-run.js')).benchModelRun({ quick: values.quick === true, ...(layers !== undefined ? { layers } : {}), ...(values.model !== undefined ? { model: values.model } : {}) });
+      ctx.stdout.write(values.json ? JSON.stringify(report) + '\n' : table(report) + '\n' + JSON.stringify(report, null, 2) + '\n');
+      return report.resume && (report.resume as { exact: boolean }).exact ? 0 : 1;
+    }
     const longFlags = ['shape', 'model', 'layers', 'tokens', 'steps', 'generation-dtype', 'head-chunks', 'backward-layers'] as const;
     if (longFlags.some((f) => values[f] !== undefined) || name === 'long') {
       if (name !== 'long') throw new UsageError(`--${longFlags.find((f) => values[f] !== undefined) ?? 'shape'} is for bench long`, 'acereason bench long [--shape qwen3-0.6b | --model DIR] [--layers N] [--tokens T[,T...]] --json');

@@ -10,7 +10,7 @@ import { codecs, exampleScored, Keys, Streams, type ScoredGroup } from '@acereas
 import { jetstreamClient } from '@acereason/transport';
 import { natsFixture } from '@acereason/testkit';
 import { createOnnxEngine, type ModelConfig } from '@acereason/policy';
-import { PolicyVersions } from './policy-versions.js';
+import { PolicyVersions, servedVersions } from './policy-versions.js';
 
 const RUN = 'versions';
 const TINY: ModelConfig = { vocabSize: 40, hiddenSize: 16, intermediateSize: 24, numLayers: 1, numHeads: 2, numKvHeads: 1, ropeTheta: 1e4, maxPositions: 64, rmsNormEps: 1e-6, attentionBias: true, tieEmbeddings: false };
@@ -76,6 +76,20 @@ test('a resumed version whose weights do not hash to the checkpoint\'s recorded 
     await probe.publish(0);
     await v.publish(3, probe.sha256);
     assert.equal(v.sha256, probe.sha256);
+  } finally {
+    await engine.dispose();
+  }
+});
+
+test('a run serves as many versions as its staleness needs: 2 strictly on-policy, at most 8', async () => {
+  assert.deepEqual([0, 1, 3, 6, 64].map(servedVersions), [2, 3, 5, 8, 8]);
+  await using f = await natsFixture();
+  const engine = await createOnnxEngine({ model: TINY, seed: 3, threads: 1 });
+  try {
+    const v = new PolicyVersions({ runId: 'served', engine, js: jetstreamClient(f.nc), topology: f.topology, served: servedVersions(0) }, { version: 0, sha256: '' });
+    v.serveAt('127.0.0.1:5555');
+    for (let n = 0; n <= 3; n++) await v.publish(n);
+    assert.deepEqual([0, 1, 2, 3].map((n) => v.store.get(n) !== undefined), [false, false, true, true]);
   } finally {
     await engine.dispose();
   }

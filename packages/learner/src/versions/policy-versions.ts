@@ -7,8 +7,18 @@ import { AceReasonError, codecs, ErrorCodes, Keys, SCHEMA_VERSION, Subjects, typ
 import { makeSnapshot, publishMessage, retryTransient, WeightStore, type jetstreamClient, type Topology } from '@acereason/transport';
 import type { PolicyEngine } from '@acereason/policy';
 
-/** Versions served over gRPC (actors up to max_staleness behind still fetch theirs). */
+/** Versions served over gRPC at most (actors up to max_staleness behind still fetch theirs). */
 const SERVED = 8;
+
+/**
+ * How many versions a run needs served: tasks are stamped at most max_staleness versions behind
+ * the current one, plus one for an actor still downloading the version just replaced. Each served
+ * version is a copy of the weights (2.4 GB for a 0.6B model in fp32), so a strictly on-policy run
+ * keeps 2, not 8.
+ */
+export function servedVersions(maxStaleness: number): number {
+  return Math.min(SERVED, maxStaleness + 2);
+}
 /** Versions whose hash is remembered for the provenance check. */
 const REMEMBERED = 16;
 
@@ -18,17 +28,18 @@ export interface VersionRef {
 }
 
 export class PolicyVersions {
-  readonly store = new WeightStore(SERVED);
+  readonly store: WeightStore;
   private readonly sha = new Map<number, string>();
   private now: VersionRef;
   private address = '';
 
   constructor(
-    private readonly o: { runId: string; engine: PolicyEngine; js: ReturnType<typeof jetstreamClient>; topology: Topology },
+    private readonly o: { runId: string; engine: PolicyEngine; js: ReturnType<typeof jetstreamClient>; topology: Topology; served?: number },
     current: VersionRef,
     /** Versions tasks in flight were stamped with (from a checkpoint): their groups stay genuine. */
     stamped: readonly VersionRef[] = [],
   ) {
+    this.store = new WeightStore(o.served ?? SERVED);
     this.now = current;
     for (const v of stamped) this.sha.set(v.version, v.sha256);
   }
