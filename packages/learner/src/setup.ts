@@ -31,7 +31,7 @@ export function tokenizerFor(config: RunConfig): RunTokenizer {
   const dir = config.model.path;
   if (dir !== undefined) {
     const assets = inModelDir(dir, () => readHfAssets(dir));
-    const t = inModelDir(dir, () => modelTokenizerFromAssets(assets, dir));
+    const t = inModelDir(dir, () => modelTokenizerFromAssets(assets, dir, modelConfigFor(config).vocabSize));
     const files = { ...assets.files, [HF_FILES.config]: inModelDir(dir, () => readFileSync(join(dir, HF_FILES.config))) };
     return { tokenizer: t.tokenizer, ...(t.chatTemplate ? { chatTemplate: t.chatTemplate } : {}), spec: { kind: 'hf' }, files };
   }

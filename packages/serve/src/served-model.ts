@@ -36,7 +36,7 @@ export function resolveModelDir(dir: string): string {
 export async function loadServedModel(dir: string, o: { name?: string; threads?: number; version?: number; generationDtype?: 'float32' | 'float16' } = {}): Promise<ServedModel> {
   const resolved = resolveModelDir(dir);
   const m = loadHfModelDir(resolved);
-  const t = modelTokenizerFromAssets(m.assets, resolved);
+  const t = modelTokenizerFromAssets(m.assets, resolved, m.model.vocabSize);
   const engine = await createOnnxEngine({ model: m.model, weights: m.weights, threads: o.threads ?? 0, generationDtype: o.generationDtype ?? 'float32' });
   return {
     name: o.name ?? basename(resolved),

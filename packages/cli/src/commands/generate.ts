@@ -39,7 +39,7 @@ export const generate: Command = {
 
     const policy = await import('@acereason/policy');
     const hf = policy.loadHfModelDir(values.model);
-    const tok = hf.assets.tokenizerJson === undefined ? undefined : policy.modelTokenizerFromAssets(hf.assets, values.model);
+    const tok = hf.assets.tokenizerJson === undefined ? undefined : policy.modelTokenizerFromAssets(hf.assets, values.model, hf.model.vocabSize);
     let promptIds: Uint32Array;
     if (values.prompt !== undefined) {
       if (tok === undefined) throw new UsageError(`--prompt: ${values.model} has no tokenizer.json`, 'Use --prompt-ids, or add the tokenizer files to the directory.');

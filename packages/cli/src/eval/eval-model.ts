@@ -53,7 +53,7 @@ export async function loadEvalModel(o: { checkpoint?: string; model?: string; co
     const hf = wrap(() => policy.loadHfModelDir(where.dir), where.dir);
     model = hf.model;
     weights = hf.weights;
-    if (hf.assets.tokenizerJson !== undefined) tok = wrap(() => policy.modelTokenizerFromAssets(hf.assets, where.dir), where.dir);
+    if (hf.assets.tokenizerJson !== undefined) tok = wrap(() => policy.modelTokenizerFromAssets(hf.assets, where.dir, hf.model.vocabSize), where.dir);
     source = where.dir;
   } else {
     weights = readFileSync(where.file);

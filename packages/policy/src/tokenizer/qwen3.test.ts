@@ -61,6 +61,13 @@ test('chat template errors name the file and field', () => {
   assert.throws(() => modelTokenizerFromAssets(assetsFromFiles({ 'tokenizer.json': tokenizerJson, 'generation_config.json': Buffer.from('{"eos_token_id": [151645, 999999]}') })), (e: unknown) => e instanceof ValidationError && e.field === 'generation_config.json:eos_token_id');
 });
 
+test('a tokenizer with ids past config.json:vocab_size is refused when it is loaded, naming tokenizer.json', () => {
+  const assets = assetsFromFiles({ 'tokenizer.json': tokenizerJson, 'tokenizer_config.json': tokenizerConfig });
+  assert.throws(() => modelTokenizerFromAssets(assets, 'qwen3-small', 1000), (e: unknown) => e instanceof ValidationError && e.field === 'tokenizer.json' && /vocab_size is 1000/.test(e.message));
+  // Qwen3's 151,669 ids fit its 151,936 embedding rows (padding to a multiple of 128 is normal).
+  assert.equal(modelTokenizerFromAssets(assets, 'qwen3', 151936).tokenizer.vocabSize, 151669);
+});
+
 test('stop strings: detected as soon as the generated text completes one, from the last tokens only', () => {
   const ids = [...qwen3.tokenizer.encode('so the answer is \\boxed{42}. Then more text follows')];
   const stop = stopStringChecker(qwen3.tokenizer, ['\\boxed{42}', 'never']);

@@ -85,7 +85,7 @@ export function planHfWeights(dir: string, configOverride?: Json): HfWeightsPlan
   }
   const tensors = specs.map((s) => {
     const at = found.get(s.name);
-    if (at === undefined) throw new ValidationError(`weights:${s.name}`, `missing from ${shards.join(', ')}`);
+    if (at === undefined) throw new ValidationError(`weights:${s.name}`, `missing from ${shards.join(', ')}${byTensor !== undefined ? ` (the shards ${HF_FILES.index} lists)` : ''}`);
     const shape = at.entry.shape;
     if (shape.length !== s.shape.length || shape.some((d, i) => d !== s.shape[i])) throw new ValidationError(`${at.file}:${s.name}.shape`, `[${shape.join(', ')}] but config.json implies [${s.shape.join(', ')}]`);
     return { name: s.name, shape: [...s.shape], at };
