@@ -1,6 +1,6 @@
 /**
  * The inputs of `bench model-run`: a Hugging Face model directory (Qwen3-0.6B's config.json with
- * random bf16 weights in 2 shards and the real Qwen3 tokenizer and chat template, or the user's
+ * random bf16 weights in shards of half its size and the real Qwen3 tokenizer and chat template, or the user's
  * own directory), a small math dataset and the run file.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -40,7 +40,7 @@ function qwen3TokenizerFiles(): Record<string, Uint8Array | string> {
   };
 }
 
-/** Writes the random-weight directory (bf16, 2 shards); returns the seconds it took. */
+/** Writes the random-weight directory (bf16, shards of at most half the weights); returns the seconds it took. */
 export function writeBenchModel(dir: string, hfConfig: Record<string, unknown>): number {
   const t0 = performance.now();
   const bf16Bytes = parameterCount(hfConfig) * 2;

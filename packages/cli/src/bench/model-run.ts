@@ -1,6 +1,6 @@
 /**
  * `acereason bench model-run`: the whole loop on a Hugging Face model directory, by default
- * Qwen3-0.6B at full size (random bf16 weights, 2 shards, the real Qwen3 tokenizer and chat
+ * Qwen3-0.6B at full size (random bf16 weights in ~2 shards, the real Qwen3 tokenizer and chat
  * template): nats-server, the learner, an actor and a verifier as processes; 2 steps with a
  * checkpoint after each; the learner killed with SIGKILL while it writes the second checkpoint
  * (after step 1's update), then restarted. The resumed learner must load the first checkpoint
@@ -93,6 +93,9 @@ export async function benchModelRun(o: ModelRunOptions = {}): Promise<BenchRepor
     const ckpts = join(root, 'out', 'checkpoints');
 
     await using cluster = new LocalCluster({ configPath: cfg, runId: RUN_ID, actors: 1, verifiers: 1, logDir: join(root, 'logs'), verifierArgs: ['--domain', 'math'] });
+    // Stopped from outside (a timeout, Ctrl-C): the services go with it (they run in their own process groups).
+    const onSignal = (): void => void cluster.stop().finally(() => process.exit(130));
+    process.once('SIGTERM', onSignal).once('SIGINT', onSignal);
     const t0 = performance.now();
     await cluster.start();
     const first = cluster.learner as ChildHandle;
@@ -126,6 +129,7 @@ export async function benchModelRun(o: ModelRunOptions = {}): Promise<BenchRepor
     if (code !== 0) throw new Error(`bench model-run: the resumed learner exited with ${code}; ${second.output.slice(-3000)}`);
     const announced = await announcedVersions(cluster.natsUrl);
     const peaks = rss.report();
+    process.off('SIGTERM', onSignal).off('SIGINT', onSignal);
 
     // The checks, from the files and the streams.
     const metrics = parseJsonl(readFileSync(join(root, 'out', 'metrics.jsonl'), 'utf8'), 'metrics.jsonl').map((r) => r.value as StepMetrics);
