@@ -249,7 +249,7 @@ export class Learner {
     const collected = performance.now();
     const groups = this.ledger.groups(step);
     const version = this.versions.version;
-    const { batch, train } = await trainStep(this.o.engine, groups, stage, c.algorithm, version, pub.temperature);
+    const { batch, train } = await trainStep(this.o.engine, groups, stage, c.algorithm, version, pub.temperature, this.scheduler.stageStep);
     const trained = performance.now();
     const publishS = await this.versions.publish(version + 1);
     const published = performance.now();

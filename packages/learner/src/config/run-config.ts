@@ -38,6 +38,11 @@ export interface StageConfig {
   /** For `penalty`: the last this-many tokens before the limit are penalised linearly (DAPO). */
   overlongPenaltyTokens: number;
   learningRate: number | undefined;
+  /**
+   * Start the stage with a fresh optimizer (zero Adam moments, step count 0) before its first
+   * update, as a separate run from the previous stage's weights would. Not inherited.
+   */
+  resetOptimizer: boolean;
   /** Drop groups whose rewards are all equal (they carry no signal). */
   zeroVarianceFilter: boolean;
   /** Extra prompts sampled (fraction of batchPrompts) per round while filtered groups leave the batch short. */
@@ -252,6 +257,8 @@ export function compileRunConfig(raw: unknown, baseDir = process.cwd()): RunConf
   stages.forEach((st, i) => {
     if (st.plateau && !evalCfg?.datasets.includes(st.plateau.dataset)) throw new ValidationError(`stages[${i}].plateau.dataset`, `"${st.plateau.dataset}" must be one of eval.datasets`);
     if (st.plateau && !evalCfg?.everySteps) throw new ValidationError(`stages[${i}].plateau`, 'needs eval.every_steps > 0 (the plateau is measured on periodic evaluations)');
+    // A reset puts the optimizer's step count (the schedule's position) back to 0: a warmup restarts with the stage, but a cosine over the whole run's steps would restart at its peak.
+    if (st.resetOptimizer && optimizer.schedule === 'cosine') throw new ValidationError(`stages[${i}].reset_optimizer`, 'not with optimizer.schedule: cosine (the reset restarts the schedule, and the cosine spans the whole run); use constant or linear-warmup');
   });
   return { runId, seed, outDir, model, engine, datasets, algorithm, optimizer, stages, checkpoint, cluster, streams: parseStreams(top.streams), eval: evalCfg };
 }

@@ -62,7 +62,7 @@ function parseFraction(v: unknown, f: string): number {
 
 export function compileStage(raw: unknown, i: number, datasets: Record<string, DatasetConfig>, prev: StageConfig | undefined): StageConfig {
   const f = `stages[${i}]`;
-  const s = section(raw, f, ['name', 'domain', 'dataset', 'steps', 'epochs', 'plateau', 'batch_prompts', 'group_size', 'max_response_tokens', 'temperature', 'top_p', 'top_k', 'overlong', 'overlong_penalty_tokens', 'lr', 'zero_variance_filter', 'oversample', 'filter']);
+  const s = section(raw, f, ['name', 'domain', 'dataset', 'steps', 'epochs', 'plateau', 'batch_prompts', 'group_size', 'max_response_tokens', 'temperature', 'top_p', 'top_k', 'overlong', 'overlong_penalty_tokens', 'lr', 'reset_optimizer', 'zero_variance_filter', 'oversample', 'filter']);
   const name = parseString(s.name ?? `stage-${i}`, `${f}.name`);
   const dataset = parseString(s.dataset ?? prev?.dataset, `${f}.dataset`);
   const ds = datasets[dataset];
@@ -97,6 +97,7 @@ export function compileStage(raw: unknown, i: number, datasets: Record<string, D
     overlong,
     overlongPenaltyTokens: pick('overlong_penalty_tokens', parseTokens, prev?.overlongPenaltyTokens ?? 1024),
     learningRate: s.lr === undefined ? prev?.learningRate : parseNumber(s.lr, `${f}.lr`, { min: 0 }),
+    resetOptimizer: s.reset_optimizer === undefined ? false : parseBool(s.reset_optimizer, `${f}.reset_optimizer`),
     zeroVarianceFilter: pick('zero_variance_filter', parseBool, prev?.zeroVarianceFilter ?? true),
     oversample: pick('oversample', (v, fl) => parseNumber(v, fl, { min: 0, max: 10 }), prev?.oversample ?? 0),
   };

@@ -36,7 +36,7 @@ async function trainOnce(config: RunConfig): Promise<{ updates: number; clipFrac
   try {
     const stage = config.stages[0];
     assert.ok(stage);
-    const { train } = await trainStep(engine, groups(engine.model.vocabSize), stage, config.algorithm, 0, 1);
+    const { train } = await trainStep(engine, groups(engine.model.vocabSize), stage, config.algorithm, 0, 1, 0);
     return { updates: train.updates, clipFraction: train.clipFraction, optimizerSteps: engine.optimizerStateTensors?.().step ?? -1 };
   } finally {
     await engine.dispose();
@@ -51,4 +51,50 @@ test('updates_per_batch: 1 is one on-policy update (ratio 1, nothing clipped); 2
   assert.equal(two.updates, 2);
   assert.equal(two.optimizerSteps, 2);
   assert.ok(two.clipFraction > 0, `the second update is clipped against the generating policy (clip fraction ${two.clipFraction})`);
+});
+
+test('stages[].reset_optimizer: off by default and not inherited by later stages; a boolean (the field is named); refused with a cosine schedule', () => {
+  const stages = (first: Record<string, unknown>): Record<string, unknown> => ({ ...raw({}), stages: [{ name: 'a', dataset: 'm', steps: 1, batch_prompts: 2, max_response_tokens: 8, ...first }, { name: 'b', steps: 1 }] });
+  assert.deepEqual(compileRunConfig(stages({})).stages.map((s) => s.resetOptimizer), [false, false]);
+  assert.deepEqual(compileRunConfig(stages({ reset_optimizer: true })).stages.map((s) => s.resetOptimizer), [true, false]);
+  assert.throws(() => compileRunConfig(stages({ reset_optimizer: 'sometimes' })), /stages\[0\]\.reset_optimizer/);
+  assert.throws(() => compileRunConfig({ ...stages({ reset_optimizer: true }), optimizer: { schedule: 'cosine' } }), /stages\[0\]\.reset_optimizer: not with optimizer\.schedule: cosine/);
+  assert.equal(compileRunConfig({ ...stages({ reset_optimizer: true }), optimizer: { schedule: 'linear-warmup', warmup_steps: 2 } }).stages[0]?.resetOptimizer, true);
+});
+
+test('reset_optimizer: the stage\'s first step starts from zero moments (the same update as a fresh optimizer from the same weights), later steps keep them', async () => {
+  const plain = compileRunConfig(raw({}, 0.01));
+  const reset = compileRunConfig({ ...raw({}, 0.01), stages: [{ name: 's', dataset: 'm', steps: 2, batch_prompts: 2, group_size: 4, max_response_tokens: 8, lr: 0.01, reset_optimizer: true }] });
+  const [plainStage, resetStage] = [plain.stages[0], reset.stages[0]];
+  assert.ok(plainStage && resetStage);
+  const { engine: a } = await createLearnerEngine(plain, { fresh: true });
+  const { engine: b } = await createLearnerEngine(plain, { fresh: true });
+  try {
+    const g = groups(a.model.vocabSize);
+    // Two steps of an earlier stage fill a's moments.
+    for (const s of [0, 1]) await trainStep(a, g, plainStage, plain.algorithm, s, 1, s);
+    assert.equal(a.optimizerStateTensors?.().step, 2);
+    const before = a.exportSafetensors();
+    // b: a fresh optimizer, the same weights.
+    await b.loadWeights(before);
+    await trainStep(b, g, plainStage, plain.algorithm, 2, 1, 0);
+    // A stage without the reset at its first step keeps the earlier moments: a different update.
+    const { engine: c } = await createLearnerEngine(plain, { fresh: true });
+    try {
+      for (const s of [0, 1]) await trainStep(c, g, plainStage, plain.algorithm, s, 1, s);
+      await trainStep(c, g, plainStage, plain.algorithm, 2, 1, 0);
+      assert.notEqual(c.weightsSha256(), b.weightsSha256());
+    } finally {
+      await c.dispose();
+    }
+    await trainStep(a, g, resetStage, reset.algorithm, 2, 1, 0);
+    assert.equal(a.optimizerStateTensors?.().step, 1, 'the reset put the step count back');
+    assert.equal(a.weightsSha256(), b.weightsSha256(), 'the reset stage\'s first update is a fresh optimizer\'s');
+    // The stage's second step (or a run resumed inside the stage) does not reset again.
+    await trainStep(a, g, resetStage, reset.algorithm, 3, 1, 1);
+    assert.equal(a.optimizerStateTensors?.().step, 2);
+  } finally {
+    await a.dispose();
+    await b.dispose();
+  }
 });

@@ -13,7 +13,10 @@ export type TrainFigures = Pick<TrainStepResult, 'loss' | 'gradNorm' | 'tokens' 
   updates: number;
 };
 
-export async function trainStep(engine: PolicyEngine, groups: readonly ScoredGroup[], stage: StageConfig, algo: AlgorithmConfig, version: number, temperature: number): Promise<{ batch: BuiltBatch; train: TrainFigures }> {
+export async function trainStep(engine: PolicyEngine, groups: readonly ScoredGroup[], stage: StageConfig, algo: AlgorithmConfig, version: number, temperature: number, stageStep: number): Promise<{ batch: BuiltBatch; train: TrainFigures }> {
+  // A stage with reset_optimizer starts from zero moments: its first step (also when a run resumes
+  // at the stage's first step) resets, later steps (a resumed checkpoint holds the stage's moments) do not.
+  if (stage.resetOptimizer && stageStep === 0) engine.resetOptimizer();
   // Canonical order (by slot) so training does not depend on arrival order; over-sampled groups
   // beyond the batch are left out once it has the planned number.
   const batch = buildBatch(groups, stage, algo, version, stage.batchPrompts);

@@ -201,6 +201,10 @@ export class OnnxEngine implements PolicyEngine {
     this.trainer.adam.load(bytes);
   }
 
+  resetOptimizer(): void {
+    this.trainer.adam.reset();
+  }
+
   /** The optimizer state as tensors (views) for streamed, sharded checkpoints. */
   optimizerStateTensors(): { step: number; tensors: NamedTensor[] } {
     return this.trainer.adam.stateTensors();

@@ -130,6 +130,8 @@ export interface TrainingEngine {
   weightsSha256(): string;
   saveOptimizerState(): Uint8Array;
   loadOptimizerState(bytes: Uint8Array): void;
+  /** Zero moments and step count (a stage that starts with a fresh optimizer: `reset_optimizer`). */
+  resetOptimizer(): void;
   /** Streamed checkpoints: the optimizer state as tensors (views) and back. */
   optimizerStateTensors?(): { step: number; tensors: NamedTensor[] };
   loadOptimizerStateTensors?(step: number, tensors: readonly NamedTensor[]): void;

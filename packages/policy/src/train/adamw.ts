@@ -101,6 +101,16 @@ export class AdamW {
     }
   }
 
+  /**
+   * A fresh optimizer: both moments zero and the step count (bias correction and the learning-rate
+   * schedule's position) back to 0, as if this were a new run starting from the current weights.
+   */
+  reset(): void {
+    // Zeroed in place: the buffers stay allocated and resident (see prepare).
+    for (const b of [...this.m.values(), ...this.v.values()]) b.fill(0);
+    this.step = 0;
+  }
+
   /** The moments as tensors (`m.<param>`, `v.<param>`, sorted by name; views, not copies) and the step. */
   stateTensors(): { step: number; tensors: NamedTensor[] } {
     const tensors: NamedTensor[] = [];
