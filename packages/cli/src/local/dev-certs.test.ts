@@ -38,3 +38,16 @@ test('the route certificate: signed by the CA, server and client use, the route 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('passwords and gRPC tokens are hex: none can begin with "-" and read as an option (--grpc-token -x...)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'acereason-devcerts-'));
+  try {
+    const made = makeDevCertificates(dir);
+    const tokens = JSON.parse(readFileSync(made.grpcTokens, 'utf8')) as Record<string, string>;
+    const creds = JSON.parse(readFileSync(made.credentials, 'utf8')) as Record<string, { password: string }>;
+    for (const [role, token] of Object.entries(tokens)) assert.match(token, /^[0-9a-f]{48}$/, `the ${role} token`);
+    for (const [role, c] of Object.entries(creds)) assert.match(c.password, /^[0-9a-f]{36}$/, `the ${role} password`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -67,6 +67,14 @@ function issueRoute(dir: string, san: string, days: number): void {
   chmodSync(join(dir, 'nats-route.conf'), 0o600);
 }
 
+/**
+ * A random secret in hex: never begins with '-' (a base64url one may, and `--grpc-token -x...` then
+ * reads as an option) and needs no quoting in a NATS config or a shell.
+ */
+function secret(bytes: number): string {
+  return randomBytes(bytes).toString('hex');
+}
+
 export function makeDevCertificates(outDir: string, opts: { hosts?: string[]; days?: number } = {}): DevCertificates {
   const dir = resolve(outDir);
   const days = opts.days ?? 825;
@@ -78,12 +86,12 @@ export function makeDevCertificates(outDir: string, opts: { hosts?: string[]; da
   issue(dir, 'server', `/O=${ORG}/CN=acereason server`, ['basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=serverAuth', `subjectAltName=${san}`], days);
   for (const role of ROLES) issue(dir, role, `/O=${ORG}/OU=${role}/CN=${role}`, ['basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=clientAuth'], days);
   const creds: CredentialsFile = {};
-  for (const role of ROLES) creds[role] = { user: role, password: randomBytes(18).toString('base64url') };
+  for (const role of ROLES) creds[role] = { user: role, password: secret(18) };
   const credentials = join(dir, 'credentials.json');
   writeFileSync(credentials, JSON.stringify(creds, null, 2) + '\n', { mode: 0o600 });
   chmodSync(credentials, 0o600);
   const grpcTokens = join(dir, 'grpc-tokens.json');
-  writeFileSync(grpcTokens, JSON.stringify(Object.fromEntries(ROLES.map((r) => [r, randomBytes(24).toString('base64url')])), null, 2) + '\n', { mode: 0o600 });
+  writeFileSync(grpcTokens, JSON.stringify(Object.fromEntries(ROLES.map((r) => [r, secret(24)])), null, 2) + '\n', { mode: 0o600 });
   chmodSync(grpcTokens, 0o600);
   const natsConfig = join(dir, 'nats-auth.conf');
   const snippet = [
