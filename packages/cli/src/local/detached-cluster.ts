@@ -106,6 +106,20 @@ export async function startDetachedCluster(o: DetachedClusterOptions): Promise<C
   }
 }
 
+/** Polls every process's log until one has a matching line; fails when all exited or at the deadline. */
+async function waitForAnyLog(procs: readonly ServiceProcess[], match: (line: string) => boolean, what: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const p of procs) {
+      if (existsSync(p.log) && readFileSync(p.log, 'utf8').split('\n').some(match)) return;
+    }
+    const last = procs[procs.length - 1];
+    if (procs.every((p) => !isAlive(p.pid))) throw new Error(`${what}: every node exited; the end of ${last?.log ?? '?'}:\n${tail(last?.log ?? '')}`);
+    if (Date.now() > deadline) throw new Error(`${what} not ready after ${timeoutMs} ms on any node; the end of ${last?.log ?? '?'}:\n${tail(last?.log ?? '')}`);
+    await sleep(200);
+  }
+}
+
 /** nats-server, or `natsNodes` of them clustered on loopback; returns every node's URL, comma-separated. */
 async function startNats(o: DetachedClusterOptions, logDir: string, env: NodeJS.ProcessEnv, services: ServiceProcess[]): Promise<string> {
   const n = o.natsNodes ?? 1;
@@ -131,8 +145,10 @@ async function startNats(o: DetachedClusterOptions, logDir: string, env: NodeJS.
   }
   // A cluster forms once a quorum is up, so every node is started before any is waited for.
   for (const p of started) await waitForLog(p.log, p.pid, (l) => (l.includes('Server is ready') ? true : undefined), p.name, 20_000);
-  // JetStream answers once the cluster has elected its metadata leader (every node logs it).
-  if (n > 1) await waitForLog(started[0]?.log ?? '', started[0]?.pid ?? -1, (l) => (METADATA_LEADER.test(l) ? true : undefined), 'the JetStream cluster (a metadata leader)', 30_000);
+  // JetStream answers once the cluster has elected its metadata leader. The leader logs it; a node
+  // that joined late (nats-server 2.9 closing a duplicate route) may never log it, so any node's
+  // line counts.
+  if (n > 1) await waitForAnyLog(started, (l) => METADATA_LEADER.test(l), 'the JetStream cluster (a metadata leader)', 30_000);
   return ports.map((p) => `nats://127.0.0.1:${p}`).join(',');
 }
 
