@@ -41,17 +41,20 @@ function tail(file: string, lines = 15): string {
   return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
 }
 
-async function waitForLog<T>(file: string, pid: number, match: (line: string) => T | undefined, what: string, timeoutMs: number): Promise<T> {
+/** Polls the processes' logs until a line of one matches; fails once every one has exited, or at the deadline. */
+async function waitForLog<T>(procs: readonly { log: string; pid: number }[], match: (line: string) => T | undefined, what: string, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
+  const last = procs[procs.length - 1]?.log ?? '';
   for (;;) {
-    if (existsSync(file)) {
-      for (const line of readFileSync(file, 'utf8').split('\n')) {
+    for (const { log } of procs) {
+      if (!existsSync(log)) continue;
+      for (const line of readFileSync(log, 'utf8').split('\n')) {
         const found = match(line);
         if (found !== undefined) return found;
       }
     }
-    if (!isAlive(pid)) throw new Error(`${what} exited before it was ready; the end of ${file}:\n${tail(file)}`);
-    if (Date.now() > deadline) throw new Error(`${what} not ready after ${timeoutMs} ms; the end of ${file}:\n${tail(file)}`);
+    if (procs.every((p) => !isAlive(p.pid))) throw new Error(`${what} exited before it was ready; the end of ${last}:\n${tail(last)}`);
+    if (Date.now() > deadline) throw new Error(`${what} not ready after ${timeoutMs} ms; the end of ${last}:\n${tail(last)}`);
     await sleep(200);
   }
 }
@@ -89,7 +92,7 @@ export async function startDetachedCluster(o: DetachedClusterOptions): Promise<C
     let natsUrl = o.natsUrl ?? '';
     if (!o.natsUrl) natsUrl = await startNats(o, logDir, env, services);
     const learner = node('learner', 'learner', serviceBins.learner(), ['--config', resolve(o.configPath), '--nats', natsUrl, ...(o.securityArgs?.learner ?? []), ...metricsArgs('learner'), ...(o.learnerArgs ?? [])]);
-    const address = await waitForLog(learner.log, learner.pid, learnerAddress, 'the learner', o.readyTimeoutMs ?? 120_000);
+    const address = await waitForLog([learner], learnerAddress, 'the learner', o.readyTimeoutMs ?? 120_000);
     for (let i = 0; i < o.actors; i++) {
       node(`actor-${i}`, 'actor', serviceBins.actor(), ['--run', o.runId, '--nats', natsUrl, '--id', `actor-${i}`, ...(o.securityArgs?.actor ?? []), ...metricsArgs(`actor-${i}`), ...(o.actorArgs ?? [])]);
     }
@@ -103,20 +106,6 @@ export async function startDetachedCluster(o: DetachedClusterOptions): Promise<C
   } catch (err) {
     await stopServices(services, 3000);
     throw err;
-  }
-}
-
-/** Polls every process's log until one has a matching line; fails when all exited or at the deadline. */
-async function waitForAnyLog(procs: readonly ServiceProcess[], match: (line: string) => boolean, what: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    for (const p of procs) {
-      if (existsSync(p.log) && readFileSync(p.log, 'utf8').split('\n').some(match)) return;
-    }
-    const last = procs[procs.length - 1];
-    if (procs.every((p) => !isAlive(p.pid))) throw new Error(`${what}: every node exited; the end of ${last?.log ?? '?'}:\n${tail(last?.log ?? '')}`);
-    if (Date.now() > deadline) throw new Error(`${what} not ready after ${timeoutMs} ms on any node; the end of ${last?.log ?? '?'}:\n${tail(last?.log ?? '')}`);
-    await sleep(200);
   }
 }
 
@@ -144,11 +133,11 @@ async function startNats(o: DetachedClusterOptions, logDir: string, env: NodeJS.
     started.push(p);
   }
   // A cluster forms once a quorum is up, so every node is started before any is waited for.
-  for (const p of started) await waitForLog(p.log, p.pid, (l) => (l.includes('Server is ready') ? true : undefined), p.name, 20_000);
+  for (const p of started) await waitForLog([p], (l) => (l.includes('Server is ready') ? true : undefined), p.name, 20_000);
   // JetStream answers once the cluster has elected its metadata leader. The leader logs it; a node
   // that joined late (nats-server 2.9 closing a duplicate route) may never log it, so any node's
   // line counts.
-  if (n > 1) await waitForAnyLog(started, (l) => METADATA_LEADER.test(l), 'the JetStream cluster (a metadata leader)', 30_000);
+  if (n > 1) await waitForLog(started, (l) => (METADATA_LEADER.test(l) ? true : undefined), 'the JetStream cluster (a metadata leader)', 30_000);
   return ports.map((p) => `nats://127.0.0.1:${p}`).join(',');
 }
 
