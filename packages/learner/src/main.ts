@@ -45,7 +45,7 @@ export async function learnerMain(argv: string[]): Promise<number> {
     return await runService({
       logger, nats: { servers: config.cluster.nats, name: `learner-${config.runId}`, ...security.nats },
       // The learner owns the topology: it creates the streams and buckets, with the run's replicas and limits.
-      topology: { owner: true, replicas: config.streams.replicas, limits: config.streams.limits },
+      topology: { owner: true, replicas: config.streams.replicas, limits: config.streams.limits, logger },
       async create({ nc, topology }) {
         const learner = new Learner({ config, nc, topology, engine, tokenizer, ...(chatTemplate ? { chatTemplate } : {}), tokenizerSpec: spec, assetFiles: files, datasets, logger, ...(grpcTls ? { grpcTls } : {}), ...(grpcRoles ? { grpcRoles } : {}), ...(resume ? { resume } : {}), ...(maxSteps !== undefined ? { maxStepsThisRun: maxSteps } : {}) });
         return {

@@ -13,7 +13,7 @@ test('chaos: workers killed every few seconds, NATS restarted, the learner kille
   assert.equal(faults.nats_restarts, 1);
   assert.equal(faults.learner_kills, 1);
   assert.equal(r.groups_consumed, r.groups_expected);
-  assert.equal(r.scored_prompts_in_stream, r.groups_expected, 'the SCORED stream holds one group for every prompt of every step');
+  assert.equal(r.scored_prompts_recorded, r.groups_expected, 'the learner recorded one scored group for every prompt of every step');
   assert.equal(r.lost, 0);
   assert.equal(r.duplicated, 0);
   assert.equal(r.rewards_match, true, `rewards per step: reference ${JSON.stringify(r.rewards_reference)} vs chaos ${JSON.stringify(r.rewards_chaos)}`);
@@ -29,7 +29,7 @@ test('chaos over a 3-node NATS cluster: the SCORED stream leader SIGKILLed mid-r
   assert.equal(faults.learner_kills, 1);
   assert.equal(r.faults_injected, faults.worker_kills + faults.nats_nodes_killed + faults.learner_kills);
   assert.equal(r.groups_consumed, r.groups_expected);
-  assert.equal(r.scored_prompts_in_stream, r.groups_expected);
+  assert.equal(r.scored_prompts_recorded, r.groups_expected);
   assert.equal(r.lost, 0);
   assert.equal(r.duplicated, 0);
   assert.equal(r.rewards_match, true, `rewards per step: reference ${JSON.stringify(r.rewards_reference)} vs chaos ${JSON.stringify(r.rewards_chaos)}`);

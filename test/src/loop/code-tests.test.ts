@@ -10,10 +10,10 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { codecs, decodeCodeTests, encodeCodeTests, ObjectBuckets, Objects, Streams, type CodeTests } from '@acereason/protocol';
+import { codecs, decodeCodeTests, encodeCodeTests, ObjectBuckets, Objects, Subjects, type CodeTests } from '@acereason/protocol';
 import { getObjectChecked, objectStream, sha256Hex } from '@acereason/transport';
 import { natsFixture, spawnChild, tempDir, type ChildHandle } from '@acereason/testkit';
-import { BIN, exitWithin, startActor, startLearner, stopAll, writeTinyRun } from './fixture.js';
+import { BIN, exitWithin, recordPublished, startActor, startLearner, stopAll, writeTinyRun } from './fixture.js';
 
 const RUN = 'codeonce';
 const PROMPTS = 6;
@@ -54,6 +54,8 @@ test('a code run over real NATS: tests are stored once, every message carries on
     .replace(/stages:\n {2}- name: math-tiny[\s\S]*?(?= {2}- name: code-tiny)/, 'stages:\n');
   writeFileSync(cfg, text);
 
+  const scoredSeen = await recordPublished(f.nc, Subjects.scored(RUN));
+  const trajSeen = await recordPublished(f.nc, Subjects.trajectoriesOfDomain(RUN, 'code'));
   const learner = startLearner(cfg, f.server.url);
   const verifier = spawnChild({ name: 'ver-code', command: process.execPath, args: [BIN.verifier, '--run', RUN, '--nats', f.server.url, '--id', 'ver-code', '--domain', 'code', '--ack-wait-ms', '20000'], env: { ...process.env, ACEREASON_LOG_PRETTY: '0' } });
   const children: ChildHandle[] = [learner, startActor(RUN, f.server.url, 'actor-c'), verifier];
@@ -62,16 +64,16 @@ test('a code run over real NATS: tests are stored once, every message carries on
     assert.equal(exit.code, 0, learner.output.slice(-3000));
     const jsm = await jetstreamManager(f.nc);
 
-    // Every scored group (and the trajectory group inside it) carries the reference, not the tests.
-    const scored = await jsm.streams.info(Streams.SCORED);
-    assert.ok(scored.state.messages >= 6, `${scored.state.messages} scored groups`);
+    // Every scored group (and the trajectory group inside it) carries the reference, not the tests
+    // (watched as they were published: the streams remove a group once it is consumed).
+    scoredSeen.stop();
+    trajSeen.stop();
+    assert.ok(scoredSeen.messages.length >= 6, `${scoredSeen.messages.length} scored groups`);
     const digests = new Map<string, number>();
     let largest = 0;
-    for (let seq = scored.state.first_seq; seq <= scored.state.last_seq; seq++) {
-      const m = await jsm.streams.getMessage(Streams.SCORED, { seq });
-      if (!m) continue;
-      largest = Math.max(largest, m.data.length);
-      const s = codecs.ScoredGroup.decode(m.data);
+    for (const data of scoredSeen.messages) {
+      largest = Math.max(largest, data.length);
+      const s = codecs.ScoredGroup.decode(data);
       const ref = s.group.reference;
       assert.equal(ref.type, 'code');
       if (ref.type !== 'code') continue;
@@ -82,8 +84,8 @@ test('a code run over real NATS: tests are stored once, every message carries on
       digests.set(ref.tests.sha256, ref.tests.bytes);
     }
     assert.ok(largest < 8_000, `the largest scored group is ${largest} bytes, with ${testsBytes}-byte tests behind it`);
-    const traj = await jsm.streams.info(Streams.TRAJECTORIES);
-    assert.ok(traj.state.bytes / Math.max(1, traj.state.messages) < 8_000, `trajectory groups average ${Math.round(traj.state.bytes / traj.state.messages)} bytes`);
+    const trajMean = trajSeen.messages.reduce((a, m) => a + m.length, 0) / Math.max(1, trajSeen.messages.length);
+    assert.ok(trajSeen.messages.length >= 6 && trajMean < 8_000, `${trajSeen.messages.length} trajectory groups averaging ${Math.round(trajMean)} bytes`);
 
     // The object store holds each used prompt's tests once, under its digest, intact.
     const store = await jsm.streams.info(objectStream(ObjectBuckets.CODE_TESTS));
@@ -97,13 +99,13 @@ test('a code run over real NATS: tests are stored once, every message carries on
       assert.equal(decodeCodeTests(bytes).inputs.length, 2000);
     }
 
-    t.diagnostic(`tests per prompt ${testsBytes} B; largest scored group ${largest} B; trajectory groups ${Math.round(traj.state.bytes / traj.state.messages)} B on average; object store ${store.state.bytes} B for ${digests.size} prompts`);
+    t.diagnostic(`tests per prompt ${testsBytes} B; largest scored group ${largest} B; trajectory groups ${Math.round(trajMean)} B on average; object store ${store.state.bytes} B for ${digests.size} prompts`);
     // The verifier fetched each digest once (its stop log counts the cache's misses).
     await verifier.stop(5000);
     const stopped = verifier.output.split('\n').map((l) => { try { return JSON.parse(l) as { msg?: string; codeTests?: { misses: number; hits: number } }; } catch { return {}; } }).find((l) => l.msg === 'verifier stopped');
     assert.ok(stopped?.codeTests, `verifier stop log: ${verifier.output.slice(-1500)}`);
     assert.equal(stopped.codeTests.misses, digests.size, `one fetch per digest (${JSON.stringify(stopped.codeTests)})`);
-    assert.equal(stopped.codeTests.misses + stopped.codeTests.hits, scored.state.messages, 'every scored group was resolved through the cache');
+    assert.equal(stopped.codeTests.misses + stopped.codeTests.hits, new Set(scoredSeen.messages.map((m) => codecs.ScoredGroup.decode(m).id)).size, 'every scored group was resolved through the cache');
   } finally {
     await stopAll(children);
   }

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { codecs, Streams } from '@acereason/protocol';
+import { codecs, Subjects } from '@acereason/protocol';
 import { PassRateTable } from '@acereason/learner';
 import { readFileSync } from 'node:fs';
 import { execFile } from 'node:child_process';
@@ -9,7 +8,7 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { natsFixture, tempDir, type ChildHandle } from '@acereason/testkit';
-import { writeTinyRun, startLearner, startActor, startVerifier, exitWithin, problems, stopAll } from './fixture.js';
+import { writeTinyRun, startLearner, startActor, startVerifier, exitWithin, problems, recordPublished, stopAll } from './fixture.js';
 
 const run = promisify(execFile);
 const BIN_DIR = fileURLToPath(new URL('../../../', import.meta.url));
@@ -24,6 +23,7 @@ test('stage filters drop exactly the prompts the pass-rate table says, and the r
     runId: 'filtered', steps: 4,
     stageExtra: '    filter: { max_pass_rate: "6/16", drop_never_solved: true }',
   });
+  const published = await recordPublished(f.nc, Subjects.trajectoriesOfDomain('filtered', 'math'));
   const learner = startLearner(cfg, f.server.url);
   const children: ChildHandle[] = [learner, startActor('filtered', f.server.url, 'actor-a'), startVerifier('filtered', f.server.url, 'ver-a')];
   try {
@@ -31,13 +31,8 @@ test('stage filters drop exactly the prompts the pass-rate table says, and the r
     assert.equal(exit.code, 0, learner.output.slice(-3000));
     assert.match(learner.output, /"eligible":20,"dropped":\{"too_easy":10,"never_solved":10\}/);
     // Every group the run trained on came from the 20 prompts the filters kept.
-    const jsm = await jetstreamManager(f.nc);
-    const info = await jsm.streams.info(Streams.TRAJECTORIES);
-    const used = new Set<string>();
-    for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-      const m = await jsm.streams.getMessage(Streams.TRAJECTORIES, { seq });
-      if (m) used.add(codecs.TrajectoryGroup.decode(m.data).promptId);
-    }
+    published.stop();
+    const used = new Set(published.messages.map((m) => codecs.TrajectoryGroup.decode(m).promptId));
     assert.equal(used.size, 16, '4 steps x 4 prompts, no repeats within the epoch');
     for (const id of used) assert.ok(Number(id.slice(1)) >= 20, `${id} was filtered out and must not be sampled`);
     const rates = await table.loadAll('arith', [...used]);

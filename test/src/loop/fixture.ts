@@ -7,6 +7,7 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { warmStartWeights as sharedWarmStart, smallSums, WARM_PROMPT_TEMPLATE } from '@acereason/cli';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { spawnChild, type ChildHandle } from '@acereason/testkit';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -138,4 +139,16 @@ export async function exitWithin(child: ChildHandle, ms: number): Promise<{ code
 /** Stops every service (SIGTERM, then SIGKILL after 3 s). */
 export async function stopAll(children: readonly ChildHandle[]): Promise<void> {
   await Promise.all(children.map((c) => c.stop(3000)));
+}
+
+/**
+ * Every message published on `subject` while it runs, as a plain NATS subscriber sees it. The work
+ * streams remove a group once it is consumed, so what a run produced is watched as it goes by,
+ * not read back from the stream afterwards. Start it (awaited) before the publishers.
+ */
+export async function recordPublished(nc: NatsConnection, subject: string): Promise<{ messages: Uint8Array[]; stop: () => void }> {
+  const messages: Uint8Array[] = [];
+  const sub = nc.subscribe(subject, { callback: (err, m) => { if (!err) messages.push(m.data); } });
+  await nc.flush();
+  return { messages, stop: () => sub.unsubscribe() };
 }

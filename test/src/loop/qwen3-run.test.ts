@@ -14,10 +14,10 @@ import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { codecs, Keys, RUN_ID_PATTERN, Streams } from '@acereason/protocol';
+import { codecs, Keys, RUN_ID_PATTERN, Subjects } from '@acereason/protocol';
 import { assetsFromFiles, encodePrompt, hfPreset, modelTokenizerFromAssets, RECIPE_INSTRUCTIONS, writeRandomHfModelDir } from '@acereason/policy';
 import { natsFixture, tempDir } from '@acereason/testkit';
-import { exitWithin, readMetrics, startActor, startLearner, startVerifier, stopAll } from './fixture.js';
+import { exitWithin, readMetrics, recordPublished, startActor, startLearner, startVerifier, stopAll } from './fixture.js';
 
 const req = createRequire(import.meta.url);
 const CLI = fileURLToPath(new URL('../../../packages/cli/dist/main.js', import.meta.url));
@@ -49,6 +49,7 @@ stages:
 checkpoint: { every_steps: 1, max_shard_size: 8MB }
 cluster: { grpc_bind: "127.0.0.1:0", ack_wait: 10s, step_timeout: 120s }
 `);
+  const published = await recordPublished(f.nc, Subjects.trajectoriesOfDomain('qwen3run', 'math'));
   const learner = startLearner(cfg, f.server.url);
   const others = [startActor('qwen3run', f.server.url, 'actor-q'), startVerifier('qwen3run', f.server.url, 'ver-q')];
   try {
@@ -67,13 +68,12 @@ cluster: { grpc_bind: "127.0.0.1:0", ack_wait: 10s, step_timeout: 120s }
     // What the actor generated from: the chat template's rendering, token for token.
     const qwen3 = modelTokenizerFromAssets(assetsFromFiles({ 'tokenizer.json': tokenizerJson, 'tokenizer_config.json': tokenizerConfig, 'generation_config.json': generationConfig }));
     const format = { mode: 'chat' as const, system: 'You are a careful mathematician.', instruction: RECIPE_INSTRUCTIONS.math };
-    const info = await f.topology.jsm.streams.info(Streams.TRAJECTORIES);
-    assert.ok(info.state.messages >= 2, 'the actor published groups');
+    // Watched as published: the stream removes a group once the verifier has consumed it.
+    published.stop();
+    assert.ok(published.messages.length >= 2, 'the actor published groups');
     const seen = new Set<string>();
-    for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-      const m = await f.topology.jsm.streams.getMessage(Streams.TRAJECTORIES, { seq });
-      assert.ok(m, `trajectory message ${seq}`);
-      const g = codecs.TrajectoryGroup.decode(m.data);
+    for (const data of published.messages) {
+      const g = codecs.TrajectoryGroup.decode(data);
       const problem = PROBLEMS[Number(g.promptId.slice(1))] as string;
       assert.deepEqual([...g.promptTokens], [...encodePrompt(qwen3, format, problem)], `prompt ${g.promptId}`);
       const text = qwen3.tokenizer.decode(g.promptTokens, { skipSpecialTokens: false });

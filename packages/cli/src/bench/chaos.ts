@@ -4,8 +4,9 @@
  * NATS server is killed and restarted once on the same store (with `natsCluster: 3`, the leader of
  * the SCORED stream, and in the long mode a second node, each down for a while: chaos-nats.ts), and
  * the learner is killed after a checkpoint and restarted once. Then: every step consumed exactly one scored group per prompt,
- * nothing was lost or counted twice (checked against the learner's state, its metrics, the
- * pass-rate table and the streams), and the rewards per step equal the fault-free run's. Both runs
+ * nothing was lost or counted twice (checked against the learner's own records: its state, its
+ * per-step metrics and the pass-rate table's per-step records; the streams cannot tell, a group
+ * leaves SCORED once the learner has acked it), and the rewards per step equal the fault-free run's. Both runs
  * are watched (chaos-watch.ts): no step completed for `stallSeconds`, or a service that died on
  * its own, fails the benchmark with what was pending instead of waiting on.
  */
@@ -13,7 +14,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync, rmSync, mkdtempSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { benchHost, codecs, parseJsonl, Streams, type BenchOptions, type BenchReport } from '@acereason/protocol';
+import { benchHost, parseJsonl, Streams, type BenchOptions, type BenchReport } from '@acereason/protocol';
 import { connectNats, drainQuietly, ensureTopology } from '@acereason/transport';
 import { PassRateTable, type StepMetrics } from '@acereason/learner';
 import { LocalCluster } from '../local/cluster.js';
@@ -150,28 +151,23 @@ export async function benchChaos(opts: ChaosOptions = {}): Promise<BenchReport> 
     const perStep = [...chaos.values()].map((s) => s.groups);
     const nc = await connectNats({ servers: cluster.natsUrl, name: 'chaos-check' });
     let tableAttempts = 0;
-    let streamGroups = 0;
+    let recordedPrompts = 0;
+    let scoredLeft = 0;
     try {
       const topo = await ensureTopology(nc);
       const rates = await new PassRateTable(topo.passRates).loadAll('arith', smallSums(40).map((p) => p.id));
-      tableAttempts = [...rates.values()].flatMap((r) => r.records).filter((r) => r.stage === 'chaos').reduce((a, r) => a + r.attempts, 0);
-      const jsm = await jetstreamManager(nc);
-      const info = await jsm.streams.info(Streams.SCORED);
-      const ids = new Set<string>();
-      for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-        const m = await jsm.streams.getMessage(Streams.SCORED, { seq }).catch(() => null);
-        if (m) {
-          const { task } = codecs.ScoredGroup.decode(m.data);
-          if (task.purpose.kind === 'train') ids.add(`${task.step}.${task.slot}`);
-        }
-      }
-      streamGroups = ids.size;
+      const records = [...rates.values()].flatMap((r) => r.records.filter((x) => x.stage === 'chaos').map((x) => ({ ...x, promptId: r.promptId })));
+      tableAttempts = records.reduce((a, r) => a + r.attempts, 0);
+      // The learner writes one record per (step, prompt) it trained on; a replayed step replaces its own.
+      recordedPrompts = new Set(records.map((r) => `${r.step}.${r.promptId}`)).size;
+      // Groups nobody consumed (late copies of re-issued tasks after the run ended); consumed ones were removed on ack.
+      scoredLeft = (await jetstreamManager(nc).then((jsm) => jsm.streams.info(Streams.SCORED))).state.messages;
     } finally {
       await drainQuietly(nc);
     }
     const rewardsRef = [...reference.keys()].sort((a, b) => a - b).map((k) => reference.get(k)?.reward_mean);
     const rewardsChaos = [...chaos.keys()].sort((a, b) => a - b).map((k) => chaos.get(k)?.reward_mean);
-    const lost = Math.max(0, expected - state.consumedGroups) + perStep.filter((g) => g < BATCH).length;
+    const lost = Math.max(0, expected - state.consumedGroups) + perStep.filter((g) => g < BATCH).length + Math.max(0, expected - recordedPrompts);
     const duplicated = Math.max(0, state.consumedGroups - expected) + perStep.filter((g) => g > BATCH).length + Math.max(0, tableAttempts / GROUP - expected);
     return {
       suite: 'chaos',
@@ -184,7 +180,8 @@ export async function benchChaos(opts: ChaosOptions = {}): Promise<BenchReport> 
       nats_killed_nodes: killedNodes,
       groups_expected: expected,
       groups_consumed: state.consumedGroups,
-      scored_prompts_in_stream: streamGroups,
+      scored_prompts_recorded: recordedPrompts,
+      scored_left_in_stream: scoredLeft,
       pass_rate_attempts: tableAttempts,
       lost,
       duplicated,

@@ -2,12 +2,14 @@
  * The `streams:` section of the run file: how the learner lays out JetStream (it owns the
  * topology). `replicas: auto` (default) is 3 on a NATS cluster and 1 on a single server. Each
  * stream takes `max_bytes`, `max_age` and `discard`; the work streams (tasks, trajectories,
- * scored) only `discard: new`, so at a limit publishers wait instead of work being dropped.
+ * scored) are work queues (a message leaves when acked), take only `discard: new` and no
+ * `max_age`, so at a limit publishers wait until an ack frees room instead of work being dropped.
  *
  *   streams:
  *     replicas: auto
- *     trajectories: { max_bytes: 200GB, max_age: 7d }
- *     scored:       { max_bytes: 200GB, max_age: 7d }
+ *     trajectories: { max_bytes: 20GB }
+ *     scored:       { max_bytes: 40GB }
+ *     dead_letter:  { max_bytes: 10GB, max_age: 30d }
  */
 import { Streams, ValidationError, type StreamName } from '@acereason/protocol';
 import { parseBytes, parseDuration, parseEnum, parseNumber, section } from './units.js';
@@ -28,7 +30,6 @@ const KEYS: Record<string, StreamName> = {
   tasks: Streams.TASKS, trajectories: Streams.TRAJECTORIES, scored: Streams.SCORED, events: Streams.EVENTS, dead_letter: Streams.DEAD_LETTER,
 };
 const WORK = new Set(['tasks', 'trajectories', 'scored']);
-const MIN_WORK_AGE_MS = 86_400_000;
 
 export function parseStreams(raw: unknown): StreamsConfig {
   const s = section(raw, 'streams', ['replicas', ...Object.keys(KEYS)]);
@@ -42,10 +43,8 @@ export function parseStreams(raw: unknown): StreamsConfig {
     const discard = l.discard === undefined ? (WORK.has(key) ? 'new' : 'old') : parseEnum(l.discard, `${f}.discard`, ['old', 'new'] as const);
     if (WORK.has(key) && discard === 'old') throw new ValidationError(`${f}.discard`, '"old" would drop work the learner has not consumed yet; a work stream takes "new" (publishers wait at the limit)');
     const maxAgeMs = l.max_age === undefined ? 0 : parseDuration(l.max_age, `${f}.max_age`);
-    // max_age removes a message whether it was consumed or not: on a work stream only as a
-    // backstop far beyond any consumer lag (tasks leave on ack; they take no age at all).
-    if (key === 'tasks' && maxAgeMs > 0) throw new ValidationError(`${f}.max_age`, 'tasks leave the work queue when acked; an age limit would drop tasks nobody has run yet');
-    if (WORK.has(key) && maxAgeMs > 0 && maxAgeMs < MIN_WORK_AGE_MS) throw new ValidationError(`${f}.max_age`, `must be at least 1d (it removes groups whether consumed or not), got ${String(l.max_age)}`);
+    // max_age removes a message whether it was consumed or not; a work stream's messages leave it when acked.
+    if (WORK.has(key) && maxAgeMs > 0) throw new ValidationError(`${f}.max_age`, `${key === 'tasks' ? 'tasks' : 'groups'} leave the work queue when acked; an age limit would drop ${key === 'tasks' ? 'tasks nobody has run' : 'groups nobody has consumed'} yet (size the stream with max_bytes)`);
     limits[name] = { maxBytes: l.max_bytes === undefined || l.max_bytes === -1 ? -1 : parseBytes(l.max_bytes, `${f}.max_bytes`), maxAgeMs, discard };
   }
   return { replicas, limits };

@@ -199,6 +199,8 @@ export class MessageConsumer<T> implements AsyncIterable<Delivery<T>> {
       } catch (err) {
         if (this.stopped) break;
         consumer = undefined;
+        // The durable is gone (its stream was made again, e.g. migrated to another retention): make it again.
+        if (isNotFoundError(err)) await ensureConsumer(this.nc, this.s as ConsumerSettings<unknown>).catch(() => undefined);
         const error = err instanceof Error ? err.message : String(err);
         this.emit({ type: 'fetch_error', error });
         this.s.logger?.debug({ err: error }, 'fetch failed, retrying');

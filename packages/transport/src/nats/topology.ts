@@ -1,6 +1,15 @@
 /**
  * The JetStream topology, created idempotently: streams with file storage, and the KV buckets.
  * Calling it again with the same settings changes nothing; changed limits are applied in place.
+ *
+ * The work streams (TASKS, TRAJECTORIES, SCORED) are work queues: a message leaves the stream when
+ * its one consumer acks it, and stays (whether a consumer exists yet or not) until then. So the
+ * store holds only work not yet consumed, an ack frees room in a full stream, and no limit ever
+ * drops unconsumed work (they take discard `new` and no `max_age`). Interest retention would drop
+ * a message published while no consumer exists (an actor started before any verifier); the work
+ * queue's price is that each message has one consumer: a second consumer whose filter overlaps
+ * is refused by the server (observers read stream and consumer info, never consume). Streams made
+ * by an older version with limits retention are migrated by the owner (retention.ts).
  */
 import { jetstreamManager, RetentionPolicy, StorageType, DiscardPolicy, type StreamConfig, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
@@ -10,14 +19,17 @@ import { isNotFoundError } from './errors.js';
 import { Backoff } from '../retry/backoff.js';
 import { objectStream, openObjectStore, type ObjectStore } from './object-store.js';
 import { waitForStreamLeader } from './leaders.js';
+import { migrateRetention } from './retention.js';
+import type { Logger } from '../logger.js';
 
 export interface TopologySettings {
   /** Window in which a repeated msg-id is dropped (ms). Default 1 hour: covers a learner restart. */
   duplicateWindowMs?: number;
   /**
    * Limits per stream (max_bytes, max_age, discard). Work streams (tasks, trajectories, scored)
-   * only take discard `new`: at the limit a publish is refused (and retried) instead of dropping
-   * work nobody consumed yet. Unset: unlimited, discard new for work, old for events/dead letters.
+   * only take discard `new` and no `max_age`: at the limit a publish is refused (and retried)
+   * until an ack frees room, instead of dropping work nobody consumed yet. Unset: unlimited,
+   * discard new for work, old for events/dead letters.
    */
   limits?: Partial<Record<StreamName, StreamLimits>>;
   /** How long a worker's heartbeat stays in the registry (ms). Default 15 s. */
@@ -29,10 +41,13 @@ export interface TopologySettings {
   replicas?: number | 'auto';
   /**
    * The owner of the topology (the learner): it also brings existing streams to these settings
-   * (limits, replicas). Others only create what is missing and leave existing streams as they are,
-   * so a worker started with defaults never undoes the run's settings. Default false.
+   * (limits, replicas) and migrates work streams made with another retention (retention.ts).
+   * Others only create what is missing and leave existing streams as they are, so a worker
+   * started with defaults never undoes the run's settings. Default false.
    */
   owner?: boolean;
+  /** Where the owner says what it migrated. */
+  logger?: Logger;
   /**
    * Only check that the streams and buckets exist (waiting up to `waitForMs` for whoever creates
    * them), never create or update: for roles whose NATS user may not manage streams. Default false.
@@ -61,11 +76,12 @@ const DEFAULT_LIMITS: Record<StreamName, StreamLimits> = {
   [Streams.DEAD_LETTER]: { maxBytes: -1, maxAgeMs: 30 * 24 * 3600 * 1000, discard: 'old' },
 };
 
-/** The limits of every stream: the defaults overlaid with `given`; discard-old on a work stream is refused. */
+/** The limits of every stream: the defaults overlaid with `given`; discard-old or an age limit on a work stream is refused. */
 export function resolveLimits(given: Partial<Record<StreamName, StreamLimits>> = {}): Record<StreamName, StreamLimits> {
   const out = { ...DEFAULT_LIMITS };
   for (const [name, l] of Object.entries(given) as [StreamName, StreamLimits][]) {
     if (WORK_STREAMS.includes(name) && l.discard === 'old') throw new AceReasonError(ErrorCodes.INVALID, `${name}: discard "old" would drop work not yet consumed; work streams take discard "new" (publishers wait at the limit)`, { field: name });
+    if (WORK_STREAMS.includes(name) && l.maxAgeMs > 0) throw new AceReasonError(ErrorCodes.INVALID, `${name}: max_age would drop work not yet consumed; a work stream's messages leave it when acked, so it takes no age limit`, { field: name });
     out[name] = l;
   }
   return out;
@@ -84,7 +100,7 @@ export interface Topology {
 
 type NamedStreamConfig = Partial<StreamConfig> & { name: StreamName };
 
-type ResolvedTopology = Required<Omit<TopologySettings, 'verifyOnly' | 'waitForMs' | 'owner' | 'replicas' | 'limits'>> & { replicas: number; limits: Record<StreamName, StreamLimits> };
+type ResolvedTopology = Required<Omit<TopologySettings, 'verifyOnly' | 'waitForMs' | 'owner' | 'replicas' | 'limits' | 'logger'>> & { replicas: number; limits: Record<StreamName, StreamLimits> };
 
 function streamConfigs(s: ResolvedTopology): NamedStreamConfig[] {
   const common = { storage: StorageType.File, num_replicas: s.replicas, duplicate_window: nanos(s.duplicateWindowMs) };
@@ -94,18 +110,20 @@ function streamConfigs(s: ResolvedTopology): NamedStreamConfig[] {
   };
   return [
     { ...common, ...limits(Streams.TASKS), name: Streams.TASKS, subjects: StreamSubjects[Streams.TASKS], retention: RetentionPolicy.Workqueue },
-    { ...common, ...limits(Streams.TRAJECTORIES), name: Streams.TRAJECTORIES, subjects: StreamSubjects[Streams.TRAJECTORIES], retention: RetentionPolicy.Limits },
-    { ...common, ...limits(Streams.SCORED), name: Streams.SCORED, subjects: StreamSubjects[Streams.SCORED], retention: RetentionPolicy.Limits },
+    { ...common, ...limits(Streams.TRAJECTORIES), name: Streams.TRAJECTORIES, subjects: StreamSubjects[Streams.TRAJECTORIES], retention: RetentionPolicy.Workqueue },
+    { ...common, ...limits(Streams.SCORED), name: Streams.SCORED, subjects: StreamSubjects[Streams.SCORED], retention: RetentionPolicy.Workqueue },
     { ...common, ...limits(Streams.EVENTS), name: Streams.EVENTS, subjects: StreamSubjects[Streams.EVENTS], retention: RetentionPolicy.Limits, max_msgs_per_subject: 1000 },
     { ...common, ...limits(Streams.DEAD_LETTER), name: Streams.DEAD_LETTER, subjects: StreamSubjects[Streams.DEAD_LETTER], retention: RetentionPolicy.Limits },
   ];
 }
 
-async function ensureStream(jsm: JetStreamManager, cfg: NamedStreamConfig, owner: boolean): Promise<void> {
+async function ensureStream(jsm: JetStreamManager, cfg: NamedStreamConfig, owner: boolean, logger?: Logger): Promise<void> {
   const name = cfg.name;
   try {
     const info = await jsm.streams.info(name);
     if (!owner) return;
+    // Retention cannot change in place: made again when all it holds was consumed, else refused.
+    if (info.config.retention !== cfg.retention) return await migrateRetention(jsm, cfg, info, logger);
     const { retention: _r, storage: _s, ...mutable } = cfg;
     const differs = Object.entries(mutable).some(([k, v]) => JSON.stringify((info.config as unknown as Record<string, unknown>)[k]) !== JSON.stringify(v));
     if (differs) await jsm.streams.update(name, mutable);
@@ -147,7 +165,7 @@ export async function ensureTopology(nc: NatsConnection, settings: TopologySetti
     // Kvm.create below only reads the bucket's stream info when the stream exists.
     await verifyStreams(jsm, allStreamNames(s), settings.waitForMs ?? 60_000);
   } else {
-    for (const cfg of streamConfigs(s)) await ensureStream(jsm, cfg, settings.owner === true);
+    for (const cfg of streamConfigs(s)) await ensureStream(jsm, cfg, settings.owner === true, settings.logger);
   }
   const kvm = new Kvm(nc);
   const workers = await kvm.create(Buckets.WORKERS, { ttl: s.workerTtlMs, history: 1, replicas: s.replicas, storage: StorageType.File });
