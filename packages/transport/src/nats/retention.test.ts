@@ -91,6 +91,33 @@ test('an old limits-retention stream holding unconsumed groups is refused loudly
   }
 });
 
+test('a consumer running while its stream is migrated makes its durable again and goes on', { timeout: 60_000 }, async () => {
+  await using server = await startNatsServer();
+  const nc = await connectNats({ servers: server.url, name: 'across' });
+  try {
+    const js = jetstreamClient(nc);
+    const jsm = await jetstreamManager(nc);
+    await oldForm(jsm);
+    const c = await consume(nc, { stream: Streams.SCORED, durable: Consumers.learner('across'), filterSubject: Subjects.scored('across'), codec: codecs.ScoredGroup, maxInFlight: 4 });
+    const got = (async () => {
+      for await (const d of c) {
+        await d.ack();
+        return d.value.id;
+      }
+      return undefined;
+    })();
+    await new Promise((r) => setTimeout(r, 300));
+    await ensureTopology(nc, { owner: true });
+    assert.equal((await jsm.streams.info(Streams.SCORED)).config.retention, 'workqueue');
+    await publishMessage(js, Subjects.scored('across'), codecs.ScoredGroup, exampleScored({ runId: 'across', id: 'after', groupSize: 2, tokensPerResponse: 4 }));
+    assert.equal(await got, 'after');
+    c.stop();
+    assert.equal((await jsm.streams.info(Streams.SCORED)).state.messages, 0, 'acked, so gone');
+  } finally {
+    await drainQuietly(nc);
+  }
+});
+
 test('subject filters: * is one token, > one or more', () => {
   assert.ok(subjectMatches('acereason.traj.r1.*', 'acereason.traj.r1.math'));
   assert.ok(subjectMatches('acereason.traj.>', 'acereason.traj.r1.math'));
