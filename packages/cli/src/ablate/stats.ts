@@ -1,9 +1,12 @@
 /**
  * The ablation's test of "reproduced": the paper's direction, with the effect beyond the seeds'
- * spread. For two arms with per-seed metrics a and b, effect = mean(a) - mean(b) and noise = the
- * standard error of that difference (Welch: sqrt(var(a)/n_a + var(b)/n_b), sample variances);
- * reproduced when effect has the paper's sign and |effect| > 2 x noise. With a single seed per
- * arm there is no spread to compare against: noise is null and nothing counts as reproduced.
+ * spread. Every arm of a finding runs the same seeds, and a seed fixes the prompt order, the
+ * sampling seeds and the held-out prompts, so arm runs of one seed differ only by the arm: the
+ * test pairs them. For arms a and b, d_s = a_s - b_s per seed, effect = mean(d) (= mean(a) -
+ * mean(b)) and noise = std(d) / sqrt(n), the standard error of the mean paired difference;
+ * reproduced when the effect has the paper's sign and clears 2 x noise (or, for a "within"
+ * claim, the 2-noise interval stays inside the margin). With a single seed there is no spread
+ * to compare against: noise is null and nothing counts as reproduced.
  */
 
 export const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -15,13 +18,7 @@ export function std(xs: readonly number[]): number {
   return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
 }
 
-/** The standard error of mean(a) - mean(b) (Welch); null when either arm has fewer than 2 seeds. */
-export function stdErrDiff(a: readonly number[], b: readonly number[]): number | null {
-  if (a.length < 2 || b.length < 2) return null;
-  return Math.sqrt(std(a) ** 2 / a.length + std(b) ** 2 / b.length);
-}
-
-/** The standard error of the mean paired difference a_i - b_i (same seed, same run); null below 2 pairs. */
+/** The standard error of the mean paired difference a_i - b_i (arm runs of the same seed); null below 2 pairs. */
 export function stdErrPaired(a: readonly number[], b: readonly number[]): number | null {
   if (a.length !== b.length) throw new Error(`paired arms need the same seeds (${a.length} vs ${b.length})`);
   if (a.length < 2) return null;

@@ -22,7 +22,7 @@ test('acereason ablate math-to-code --quick runs a real arm through the cluster 
     const j = JSON.parse(r.stdout) as { findings: Record<string, unknown>[] };
     assert.equal(j.findings.length, 1);
     const f = j.findings[0] as { name: string; unit: string; seeds: number[]; arms: { name: string; metric: string; mean: number; std: number; per_seed: number[] }[]; effect: number; noise: number | null; reproduced: boolean };
-    assert.deepEqual(Object.keys(f).sort(), ['arms', 'claim', 'effect', 'name', 'noise', 'reproduced', 'seeds', 'test', 'unit']);
+    assert.deepEqual(Object.keys(f).sort(), ['arms', 'claim', 'effect', 'name', 'noise', 'reproduced', 'seeds', 'test', 'unit', 'vs']);
     assert.equal(f.name, 'math-to-code');
     assert.equal(f.unit, 'accuracy');
     assert.deepEqual(f.seeds, [1]);

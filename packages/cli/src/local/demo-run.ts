@@ -30,6 +30,8 @@ export interface DemoRunOptions {
   header: string;
   /** The seed of the data splits (the demo's is 1). */
   dataSeed?: number;
+  /** Called once the data splits are written, before run.yaml and the cluster (e.g. to derive a file from them). */
+  prepare?: () => void;
   /** Called every 500 ms while the run goes, and once at the end. */
   onTick?: () => void;
   /** Called once the cluster is up, before the learner's first step. */
@@ -40,6 +42,7 @@ export interface DemoRunOptions {
 export async function runDemoCluster(o: DemoRunOptions): Promise<number> {
   const { writeDemoSplits } = await import('@acereason/curate');
   writeDemoSplits({ outDir: o.out, seed: o.dataSeed ?? 1 });
+  o.prepare?.();
   writeFileSync(join(o.out, 'run.yaml'), `# ${o.header}\n` + stringifyYaml(o.run));
   const { LocalCluster } = await import('./cluster.js');
   const runId = String((o.run.run as { id?: unknown } | undefined)?.id ?? 'demo');
