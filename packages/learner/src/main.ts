@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { CommandLineError, createLogger, readGrpcRoleMap, requiredFlag, resolveSecurity, runService, securityFlags, SECURITY_USAGE, type GrpcRoleMap, type TlsFiles } from '@acereason/transport';
 import { loadRunConfig } from './config/run-file.js';
+import { scoredRoomWarning } from './config/streams.js';
 import { Learner } from './learner.js';
 import { checkDatasetPrompts, createLearnerEngine, loadDatasets, tokenizerFor } from './setup.js';
 
@@ -41,6 +42,8 @@ export async function learnerMain(argv: string[]): Promise<number> {
   const { engine, resume, resumeReadSeconds } = await createLearnerEngine(config, { fresh: values.fresh === true });
   if (resume) logger.info({ dir: resume.dir, step: resume.state.step, version: resume.state.version, readSeconds: +(resumeReadSeconds ?? 0).toFixed(3) }, 'checkpoint loaded');
   const maxSteps = values['max-steps'] === undefined ? undefined : Number(values['max-steps']);
+  const scoredRoom = scoredRoomWarning(config);
+  if (scoredRoom) logger.warn(scoredRoom);
   try {
     return await runService({
       logger, nats: { servers: config.cluster.nats, name: `learner-${config.runId}`, ...security.nats },

@@ -49,3 +49,31 @@ export function parseStreams(raw: unknown): StreamsConfig {
   }
   return { replicas, limits };
 }
+
+/** Bytes a scored group takes per generated token at most: token id, behaviour logprob and ~4 bytes of text (infra/README.md, sizing). */
+export const SCORED_BYTES_PER_TOKEN = 12;
+
+interface HoldShape {
+  stages: readonly { name: string; batchPrompts: number; groupSize: number; maxResponseTokens: number }[];
+  checkpoint: { everySteps: number };
+  algorithm: { maxStaleness: number };
+  streams: StreamsConfig;
+}
+
+/**
+ * What SCORED must have room for: the learner holds each step's groups unacked until a checkpoint
+ * covers the step, up to `every_steps + 1 + max_staleness` steps of a stage's batch (counted at
+ * full length, without over-sampling rounds). A smaller `max_bytes` cannot lose work, but the run
+ * stalls when responses are that long: the groups the learner waits for cannot be stored until it
+ * acks the ones it holds. Returns the warning to log, or undefined when there is room.
+ */
+export function scoredRoomWarning(c: HoldShape): string | undefined {
+  const limit = c.streams.limits[Streams.SCORED]?.maxBytes ?? -1;
+  if (limit < 0) return undefined;
+  const steps = c.checkpoint.everySteps + 1 + c.algorithm.maxStaleness;
+  const worst = c.stages.map((s) => ({ name: s.name, bytes: steps * s.batchPrompts * s.groupSize * s.maxResponseTokens * SCORED_BYTES_PER_TOKEN }))
+    .reduce((a, b) => (b.bytes > a.bytes ? b : a), { name: '', bytes: 0 });
+  if (limit >= worst.bytes) return undefined;
+  const gb = (n: number): string => `${(n / 1e9).toFixed(2)} GB`;
+  return `streams.scored.max_bytes (${gb(limit)}) is below what the learner may hold unacked between checkpoints in stage ${worst.name} (${steps} steps of full-length groups: ${gb(worst.bytes)}); nothing is dropped, but the run stalls if responses get that long: raise it or lower checkpoint.every_steps`;
+}
