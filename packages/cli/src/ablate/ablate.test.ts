@@ -8,7 +8,8 @@ import { writeDemoSplits } from '@acereason/curate';
 import { loadRunConfig } from '@acereason/learner';
 import { FINDINGS, SIZINGS, findFinding } from './findings.js';
 import { demoRecipeStages } from '../local/demo-run.js';
-import { findingResult, readMetric, stagePromptCounts } from './results.js';
+import { findingResult, readMetric, stagePromptCounts, type StagePrompts } from './results.js';
+import { renderAblationReport } from './report.js';
 import { armRunFile, planRuns } from './runs.js';
 import { reproduced, std, stdErrPaired } from './stats.js';
 
@@ -108,4 +109,14 @@ test('a finding\'s result: arms per seed, the effect against the strongest other
   assert.deepEqual(stagePromptCounts(log, steps, 'math-64', 'r'), { pool: 80, eligible: 51, filtered: 29, draws: 32 });
   assert.throws(() => stagePromptCounts(log, steps, 'code-128', 'runs/z'), /runs\/z: no "stage planned" line of stage code-128/);
   assert.throws(() => readMetric({ evals: [], metrics: [{ step: 0, stage: 'm' }] }, { at: 'last-steps', key: 'entropy_mean', fraction: 0.25, stages: ['m'] }, 'runs/y'), /runs\/y: no entropy_mean of stages m in metrics.jsonl/);
+});
+
+test('the report names the arm the effect is against and lists a finding\'s prompt counts', () => {
+  const f = findFinding('pass-rate-filter') ?? assert.fail();
+  const counts = (filtered: number): StagePrompts => ({ stage: 'math-64', pool: [80], eligible: [80 - filtered], filtered: [filtered], draws: [80] });
+  const result = findingResult(f, SIZINGS.default, [1], [[0.5], [0.45]], [counts(29), counts(0)]);
+  assert.deepEqual(result.arms.map((a) => a.prompts?.eligible), [[51], [80]]);
+  const html = renderAblationReport([{ result, runs: [], evalDataset: 'math_eval' }], 'now');
+  assert.match(html, /effect against unfiltered 5\.0 points/);
+  assert.match(html, /<li>filtered, math-64 \(per seed\): pool 80; filtered 29; eligible 51; draws 80<\/li>/);
 });

@@ -45,10 +45,11 @@ function findingSection(f: FindingResult, runs: ArmRunData[], evalDataset: strin
   const pct = (v: number): string => formatValue(f.unit, v);
   const unit = f.unit === 'nats' ? 'nats' : 'points';
   const rows = f.arms.map((a) => `<tr><td>${escapeXml(a.name)}</td><td>${escapeXml(a.metric)}</td><td>${pct(a.mean)}</td><td>${pct(a.std)}</td><td>${a.per_seed.map(pct).join(', ')}</td></tr>`).join('');
+  const counts = f.arms.flatMap((a) => (a.prompts ? [`<li>${escapeXml(a.name)}, ${escapeXml(a.prompts.stage)} (per seed): pool ${a.prompts.pool.join(', ')}; filtered ${a.prompts.filtered.join(', ')}; eligible ${a.prompts.eligible.join(', ')}; draws ${a.prompts.draws.join(', ')}</li>`] : []));
   const verdict = f.reproduced ? '<b class="yes">reproduced</b>' : '<b class="no">not reproduced</b>';
   return `<section id="finding-${escapeXml(f.name)}"><h2>${escapeXml(f.name)}</h2><p class="meta">${escapeXml(f.claim)}</p>
-<p>${verdict}: effect ${pct(f.effect)} ${unit}, noise ${f.noise === null ? '- (one seed)' : `${pct(f.noise)} ${unit}`}; test: ${escapeXml(f.test)}; seeds ${f.seeds.join(', ')}.</p>
-<table><thead><tr><th>arm</th><th>metric</th><th>mean ${f.unit === 'nats' ? '(nats)' : '%'}</th><th>std</th><th>per seed</th></tr></thead><tbody>${rows}</tbody></table>
+<p>${verdict}: effect against ${escapeXml(f.vs)} ${pct(f.effect)} ${unit}, noise ${f.noise === null ? '- (one seed)' : `${pct(f.noise)} ${unit}`}; test: ${escapeXml(f.test)}; seeds ${f.seeds.join(', ')}.</p>
+<table><thead><tr><th>arm</th><th>metric</th><th>mean ${f.unit === 'nats' ? '(nats)' : '%'}</th><th>std</th><th>per seed</th></tr></thead><tbody>${rows}</tbody></table>${counts.length ? `<ul class="meta">${counts.join('')}</ul>` : ''}
 <div class="grid-charts">${chart(`${f.name}-entropy`, 'Entropy (mean per token)', arms, metricPoints(runs, 'entropy_mean'))}${chart(`${f.name}-reward`, 'Reward (mean)', arms, metricPoints(runs, 'reward_mean'))}${evalDataset === undefined ? chart(`${f.name}-clip`, 'Clipped fraction of tokens', arms, metricPoints(runs, 'clip_fraction')) : chart(`${f.name}-heldout`, `Held-out ${evalDataset} avg@k`, arms, evalPoints(runs, evalDataset), true)}</div></section>`;
 }
 
