@@ -249,6 +249,8 @@ export class Learner {
     const collected = performance.now();
     const groups = this.ledger.groups(step);
     const version = this.versions.version;
+    // The update changes the weights in place: the served current version stops being a view of them first.
+    this.versions.beforeUpdate();
     const { batch, train } = await trainStep(this.o.engine, groups, stage, c.algorithm, version, pub.temperature, this.scheduler.stageStep);
     const trained = performance.now();
     const publishS = await this.versions.publish(version + 1);

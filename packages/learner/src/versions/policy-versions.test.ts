@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { codecs, exampleScored, Keys, Streams, type ScoredGroup } from '@acereason/protocol';
-import { jetstreamClient } from '@acereason/transport';
+import { jetstreamClient, makeSnapshot } from '@acereason/transport';
 import { natsFixture } from '@acereason/testkit';
 import { createOnnxEngine, type ModelConfig } from '@acereason/policy';
 import { PolicyVersions, servedVersions } from './policy-versions.js';
@@ -81,16 +81,51 @@ test('a resumed version whose weights do not hash to the checkpoint\'s recorded 
   }
 });
 
-test('a run serves as many versions as its staleness needs: 2 strictly on-policy, at most 8', async () => {
-  assert.deepEqual([0, 1, 3, 6, 64].map(servedVersions), [2, 3, 5, 8, 8]);
+test('a run serves as many versions as its staleness needs: 1 strictly on-policy, at most 8', async () => {
+  assert.deepEqual([0, 1, 3, 6, 64].map(servedVersions), [1, 3, 5, 8, 8]);
   await using f = await natsFixture();
   const engine = await createOnnxEngine({ model: TINY, seed: 3, threads: 1 });
   try {
     const v = new PolicyVersions({ runId: 'served', engine, js: jetstreamClient(f.nc), topology: f.topology, served: servedVersions(0) }, { version: 0, sha256: '' });
     v.serveAt('127.0.0.1:5555');
     for (let n = 0; n <= 3; n++) await v.publish(n);
-    assert.deepEqual([0, 1, 2, 3].map((n) => v.store.get(n) !== undefined), [false, false, true, true]);
+    assert.deepEqual([0, 1, 2, 3].map((n) => v.store.get(n) !== undefined), [false, false, false, true]);
   } finally {
     await engine.dispose();
+  }
+});
+
+const BATCH = {
+  sequences: [0, 1].map((k) => ({ tokens: Uint32Array.from([1, 5, 9, 3 + k, 7, 2]), responseStart: 3, advantages: new Float32Array(3).fill(k === 0 ? 1 : -1) })),
+  loss: { kind: 'pg' as const, epsLow: 0.2, epsHigh: 0.28, entropyCoef: 0.01, aggregation: 'token-mean' as const },
+};
+
+test('the current version is served from the engine\'s buffers; before an update it is copied when older versions are served, and stops being served when only one is', async () => {
+  await using f = await natsFixture();
+  for (const maxStaleness of [0, 1]) {
+    const engine = await createOnnxEngine({ model: TINY, seed: 4, threads: 1, optimizer: { learningRate: 0.01 } });
+    try {
+      const v = new PolicyVersions({ runId: `live${maxStaleness}`, engine, js: jetstreamClient(f.nc), topology: f.topology, served: servedVersions(maxStaleness) }, { version: 0, sha256: '' });
+      v.serveAt('127.0.0.1:5555');
+      await v.publish(0);
+      const sha0 = v.sha256;
+      const view = engine.weightViews()[0]?.data;
+      assert.equal(v.store.get(0)?.tensors[0]?.data.buffer, view?.buffer, 'served without a copy');
+      v.beforeUpdate();
+      await engine.trainStep(BATCH);
+      await v.publish(1);
+      assert.notEqual(v.sha256, sha0, 'the update moved the weights');
+      assert.equal(v.store.get(1)?.tensors[0]?.data.buffer, engine.weightViews()[0]?.data.buffer, 'the new version is served from the engine\'s buffers too');
+      const old = v.store.get(0);
+      if (maxStaleness === 0) assert.equal(old, undefined, 'on-policy: the trained-on version is no longer served');
+      else {
+        // The copy still holds version 0's bytes although the engine's buffers were updated in place.
+        const again = makeSnapshot('x', 0, old?.tensors ?? []);
+        assert.equal(again.manifest.weightsSha256, sha0);
+        assert.notEqual(old?.tensors[0]?.data.buffer, view?.buffer);
+      }
+    } finally {
+      await engine.dispose();
+    }
   }
 });

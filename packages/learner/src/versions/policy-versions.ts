@@ -4,20 +4,22 @@
  * incoming groups, and the announcement of each new version (NATS subject + run-state KV).
  */
 import { AceReasonError, codecs, ErrorCodes, Keys, SCHEMA_VERSION, Subjects, type ScoredGroup, type VersionProbe, type WeightsAnnounced } from '@acereason/protocol';
-import { makeSnapshot, publishMessage, retryTransient, WeightStore, type jetstreamClient, type Topology } from '@acereason/transport';
+import { makeSnapshot, publishMessage, retryTransient, WeightStore, type jetstreamClient, type Topology, type WeightSnapshot } from '@acereason/transport';
 import type { PolicyEngine } from '@acereason/policy';
 
 /** Versions served over gRPC at most (actors up to max_staleness behind still fetch theirs). */
 const SERVED = 8;
 
 /**
- * How many versions a run needs served: tasks are stamped at most max_staleness versions behind
- * the current one, plus one for an actor still downloading the version just replaced. Each served
- * version is a copy of the weights (2.4 GB for a 0.6B model in fp32), so a strictly on-policy run
- * keeps 2, not 8.
+ * How many versions a run needs served. The current version is served from the engine's own
+ * buffers (no copy) until the next update; each older one is a copy of the weights (2.4 GB for a
+ * 0.6B model in fp32). Async: tasks are stamped at most max_staleness versions behind the current
+ * one, plus one for an actor still downloading the version just replaced. Strictly on-policy
+ * (max_staleness 0) the version being trained on is needed by no task once its groups are
+ * collected, so only the current one is served and no copy is kept.
  */
 export function servedVersions(maxStaleness: number): number {
-  return Math.min(SERVED, maxStaleness + 2);
+  return maxStaleness === 0 ? 1 : Math.min(SERVED, maxStaleness + 2);
 }
 /** Versions whose hash is remembered for the provenance check. */
 const REMEMBERED = 16;
@@ -32,6 +34,8 @@ export class PolicyVersions {
   private readonly sha = new Map<number, string>();
   private now: VersionRef;
   private address = '';
+  /** The served version whose tensors are the engine's buffers (until `beforeUpdate`). */
+  private live: WeightSnapshot | undefined;
 
   constructor(
     private readonly o: { runId: string; engine: PolicyEngine; js: ReturnType<typeof jetstreamClient>; topology: Topology; served?: number },
@@ -69,13 +73,17 @@ export class PolicyVersions {
    */
   async publish(version: number, expectSha256?: string): Promise<number> {
     const t0 = performance.now();
-    const tensors = this.o.engine.exportWeights().map((t) => ({ name: t.name, dtype: 'F32', shape: t.shape, data: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) }));
+    // The engine's buffers as they are (hashed here, once per version); a copy only from an engine without views.
+    const views = this.o.engine.weightViews?.();
+    const tensors = (views ?? this.o.engine.exportWeights()).map((t) => ({ name: t.name, dtype: 'F32', shape: [...t.shape], data: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) }));
     const snap = makeSnapshot(this.o.runId, version, tensors);
     const sha256 = snap.manifest.weightsSha256;
     if (expectSha256 && sha256 !== expectSha256) {
       throw new AceReasonError(ErrorCodes.INTEGRITY, `version ${version}: the weights loaded hash to ${sha256.slice(0, 16)}..., the checkpoint's state.json records ${expectSha256.slice(0, 16)}...`, { field: 'state.json:weightsSha256' });
     }
+    this.beforeUpdate();
     this.store.put(snap);
+    this.live = views ? snap : undefined;
     this.sha.set(version, sha256);
     for (const v of [...this.sha.keys()]) if (v < version - REMEMBERED) this.sha.delete(v);
     this.now = { version, sha256 };
@@ -88,6 +96,25 @@ export class PolicyVersions {
     await publishMessage(this.o.js, Subjects.weights(this.o.runId), codecs.WeightsAnnounced, a);
     await retryTransient(() => this.o.topology.runState.put(Keys.latestWeights(this.o.runId), codecs.WeightsAnnounced.encode(a)));
     return (performance.now() - t0) / 1000;
+  }
+
+  /**
+   * Call before the engine's weights change in place (a train step): the current version stops
+   * being a view of them. With older versions served (max_staleness > 0) it is copied now, the one
+   * copy a replaced version costs; with one version served it stops being served until the next is
+   * published (requests for it meanwhile get a retryable NOT_FOUND). A transfer of it in progress
+   * reads the copy from the next tensor on; bytes already queued that change under it fail the
+   * actor's sha256 check, and the actor fetches again.
+   */
+  beforeUpdate(): void {
+    const snap = this.live;
+    if (snap === undefined) return;
+    this.live = undefined;
+    if (this.store.keep <= 1) {
+      this.store.drop(snap.manifest.version);
+      return;
+    }
+    snap.tensors.forEach((t, i) => (snap.tensors[i] = { ...t, data: t.data.slice() }));
   }
 
   /** The version's logprobs of the run's probe sequence, for actors whose rollouts come from an inference server. */

@@ -38,12 +38,17 @@ export function makeSnapshot(runId: string, version: number, tensors: WeightTens
 /** Keeps the newest `keep` versions (actors a few versions behind can still fetch). */
 export class WeightStore {
   private readonly versions = new Map<number, WeightSnapshot>();
-  constructor(private readonly keep = 4) {}
+  constructor(readonly keep = 4) {}
 
   put(snapshot: WeightSnapshot): void {
     this.versions.set(snapshot.manifest.version, snapshot);
     const sorted = [...this.versions.keys()].sort((a, b) => a - b);
     while (sorted.length > this.keep) this.versions.delete(sorted.shift() as number);
+  }
+
+  /** Stops serving `version` (e.g. its tensors are about to change in place); requests for it get NOT_FOUND. */
+  drop(version: number): void {
+    this.versions.delete(version);
   }
 
   /** Exactly `version` (0 is the initial weights, not "the latest": see `latest()`). */

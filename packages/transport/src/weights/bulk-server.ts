@@ -62,10 +62,13 @@ function refuse(res: ServerResponse, status: number, code: string, message: stri
 async function writeTensors(res: ServerResponse, tensors: readonly WeightTensor[]): Promise<void> {
   let gone = false;
   res.once('close', () => (gone = true));
-  for (const t of tensors) {
-    for (let off = 0; off < t.data.byteLength; off += WRITE_BYTES) {
+  for (let i = 0; i < tensors.length; i++) {
+    for (let off = 0; off < (tensors[i] as WeightTensor).data.byteLength; off += WRITE_BYTES) {
       if (gone) return;
-      const piece = t.data.subarray(off, Math.min(off + WRITE_BYTES, t.data.byteLength));
+      // Looked up per piece: a tensor the store replaces meanwhile (a live version copied before the
+      // learner's update) is read from its replacement from here on.
+      const data = (tensors[i] as WeightTensor).data;
+      const piece = data.subarray(off, Math.min(off + WRITE_BYTES, data.byteLength));
       if (!res.write(piece)) {
         await new Promise<void>((resolve) => {
           const done = (): void => {
