@@ -68,6 +68,20 @@ async function announcedVersions(natsUrl: string): Promise<{ version: number; sh
   }
 }
 
+/** A promise that rejects when one of `services` exits, until `stop()` (the bench's own shutdown). */
+function servicesDied(services: [string, ChildHandle | undefined][]): { promise: Promise<never>; stop: () => void } {
+  let stopped = false;
+  let fail: (err: Error) => void = () => undefined;
+  const promise = new Promise<never>((_, reject) => (fail = reject));
+  promise.catch(() => undefined);
+  for (const [role, c] of services) {
+    void c?.exited.then(() => {
+      if (!stopped) fail(new Error(`bench model-run: the ${role} (${c.settings.name}) ${c.exitDescription} during the run; the end of its output:\n${c.output.slice(-2000)}`));
+    });
+  }
+  return { promise, stop: () => (stopped = true) };
+}
+
 export async function benchModelRun(o: ModelRunOptions = {}): Promise<BenchReport> {
   const quick = o.quick === true;
   const host = benchHost();
@@ -102,7 +116,9 @@ export async function benchModelRun(o: ModelRunOptions = {}): Promise<BenchRepor
     rss.watch('learner', () => first.pid);
     rss.watch('actor', () => cluster.actors[0]?.pid ?? -1);
     rss.watch('verifier', () => cluster.verifiers[0]?.pid ?? -1);
-    const wait = (c: ChildHandle, re: RegExp): Promise<RegExpMatchArray> => c.waitForOutput(re, Math.max(1000, deadline - Date.now()));
+    // A service that dies (an out-of-memory kill, a crash) fails the bench at once, saying how it ended.
+    const died = servicesDied([['actor', cluster.actors[0]], ['verifier', cluster.verifiers[0]]]);
+    const wait = (c: ChildHandle, re: RegExp): Promise<RegExpMatchArray> => Promise.race([c.waitForOutput(re, Math.max(1000, deadline - Date.now())), died.promise]);
 
     await wait(first, /"msg":"learner ready"/);
     const learnerReadyS = seconds(t0);
@@ -124,9 +140,10 @@ export async function benchModelRun(o: ModelRunOptions = {}): Promise<BenchRepor
     rss.watch('learner_resumed', () => second.pid);
     await wait(second, /"msg":"learner ready"/);
     const resumedReadyS = seconds(t1);
-    const code = await cluster.waitForLearner();
+    const code = await Promise.race([cluster.waitForLearner(), died.promise]);
     const resumeTotalS = seconds(t1);
-    if (code !== 0) throw new Error(`bench model-run: the resumed learner exited with ${code}; ${second.output.slice(-3000)}`);
+    died.stop();
+    if (code !== 0) throw new Error(`bench model-run: the resumed learner ${second.exitDescription}; ${second.output.slice(-3000)}`);
     const announced = await announcedVersions(cluster.natsUrl);
     const peaks = rss.report();
     process.off('SIGTERM', onSignal).off('SIGINT', onSignal);

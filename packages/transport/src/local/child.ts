@@ -17,10 +17,21 @@ export interface Exit {
   signal: NodeJS.Signals | null;
 }
 
+/**
+ * How a process ended, for error messages: `exited with code 1`, `killed by SIGKILL`. A SIGKILL
+ * nobody here sent is most often the kernel's out-of-memory killer, and the text says so.
+ */
+export function describeExit(e: Exit, sentByUs: readonly NodeJS.Signals[] = []): string {
+  if (e.signal !== null) return `killed by ${e.signal}${e.signal === 'SIGKILL' && !sentByUs.includes('SIGKILL') ? ' (out of memory?)' : ''}`;
+  return `exited with code ${String(e.code)}`;
+}
+
 export class ChildHandle implements AsyncDisposable {
   readonly process: ChildProcess;
   readonly exited: Promise<Exit>;
   private buffer = '';
+  /** Signals sent through this handle (a SIGKILL sent here is not reported as a possible OOM kill). */
+  private readonly sent: NodeJS.Signals[] = [];
   private listeners = new Set<() => void>();
 
   constructor(readonly settings: ChildSettings) {
@@ -57,6 +68,11 @@ export class ChildHandle implements AsyncDisposable {
     return this.process.exitCode === null && this.process.signalCode === null;
   }
 
+  /** How the process ended (`exited with code N`, `killed by SIGKILL (out of memory?)`), or `running`. */
+  get exitDescription(): string {
+    return this.running ? 'running' : describeExit({ code: this.process.exitCode, signal: this.process.signalCode }, this.sent);
+  }
+
   /** Resolves with the first match of `pattern` in the output (past or future). */
   async waitForOutput(pattern: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
     return new Promise((resolve, reject) => {
@@ -67,7 +83,7 @@ export class ChildHandle implements AsyncDisposable {
           resolve(m);
         } else if (!this.running) {
           cleanup();
-          reject(new Error(`${this.settings.name} exited before printing ${pattern}; output:\n${this.buffer.slice(-3000)}`));
+          reject(new Error(`${this.settings.name} ${this.exitDescription} before printing ${pattern}; output:\n${this.buffer.slice(-3000)}`));
         }
       };
       const timer = setTimeout(() => {
@@ -86,6 +102,7 @@ export class ChildHandle implements AsyncDisposable {
   /** Signals the whole process group. */
   signal(sig: NodeJS.Signals): void {
     if (!this.running) return;
+    this.sent.push(sig);
     try {
       process.kill(-this.pid, sig);
     } catch {
