@@ -72,7 +72,8 @@ export interface RolloutEngineOptions {
 
 /** The embedded engine the run spec asks for: its model, and its generation precision (`engine.generation_dtype`). */
 export function embeddedRolloutEngine(spec: RunSpec, executionProvider: 'cpu' | 'cuda', threads: number): Promise<OnnxEngine> {
-  return createOnnxEngine({ model: spec.model as ModelConfig, executionProvider, threads, generationDtype: spec.generationDtype ?? 'float32' });
+  // Inference only: an actor never trains, so generation uses the engine's buffers (each loaded version's own) without a copy.
+  return createOnnxEngine({ model: spec.model as ModelConfig, executionProvider, threads, inferenceOnly: true, generationDtype: spec.generationDtype ?? 'float32' });
 }
 
 export async function createRolloutEngine(o: RolloutEngineOptions): Promise<RolloutEngine> {

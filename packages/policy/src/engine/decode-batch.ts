@@ -45,7 +45,7 @@ export const sampleOf = (r: Row): GeneratedSample => ({
 /** What a decode batch runs on: a generator's compiled sessions and its sampling scratch. */
 export interface DecodeSessions {
   c: ResolvedModelConfig;
-  prefill: OrtSession;
+  /** The decode graph; it also prefills (an empty past: the same values as the prefill graph, one copy of the weights). */
   decode: OrtSession;
   /** Single-threaded decode session for small batches, if any. */
   smallDecode: OrtSession | undefined;
@@ -105,14 +105,19 @@ export class DecodeBatch {
       pick.fill(r.prompt.length - 1, b * D, (b + 1) * D);
     });
     const rt = ropeTables(c, pos, this.s.inv);
-    const out = await this.s.prefill.run({
+    const feeds: Feeds = {
       ...this.s.weightFeeds,
       ids: i32(ids, [G, T]),
       cos: f32(rt.cos, [G, T, hd]),
       sin: f32(rt.sin, [G, T, hd]),
       mask: f32(causalMask(group.map((r) => r.prompt.length), T), [G, 1, 1, T, T]),
       pick: i32(pick, [G, 1, D]),
-    });
+      split_sizes: new ort.Tensor('int64', BigInt64Array.from([0n, BigInt(T)]), [2]),
+    };
+    // The prompt attends causally to itself through the decode graph's "new tokens" half.
+    const noPast = f32(new Float32Array(0), [G, KV, 1, 0, hd]);
+    for (let l = 0; l < L; l++) feeds[`past_k_${l}`] = feeds[`past_v_${l}`] = noPast;
+    const out = await this.s.decode.run(feeds);
     const [k, v] = newKv(out, L);
     let cache = this.cache;
     if (cache === undefined || this.rows.length === 0) {

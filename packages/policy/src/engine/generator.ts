@@ -2,7 +2,8 @@ import ort from 'onnxruntime-node';
 import type { ResolvedModelConfig } from '../model/config.js';
 import type { OrtSession, Feeds, RuntimeOptions } from '../runtime/session.js';
 import { createSession, f32 } from '../runtime/session.js';
-import { buildGenerationGraph } from '../graphs/compile.js';
+import { EMBED_TABLE_INPUT, buildGenerationGraph } from '../graphs/compile.js';
+import type { ExternalData } from '../onnx/serialize.js';
 import type { NamedTensor } from '../model/params.js';
 import { DecodeBatch, sampleOf, type DecodeSessions, type Row } from './decode-batch.js';
 import { ropeInvFreq } from '../graphs/host-inputs.js';
@@ -29,34 +30,38 @@ export class Generator {
 
   private constructor(
     private readonly c: ResolvedModelConfig,
-    prefill: OrtSession,
     decode: OrtSession,
     private readonly maxBatch: number,
     weightFeeds: Feeds,
     smallDecode: OrtSession | undefined,
   ) {
-    this.sessions = { c, prefill, decode, smallDecode, weightFeeds, inv: ropeInvFreq(c), scratch: new Float64Array(c.vocabSize), order: new Int32Array(c.vocabSize) };
+    this.sessions = { c, decode, smallDecode, weightFeeds, inv: ropeInvFreq(c), scratch: new Float64Array(c.vocabSize), order: new Int32Array(c.vocabSize) };
   }
 
   get config(): ResolvedModelConfig {
     return this.c;
   }
 
-  /** Compiles the prefill and decode graphs with `weights` baked in. */
-  /** `share`: fed weights use the caller's buffers (which must then not change while it runs) instead of a copy. */
+  /** Compiles the generation graph with `weights` baked in (or fed, above `bakeLimit` bytes). */
+  /** `share`: fed weights (and a baked graph's fed embedding) use the caller's buffers (which must then not change while it runs) instead of a copy. */
   /** `dtype`: the graphs' precision (a half-precision copy of the float32 weights; see graphs/half.ts). */
   static async create(c: ResolvedModelConfig, weights: readonly NamedTensor[], rt: RuntimeOptions, maxBatch: number, bakeLimit = BAKE_LIMIT_BYTES, share = false, dtype: GenerationDtype = 'float32'): Promise<Generator> {
     // ONNX models are one protobuf (2 GiB limit): larger models get their weights as inputs.
     const bytes = weights.reduce((n, t) => n + t.data.byteLength, 0);
     const bake = bytes <= bakeLimit;
     const fed = new Set(bake ? [] : weights.map((t) => t.name));
-    const graph = (mode: 'prefill' | 'decode'): Uint8Array => {
-      const g = buildGenerationGraph(c, bake ? weights : 'inputs', mode);
-      return dtype === 'float32' ? g : toHalfModel(g, dtype, fed);
-    };
-    const session = async (g: Uint8Array, o: RuntimeOptions): Promise<OrtSession> => {
+    // float32 baked: the ids are looked up in the fed embedding (ONNX Runtime keeps one copy of the
+    // tied head, not two), and the initializers stay in their buffers as external data (no copy in
+    // the protobuf nor in ONNX Runtime's parse of it).
+    const f32Graph = dtype === 'float32';
+    const embedInput = bake && f32Graph;
+    const embed = weights.find((t) => t.name === 'model.embed_tokens.weight');
+    if (embed === undefined) throw new Error('weights lack model.embed_tokens.weight');
+    const session = async (o: RuntimeOptions): Promise<OrtSession> => {
+      const external: ExternalData[] = [];
+      const g = buildGenerationGraph(c, bake ? weights : 'inputs', 'decode', { embedInput, ...(f32Graph ? { external } : {}) });
       try {
-        return await createSession(g, o);
+        return await createSession(f32Graph ? g : toHalfModel(g, dtype, fed), o, external);
       } catch (e) {
         // ONNX Runtime refuses a graph with an op it has no kernel for in this dtype (the CPU EP has no bfloat16 MatMul).
         if (dtype === 'float32') throw e;
@@ -65,21 +70,22 @@ export class Generator {
     };
     // onnxruntime-node has no bfloat16 tensor type, so bfloat16 weights can only be baked in.
     if (dtype === 'bfloat16' && !bake) throw new ValidationError('generationDtype', `bfloat16 needs the weights baked into the graphs (onnxruntime-node cannot feed bfloat16 tensors), and ${bytes} bytes exceed bakeWeightsUpToBytes (${bakeLimit})`);
-    const prefill = await session(graph('prefill'), rt);
-    const decode = await session(graph('decode'), rt);
+    // One session prefills and decodes (see DecodeSessions.decode): ONNX Runtime holds its own copy
+    // of baked weights per session, so a separate prefill session would hold a second one.
+    const decode = await session(rt);
     const weightFeeds: Feeds = {};
+    if (embedInput) weightFeeds[EMBED_TABLE_INPUT] = f32(share ? embed.data : Float32Array.from(embed.data), embed.shape);
     if (!bake) {
       for (const t of weights) weightFeeds[t.name] = dtype === 'float32' ? f32(share ? t.data : Float32Array.from(t.data), t.shape) : new ort.Tensor('float16', halfBits(t.data, 'float16'), t.shape);
     }
     // A decode step of one or two rows is too small to split across threads, and a multi-threaded
     // pool stalls whenever one of its workers is descheduled (a shared machine): small batches of
     // small models decode on their own single-threaded session.
-    const small = rt.threads !== 1 && bytes <= SMALL_DECODE_LIMIT_BYTES ? await session(graph('decode'), { ...rt, threads: 1 }) : undefined;
-    return new Generator(c, prefill, decode, maxBatch, weightFeeds, small);
+    const small = rt.threads !== 1 && bytes <= SMALL_DECODE_LIMIT_BYTES ? await session({ ...rt, threads: 1 }) : undefined;
+    return new Generator(c, decode, maxBatch, weightFeeds, small);
   }
 
   async release(): Promise<void> {
-    await this.sessions.prefill.release();
     await this.sessions.decode.release();
     await this.sessions.smallDecode?.release();
   }

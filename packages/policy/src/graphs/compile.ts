@@ -2,7 +2,8 @@ import type { Value } from '../onnx/graph.js';
 import { Ops } from '../onnx/ops.js';
 import type { FloatType } from '../onnx/ops.js';
 import { backprop } from '../onnx/autodiff.js';
-import { serializeModel } from '../onnx/serialize.js';
+import { serializeModel, serializeModelExternal } from '../onnx/serialize.js';
+import type { ExternalData } from '../onnx/serialize.js';
 import type { ResolvedModelConfig } from '../model/config.js';
 import { layerPrefix, paramSpecs } from '../model/params.js';
 import type { NamedTensor } from '../model/params.js';
@@ -95,16 +96,30 @@ function seqInputs(o: Ops, c: ResolvedModelConfig, T: string, Tk: string): { ids
   };
 }
 
+export interface GenerationGraphOptions {
+  /** Baked weights: token ids are looked up in the input EMBED_TABLE_INPUT (see buildGenerationGraph). */
+  embedInput?: boolean;
+  /** Given: initializers of 1 MiB or more are not copied into the protobuf but appended here (serializeModelExternal). */
+  external?: ExternalData[];
+}
+
+/** The input of baked generation graphs that the token ids are looked up in (the host's embedding, fed without a copy). */
+export const EMBED_TABLE_INPUT = 'embed_table';
+
 /**
  * Generation graphs, with the weights baked in as initializers (or, for models too large for one
  * protobuf, fed as inputs with `weights = 'inputs'`). `prefill`: T prompt tokens attend
  * causally to each other. `decode`: T new tokens attend to C slots of a host-owned KV cache ([B, kv, 1, C, hd]) plus
  * themselves. Both return the logits at the `pick` position of each row and the new tokens' K/V.
  */
-export function buildGenerationGraph(c: ResolvedModelConfig, weights: readonly NamedTensor[] | 'inputs', mode: 'prefill' | 'decode'): Uint8Array {
+export function buildGenerationGraph(c: ResolvedModelConfig, weights: readonly NamedTensor[] | 'inputs', mode: 'prefill' | 'decode', opts: GenerationGraphOptions = {}): Uint8Array {
   const o = new Ops(mode);
   const baked = weights !== 'inputs';
   const { lookup } = params(o, c, baked ? weights : undefined);
+  // `embedInput` (baked weights): the id lookup reads a fed table, so the baked embedding is used by
+  // the (tied) LM head alone; ONNX Runtime then keeps only its transposed, pre-packed copy instead
+  // of that plus the embedding itself (an untied model's embedding is not baked at all).
+  const embedTable = baked && opts.embedInput === true ? o.input(EMBED_TABLE_INPUT, [c.vocabSize, c.hiddenSize]) : undefined;
   const inp = seqInputs(o, c, 'T', mode === 'prefill' ? 'T' : 'CT');
   const pick = o.input('pick', ['B', 1, c.hiddenSize], 'int32');
   let extra = {};
@@ -115,13 +130,13 @@ export function buildGenerationGraph(c: ResolvedModelConfig, weights: readonly N
     }));
     extra = { past, splitSizes: o.input('split_sizes', [2], 'int64') };
   }
-  const out = forward(o, c, lookup, { ...inp, ...extra, pick, packed: baked });
+  const out = forward(o, c, lookup, { ...inp, ...extra, pick, packed: baked, ...(embedTable ? { embedTable } : {}) });
   o.output(out.logits, 'logits');
   out.present.forEach((kv, i) => {
     o.output(kv.k, `new_k_${i}`);
     o.output(kv.v, `new_v_${i}`);
   });
-  return serializeModel(o.g);
+  return opts.external !== undefined ? serializeModelExternal(o.g, opts.external) : serializeModel(o.g);
 }
 
 /** Per-token logprobs of `targets` and entropies for right-padded batches. */

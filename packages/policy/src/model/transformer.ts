@@ -31,6 +31,8 @@ export interface ForwardInputs {
    * attention scale folded into q, and one gate/up matmul, both pre-transposed.
    */
   packed?: boolean;
+  /** The table the token ids are looked up in, if not the embedding parameter (a graph input: see buildGenerationGraph). */
+  embedTable?: Value;
 }
 
 export interface ForwardOutputs {
@@ -156,7 +158,7 @@ export function forward(o: Ops, c: ResolvedModelConfig, p: ParamLookup, inp: For
   const T = inp.ids.shape[1] ?? 'T';
   const r = ropeInputs(o, c, inp.cos, inp.sin);
   const packed = inp.packed === true;
-  let h = o.gather(p('model.embed_tokens.weight'), inp.ids, 0);
+  let h = o.gather(inp.embedTable ?? p('model.embed_tokens.weight'), inp.ids, 0);
   const present: { k: Value; v: Value }[] = [];
   for (let i = 0; i < c.numLayers; i++) {
     const { q, k, v: v0 } = layerQkv(o, c, p, i, h, r, packed);

@@ -6,6 +6,8 @@ import type { AttrValue, ConstTensor, Dim, ElemType, Graph, Value } from './grap
 export const OPSET = 17;
 
 const { onnx } = onnxProto;
+/** Initializers from this size on go to external data (see serializeModelExternal). */
+const EXTERNAL_MIN_BYTES = 1 << 20;
 const DT = onnx.TensorProto.DataType;
 const elemCode: Record<ElemType, number> = {
   float32: DT.FLOAT,
@@ -15,8 +17,21 @@ const elemCode: Record<ElemType, number> = {
   bool: DT.BOOL,
 };
 
-function tensorProto(name: string, t: ConstTensor): P.ITensorProto {
+/** An initializer's bytes kept out of the protobuf, for `externalData` of an ONNX Runtime session. */
+export interface ExternalData {
+  path: string;
+  data: Uint8Array;
+}
+
+function tensorProto(name: string, t: ConstTensor, external?: ExternalData[]): P.ITensorProto {
   const d = t.data;
+  if (external !== undefined && d.byteLength >= EXTERNAL_MIN_BYTES) {
+    // A reference into the caller's buffer (no copy into the protobuf, none in ONNX Runtime's parse).
+    const path = `w${external.length}`;
+    external.push({ path, data: new Uint8Array(d.buffer, d.byteOffset, d.byteLength) });
+    const entries = { location: path, offset: '0', length: String(d.byteLength) };
+    return { name, dataType: elemCode[t.type], dims: [...t.dims], dataLocation: onnx.TensorProto.DataLocation.EXTERNAL, externalData: Object.entries(entries).map(([key, value]) => ({ key, value })) };
+  }
   return {
     name,
     dataType: elemCode[t.type],
@@ -62,6 +77,18 @@ function prune(g: Graph): { nodes: Graph['nodes']; initializers: Graph['initiali
 
 /** Encodes a graph as ONNX ModelProto bytes, ready for `InferenceSession.create`. */
 export function serializeModel(g: Graph): Uint8Array {
+  return encode(g);
+}
+
+/**
+ * As serializeModel, but initializers of 1 MiB or more stay in their own buffers as external data,
+ * appended to `external` (the session's `externalData`; the buffers must not change until it is created).
+ */
+export function serializeModelExternal(g: Graph, external: ExternalData[]): Uint8Array {
+  return encode(g, external);
+}
+
+function encode(g: Graph, external?: ExternalData[]): Uint8Array {
   const { nodes, initializers } = prune(g);
   const domains = new Set(nodes.map((n) => n.domain).filter((d) => d !== ''));
   const model: P.IModelProto = {
@@ -72,7 +99,7 @@ export function serializeModel(g: Graph): Uint8Array {
       name: g.name,
       input: g.inputs.map(valueInfo),
       output: g.outputs.map(valueInfo),
-      initializer: initializers.map((i) => tensorProto(i.value.name, i.tensor)),
+      initializer: initializers.map((i) => tensorProto(i.value.name, i.tensor, external)),
       node: nodes.map((n, k) => ({
         name: `n${k}_${n.op}`,
         opType: n.op,

@@ -19,10 +19,11 @@ export function validateRuntimeOptions(o: RuntimeOptions): void {
   if (!Number.isInteger(o.threads) || o.threads < 0) throw new ValidationError('threads', 'must be a non-negative integer');
 }
 
-/** Creates an ONNX Runtime session for serialised model bytes. */
-export async function createSession(model: Uint8Array, o: RuntimeOptions): Promise<OrtSession> {
+/** Creates an ONNX Runtime session for serialised model bytes (and the external data they reference, see serializeModelExternal). */
+export async function createSession(model: Uint8Array, o: RuntimeOptions, externalData?: readonly { path: string; data: Uint8Array }[]): Promise<OrtSession> {
   validateRuntimeOptions(o);
   return ort.InferenceSession.create(model, {
+    ...(externalData !== undefined && externalData.length > 0 ? { externalData } : {}),
     executionProviders: [o.executionProvider],
     intraOpNumThreads: o.threads,
     interOpNumThreads: 1,
