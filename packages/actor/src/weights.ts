@@ -15,8 +15,9 @@ export interface HeldWeights {
 function toNamedTensors(s: WeightSnapshot): NamedTensor[] {
   return s.tensors.map((t) => {
     if (t.dtype !== 'F32') throw new AceReasonError(ErrorCodes.INVALID, `tensor ${t.name}: dtype ${t.dtype} is not supported by the embedded engine`);
-    const copy = new Uint8Array(t.data); // aligned copy
-    return { name: t.name, dtype: 'F32', shape: t.shape, data: new Float32Array(copy.buffer, copy.byteOffset, copy.byteLength / 4) };
+    // A view when the bytes are 4-byte aligned (the engine copies them into its own buffers anyway), else an aligned copy.
+    const b = t.data.byteOffset % 4 === 0 ? t.data : new Uint8Array(t.data);
+    return { name: t.name, dtype: 'F32', shape: t.shape, data: new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4) };
   });
 }
 
