@@ -31,7 +31,10 @@ export interface ForwardInputs {
    * attention scale folded into q, and one gate/up matmul, both pre-transposed.
    */
   packed?: boolean;
-  /** The table the token ids are looked up in, if not the embedding parameter (a graph input: see buildGenerationGraph). */
+  /**
+   * The table the token ids are looked up in, if not the embedding parameter (a graph input: see
+   * buildGenerationGraph); the LM head is then one FusedMatMul (see lmHead).
+   */
   embedTable?: Value;
 }
 
@@ -145,10 +148,18 @@ export function layerOutput(o: Ops, c: ResolvedModelConfig, p: ParamLookup, i: n
   return o.add(h1, linear(o, o.mul(o.mul(gate, o.sigmoid(gate)), up), p(`${pre}.mlp.down_proj.weight`)));
 }
 
-/** Final RMSNorm and the LM head (tied to the embedding when the model says so). */
-export function lmHead(o: Ops, c: ResolvedModelConfig, p: ParamLookup, h: Value): Value {
+/**
+ * Final RMSNorm and the LM head (tied to the embedding when the model says so). `transB`: one
+ * FusedMatMul reading the [vocab, hidden] matrix as it is (baked generation graphs: ONNX Runtime
+ * packs it directly, where a Transpose would first be folded into a second vocabulary-sized copy).
+ */
+export function lmHead(o: Ops, c: ResolvedModelConfig, p: ParamLookup, h: Value, transB = false): Value {
   const x = rmsNorm(o, h, p('model.norm.weight'), c.rmsNormEps);
-  return linear(o, x, c.tieEmbeddings ? p('model.embed_tokens.weight') : p('lm_head.weight'));
+  const w = c.tieEmbeddings ? p('model.embed_tokens.weight') : p('lm_head.weight');
+  if (!transB) return linear(o, x, w);
+  const [y] = o.raw('FusedMatMul', [x, w], [{ type: x.type, shape: [...x.shape.slice(0, -1), c.vocabSize] }], { transB: 1 }, 'com.microsoft');
+  if (y === undefined) throw new Error('unreachable');
+  return y;
 }
 
 export function forward(o: Ops, c: ResolvedModelConfig, p: ParamLookup, inp: ForwardInputs): ForwardOutputs {
@@ -188,5 +199,5 @@ export function forward(o: Ops, c: ResolvedModelConfig, p: ParamLookup, inp: For
     h = layerOutput(o, c, p, i, h, merged, packed);
   }
   if (inp.pick !== undefined) h = o.gatherElements(h, inp.pick, 1);
-  return { logits: lmHead(o, c, p, h), present };
+  return { logits: lmHead(o, c, p, h, inp.embedTable !== undefined), present };
 }
