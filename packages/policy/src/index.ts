@@ -84,6 +84,7 @@ export { HfJsonTokenizer, loadHfTokenizer } from './tokenizer/hf.js';
 export { buildGenerationGraph, buildScoringGraph, buildTrainingGraph } from './graphs/compile.js';
 export { benchPolicy, BENCH_MODEL } from './bench/policy-bench.js';
 export { benchLong, longStepFlops } from './bench/long-bench.js';
+export { benchFusedOps } from './bench/fused-ops-bench.js';
 export type { LongBenchOptions } from './bench/long-bench.js';
 export { tokenizerFromSpec, type TokenizerSpec } from './tokenizer/spec.js';
 export { benchModel } from './bench/model-bench.js';

@@ -6,6 +6,8 @@ import { UsageError, type Command } from '../command.js';
 export const suites: Record<string, (opts: BenchOptions & { natsCluster?: number; threads?: number }) => Promise<BenchReport>> = {
   transport: async (o) => (await import('@acereason/transport')).benchTransport(o),
   policy: async (o) => (await import('@acereason/policy')).benchPolicy(o),
+  // The generation graphs with ONNX Runtime's contrib kernels against the standard-op graphs.
+  'fused-ops': async (o) => (await import('@acereason/policy')).benchFusedOps(o),
   // A full-size Qwen3-0.6B directory (~6 GB at its peak): run it under the shared memory lock.
   model: async (o) => (await import('@acereason/policy')).benchModel(o),
   'verify-math': async (o) => (await import('@acereason/verify-math')).benchVerifyMath(o),

@@ -8,7 +8,7 @@ import type { ResolvedModelConfig } from '../model/config.js';
 import { layerPrefix, paramSpecs } from '../model/params.js';
 import type { NamedTensor } from '../model/params.js';
 import { forward, packedNames } from '../model/transformer.js';
-import type { ParamLookup } from '../model/transformer.js';
+import type { FusedOps, ParamLookup } from '../model/transformer.js';
 import { perTokenLoss, pgLossInputs, tokenLogprobs } from './heads.js';
 import type { LossKind } from './heads.js';
 
@@ -101,10 +101,15 @@ export interface GenerationGraphOptions {
   embedInput?: boolean;
   /** Given: initializers of 1 MiB or more are not copied into the protobuf but appended here (serializeModelExternal). */
   external?: ExternalData[];
+  /** The contrib kernels to use (default GENERATION_FUSED_OPS). */
+  fused?: FusedOps;
 }
 
 /** The input of baked generation graphs that the token ids are looked up in (the host's embedding, fed without a copy). */
 export const EMBED_TABLE_INPUT = 'embed_table';
+
+/** The contrib kernels the generation graphs use (see FusedOps and the policy README for the measurements). */
+export const GENERATION_FUSED_OPS: FusedOps = {};
 
 /**
  * Generation graphs, with the weights baked in as initializers (or, for models too large for one
@@ -130,7 +135,7 @@ export function buildGenerationGraph(c: ResolvedModelConfig, weights: readonly N
     }));
     extra = { past, splitSizes: o.input('split_sizes', [2], 'int64') };
   }
-  const out = forward(o, c, lookup, { ...inp, ...extra, pick, packed: baked, ...(embedTable ? { embedTable } : {}) });
+  const out = forward(o, c, lookup, { ...inp, ...extra, pick, packed: baked, fused: opts.fused ?? GENERATION_FUSED_OPS, ...(embedTable ? { embedTable } : {}) });
   o.output(out.logits, 'logits');
   out.present.forEach((kv, i) => {
     o.output(kv.k, `new_k_${i}`);

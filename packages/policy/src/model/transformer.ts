@@ -2,6 +2,8 @@ import type { Value } from '../onnx/graph.js';
 import type { Ops } from '../onnx/ops.js';
 import type { ResolvedModelConfig } from './config.js';
 import { layerPrefix } from './params.js';
+import { rotary, rotaryTables, skipRmsNorm } from '../onnx/contrib.js';
+import type { RotaryTables } from '../onnx/contrib.js';
 
 /**
  * The model, defined once. Every graph (generation, scoring, training) calls `forward`; they differ
@@ -36,6 +38,17 @@ export interface ForwardInputs {
    * buildGenerationGraph); the LM head is then one FusedMatMul (see lmHead).
    */
   embedTable?: Value;
+  /** Generation graphs only: ONNX Runtime contrib kernels in place of the standard-op forms (see FusedOps). */
+  fused?: FusedOps;
+}
+
+/**
+ * Contrib kernels (no gradients; generation graphs only). `skipNorm`: each residual add and the
+ * RMSNorm after it as one SkipSimplifiedLayerNormalization. `rotary`: RotaryEmbedding for q and k.
+ */
+export interface FusedOps {
+  skipNorm?: boolean;
+  rotary?: boolean;
 }
 
 export interface ForwardOutputs {
@@ -69,8 +82,19 @@ function rotateHalfMatrix(o: Ops, hd: number): Value {
 }
 
 /** x [B, T, heads, hd] rotated by position: x*cos + rotate_half(x)*sin (rotate_half as one matmul). */
-function rope(o: Ops, x: Value, cos4: Value, sin4: Value, rot: Value): Value {
-  return o.add(o.mul(x, cos4), o.mul(o.matmul(x, rot), sin4));
+function rope(o: Ops, x: Value, r: RopeInputs): Value {
+  if ('fused' in r) return rotary(o, x, r.fused);
+  return o.add(o.mul(x, r.cos4), o.mul(o.matmul(x, r.rot), r.sin4));
+}
+
+/** sum = base + delta and RMSNorm(sum) * w, as one fused kernel or as the standard-op form. */
+function residualNorm(o: Ops, base: Value, delta: Value, w: Value, eps: number, fused: boolean): { sum: Value; normed: Value } {
+  if (fused) {
+    const r = skipRmsNorm(o, base, delta, w, eps);
+    return { sum: r.sum, normed: r.out };
+  }
+  const sum = o.add(base, delta);
+  return { sum, normed: rmsNorm(o, sum, w, eps) };
 }
 
 /** Names of the packed generation-graph parameters of layer `pre`. */
@@ -80,14 +104,15 @@ export const packedNames = (pre: string): { qkvW: string; qkvB: string; gateUpW:
   gateUpW: `${pre}.mlp.gate_up_packed.weight_t`,
 });
 
-/** Shared per-graph constants of the attention block (rotary tables broadcast over heads, rotate_half). */
-export interface RopeInputs {
-  cos4: Value;
-  sin4: Value;
-  rot: Value;
-}
+/**
+ * Shared per-graph constants of the attention block: rotary tables broadcast over heads and
+ * rotate_half, or (`fused`) the tables of the RotaryEmbedding contrib op.
+ */
+export type RopeInputs = { cos4: Value; sin4: Value; rot: Value } | { fused: RotaryTables };
 
-export function ropeInputs(o: Ops, c: ResolvedModelConfig, cos: Value, sin: Value): RopeInputs {
+/** `ids` [B, T] given: the tables of the fused RotaryEmbedding form. */
+export function ropeInputs(o: Ops, c: ResolvedModelConfig, cos: Value, sin: Value, ids?: Value): RopeInputs {
+  if (ids !== undefined) return { fused: rotaryTables(o, ids, cos, sin, c.headDim) };
   return { cos4: o.unsqueeze(cos, [2]), sin4: o.unsqueeze(sin, [2]), rot: rotateHalfMatrix(o, c.headDim) };
 }
 
@@ -95,14 +120,15 @@ export function ropeInputs(o: Ops, c: ResolvedModelConfig, cos: Value, sin: Valu
  * The first half of decoder layer `i`: input RMSNorm, q/k/v projections, the q/k norms (Qwen3)
  * and rotary embeddings.
  * Returns q [B, T, H, hd] (already multiplied by the attention scale), k and v [B, T, KV, hd].
+ * `normed`: the input RMSNorm of `h`, when the caller already computed it (a fused residual norm).
  */
-export function layerQkv(o: Ops, c: ResolvedModelConfig, p: ParamLookup, i: number, h: Value, r: RopeInputs, packed: boolean): { q: Value; k: Value; v: Value } {
+export function layerQkv(o: Ops, c: ResolvedModelConfig, p: ParamLookup, i: number, h: Value, r: RopeInputs, packed: boolean, normed?: Value): { q: Value; k: Value; v: Value } {
   const { numHeads: H, numKvHeads: KV, headDim: hd } = c;
   const B = h.shape[0] ?? 'B';
   const T = h.shape[1] ?? 'T';
   const pre = layerPrefix(i);
   const bias = (n: string): Value | undefined => (c.attentionBias ? p(`${pre}.self_attn.${n}.bias`) : undefined);
-  const x = rmsNorm(o, h, p(`${pre}.input_layernorm.weight`), c.rmsNormEps);
+  const x = normed ?? rmsNorm(o, h, p(`${pre}.input_layernorm.weight`), c.rmsNormEps);
   const scale = o.scalar(1 / Math.sqrt(hd));
   // Qwen3: per-head RMSNorm of q and k (over headDim) before rotary.
   const qkNorm = (q0: Value, k0: Value): [Value, Value] =>
@@ -116,17 +142,17 @@ export function layerQkv(o: Ops, c: ResolvedModelConfig, p: ParamLookup, i: numb
       // The norm undoes any scale folded into q_proj, so the attention scale is applied after it.
       const [q1, k1, v] = o.split(heads, 2, [H, KV, KV]) as [Value, Value, Value];
       const [qn, kn] = qkNorm(q1, k1);
-      return { q: o.mul(rope(o, qn, r.cos4, r.sin4, r.rot), scale), k: rope(o, kn, r.cos4, r.sin4, r.rot), v };
+      return { q: o.mul(rope(o, qn, r), scale), k: rope(o, kn, r), v };
     }
     const [qk, v] = o.split(heads, 2, [H + KV, KV]) as [Value, Value];
-    const [q, k] = o.split(rope(o, qk, r.cos4, r.sin4, r.rot), 2, [H, KV]) as [Value, Value];
+    const [q, k] = o.split(rope(o, qk, r), 2, [H, KV]) as [Value, Value];
     return { q, k, v };
   }
   const q0 = o.reshape(linear(o, x, p(`${pre}.self_attn.q_proj.weight`), bias('q_proj')), [0, 0, H, hd], [B, T, H, hd]);
   const k0 = o.reshape(linear(o, x, p(`${pre}.self_attn.k_proj.weight`), bias('k_proj')), [0, 0, KV, hd], [B, T, KV, hd]);
   const v = o.reshape(linear(o, x, p(`${pre}.self_attn.v_proj.weight`), bias('v_proj')), [0, 0, KV, hd], [B, T, KV, hd]);
   const [q, k] = qkNorm(q0, k0);
-  return { q: o.mul(rope(o, q, r.cos4, r.sin4, r.rot), scale), k: rope(o, k, r.cos4, r.sin4, r.rot), v };
+  return { q: o.mul(rope(o, q, r), scale), k: rope(o, k, r), v };
 }
 
 /**
@@ -134,9 +160,14 @@ export function layerQkv(o: Ops, c: ResolvedModelConfig, p: ParamLookup, i: numb
  * [B, T, H * hd] with its residual, then the post-attention RMSNorm and the SwiGLU MLP with its residual.
  */
 export function layerOutput(o: Ops, c: ResolvedModelConfig, p: ParamLookup, i: number, h: Value, merged: Value, packed: boolean): Value {
+  const { h1, delta } = layerOutputParts(o, c, p, i, h, merged, packed, false);
+  return o.add(h1, delta);
+}
+
+/** `layerOutput` without its last residual add: the layer's output is h1 + delta. */
+function layerOutputParts(o: Ops, c: ResolvedModelConfig, p: ParamLookup, i: number, h: Value, merged: Value, packed: boolean, fusedNorm: boolean): { h1: Value; delta: Value } {
   const pre = layerPrefix(i);
-  const h1 = o.add(h, linear(o, merged, p(`${pre}.self_attn.o_proj.weight`)));
-  const y = rmsNorm(o, h1, p(`${pre}.post_attention_layernorm.weight`), c.rmsNormEps);
+  const { sum: h1, normed: y } = residualNorm(o, h, linear(o, merged, p(`${pre}.self_attn.o_proj.weight`)), p(`${pre}.post_attention_layernorm.weight`), c.rmsNormEps, fusedNorm);
   let gate: Value;
   let up: Value;
   if (packed) {
@@ -145,7 +176,7 @@ export function layerOutput(o: Ops, c: ResolvedModelConfig, p: ParamLookup, i: n
     gate = linear(o, y, p(`${pre}.mlp.gate_proj.weight`));
     up = linear(o, y, p(`${pre}.mlp.up_proj.weight`));
   }
-  return o.add(h1, linear(o, o.mul(o.mul(gate, o.sigmoid(gate)), up), p(`${pre}.mlp.down_proj.weight`)));
+  return { h1, delta: linear(o, o.mul(o.mul(gate, o.sigmoid(gate)), up), p(`${pre}.mlp.down_proj.weight`)) };
 }
 
 /**
@@ -167,12 +198,17 @@ export function forward(o: Ops, c: ResolvedModelConfig, p: ParamLookup, inp: For
   const g = H / KV;
   const B = inp.ids.shape[0] ?? 'B';
   const T = inp.ids.shape[1] ?? 'T';
-  const r = ropeInputs(o, c, inp.cos, inp.sin);
+  const r = ropeInputs(o, c, inp.cos, inp.sin, inp.fused?.rotary === true ? inp.ids : undefined);
   const packed = inp.packed === true;
+  const fusedNorm = inp.fused?.skipNorm === true;
   let h = o.gather(inp.embedTable ?? p('model.embed_tokens.weight'), inp.ids, 0);
+  // With fused norms a layer's last residual add waits for the next layer's input norm.
+  let delta: Value | undefined;
   const present: { k: Value; v: Value }[] = [];
   for (let i = 0; i < c.numLayers; i++) {
-    const { q, k, v: v0 } = layerQkv(o, c, p, i, h, r, packed);
+    let normed: Value | undefined;
+    if (delta !== undefined) ({ sum: h, normed } = residualNorm(o, h, delta, p(`${layerPrefix(i)}.input_layernorm.weight`), c.rmsNormEps, true));
+    const { q, k, v: v0 } = layerQkv(o, c, p, i, h, r, packed, normed);
     // Grouped-query attention without repeating K/V: queries are grouped [B, KV, g, T, hd] and
     // the keys/values broadcast over the group axis inside MatMul.
     const q5 = o.transpose(o.reshape(q, [0, 0, KV, g, hd], [B, T, KV, g, hd]), [0, 2, 3, 1, 4]);
@@ -196,8 +232,10 @@ export function forward(o: Ops, c: ResolvedModelConfig, p: ParamLookup, inp: For
       attn = o.add(o.matmul(pPast, past.v), o.matmul(pNew, v5));
     }
     const merged = o.reshape(o.transpose(attn, [0, 3, 1, 2, 4]), [0, 0, -1], [B, T, H * hd]);
-    h = layerOutput(o, c, p, i, h, merged, packed);
+    if (fusedNorm) ({ h1: h, delta } = layerOutputParts(o, c, p, i, h, merged, packed, true));
+    else h = layerOutput(o, c, p, i, h, merged, packed);
   }
+  if (delta !== undefined) h = o.add(h, delta);
   if (inp.pick !== undefined) h = o.gatherElements(h, inp.pick, 1);
   return { logits: lmHead(o, c, p, h, inp.embedTable !== undefined), present };
 }

@@ -63,11 +63,12 @@ export class Graph {
   addNode(
     op: string,
     inputs: readonly (Value | undefined)[],
-    outs: readonly { type: ElemType; shape: readonly Dim[] }[],
+    outs: readonly ({ type: ElemType; shape: readonly Dim[] } | null)[],
     attrs: Record<string, AttrValue> = {},
     domain = '',
   ): Value[] {
-    const outputs = outs.map((o) => ({ name: this.fresh(op), type: o.type, shape: o.shape }));
+    // A null output is an omitted optional one (an empty name in the NodeProto).
+    const outputs = outs.map((o) => (o === null ? { name: '', type: 'float32' as const, shape: [] } : { name: this.fresh(op), type: o.type, shape: o.shape }));
     this.nodes.push({ op, domain, inputs, outputs, attrs });
     return outputs;
   }

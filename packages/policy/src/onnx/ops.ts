@@ -210,7 +210,7 @@ export class Ops {
   }
 
   /** Generic escape hatch for ops without a helper (e.g. com.microsoft fused ops). */
-  raw(op: string, inputs: (Value | undefined)[], outs: { type: ElemType; shape: readonly Dim[] }[], attrs: Record<string, import('./graph.js').AttrValue> = {}, domain = ''): Value[] {
+  raw(op: string, inputs: (Value | undefined)[], outs: ({ type: ElemType; shape: readonly Dim[] } | null)[], attrs: Record<string, import('./graph.js').AttrValue> = {}, domain = ''): Value[] {
     return this.g.addNode(op, inputs, outs, attrs, domain);
   }
 }
