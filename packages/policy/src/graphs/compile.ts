@@ -109,7 +109,7 @@ export interface GenerationGraphOptions {
 export const EMBED_TABLE_INPUT = 'embed_table';
 
 /** The contrib kernels the generation graphs use (see FusedOps and the policy README for the measurements). */
-export const GENERATION_FUSED_OPS: FusedOps = {};
+export const GENERATION_FUSED_OPS: FusedOps = { rotary: true };
 
 /**
  * Generation graphs, with the weights baked in as initializers (or, for models too large for one
