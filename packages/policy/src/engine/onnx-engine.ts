@@ -43,8 +43,9 @@ export interface OnnxEngineOptions {
   adoptWeights?: boolean;
   /**
    * Generation and scoring only (actors, `acereason generate`, serving): generation graphs that
-   * take the weights as inputs use the engine's buffers instead of a private copy, and trainStep
-   * is refused.
+   * take the weights as inputs use the engine's buffers instead of a private copy, loadVersion and
+   * loadWeights take the given tensors without copying them (the caller must not change them
+   * afterwards), and trainStep is refused.
    */
   inferenceOnly?: boolean;
   /** Block sizes of the long-sequence path of scoring and training (attention blocks; LM-head chunk, default headChunkTokensFor(vocab)). */
@@ -177,7 +178,10 @@ export class OnnxEngine implements PolicyEngine {
 
   private async swapWeights(tensors: readonly NamedTensor[] | Uint8Array): Promise<void> {
     const list = tensors instanceof Uint8Array ? readSafetensors(tensors).tensors : tensors;
-    const next = flatCopy(selectModelWeights(this.model, list));
+    // Inference only: the version's tensors are taken as they are (nothing here changes them), so an
+    // actor or server swapping versions does not hold a third copy while the new graphs build.
+    const picked = selectModelWeights(this.model, list);
+    const next = this.inferenceOnly ? [...picked] : flatCopy(picked);
     // Build the new generation session before swapping, so the swap is atomic for callers.
     const gen = await Generator.create(this.model, next, this.rt, this.maxBatch, this.bakeLimit, this.inferenceOnly, this.generationDtype);
     const old = this.generator;
