@@ -1,6 +1,6 @@
 /**
  * One measurement of `acereason bench model` in its own process, so its peak RSS is its own.
- * argv: <task> <model dir> [out dir]; prints one JSON line.
+ * argv: <task> <model dir | config JSON for baked-generator> [out dir]; prints one JSON line.
  */
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +8,11 @@ import { loadHfModelDir } from '../weights/hf-model-dir.js';
 import { writeHfModelDir } from '../weights/hf-dir-writer.js';
 import { readSafetensors } from '../weights/safetensors.js';
 import { createOnnxEngine } from '../engine/onnx-engine.js';
+import { Generator } from '../engine/generator.js';
+import { modelConfigFromHf } from '../model/hf-config.js';
+import { initWeights, paramSpecs } from '../model/params.js';
+import type { NamedTensor } from '../model/params.js';
+import { allocateFlat } from '../train/flat.js';
 
 const [task, dir, out] = process.argv.slice(2) as [string, string, string | undefined];
 const now = (): number => performance.now() / 1000;
@@ -64,6 +69,25 @@ async function main(): Promise<Record<string, unknown>> {
     }
     await engine.dispose();
     return { ...res, peak_rss_mb: rssMb() };
+  }
+  if (task === 'baked-generator') {
+    // The generator with its weights baked into the graph (the path of models up to the bake limit),
+    // at the shape in `dir` (a config.json's JSON): RSS with the weights alone, the peak while the
+    // generator is created and runs a batch, and what it holds after.
+    const c = modelConfigFromHf(JSON.parse(dir) as Record<string, unknown>);
+    const flat = allocateFlat(paramSpecs(c));
+    const weights = initWeights(c, 1, (_, k) => (flat[k] as NamedTensor).data);
+    const bytes = weights.reduce((n, t) => n + t.data.byteLength, 0);
+    const withWeights = process.memoryUsage().rss / 2 ** 20;
+    const g = await Generator.create(c, weights, { executionProvider: 'cpu', threads: 1 }, 8, Number.POSITIVE_INFINITY, true);
+    await g.generate([...Array(8).keys()].map((b) => ({
+      sampleKey: `b${b}`, promptTokens: Uint32Array.from({ length: 32 }, (_, i) => (i * 7919 + b * 104729) % c.vocabSize), numSamples: 1, seed: b,
+      sampling: { temperature: 1, topP: 0.95, topK: 0, maxNewTokens: 8, stopTokens: [] },
+    })));
+    const after = process.memoryUsage().rss / 2 ** 20;
+    const peak = rssMb();
+    await g.release();
+    return { parameters: bytes / 4, weights_mb: bytes / 2 ** 20, rss_with_weights_mb: withWeights, peak_rss_mb: peak, rss_after_mb: after, generator_peak_over_weights: (peak - withWeights) / (bytes / 2 ** 20), generator_held_over_weights: (after - withWeights) / (bytes / 2 ** 20) };
   }
   throw new Error(`unknown task ${task}`);
 }

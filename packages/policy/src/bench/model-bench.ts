@@ -22,7 +22,8 @@ function child(task: string, args: string[], quick: boolean): Record<string, num
  * `acereason bench model`: a random-weight Qwen3-0.6B directory at full size (bf16, 2 shards;
  * reduced width with `quick`): load time and peak RSS (ours: streamed tensor by tensor; baseline:
  * each shard read whole then decoded, the former path), generation at batch 1 and 8, and a
- * checkpoint written (F32 shards) and read back. Each measurement runs in its own process.
+ * checkpoint written (F32 shards) and read back; and the memory of a generator with baked weights
+ * (the real width with 1 layer; the quick shape with `quick`). Each measurement runs in its own process.
  */
 export async function benchModel(o: BenchOptions = {}): Promise<BenchReport> {
   const quick = o.quick === true;
@@ -47,6 +48,9 @@ export async function benchModel(o: BenchOptions = {}): Promise<BenchReport> {
     const whole = { seconds: med(base, 'seconds'), peak_rss_mb: med(base, 'peak_rss_mb') };
     const checkpoint = child('checkpoint', [dir, join(root, 'checkpoint')], quick);
     const generation = child('generate', [dir], quick);
+    // Baked weights (the full-size model is above the bake limit, so it is fed): the real width with 1 layer.
+    const bakedConfig = quick ? config : hfPreset('Qwen3-0.6B', { num_hidden_layers: 1 });
+    const bakedGenerator = { layers: bakedConfig.num_hidden_layers, ...child('baked-generator', [JSON.stringify(bakedConfig)], quick) };
     return {
       suite: 'model',
       host: benchHost(),
@@ -54,6 +58,7 @@ export async function benchModel(o: BenchOptions = {}): Promise<BenchReport> {
       load,
       load_whole_files: whole,
       generation,
+      baked_generator: bakedGenerator,
       checkpoint,
       ratios: {
         load_seconds_whole_files_over_streamed: whole.seconds.median / load.seconds.median,
