@@ -12,6 +12,7 @@
  *     dead_letter:  { max_bytes: 10GB, max_age: 30d }
  */
 import { Streams, ValidationError, type StreamName } from '@acereason/protocol';
+import { WORK_STREAMS } from '@acereason/transport';
 import { parseBytes, parseDuration, parseEnum, parseNumber, section } from './units.js';
 
 export interface StreamLimitsConfig {
@@ -29,7 +30,6 @@ export interface StreamsConfig {
 const KEYS: Record<string, StreamName> = {
   tasks: Streams.TASKS, trajectories: Streams.TRAJECTORIES, scored: Streams.SCORED, events: Streams.EVENTS, dead_letter: Streams.DEAD_LETTER,
 };
-const WORK = new Set(['tasks', 'trajectories', 'scored']);
 
 export function parseStreams(raw: unknown): StreamsConfig {
   const s = section(raw, 'streams', ['replicas', ...Object.keys(KEYS)]);
@@ -39,12 +39,13 @@ export function parseStreams(raw: unknown): StreamsConfig {
   for (const [key, name] of Object.entries(KEYS)) {
     if (s[key] === undefined) continue;
     const f = `streams.${key}`;
+    const work = WORK_STREAMS.includes(name);
     const l = section(s[key], f, ['max_bytes', 'max_age', 'discard']);
-    const discard = l.discard === undefined ? (WORK.has(key) ? 'new' : 'old') : parseEnum(l.discard, `${f}.discard`, ['old', 'new'] as const);
-    if (WORK.has(key) && discard === 'old') throw new ValidationError(`${f}.discard`, '"old" would drop work the learner has not consumed yet; a work stream takes "new" (publishers wait at the limit)');
+    const discard = l.discard === undefined ? (work ? 'new' : 'old') : parseEnum(l.discard, `${f}.discard`, ['old', 'new'] as const);
+    if (work && discard === 'old') throw new ValidationError(`${f}.discard`, '"old" would drop work the learner has not consumed yet; a work stream takes "new" (publishers wait at the limit)');
     const maxAgeMs = l.max_age === undefined ? 0 : parseDuration(l.max_age, `${f}.max_age`);
     // max_age removes a message whether it was consumed or not; a work stream's messages leave it when acked.
-    if (WORK.has(key) && maxAgeMs > 0) throw new ValidationError(`${f}.max_age`, `${key === 'tasks' ? 'tasks' : 'groups'} leave the work queue when acked; an age limit would drop ${key === 'tasks' ? 'tasks nobody has run' : 'groups nobody has consumed'} yet (size the stream with max_bytes)`);
+    if (work && maxAgeMs > 0) throw new ValidationError(`${f}.max_age`, `${key === 'tasks' ? 'tasks' : 'groups'} leave the work queue when acked; an age limit would drop ${key === 'tasks' ? 'tasks nobody has run' : 'groups nobody has consumed'} yet (size the stream with max_bytes)`);
     limits[name] = { maxBytes: l.max_bytes === undefined || l.max_bytes === -1 ? -1 : parseBytes(l.max_bytes, `${f}.max_bytes`), maxAgeMs, discard };
   }
   return { replicas, limits };
