@@ -53,6 +53,8 @@ export class Learner {
   private lastCheckpointDir = '';
   /** The step the last checkpoint covers (resumed: the one loaded). */
   private checkpointedStep: number;
+  /** The checkpoint being written (its buffers are the engine's: nothing may train meanwhile). */
+  private writing: Promise<string> | undefined;
 
   constructor(private readonly o: LearnerOptions) {
     const c = o.config;
@@ -249,7 +251,9 @@ export class Learner {
     const collected = performance.now();
     const groups = this.ledger.groups(step);
     const version = this.versions.version;
-    // The update changes the weights in place: the served current version stops being a view of them first.
+    // The update changes the weights in place: the served current version stops being a view of
+    // them first, and no checkpoint may be writing them (the loop awaits each one).
+    if (this.writing) throw new AceReasonError(ErrorCodes.INTERNAL, `step ${step}: a checkpoint is still writing the weights this step would change`);
     this.versions.beforeUpdate();
     const { batch, train } = await trainStep(this.o.engine, groups, stage, c.algorithm, version, pub.temperature, this.scheduler.stageStep);
     const trained = performance.now();
@@ -278,11 +282,20 @@ export class Learner {
     if (this.progress.step % c.checkpoint.everySteps === 0 || this.checkpointWaiters.length > 0) await this.checkpoint();
   }
 
-  /** Writes a checkpoint of the state after the last finished step, then acks the groups it covers. */
+  /**
+   * Writes a checkpoint of the state after the last finished step, then acks the groups it covers.
+   * The write does not block the event loop (weight fetches, heartbeats, acks and the control API
+   * are served meanwhile) but it writes the engine's buffers as they are, views and not a copy: the
+   * step loop awaits it, so no train step changes the weights or the optimizer state under it, and
+   * weights and optimizer state are of the same step. close() waits for it.
+   */
   async checkpoint(): Promise<string> {
+    if (this.writing) throw new AceReasonError(ErrorCodes.CONFLICT, 'a checkpoint is being written already');
     const t0 = performance.now();
     const contents = checkpointContents(this.o.engine, this.o.config, { ...this.learnerState, createdAtMs: Date.now() });
-    const dir = saveCheckpoint(this.o.config.checkpoint.dir, contents, this.o.config.checkpoint.keep);
+    const write = saveCheckpoint(this.o.config.checkpoint.dir, contents, this.o.config.checkpoint.keep);
+    this.writing = write;
+    const dir = await write.finally(() => (this.writing = undefined));
     const bytes = folderBytes(dir);
     const seconds = (performance.now() - t0) / 1000;
     this.lastCheckpointDir = dir;
@@ -296,6 +309,8 @@ export class Learner {
   /** Stops serving. Unacked groups stay in the stream for the next learner. */
   async close(): Promise<void> {
     this.stop();
+    // A checkpoint in flight finishes first (the engine is disposed after close).
+    await this.writing?.catch(() => undefined);
     this.services?.consumer?.stop();
     for (const w of this.checkpointWaiters.splice(0)) w('');
     await this.services?.heartbeat?.stop();

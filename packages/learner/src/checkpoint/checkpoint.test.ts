@@ -28,7 +28,7 @@ test('a checkpoint is a sharded Hugging Face directory with sharded optimizer st
       const stale = join(config.checkpoint.dir, '.step-0000001.partial-99999-1');
       mkdirSync(stale, { recursive: true });
       writeFileSync(join(stale, 'model-00001-of-00002.safetensors'), 'x');
-      const dir = saveCheckpoint(config.checkpoint.dir, { ...c, maxShardBytes: 60_000 }, 2);
+      const dir = await saveCheckpoint(config.checkpoint.dir, { ...c, maxShardBytes: 60_000 }, 2);
       assert.equal(existsSync(stale), false, 'the stale partial folder is removed');
       assert.equal(folderBytes(dir), readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0));
       const files = readdirSync(dir).sort();

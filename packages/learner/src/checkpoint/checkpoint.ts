@@ -4,13 +4,16 @@
  * the optimizer state sharded the same way (optimizer-*.safetensors + index) and the learner's
  * state (step, version, stage, data cursors, tasks in flight) in state.json. Written into a hidden
  * sibling, fsynced and renamed into place, then pointed to by `latest` (also renamed atomically).
- * A crash at any point leaves the previous checkpoint intact. Folders of the former layout
- * (model.safetensors + optimizer.bin) still load.
+ * A crash at any point leaves the previous checkpoint intact. Written with async file I/O in
+ * bounded chunks, so the learner keeps serving while it writes (see saveCheckpoint). Read
+ * synchronously: a checkpoint is loaded once, before the learner connects or serves anything.
+ * Folders of the former layout (model.safetensors + optimizer.bin) still load.
  */
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, openSync, closeSync, existsSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, openSync, closeSync, existsSync, statSync } from 'node:fs';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ValidationError } from '@acereason/protocol';
-import { loadHfModelDir, readSafetensorsHeader, readTensorF32, writeFolderAtomically, writeSafetensorsShards, writeSynced, type NamedTensor } from '@acereason/policy';
+import { fsyncDirAsync, loadHfModelDir, readSafetensorsHeader, readTensorF32, writeFolderAtomicallyAsync, writeSafetensorsShardsAsync, writeSyncedAsync, type AsyncWriteOptions, type NamedTensor } from '@acereason/policy';
 import type { Cursor } from '../data/prompt-sampler.js';
 
 export interface PublishedStep {
@@ -80,26 +83,38 @@ export interface CheckpointContents {
 
 const name = (step: number): string => `step-${String(step).padStart(7, '0')}`;
 
-export function saveCheckpoint(root: string, c: CheckpointContents, keep: number): string {
-  mkdirSync(root, { recursive: true });
+/**
+ * Writes the checkpoint without blocking the event loop (gRPC weight fetches, NATS heartbeats and
+ * acks, the control API go on between chunks). The state is serialized before the first await, so
+ * what changes meanwhile (groups arriving, an operator's request) is not half in it. The tensors
+ * are written from the caller's buffers as they are: they must not change until the promise
+ * settles (the learner runs no train step meanwhile). A crash or a rejection at any point leaves
+ * the previous checkpoint as `latest`.
+ */
+export async function saveCheckpoint(root: string, c: CheckpointContents, keep: number, io: AsyncWriteOptions = {}): Promise<string> {
   const final = join(root, name(c.state.step));
-  const shards = c.maxShardBytes === undefined ? {} : { maxShardBytes: c.maxShardBytes };
-  writeFolderAtomically(final, (tmp) => {
-    writeSafetensorsShards(tmp, c.weights, { ...shards, metadata: { acereason_step: String(c.state.step) } });
-    writeSafetensorsShards(tmp, c.optimizer.tensors, { ...shards, prefix: 'optimizer', metadata: { format: OPTIMIZER_FORMAT, step: String(c.optimizer.step) } });
-    writeSynced(join(tmp, 'config.json'), JSON.stringify(c.hfConfig, null, 2) + '\n');
-    for (const [file, data] of Object.entries(c.files ?? {})) writeSynced(join(tmp, file), data);
-    writeSynced(join(tmp, 'state.json'), JSON.stringify(c.state, null, 2));
+  const shards = { ...(c.maxShardBytes === undefined ? {} : { maxShardBytes: c.maxShardBytes }), ...io };
+  const stateJson = JSON.stringify(c.state, null, 2);
+  const configJson = JSON.stringify(c.hfConfig, null, 2) + '\n';
+  const files = Object.entries(c.files ?? {});
+  await mkdir(root, { recursive: true });
+  await writeFolderAtomicallyAsync(final, async (tmp) => {
+    await writeSafetensorsShardsAsync(tmp, c.weights, { ...shards, metadata: { acereason_step: String(c.state.step) } });
+    await writeSafetensorsShardsAsync(tmp, c.optimizer.tensors, { ...shards, prefix: 'optimizer', metadata: { format: OPTIMIZER_FORMAT, step: String(c.optimizer.step) } });
+    await writeSyncedAsync(join(tmp, 'config.json'), configJson);
+    for (const [file, data] of files) await writeSyncedAsync(join(tmp, file), data);
+    await writeSyncedAsync(join(tmp, 'state.json'), stateJson);
   }, true);
   const latestTmp = join(root, `latest.tmp-${process.pid}`);
-  writeSynced(latestTmp, name(c.state.step));
-  renameSync(latestTmp, join(root, 'latest'));
-  const entries = readdirSync(root);
+  await writeSyncedAsync(latestTmp, name(c.state.step));
+  await rename(latestTmp, join(root, 'latest'));
+  await fsyncDirAsync(root);
+  const entries = await readdir(root);
   const all = entries.filter((n) => /^step-\d+$/.test(n)).sort();
-  for (const old of all.slice(0, Math.max(0, all.length - keep))) rmSync(join(root, old), { recursive: true, force: true });
+  for (const old of all.slice(0, Math.max(0, all.length - keep))) await rm(join(root, old), { recursive: true, force: true });
   // What a learner killed mid-write left behind (as big as a checkpoint): one learner writes a
   // run's checkpoints, one at a time, so no other write is in flight now.
-  for (const stale of entries.filter((n) => /^\.step-\d+\.(partial|old)-/.test(n))) rmSync(join(root, stale), { recursive: true, force: true });
+  for (const stale of entries.filter((n) => /^\.step-\d+\.(partial|old)-/.test(n))) await rm(join(root, stale), { recursive: true, force: true });
   return final;
 }
 

@@ -36,35 +36,48 @@ export function planShards(tensors: readonly TensorSource[], dtype: WriteDtype, 
   return shards;
 }
 
+/** What a sharded write puts in a folder: the shard files with their tensors, and the index (none for one shard). */
+export interface ShardLayout {
+  dtype: WriteDtype;
+  metadata: Record<string, string>;
+  shards: { name: string; tensors: TensorSource[] }[];
+  index?: { name: string; text: string };
+}
+
 /**
- * Writes tensors as sharded safetensors into `dir` (which must exist), tensor by tensor: one
- * `<prefix>.safetensors`, or `<prefix>-0000i-of-0000n.safetensors` plus `<prefix>.safetensors.index.json`
- * (the Hugging Face layout). Returns the file names written.
+ * The Hugging Face layout of tensors written as safetensors: one `<prefix>.safetensors`, or
+ * `<prefix>-0000i-of-0000n.safetensors` plus `<prefix>.safetensors.index.json`.
  */
-export function writeSafetensorsShards(dir: string, tensors: readonly TensorSource[], o: SafetensorsShardsOptions = {}): string[] {
+export function shardLayout(tensors: readonly TensorSource[], o: SafetensorsShardsOptions = {}): ShardLayout {
   const dtype = o.dtype ?? 'F32';
   const prefix = o.prefix ?? 'model';
-  const shards = planShards(tensors, dtype, o.maxShardBytes ?? DEFAULT_MAX_SHARD_BYTES);
-  const meta = { format: 'pt', ...o.metadata };
-  if (shards.length === 1) {
-    const name = `${prefix}.safetensors`;
-    writeSafetensorsFile(join(dir, name), shards[0] ?? [], dtype, meta);
-    return [name];
-  }
-  const names = shards.map((_, i) => shardName(i, shards.length).replace(/^model/, prefix));
+  const plan = planShards(tensors, dtype, o.maxShardBytes ?? DEFAULT_MAX_SHARD_BYTES);
+  const metadata = { format: 'pt', ...o.metadata };
+  if (plan.length === 1) return { dtype, metadata, shards: [{ name: `${prefix}.safetensors`, tensors: plan[0] ?? [] }] };
+  const shards = plan.map((s, i) => ({ name: shardName(i, plan.length).replace(/^model/, prefix), tensors: s }));
   const weightMap: Record<string, string> = {};
   let total = 0;
-  shards.forEach((s, i) => {
-    const name = names[i] as string;
-    writeSafetensorsFile(join(dir, name), s, dtype, meta);
-    for (const t of s) {
-      weightMap[t.name] = name;
+  for (const s of shards) {
+    for (const t of s.tensors) {
+      weightMap[t.name] = s.name;
       total += tensorBytes(t, dtype);
     }
-  });
-  const index = `${prefix}.safetensors.index.json`;
-  writeSynced(join(dir, index), JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2) + '\n');
-  return [...names, index];
+  }
+  return { dtype, metadata, shards, index: { name: `${prefix}.safetensors.index.json`, text: JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2) + '\n' } };
+}
+
+/** The file names of a layout, shards then index. */
+export const layoutFiles = (l: ShardLayout): string[] => [...l.shards.map((s) => s.name), ...(l.index ? [l.index.name] : [])];
+
+/**
+ * Writes tensors as sharded safetensors into `dir` (which must exist), tensor by tensor, in the
+ * layout of `shardLayout`. Returns the file names written.
+ */
+export function writeSafetensorsShards(dir: string, tensors: readonly TensorSource[], o: SafetensorsShardsOptions = {}): string[] {
+  const l = shardLayout(tensors, o);
+  for (const s of l.shards) writeSafetensorsFile(join(dir, s.name), s.tensors, l.dtype, l.metadata);
+  if (l.index) writeSynced(join(dir, l.index.name), l.index.text);
+  return layoutFiles(l);
 }
 
 export function writeSynced(path: string, data: string | Uint8Array): void {
@@ -86,6 +99,9 @@ export function fsyncDir(path: string): void {
   }
 }
 
+/** The hidden sibling a folder is built in (`partial`) or moved aside to while it is replaced (`old`). */
+export const siblingOf = (dir: string, kind: 'partial' | 'old'): string => join(dirname(dir), `.${basename(dir)}.${kind}-${process.pid}-${Date.now()}`);
+
 /**
  * Builds a folder atomically: `fill` writes into a temporary sibling, every file is fsynced by
  * the writers, then the folder is renamed into place. A crash leaves either the old folder or
@@ -95,14 +111,14 @@ export function writeFolderAtomically(dir: string, fill: (tmp: string) => void, 
   if (existsSync(dir) && !replace) throw new AceReasonError(ErrorCodes.CONFLICT, `${dir} already exists`, { field: 'dir' });
   const parent = dirname(dir);
   mkdirSync(parent, { recursive: true });
-  const tmp = join(parent, `.${basename(dir)}.partial-${process.pid}-${Date.now()}`);
+  const tmp = siblingOf(dir, 'partial');
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp);
   try {
     fill(tmp);
     fsyncDir(tmp);
     if (existsSync(dir)) {
-      const old = join(parent, `.${basename(dir)}.old-${process.pid}-${Date.now()}`);
+      const old = siblingOf(dir, 'old');
       renameSync(dir, old);
       renameSync(tmp, dir);
       rmSync(old, { recursive: true, force: true });
