@@ -14,6 +14,7 @@ export * from './learner.js';
 export * from './setup.js';
 export { learnerMain, LEARNER_USAGE } from './main.js';
 export { benchWeightSync } from './bench/weight-sync.js';
+export { benchCheckpoint } from './bench/checkpoint-bench.js';
 export * from './curriculum/pass-rates.js';
 export * from './curriculum/filters.js';
 export * from './curriculum/temperature.js';

@@ -23,9 +23,12 @@ export const suites: Record<string, (opts: BenchOptions & { natsCluster?: number
   chaos: async (o) => (await import('../bench/chaos.js')).benchChaos(o),
   // The whole loop on a Hugging Face directory with a kill -9 of the learner and a resume (full size: ~14 GB peak, bigmem).
   'model-run': async (o) => (await import('../bench/model-run.js')).benchModelRun(o),
+  // The learner's checkpoint write against the synchronous one (4 layers: 2.6 GB per write, ~3 GB resident: bigmem).
+  checkpoint: async (o) => (await import('@acereason/learner')).benchCheckpoint(o),
 };
 
 const MODEL_RUN_USAGE = 'acereason bench model-run [--quick] [--layers N | --model DIR] [--json]';
+const CHECKPOINT_USAGE = 'acereason bench checkpoint [--quick] [--layers N] [--json]';
 
 function table(report: BenchReport): string {
   const lines = [`suite ${report.suite} on ${report.host.cpus} x ${report.host.cpuModel}, node ${report.host.node}`];
@@ -36,7 +39,7 @@ function table(report: BenchReport): string {
 const bench: Command = {
   name: 'bench',
   summary: 'run a benchmark suite and print its JSON: bench <suite> --json',
-  usage: `acereason bench <${Object.keys(suites).join('|')}> [--json] [--quick] [--threads N (policy)] [--suite FILE.jsonl (verify-math)] [--nats-cluster 3 (chaos)] [--shape qwen3-0.6b | --model DIR] [--layers N] [--tokens T[,T...]] [--steps N] [--generation-dtype float16|bfloat16] [--head-chunks N --backward-layers N (a truncated step: peak memory only)] (long)\n       ${MODEL_RUN_USAGE}\n       acereason bench compare A.json B.json [--tolerance 0.3] [--json]`,
+  usage: `acereason bench <${Object.keys(suites).join('|')}> [--json] [--quick] [--threads N (policy)] [--suite FILE.jsonl (verify-math)] [--nats-cluster 3 (chaos)] [--shape qwen3-0.6b | --model DIR] [--layers N] [--tokens T[,T...]] [--steps N] [--generation-dtype float16|bfloat16] [--head-chunks N --backward-layers N (a truncated step: peak memory only)] (long)\n       ${MODEL_RUN_USAGE}\n       ${CHECKPOINT_USAGE}\n       acereason bench compare A.json B.json [--tolerance 0.3] [--json]`,
   async run(args, ctx) {
     const { values, positionals } = parseFlags(args, { json: { type: 'boolean' }, quick: { type: 'boolean' }, suite: { type: 'string' }, 'nats-cluster': { type: 'string' }, shape: { type: 'string' }, model: { type: 'string' }, layers: { type: 'string' }, tokens: { type: 'string' }, steps: { type: 'string' }, 'generation-dtype': { type: 'string' }, 'head-chunks': { type: 'string' }, 'backward-layers': { type: 'string' }, threads: { type: 'string' }, tolerance: { type: 'string' } }, this.usage);
     const [name] = positionals;
@@ -60,6 +63,14 @@ const bench: Command = {
       const report = await (await import('../bench/model-run.js')).benchModelRun({ quick: values.quick === true, ...(layers !== undefined ? { layers } : {}), ...(values.model !== undefined ? { model: values.model } : {}) });
       ctx.stdout.write(values.json ? JSON.stringify(report) + '\n' : table(report) + '\n' + JSON.stringify(report, null, 2) + '\n');
       return report.resume && (report.resume as { exact: boolean }).exact ? 0 : 1;
+    }
+    if (name === 'checkpoint') {
+      const stray = (['shape', 'model', 'tokens', 'steps', 'generation-dtype', 'head-chunks', 'backward-layers', 'suite', 'nats-cluster'] as const).find((f) => values[f] !== undefined);
+      if (stray) throw new UsageError(`--${stray} is not a flag of bench checkpoint`, CHECKPOINT_USAGE);
+      const layers = numberFlag('--layers', values.layers, { integer: true, min: 1, max: 28 }, CHECKPOINT_USAGE);
+      const report = await (await import('@acereason/learner')).benchCheckpoint({ quick: values.quick === true, ...(layers !== undefined ? { layers } : {}) });
+      ctx.stdout.write(values.json ? JSON.stringify(report) + '\n' : table(report) + '\n' + JSON.stringify(report, null, 2) + '\n');
+      return 0;
     }
     const longFlags = ['shape', 'model', 'layers', 'tokens', 'steps', 'generation-dtype', 'head-chunks', 'backward-layers'] as const;
     if (longFlags.some((f) => values[f] !== undefined) || name === 'long') {

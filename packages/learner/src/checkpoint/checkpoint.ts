@@ -13,7 +13,7 @@ import { readFileSync, readdirSync, openSync, closeSync, existsSync, statSync } 
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ValidationError } from '@acereason/protocol';
-import { fsyncDirAsync, loadHfModelDir, readSafetensorsHeader, readTensorF32, writeFolderAtomicallyAsync, writeSafetensorsShardsAsync, writeSyncedAsync, type AsyncWriteOptions, type NamedTensor } from '@acereason/policy';
+import { fsyncDirAsync, loadHfModelDir, readSafetensorsHeader, readTensorF32, writeFolderAtomicallyAsync, writeSafetensorsShardsAsync, writeSyncedAsync, type AsyncWriteOptions, type NamedTensor, type TensorSource } from '@acereason/policy';
 import type { Cursor } from '../data/prompt-sampler.js';
 
 export interface PublishedStep {
@@ -72,8 +72,9 @@ export interface Checkpoint {
 /** What saveCheckpoint writes besides the state: the model's tensors, its optimizer state, config.json and asset files. */
 export interface CheckpointContents {
   state: LearnerState;
-  weights: readonly NamedTensor[];
-  optimizer: OptimizerTensors;
+  /** Tensors as they are written: arrays, or made on demand (one at a time). */
+  weights: readonly TensorSource[];
+  optimizer: { step: number; tensors: readonly TensorSource[] };
   /** config.json of the checkpoint (hfConfigFromModel of the model, over the source directory's). */
   hfConfig: Record<string, unknown>;
   /** Tokenizer and generation files copied in, by file name. */
