@@ -96,6 +96,26 @@ function seqInputs(o: Ops, c: ResolvedModelConfig, T: string, Tk: string): { ids
   };
 }
 
+/**
+ * The inputs of the GroupQueryAttention generation graph (FusedOps.gqa): ids, rotary tables, per
+ * layer a cache [B, kv, C, hd] whose rows hold their tokens from slot 0, `seqlens_k` (int32 [B],
+ * per row cached + new tokens - 1) and `total_sequence_length` (int32 scalar, the longest row's
+ * cached + new tokens). A prefill feeds an empty cache (C = 0) and right-padded prompts.
+ */
+function gqaInputs(o: Ops, c: ResolvedModelConfig): { ids: Value; cos: Value; sin: Value; past: { k: Value; v: Value }[]; gqa: { seqlensK: Value; total: Value } } {
+  const past = [...Array(c.numLayers).keys()].map((i) => ({
+    k: o.input(`past_k_${i}`, ['B', c.numKvHeads, 'C', c.headDim]),
+    v: o.input(`past_v_${i}`, ['B', c.numKvHeads, 'C', c.headDim]),
+  }));
+  return {
+    ids: o.input('ids', ['B', 'T'], 'int32'),
+    cos: o.input('cos', ['B', 'T', c.headDim]),
+    sin: o.input('sin', ['B', 'T', c.headDim]),
+    past,
+    gqa: { seqlensK: o.input('seqlens_k', ['B'], 'int32'), total: o.input('total_sequence_length', [], 'int32') },
+  };
+}
+
 export interface GenerationGraphOptions {
   /** Baked weights: token ids are looked up in the input EMBED_TABLE_INPUT (see buildGenerationGraph). */
   embedInput?: boolean;
@@ -116,6 +136,10 @@ export const GENERATION_FUSED_OPS: FusedOps = { rotary: true };
  * protobuf, fed as inputs with `weights = 'inputs'`). `prefill`: T prompt tokens attend
  * causally to each other. `decode`: T new tokens attend to C slots of a host-owned KV cache ([B, kv, 1, C, hd]) plus
  * themselves. Both return the logits at the `pick` position of each row and the new tokens' K/V.
+ * With `fused.gqa` the decode graph is GroupQueryAttention's (see gqaInputs): it also returns
+ * the kernel's present caches `present_k_i` / `present_v_i` (the cache with the new slots written
+ * in; bound to the past buffers, the kernel writes them in place, but onnxruntime-node then copies
+ * every bound output back into a new array, so the host fetches only the new K/V).
  */
 export function buildGenerationGraph(c: ResolvedModelConfig, weights: readonly NamedTensor[] | 'inputs', mode: 'prefill' | 'decode', opts: GenerationGraphOptions = {}): Uint8Array {
   const o = new Ops(mode);
@@ -125,22 +149,38 @@ export function buildGenerationGraph(c: ResolvedModelConfig, weights: readonly N
   // the (tied) LM head alone; ONNX Runtime then keeps only its transposed, pre-packed copy instead
   // of that plus the embedding itself (an untied model's embedding is not baked at all).
   const embedTable = baked && opts.embedInput === true ? o.input(EMBED_TABLE_INPUT, [c.vocabSize, c.hiddenSize]) : undefined;
-  const inp = seqInputs(o, c, 'T', mode === 'prefill' ? 'T' : 'CT');
+  const fused = opts.fused ?? GENERATION_FUSED_OPS;
   const pick = o.input('pick', ['B', 1, c.hiddenSize], 'int32');
-  let extra = {};
-  if (mode === 'decode') {
-    const past = [...Array(c.numLayers).keys()].map((i) => ({
-      k: o.input(`past_k_${i}`, ['B', c.numKvHeads, 1, 'C', c.headDim]),
-      v: o.input(`past_v_${i}`, ['B', c.numKvHeads, 1, 'C', c.headDim]),
-    }));
-    extra = { past, splitSizes: o.input('split_sizes', [2], 'int64') };
+  const embed = embedTable ? { embedTable } : {};
+  if (fused.gqa === true) {
+    if (mode !== 'decode') throw new Error('the GroupQueryAttention graph is a decode graph (it also prefills)');
+    const out = forward(o, c, lookup, { ...gqaInputs(o, c), pick, packed: baked, fused, ...embed });
+    o.output(out.logits, 'logits');
+    out.present.forEach((kv, i) => {
+      o.output(kv.k, `new_k_${i}`);
+      o.output(kv.v, `new_v_${i}`);
+    });
+    (out.caches ?? []).forEach((kv, i) => {
+      o.output(kv.k, `present_k_${i}`);
+      o.output(kv.v, `present_v_${i}`);
+    });
+  } else {
+    const inp = seqInputs(o, c, 'T', mode === 'prefill' ? 'T' : 'CT');
+    let extra = {};
+    if (mode === 'decode') {
+      const past = [...Array(c.numLayers).keys()].map((i) => ({
+        k: o.input(`past_k_${i}`, ['B', c.numKvHeads, 1, 'C', c.headDim]),
+        v: o.input(`past_v_${i}`, ['B', c.numKvHeads, 1, 'C', c.headDim]),
+      }));
+      extra = { past, splitSizes: o.input('split_sizes', [2], 'int64') };
+    }
+    const out = forward(o, c, lookup, { ...inp, ...extra, pick, packed: baked, fused, ...embed });
+    o.output(out.logits, 'logits');
+    out.present.forEach((kv, i) => {
+      o.output(kv.k, `new_k_${i}`);
+      o.output(kv.v, `new_v_${i}`);
+    });
   }
-  const out = forward(o, c, lookup, { ...inp, ...extra, pick, packed: baked, fused: opts.fused ?? GENERATION_FUSED_OPS, ...(embedTable ? { embedTable } : {}) });
-  o.output(out.logits, 'logits');
-  out.present.forEach((kv, i) => {
-    o.output(kv.k, `new_k_${i}`);
-    o.output(kv.v, `new_v_${i}`);
-  });
   return opts.external !== undefined ? serializeModelExternal(o.g, opts.external) : serializeModel(o.g);
 }
 

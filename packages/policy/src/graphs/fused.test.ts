@@ -6,7 +6,8 @@ import type { HfPreset } from '../model/hf-presets.js';
 import { initWeights } from '../model/params.js';
 import { outF32 } from '../runtime/session.js';
 import type { Feeds } from '../runtime/session.js';
-import { FUSED_CANDIDATES, decodeFeeds, embedFeed, generationSession, prefillFeeds } from '../bench/fused-ops-bench.js';
+import { FUSED_CANDIDATES, generationSession } from '../bench/fused-ops-bench.js';
+import { decodeFeeds, embedFeed, prefillFeeds } from '../bench/generation-feeds.js';
 
 // The contrib-kernel forms of the generation graphs (SkipSimplifiedLayerNormalization,
 // RotaryEmbedding) against the standard-op graphs: the same logits and new K/V on the same feeds.

@@ -2,8 +2,8 @@ import type { Value } from '../onnx/graph.js';
 import type { Ops } from '../onnx/ops.js';
 import type { ResolvedModelConfig } from './config.js';
 import { layerPrefix } from './params.js';
-import { rotary, rotaryTables, skipRmsNorm } from '../onnx/contrib.js';
-import type { RotaryTables } from '../onnx/contrib.js';
+import { groupQueryAttention, rotary, rotaryTables, skipRmsNorm } from '../onnx/contrib.js';
+import type { GqaInputs, RotaryTables } from '../onnx/contrib.js';
 
 /**
  * The model, defined once. Every graph (generation, scoring, training) calls `forward`; they differ
@@ -16,8 +16,8 @@ export interface ForwardInputs {
   /** Rotary tables for each token's position, [B, T, headDim] (halves duplicated, HF layout). */
   cos: Value;
   sin: Value;
-  /** Additive attention mask [B, 1, 1, T, Tk]: 0 where a query may attend, a large negative elsewhere. */
-  mask: Value;
+  /** Additive attention mask [B, 1, 1, T, Tk]: 0 where a query may attend, a large negative elsewhere (not with `gqa`). */
+  mask?: Value;
   /**
    * Generation only: per layer cached keys/values [B, kvHeads, 1, C, headDim] in a fixed-capacity
    * buffer owned by the host. The new tokens attend to the C cached slots and to themselves; the
@@ -26,6 +26,13 @@ export interface ForwardInputs {
    */
   past?: { k: Value; v: Value }[];
   splitSizes?: Value;
+  /**
+   * Generation graphs with FusedOps.gqa: attention is ONNX Runtime's GroupQueryAttention over a
+   * cache `past` [B, kvHeads, C, headDim] whose rows hold their tokens from slot 0 (slot = position),
+   * each row to its own length (see GqaInputs); no mask. `caches` then holds the kernel's present
+   * caches (see groupQueryAttention).
+   */
+  gqa?: GqaInputs;
   /** int32 [B, 1, hiddenSize]: computes logits only at this position of each row (prefill/decode). */
   pick?: Value;
   /**
@@ -49,12 +56,16 @@ export interface ForwardInputs {
 export interface FusedOps {
   skipNorm?: boolean;
   rotary?: boolean;
+  /** GroupQueryAttention with per-row cache lengths (generation graphs; see ForwardInputs.gqa). */
+  gqa?: boolean;
 }
 
 export interface ForwardOutputs {
   logits: Value;
   /** Per layer keys/values of this call's tokens [B, kvHeads, T, headDim]. */
   present: { k: Value; v: Value }[];
+  /** With `gqa`: per layer GroupQueryAttention's present cache (see groupQueryAttention). */
+  caches?: { k: Value; v: Value }[];
 }
 
 export type ParamLookup = (name: string) => Value;
@@ -193,9 +204,43 @@ export function lmHead(o: Ops, c: ResolvedModelConfig, p: ParamLookup, h: Value,
   return y;
 }
 
-export function forward(o: Ops, c: ResolvedModelConfig, p: ParamLookup, inp: ForwardInputs): ForwardOutputs {
+/**
+ * Grouped-query attention without repeating K/V: queries grouped [B, KV, g, T, hd], the keys and
+ * values broadcast over the group axis inside MatMul. Pushes this call's K/V [B, KV, T, hd] to
+ * `present`; returns the result [B, KV, g, T, hd].
+ */
+function groupedAttention(o: Ops, c: ResolvedModelConfig, q: Value, k: Value, v0: Value, inp: ForwardInputs, i: number, present: { k: Value; v: Value }[]): Value {
   const { numHeads: H, numKvHeads: KV, headDim: hd } = c;
   const g = H / KV;
+  const B = inp.ids.shape[0] ?? 'B';
+  const T = inp.ids.shape[1] ?? 'T';
+  if (inp.mask === undefined) throw new Error('mask is required without gqa');
+  const mask = inp.mask;
+  const q5 = o.transpose(o.reshape(q, [0, 0, KV, g, hd], [B, T, KV, g, hd]), [0, 2, 3, 1, 4]);
+  const kT = o.transpose(k, [0, 2, 1, 3]);
+  const vT = o.transpose(v0, [0, 2, 1, 3]);
+  present.push({ k: kT, v: vT });
+  // Keys/values as [B, KV, 1, Tk, hd] broadcast over the query group axis.
+  const scoresWith = (keys5: Value): Value => o.matmul(q5, o.transpose(keys5, [0, 1, 2, 4, 3]));
+  const k5 = o.unsqueeze(kT, [2]);
+  const v5 = o.unsqueeze(vT, [2]);
+  const past = inp.past?.[i];
+  let attn: Value;
+  if (past === undefined) {
+    const probs = o.softmax(o.add(scoresWith(k5), mask), -1);
+    attn = o.matmul(probs, v5);
+  } else {
+    if (inp.splitSizes === undefined) throw new Error('splitSizes is required with past');
+    // The cache is fed already shaped [B, KV, 1, C, hd], so it is used in place (no unsqueeze copy).
+    const probs = o.softmax(o.add(o.concat([scoresWith(past.k), scoresWith(k5)], -1), mask), -1);
+    const [pPast, pNew] = o.splitDynamic(probs, -1, inp.splitSizes, 2) as [Value, Value];
+    attn = o.add(o.matmul(pPast, past.v), o.matmul(pNew, v5));
+  }
+  return attn;
+}
+
+export function forward(o: Ops, c: ResolvedModelConfig, p: ParamLookup, inp: ForwardInputs): ForwardOutputs {
+  const { numHeads: H, headDim: hd } = c;
   const B = inp.ids.shape[0] ?? 'B';
   const T = inp.ids.shape[1] ?? 'T';
   const r = ropeInputs(o, c, inp.cos, inp.sin, inp.fused?.rotary === true ? inp.ids : undefined);
@@ -205,37 +250,27 @@ export function forward(o: Ops, c: ResolvedModelConfig, p: ParamLookup, inp: For
   // With fused norms a layer's last residual add waits for the next layer's input norm.
   let delta: Value | undefined;
   const present: { k: Value; v: Value }[] = [];
+  const caches: { k: Value; v: Value }[] = [];
   for (let i = 0; i < c.numLayers; i++) {
     let normed: Value | undefined;
     if (delta !== undefined) ({ sum: h, normed } = residualNorm(o, h, delta, p(`${layerPrefix(i)}.input_layernorm.weight`), c.rmsNormEps, true));
     const { q, k, v: v0 } = layerQkv(o, c, p, i, h, r, packed, normed);
-    // Grouped-query attention without repeating K/V: queries are grouped [B, KV, g, T, hd] and
-    // the keys/values broadcast over the group axis inside MatMul.
-    const q5 = o.transpose(o.reshape(q, [0, 0, KV, g, hd], [B, T, KV, g, hd]), [0, 2, 3, 1, 4]);
-    const kT = o.transpose(k, [0, 2, 1, 3]);
-    const vT = o.transpose(v0, [0, 2, 1, 3]);
-    present.push({ k: kT, v: vT });
-    // Keys/values as [B, KV, 1, Tk, hd] broadcast over the query group axis.
-    const scoresWith = (keys5: Value): Value => o.matmul(q5, o.transpose(keys5, [0, 1, 2, 4, 3]));
-    const k5 = o.unsqueeze(kT, [2]);
-    const v5 = o.unsqueeze(vT, [2]);
-    const past = inp.past?.[i];
-    let attn: Value;
-    if (past === undefined) {
-      const probs = o.softmax(o.add(scoresWith(k5), inp.mask), -1);
-      attn = o.matmul(probs, v5);
+    let merged: Value;
+    if (inp.gqa !== undefined) {
+      const past = inp.past?.[i];
+      if (past === undefined) throw new Error('gqa needs a past per layer');
+      const a = groupQueryAttention(o, q, k, v0, past, inp.gqa);
+      present.push({ k: o.transpose(k, [0, 2, 1, 3]), v: o.transpose(v0, [0, 2, 1, 3]) });
+      caches.push(a.present);
+      merged = a.out;
     } else {
-      if (inp.splitSizes === undefined) throw new Error('splitSizes is required with past');
-      // The cache is fed already shaped [B, KV, 1, C, hd], so it is used in place (no unsqueeze copy).
-      const probs = o.softmax(o.add(o.concat([scoresWith(past.k), scoresWith(k5)], -1), inp.mask), -1);
-      const [pPast, pNew] = o.splitDynamic(probs, -1, inp.splitSizes, 2) as [Value, Value];
-      attn = o.add(o.matmul(pPast, past.v), o.matmul(pNew, v5));
+      const attn = groupedAttention(o, c, q, k, v0, inp, i, present);
+      merged = o.reshape(o.transpose(attn, [0, 3, 1, 2, 4]), [0, 0, -1], [B, T, H * hd]);
     }
-    const merged = o.reshape(o.transpose(attn, [0, 3, 1, 2, 4]), [0, 0, -1], [B, T, H * hd]);
     if (fusedNorm) ({ h1: h, delta } = layerOutputParts(o, c, p, i, h, merged, packed, true));
     else h = layerOutput(o, c, p, i, h, merged, packed);
   }
   if (delta !== undefined) h = o.add(h, delta);
   if (inp.pick !== undefined) h = o.gatherElements(h, inp.pick, 1);
-  return { logits: lmHead(o, c, p, h, inp.embedTable !== undefined), present };
+  return { logits: lmHead(o, c, p, h, inp.embedTable !== undefined), present, ...(inp.gqa !== undefined ? { caches } : {}) };
 }

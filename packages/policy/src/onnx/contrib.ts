@@ -48,3 +48,31 @@ export function rotary(o: Ops, x: Value, t: RotaryTables): Value {
   if (y === undefined) throw new Error('unreachable');
   return o.reshape(y, [0, 0, heads, hd], x.shape);
 }
+
+/** The per-call inputs of `groupQueryAttention` (see ForwardInputs.gqa). */
+export interface GqaInputs {
+  /** int32 [B]: per row, its tokens after this call minus 1 (cached + new - 1); a prefill's rows are right-padded prompts. */
+  seqlensK: Value;
+  /** int32 scalar: the longest row's tokens after this call. */
+  total: Value;
+}
+
+/**
+ * GroupQueryAttention over q [B, T, H, hd] (already scaled: the kernel's scale is 1), k and v
+ * [B, T, KV, hd] after rotary, and a cache [B, KV, C, hd] in which row b holds its cached tokens
+ * in slots [0, seqlens_k[b] + 1 - T) (the rest of the row is never read). Returns the attention
+ * result [B, T, H * hd] and the present key/value [B, KV, max(C, total), hd]: the cache with the new
+ * tokens at slots [seqlens_k[b] + 1 - T, seqlens_k[b] + 1) of each row (a prefill: the prompt at
+ * [0, T)). ONNX Runtime's CPU kernel writes the present into the past buffer itself when the
+ * caller binds each present output to its past input (in place, no copy of the cache), refuses
+ * more than one new token per row with a past unless B = 1, and reads each row to its own length.
+ */
+export function groupQueryAttention(o: Ops, q: Value, k: Value, v: Value, past: { k: Value; v: Value }, inp: GqaInputs): { out: Value; present: { k: Value; v: Value } } {
+  const [B, T, H, hd] = q.shape as [Value['shape'][0], Value['shape'][0], number, number];
+  const KV = k.shape[2] as number;
+  const flat = (x: Value, n: number): Value => o.reshape(x, [0, 0, n * hd], [B, T, n * hd]);
+  const cache = { type: q.type, shape: [B, KV, 'P', hd] };
+  const [out, pk, pv] = o.raw('GroupQueryAttention', [flat(q, H), flat(k, KV), flat(v, KV), past.k, past.v, inp.seqlensK, inp.total], [{ type: q.type, shape: [B, T, H * hd] }, cache, cache], { num_heads: H, kv_num_heads: KV, scale: { floatValue: 1 } }, MS);
+  if (out === undefined || pk === undefined || pv === undefined) throw new Error('unreachable');
+  return { out, present: { k: pk, v: pv } };
+}
