@@ -2,7 +2,7 @@ import ort from 'onnxruntime-node';
 import type { ResolvedModelConfig } from '../model/config.js';
 import type { NamedTensor } from '../model/params.js';
 import { EMBED_TABLE_INPUT } from '../graphs/compile.js';
-import { MASKED, causalMask, ropeTables } from '../graphs/host-inputs.js';
+import { MASKED, causalMask, gqaLengths, ropeTables } from '../graphs/host-inputs.js';
 import { f32, i32 } from '../runtime/session.js';
 import type { Feeds } from '../runtime/session.js';
 
@@ -75,11 +75,6 @@ export function decodeFeeds(c: ResolvedModelConfig, B: number, C: number, gqa = 
   feeds.mask = f32(mask, [B, 1, 1, 1, C + 1]);
   feeds.split_sizes = new ort.Tensor('int64', BigInt64Array.from([BigInt(C), 1n]), [2]);
   return pastFeeds(c, B, C, false, feeds);
-}
-
-/** GroupQueryAttention's length inputs: per row its tokens after the call minus 1, and the longest row's tokens. */
-export function gqaLengths(seqlensK: readonly number[], total: number): Feeds {
-  return { seqlens_k: i32(Int32Array.from(seqlensK), [seqlensK.length]), total_sequence_length: i32(Int32Array.from([total]), []) };
 }
 
 /** Fetches that bind each layer's present cache to its past input: the kernel writes the new slots into the fed buffers. */

@@ -2,7 +2,7 @@ import ort from 'onnxruntime-node';
 import type { ResolvedModelConfig } from '../model/config.js';
 import type { OrtSession, Feeds } from '../runtime/session.js';
 import { f32, i32, outF32 } from '../runtime/session.js';
-import { MASKED, causalMask, ropeTables } from '../graphs/host-inputs.js';
+import { MASKED, causalMask, gqaLengths, ropeTables } from '../graphs/host-inputs.js';
 import type { SampleRng } from '../sampling/rng.js';
 import { sampleToken } from '../sampling/sampler.js';
 import type { SamplingParams } from '../sampling/sampler.js';
@@ -73,13 +73,27 @@ interface Placement {
  * before the current slot, so from the next step they decode alongside the others, each row's
  * mask showing only its own prompt and tokens. Finished rows leave at once; slots no row sees
  * any more are dropped from the front.
+ *
+ * With the GroupQueryAttention graph (FusedOps.gqa: it has a `seqlens_k` input) the cache rows
+ * are laid out as that kernel reads them instead: row k holds its tokens from slot 0, slot =
+ * position, to its own length n_k (its prompt, then each new token at slot n_k), fed as
+ * `seqlens_k`; no mask, no holes (a newcomer's prompt goes to slots [0, T) of its new row), and
+ * nothing to drop from the front (the slots past the longest remaining row are just unused).
  */
 export class DecodeBatch {
   private rows: Row[] = [];
   private at: Placement[] = [];
   private cache: KvCache | undefined;
+  /** The GroupQueryAttention graph: rows at their own lengths from slot 0 (see the class comment). */
+  private readonly perRow: boolean;
+  /** The outputs fetched: not GroupQueryAttention's present caches (onnxruntime-node would copy each whole cache out). */
+  private readonly fetch: string[];
 
-  constructor(private readonly s: DecodeSessions) {}
+  constructor(private readonly s: DecodeSessions) {
+    this.perRow = s.decode.inputNames.includes('seqlens_k');
+    const L = s.c.numLayers;
+    this.fetch = ['logits', ...[...Array(L).keys()].flatMap((l) => [`new_k_${l}`, `new_v_${l}`])];
+  }
 
   get size(): number {
     return this.rows.length;
@@ -110,14 +124,15 @@ export class DecodeBatch {
       ids: i32(ids, [G, T]),
       cos: f32(rt.cos, [G, T, hd]),
       sin: f32(rt.sin, [G, T, hd]),
-      mask: f32(causalMask(group.map((r) => r.prompt.length), T), [G, 1, 1, T, T]),
       pick: i32(pick, [G, 1, D]),
-      split_sizes: new ort.Tensor('int64', BigInt64Array.from([0n, BigInt(T)]), [2]),
+      ...(this.perRow
+        ? gqaLengths(group.map((r) => r.prompt.length - 1), T)
+        : { mask: f32(causalMask(group.map((r) => r.prompt.length), T), [G, 1, 1, T, T]), split_sizes: new ort.Tensor('int64', BigInt64Array.from([0n, BigInt(T)]), [2]) }),
     };
     // The prompt attends causally to itself through the decode graph's "new tokens" half.
-    const noPast = f32(new Float32Array(0), [G, KV, 1, 0, hd]);
+    const noPast = f32(new Float32Array(0), this.perRow ? [G, KV, 0, hd] : [G, KV, 1, 0, hd]);
     for (let l = 0; l < L; l++) feeds[`past_k_${l}`] = feeds[`past_v_${l}`] = noPast;
-    const out = await this.s.decode.run(feeds);
+    const out = await this.s.decode.run(feeds, this.fetch);
     const [k, v] = newKv(out, L);
     let cache = this.cache;
     if (cache === undefined || this.rows.length === 0) {
@@ -127,6 +142,11 @@ export class DecodeBatch {
       const reserve = full * slotBytes <= KV_BUDGET_BYTES ? full : Math.max(T + KV_CHUNK, Math.floor(KV_BUDGET_BYTES / slotBytes));
       cache = this.cache = new KvCache(L, G, KV, hd, Math.min(reserve, T + KV_CHUNK), KV_CHUNK, reserve);
       cache.append(k, v, T);
+    } else if (this.perRow) {
+      // The newcomers' prompts start at slot 0 of their rows.
+      if (T > cache.used) cache.advance(T - cache.used);
+      cache.addRows(G);
+      cache.write(this.rows.length, G, k, v, T, 0);
     } else {
       // The newcomers' prompts end at the current slot; a prompt longer than the slots used so far takes more, a hole for the others.
       const used = cache.used;
@@ -139,7 +159,7 @@ export class DecodeBatch {
     }
     for (const r of group) {
       this.rows.push(r);
-      this.at.push({ promptAt: cache.used - T, genAt: cache.used, holes: [] });
+      this.at.push(this.perRow ? { promptAt: 0, genAt: r.prompt.length, holes: [] } : { promptAt: cache.used - T, genAt: cache.used, holes: [] });
     }
     const logits = outF32(out, 'logits');
     const done = group.filter((r, g) => this.take(r, logits, g));
@@ -150,6 +170,7 @@ export class DecodeBatch {
   async step(): Promise<Row[]> {
     const cache = this.cache;
     if (cache === undefined || this.rows.length === 0) return [];
+    if (this.perRow) return this.stepPerRow(cache);
     const { headDim: hd, hiddenSize: D, numLayers: L } = this.s.c;
     cache.grow(cache.used + 1);
     const B = this.rows.length;
@@ -179,11 +200,41 @@ export class DecodeBatch {
       split_sizes: new ort.Tensor('int64', BigInt64Array.from([BigInt(C), 1n]), [2]),
     };
     cache.feeds(feeds);
-    const out = await (B <= SMALL_DECODE_ROWS && this.s.smallDecode !== undefined ? this.s.smallDecode : this.s.decode).run(feeds);
+    const out = await this.session(B).run(feeds, this.fetch);
     cache.append(...newKv(out, L), 1);
     const logits = outF32(out, 'logits');
     const done = this.rows.filter((r, k) => this.take(r, logits, k));
     return this.remove(done);
+  }
+
+  /** A decode step of the GroupQueryAttention graph: row k's token goes to slot n_k, its position. */
+  private async stepPerRow(cache: KvCache): Promise<Row[]> {
+    const { headDim: hd, hiddenSize: D, numLayers: L } = this.s.c;
+    const B = this.rows.length;
+    const n = Int32Array.from(this.rows, (r) => r.prompt.length + r.tokens.length - 1);
+    const longest = Math.max(...n);
+    // cache.used >= every n_k (see compact): the rows' slots survive growing.
+    cache.grow(longest + 1);
+    const st = ropeTables(this.s.c, n, this.s.inv);
+    const feeds: Feeds = {
+      ...this.s.weightFeeds,
+      ids: i32(Int32Array.from(this.rows, (r) => r.tokens[r.tokens.length - 1] ?? 0), [B, 1]),
+      cos: f32(st.cos, [B, 1, hd]),
+      sin: f32(st.sin, [B, 1, hd]),
+      pick: i32(new Int32Array(B * D), [B, 1, D]),
+      ...gqaLengths(n, longest + 1),
+    };
+    cache.feeds(feeds, true);
+    const out = await this.session(B).run(feeds, this.fetch);
+    cache.writeEach(n, ...newKv(out, L));
+    cache.used = Math.max(cache.used, longest + 1);
+    const logits = outF32(out, 'logits');
+    const done = this.rows.filter((r, k) => this.take(r, logits, k));
+    return this.remove(done);
+  }
+
+  private session(B: number): OrtSession {
+    return B <= SMALL_DECODE_ROWS && this.s.smallDecode !== undefined ? this.s.smallDecode : this.s.decode;
   }
 
   /** Takes `rows` out of the batch (e.g. a failed request's), as if they had finished. */
@@ -207,6 +258,11 @@ export class DecodeBatch {
   private compact(): void {
     const cache = this.cache;
     if (cache === undefined || this.at.length === 0) return;
+    if (this.perRow) {
+      // Only the remaining rows' slots are kept when the cache next grows.
+      cache.used = Math.max(...this.rows.map((r) => r.prompt.length + r.tokens.length - 1));
+      return;
+    }
     const m = Math.min(...this.at.map((p) => p.promptAt));
     if (m < KV_CHUNK) return;
     cache.shift(m);

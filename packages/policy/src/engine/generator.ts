@@ -2,7 +2,8 @@ import ort from 'onnxruntime-node';
 import type { ResolvedModelConfig } from '../model/config.js';
 import type { OrtSession, Feeds, RuntimeOptions } from '../runtime/session.js';
 import { createSession, f32 } from '../runtime/session.js';
-import { EMBED_TABLE_INPUT, buildGenerationGraph } from '../graphs/compile.js';
+import { EMBED_TABLE_INPUT, GENERATION_FUSED_OPS, buildGenerationGraph } from '../graphs/compile.js';
+import type { FusedOps } from '../model/transformer.js';
 import type { ExternalData } from '../onnx/serialize.js';
 import type { NamedTensor } from '../model/params.js';
 import { DecodeBatch, sampleOf, type DecodeSessions, type Row } from './decode-batch.js';
@@ -45,7 +46,8 @@ export class Generator {
   /** Compiles the generation graph with `weights` baked in (or fed, above `bakeLimit` bytes). */
   /** `share`: fed weights (and a baked graph's fed embedding) use the caller's buffers (which must then not change while it runs) instead of a copy. */
   /** `dtype`: the graphs' precision (a half-precision copy of the float32 weights; see graphs/half.ts). */
-  static async create(c: ResolvedModelConfig, weights: readonly NamedTensor[], rt: RuntimeOptions, maxBatch: number, bakeLimit = BAKE_LIMIT_BYTES, share = false, dtype: GenerationDtype = 'float32'): Promise<Generator> {
+  /** `fused`: the contrib kernels of the graph (with `gqa`, DecodeBatch lays the cache out for GroupQueryAttention). */
+  static async create(c: ResolvedModelConfig, weights: readonly NamedTensor[], rt: RuntimeOptions, maxBatch: number, bakeLimit = BAKE_LIMIT_BYTES, share = false, dtype: GenerationDtype = 'float32', fused: FusedOps = GENERATION_FUSED_OPS): Promise<Generator> {
     // ONNX models are one protobuf (2 GiB limit): larger models get their weights as inputs.
     const bytes = weights.reduce((n, t) => n + t.data.byteLength, 0);
     const bake = bytes <= bakeLimit;
@@ -59,7 +61,7 @@ export class Generator {
     if (embed === undefined) throw new Error('weights lack model.embed_tokens.weight');
     const session = async (o: RuntimeOptions): Promise<OrtSession> => {
       const external: ExternalData[] = [];
-      const g = buildGenerationGraph(c, bake ? weights : 'inputs', 'decode', { embedInput, ...(f32Graph ? { external } : {}) });
+      const g = buildGenerationGraph(c, bake ? weights : 'inputs', 'decode', { embedInput, fused, ...(f32Graph ? { external } : {}) });
       try {
         return await createSession(f32Graph ? g : toHalfModel(g, dtype, fed), o, external);
       } catch (e) {

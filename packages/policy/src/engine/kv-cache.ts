@@ -60,6 +60,18 @@ export class KvCache {
     }
   }
 
+  /** Copies one new slot per row from tensors [rows, kvHeads, 1, hd] into slot `at[r]` of each row r (rows at their own lengths). */
+  writeEach(at: ArrayLike<number>, newK: readonly Float32Array[], newV: readonly Float32Array[]): void {
+    const { hd, capacity: C, kvHeads: KV } = this;
+    for (let r = 0; r < this.rows; r++) if ((at[r] ?? C) >= C) throw new Error(`KV write outside the cache: row ${r} slot ${at[r]} of ${C}`);
+    for (let l = 0; l < this.layers; l++) {
+      for (const [src, dst] of [[newK[l], this.k[l]], [newV[l], this.v[l]]] as const) {
+        if (src === undefined || dst === undefined) throw new Error('missing layer');
+        for (let r = 0; r < this.rows; r++) for (let h = 0; h < KV; h++) dst.set(src.subarray((r * KV + h) * hd, (r * KV + h + 1) * hd), ((r * KV + h) * C + (at[r] as number)) * hd);
+      }
+    }
+  }
+
   /** Takes `t` slots per row without writing them (a hole the rows' masks hide). */
   advance(t: number): void {
     this.grow(this.used + t);
@@ -125,10 +137,10 @@ export class KvCache {
     this.rows = rows.length;
   }
 
-  /** The cache as decode-graph inputs [B, kv, 1, C, hd] (views, no copy). */
-  feeds(into: Record<string, ort.Tensor>): void {
+  /** The cache as decode-graph inputs [B, kv, 1, C, hd] (`gqa`: [B, kv, C, hd], the GroupQueryAttention graph's) (views, no copy). */
+  feeds(into: Record<string, ort.Tensor>, gqa = false): void {
     const n = this.rows * this.kvHeads * this.capacity * this.hd;
-    const dims = [this.rows, this.kvHeads, 1, this.capacity, this.hd];
+    const dims = gqa ? [this.rows, this.kvHeads, this.capacity, this.hd] : [this.rows, this.kvHeads, 1, this.capacity, this.hd];
     for (let l = 0; l < this.layers; l++) {
       into[`past_k_${l}`] = new ort.Tensor('float32', (this.k[l] as Float32Array).subarray(0, n), dims);
       into[`past_v_${l}`] = new ort.Tensor('float32', (this.v[l] as Float32Array).subarray(0, n), dims);

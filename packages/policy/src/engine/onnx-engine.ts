@@ -17,6 +17,8 @@ import { selectModelWeights } from '../weights/hf.js';
 import { weightsSha256 } from '../weights/hash.js';
 import { readSafetensors, writeSafetensors } from '../weights/safetensors.js';
 import { BAKE_LIMIT_BYTES, Generator } from './generator.js';
+import { GENERATION_FUSED_OPS } from '../graphs/compile.js';
+import type { FusedOps } from '../model/transformer.js';
 import { ContinuousDecoder } from './continuous.js';
 import type { GenerateRequest, GeneratedSample, HeldVersion, PolicyEngine, ScoreRequest, ScoreResult, TrainBatch, TrainStepResult, WeightsVersion } from './types.js';
 
@@ -56,6 +58,12 @@ export interface OnnxEngineOptions {
    * provider without kernels for that dtype is refused when the first generation graph is built.
    */
   generationDtype?: GenerationDtype;
+  /**
+   * ONNX Runtime contrib kernels of the generation graphs (default GENERATION_FUSED_OPS; see the
+   * policy README's measurements): `rotary`, `skipNorm`, `gqa` (GroupQueryAttention, with the KV
+   * cache laid out per row for it).
+   */
+  generationFusedOps?: FusedOps;
 }
 
 const clone = (t: NamedTensor): NamedTensor => ({ name: t.name, dtype: 'F32', shape: [...t.shape], data: Float32Array.from(t.data) });
@@ -76,14 +84,14 @@ export class OnnxEngine implements PolicyEngine {
     return run;
   }
 
-  constructor(readonly model: ResolvedModelConfig, weights: NamedTensor[], private readonly rt: RuntimeOptions, readonly optimizer: OptimizerConfig, private readonly maxBatch: number, private readonly scoreTokens: number, private readonly bakeLimit: number, long: LongSequenceOptions, private readonly inferenceOnly = false, readonly generationDtype: GenerationDtype = 'float32') {
+  constructor(readonly model: ResolvedModelConfig, weights: NamedTensor[], private readonly rt: RuntimeOptions, readonly optimizer: OptimizerConfig, private readonly maxBatch: number, private readonly scoreTokens: number, private readonly bakeLimit: number, long: LongSequenceOptions, private readonly inferenceOnly = false, readonly generationDtype: GenerationDtype = 'float32', readonly generationFusedOps: FusedOps = GENERATION_FUSED_OPS) {
     this.weights = weights;
     this.trainer = new Trainer(model, optimizer, rt, () => this.weights, long);
   }
 
   private async genState(): Promise<Generator> {
     if (this.generator === undefined) {
-      const g = Generator.create(this.model, this.weights, this.rt, this.maxBatch, this.bakeLimit, this.inferenceOnly, this.generationDtype);
+      const g = Generator.create(this.model, this.weights, this.rt, this.maxBatch, this.bakeLimit, this.inferenceOnly, this.generationDtype, this.generationFusedOps);
       this.generator = g;
       // A refused build (e.g. a dtype the execution provider cannot run) is not cached.
       g.catch(() => {
@@ -183,7 +191,7 @@ export class OnnxEngine implements PolicyEngine {
     const picked = selectModelWeights(this.model, list);
     const next = this.inferenceOnly ? [...picked] : flatCopy(picked);
     // Build the new generation session before swapping, so the swap is atomic for callers.
-    const gen = await Generator.create(this.model, next, this.rt, this.maxBatch, this.bakeLimit, this.inferenceOnly, this.generationDtype);
+    const gen = await Generator.create(this.model, next, this.rt, this.maxBatch, this.bakeLimit, this.inferenceOnly, this.generationDtype, this.generationFusedOps);
     const old = this.generator;
     this.weights = next;
     this.hash = undefined;
@@ -248,7 +256,11 @@ export async function createOnnxEngine(opts: OnnxEngineOptions): Promise<OnnxEng
   const long = validateLongSequence({ ...DEFAULT_LONG_SEQUENCE, headChunkTokens: headChunkTokensFor(model.vocabSize), ...opts.longSequence, attentionBlocks: { ...DEFAULT_LONG_SEQUENCE.attentionBlocks, ...opts.longSequence?.attentionBlocks } });
   const generationDtype = opts.generationDtype ?? 'float32';
   if (!GENERATION_DTYPES.includes(generationDtype)) throw new ValidationError('generationDtype', `must be one of ${GENERATION_DTYPES.join(', ')}, got ${String(generationDtype)}`);
+  const fused = opts.generationFusedOps ?? GENERATION_FUSED_OPS;
+  for (const [k, v] of Object.entries(fused)) {
+    if (!['rotary', 'skipNorm', 'gqa'].includes(k) || typeof v !== 'boolean') throw new ValidationError(`generationFusedOps.${k}`, 'expected one of rotary, skipNorm, gqa with a boolean value');
+  }
   const maxBatch = opts.maxBatch ?? 64;
   if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new ValidationError('maxBatch', 'must be an integer >= 1');
-  return new OnnxEngine(model, weights, rt, optimizer, maxBatch, opts.scoreBatchTokens ?? 8192, opts.bakeWeightsUpToBytes ?? BAKE_LIMIT_BYTES, long, opts.inferenceOnly === true, generationDtype);
+  return new OnnxEngine(model, weights, rt, optimizer, maxBatch, opts.scoreBatchTokens ?? 8192, opts.bakeWeightsUpToBytes ?? BAKE_LIMIT_BYTES, long, opts.inferenceOnly === true, generationDtype, fused);
 }

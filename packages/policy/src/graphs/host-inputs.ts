@@ -1,5 +1,7 @@
 import type { ResolvedModelConfig } from '../model/config.js';
 import { ropeInvFreq } from '../model/rope.js';
+import { i32 } from '../runtime/session.js';
+import type { Feeds } from '../runtime/session.js';
 
 /** Large negative used for masked attention logits (finite, so fully padded rows stay NaN-free). */
 export const MASKED = -1e9;
@@ -44,4 +46,13 @@ export function causalMask(lengths: readonly number[], T: number): Float32Array 
     }
   }
   return m;
+}
+
+/**
+ * The length inputs of the GroupQueryAttention generation graph (FusedOps.gqa): `seqlens_k`, per
+ * row its tokens after the call minus 1, and `total_sequence_length`, the longest row's tokens
+ * after the call.
+ */
+export function gqaLengths(seqlensK: ArrayLike<number>, total: number): Feeds {
+  return { seqlens_k: i32(Int32Array.from(seqlensK), [seqlensK.length]), total_sequence_length: i32(Int32Array.from([total]), []) };
 }
