@@ -7,7 +7,8 @@
  *
  * Per step: publish the step's tasks; collect its groups; train once on the batch; publish and
  * announce the new version; record metrics and pass rates; checkpoint every N steps and only
- * then ack the consumed groups.
+ * then ack the consumed groups. The checkpoint is written in the background while the next step
+ * publishes and collects; that step's update waits for it (it writes the engine's buffers).
  */
 import { join } from 'node:path';
 import { AceReasonError, ErrorCodes, codecs, SCHEMA_VERSION, Subjects, type LearnerStatus, type StageChanged } from '@acereason/protocol';
@@ -20,7 +21,8 @@ import { trainStep } from './loop/train-step.js';
 import type { TaskContext } from './loop/tasks.js';
 import { PolicyVersions, servedVersions } from './versions/policy-versions.js';
 import { StageScheduler } from './curriculum/stage-scheduler.js';
-import { folderBytes, saveCheckpoint, type LearnerState } from './checkpoint/checkpoint.js';
+import type { LearnerState } from './checkpoint/checkpoint.js';
+import { CheckpointWriter } from './checkpoint/writer.js';
 import { checkpointContents } from './checkpoint/contents.js';
 import { MetricsSink } from './metrics/sink.js';
 import { stepMetrics } from './metrics/step-metrics.js';
@@ -54,7 +56,7 @@ export class Learner {
   /** The step the last checkpoint covers (resumed: the one loaded). */
   private checkpointedStep: number;
   /** The checkpoint being written (its buffers are the engine's: nothing may train meanwhile). */
-  private writing: Promise<string> | undefined;
+  private readonly writer: CheckpointWriter;
 
   constructor(private readonly o: LearnerOptions) {
     const c = o.config;
@@ -79,6 +81,7 @@ export class Learner {
       o.logger.warn({ groupId: g.id, claimed: g.group.policyVersion, sha: g.group.weightsSha256.slice(0, 12) }, 'group rejected: its weights hash is not the one of the version it claims');
     });
     this.metrics = new MetricsSink(join(c.outDir, 'metrics.jsonl'), c.runId);
+    this.writer = new CheckpointWriter({ root: c.checkpoint.dir, keep: c.checkpoint.keep, logger: o.logger });
     this.passRates = new PassRateTable(o.topology.passRates);
     this.scheduler = new StageScheduler({ config: c, datasets: o.datasets, passRates: this.passRates, logger: o.logger }, s);
   }
@@ -223,11 +226,16 @@ export class Learner {
       }
       // The last step's checkpoint may already be written (every_steps divides the run's length).
       if (this.life.is('finished') && this.checkpointedStep !== this.progress.step) await this.checkpoint();
+      // A checkpoint still being written finishes (or fails the run) before run() returns.
+      await this.writer.settled();
     } catch (err) {
       if (!(err instanceof AceReasonError && err.code === ErrorCodes.CANCELLED)) {
         this.life.to('failed', String(err));
         throw err;
       }
+    } finally {
+      // Whatever ended the run, the engine (disposed after run and close) is not written from any more.
+      await this.writer.settled().catch(() => undefined);
     }
   }
 
@@ -251,9 +259,10 @@ export class Learner {
     const collected = performance.now();
     const groups = this.ledger.groups(step);
     const version = this.versions.version;
-    // The update changes the weights in place: the served current version stops being a view of
-    // them first, and no checkpoint may be writing them (the loop awaits each one).
-    if (this.writing) throw new AceReasonError(ErrorCodes.INTERNAL, `step ${step}: a checkpoint is still writing the weights this step would change`);
+    // The update changes the weights and the optimizer state in place: the checkpoint of the last
+    // step, written from those buffers while this step's groups were collected, finishes first (a
+    // failed one fails the run here), and the served current version stops being a view of them.
+    await this.writer.settled();
     this.versions.beforeUpdate();
     const { batch, train } = await trainStep(this.o.engine, groups, stage, c.algorithm, version, pub.temperature, this.scheduler.stageStep);
     const trained = performance.now();
@@ -279,38 +288,36 @@ export class Learner {
     this.progress.consumedGroups += groups.length;
     this.progress.step++;
     if (this.scheduler.periodicEvalDue(stage)) this.scheduler.recordEval(stage, await this.evaluate({ kind: 'periodic', everySteps: c.eval?.everySteps ?? 0 }));
-    if (this.progress.step % c.checkpoint.everySteps === 0 || this.checkpointWaiters.length > 0) await this.checkpoint();
+    // Written while the next step publishes and collects; that step's update waits for it.
+    if (this.progress.step % c.checkpoint.everySteps === 0 || this.checkpointWaiters.length > 0) void this.startCheckpoint();
+  }
+
+  /** Writes a checkpoint of the state after the last finished step (after one being written), then acks the groups it covers. */
+  async checkpoint(): Promise<string> {
+    await this.writer.settled();
+    return this.startCheckpoint();
   }
 
   /**
-   * Writes a checkpoint of the state after the last finished step, then acks the groups it covers.
-   * The write does not block the event loop (weight fetches, heartbeats, acks and the control API
-   * are served meanwhile) but it writes the engine's buffers as they are, views and not a copy: the
-   * step loop awaits it, so no train step changes the weights or the optimizer state under it, and
-   * weights and optimizer state are of the same step. close() waits for it.
+   * Starts writing a checkpoint of the state after the last finished step (see CheckpointWriter:
+   * served meanwhile, no copy, the next update waits for it); acks the groups it covers once written.
    */
-  async checkpoint(): Promise<string> {
-    if (this.writing) throw new AceReasonError(ErrorCodes.CONFLICT, 'a checkpoint is being written already');
-    const t0 = performance.now();
-    const contents = checkpointContents(this.o.engine, this.o.config, { ...this.learnerState, createdAtMs: Date.now() });
-    const write = saveCheckpoint(this.o.config.checkpoint.dir, contents, this.o.config.checkpoint.keep);
-    this.writing = write;
-    const dir = await write.finally(() => (this.writing = undefined));
-    const bytes = folderBytes(dir);
-    const seconds = (performance.now() - t0) / 1000;
-    this.lastCheckpointDir = dir;
-    this.checkpointedStep = this.progress.step;
-    const acked = await this.collector.ackThrough(this.progress.step - 1);
-    this.o.logger.info({ step: this.progress.step, dir, acked, bytes, seconds: +seconds.toFixed(3) }, 'checkpoint written');
-    for (const w of this.checkpointWaiters.splice(0)) w(dir);
-    return dir;
+  private startCheckpoint(): Promise<string> {
+    const step = this.progress.step;
+    this.checkpointedStep = step;
+    return this.writer.start(checkpointContents(this.o.engine, this.o.config, { ...this.learnerState, createdAtMs: Date.now() }), async ({ dir, bytes, seconds }) => {
+      this.lastCheckpointDir = dir;
+      const acked = await this.collector.ackThrough(step - 1);
+      this.o.logger.info({ step, dir, acked, bytes, seconds: +seconds.toFixed(3) }, 'checkpoint written');
+      for (const w of this.checkpointWaiters.splice(0)) w(dir);
+    });
   }
 
   /** Stops serving. Unacked groups stay in the stream for the next learner. */
   async close(): Promise<void> {
     this.stop();
     // A checkpoint in flight finishes first (the engine is disposed after close).
-    await this.writing?.catch(() => undefined);
+    await this.writer.settled().catch(() => undefined);
     this.services?.consumer?.stop();
     for (const w of this.checkpointWaiters.splice(0)) w('');
     await this.services?.heartbeat?.stop();
