@@ -73,6 +73,25 @@ export class Graph {
     return outputs;
   }
 
+  /**
+   * Makes the node output `v` itself a graph output called `name`, with no Identity copy in between
+   * (markOutput's Identity is a pass over the data when `v` has other consumers). Every use of `v`
+   * is renamed; graph inputs and initializers cannot be renamed this way.
+   */
+  exposeOutput(v: Value, name: string): Value {
+    const renamed: Value = { name, type: v.type, shape: v.shape };
+    const swap = (x: Value | undefined): Value | undefined => (x !== undefined && x.name === v.name ? renamed : x);
+    let produced = false;
+    for (let k = 0; k < this.nodes.length; k++) {
+      const n = this.nodes[k] as GraphNode;
+      if (n.outputs.some((o) => o.name === v.name)) produced = true;
+      this.nodes[k] = { ...n, inputs: n.inputs.map(swap), outputs: n.outputs.map((o) => swap(o) as Value) };
+    }
+    if (!produced) throw new Error(`exposeOutput: ${v.name} is not a node output`);
+    this.outputs.push(renamed);
+    return renamed;
+  }
+
   markOutput(v: Value, name: string): Value {
     const out = this.addNode('Identity', [v], [{ type: v.type, shape: v.shape }])[0];
     if (out === undefined) throw new Error('unreachable');
