@@ -87,6 +87,8 @@ export { buildGenerationGraph, buildScoringGraph, buildTrainingGraph } from './g
 export { benchPolicy, BENCH_MODEL } from './bench/policy-bench.js';
 export { benchLong, longStepFlops } from './bench/long-bench.js';
 export { benchFusedOps } from './bench/fused-ops-bench.js';
+export { benchOptimizer } from './bench/optimizer-bench.js';
+export type { OptimizerBenchOptions } from './bench/optimizer-bench.js';
 export type { LongBenchOptions } from './bench/long-bench.js';
 export { tokenizerFromSpec, type TokenizerSpec } from './tokenizer/spec.js';
 export { benchModel } from './bench/model-bench.js';

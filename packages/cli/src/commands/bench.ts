@@ -8,6 +8,8 @@ export const suites: Record<string, (opts: BenchOptions & { natsCluster?: number
   policy: async (o) => (await import('@acereason/policy')).benchPolicy(o),
   // The generation graphs with ONNX Runtime's contrib kernels against the standard-op graphs.
   'fused-ops': async (o) => (await import('@acereason/policy')).benchFusedOps(o),
+  // The optimizer step alone (norm, clipping, AdamW) against PyTorch's; --layers 28 is ~12 GB a side (bigmem).
+  optimizer: async (o) => (await import('@acereason/policy')).benchOptimizer(o),
   // A full-size Qwen3-0.6B directory (~6 GB at its peak): run it under the shared memory lock.
   model: async (o) => (await import('@acereason/policy')).benchModel(o),
   'verify-math': async (o) => (await import('@acereason/verify-math')).benchVerifyMath(o),
@@ -29,6 +31,7 @@ export const suites: Record<string, (opts: BenchOptions & { natsCluster?: number
 
 const MODEL_RUN_USAGE = 'acereason bench model-run [--quick] [--layers N | --model DIR] [--json]';
 const CHECKPOINT_USAGE = 'acereason bench checkpoint [--quick] [--layers N] [--json]';
+const OPTIMIZER_USAGE = 'acereason bench optimizer [--quick] [--layers N (1-28, default 2)] [--threads N] [--json]';
 
 function table(report: BenchReport): string {
   const lines = [`suite ${report.suite} on ${report.host.cpus} x ${report.host.cpuModel}, node ${report.host.node}`];
@@ -39,7 +42,7 @@ function table(report: BenchReport): string {
 const bench: Command = {
   name: 'bench',
   summary: 'run a benchmark suite and print its JSON: bench <suite> --json',
-  usage: `acereason bench <${Object.keys(suites).join('|')}> [--json] [--quick] [--threads N (policy)] [--suite FILE.jsonl (verify-math)] [--nats-cluster 3 (chaos)] [--shape qwen3-0.6b | --model DIR] [--layers N] [--tokens T[,T...]] [--steps N] [--generation-dtype float16|bfloat16] [--head-chunks N --backward-layers N (a truncated step: peak memory only)] (long)\n       ${MODEL_RUN_USAGE}\n       ${CHECKPOINT_USAGE}\n       acereason bench compare A.json B.json [--tolerance 0.3] [--json]`,
+  usage: `acereason bench <${Object.keys(suites).join('|')}> [--json] [--quick] [--threads N (policy)] [--suite FILE.jsonl (verify-math)] [--nats-cluster 3 (chaos)] [--shape qwen3-0.6b | --model DIR] [--layers N] [--tokens T[,T...]] [--steps N] [--generation-dtype float16|bfloat16] [--head-chunks N --backward-layers N (a truncated step: peak memory only)] (long)\n       ${MODEL_RUN_USAGE}\n       ${CHECKPOINT_USAGE}\n       ${OPTIMIZER_USAGE}\n       acereason bench compare A.json B.json [--tolerance 0.3] [--json]`,
   async run(args, ctx) {
     const { values, positionals } = parseFlags(args, { json: { type: 'boolean' }, quick: { type: 'boolean' }, suite: { type: 'string' }, 'nats-cluster': { type: 'string' }, shape: { type: 'string' }, model: { type: 'string' }, layers: { type: 'string' }, tokens: { type: 'string' }, steps: { type: 'string' }, 'generation-dtype': { type: 'string' }, 'head-chunks': { type: 'string' }, 'backward-layers': { type: 'string' }, threads: { type: 'string' }, tolerance: { type: 'string' } }, this.usage);
     const [name] = positionals;
@@ -54,7 +57,15 @@ const bench: Command = {
       return c.disagree.length === 0 ? 0 : 1;
     }
     const threads = numberFlag('--threads', values.threads, { integer: true, min: 1, max: 256 }, this.usage);
-    if (threads !== undefined && name !== 'policy') throw new UsageError('--threads is for bench policy', 'acereason bench policy --threads N --json');
+    if (threads !== undefined && name !== 'policy' && name !== 'optimizer') throw new UsageError('--threads is for bench policy and bench optimizer', 'acereason bench policy --threads N --json');
+    if (name === 'optimizer') {
+      const stray = (['shape', 'model', 'tokens', 'steps', 'generation-dtype', 'head-chunks', 'backward-layers', 'suite', 'nats-cluster'] as const).find((f) => values[f] !== undefined);
+      if (stray) throw new UsageError(`--${stray} is not a flag of bench optimizer`, OPTIMIZER_USAGE);
+      const layers = numberFlag('--layers', values.layers, { integer: true, min: 1, max: 28 }, OPTIMIZER_USAGE);
+      const report = await (await import('@acereason/policy')).benchOptimizer({ quick: values.quick === true, ...(layers !== undefined ? { layers } : {}), ...(threads !== undefined ? { threads } : {}) });
+      ctx.stdout.write(values.json ? JSON.stringify(report) + '\n' : table(report) + '\n' + JSON.stringify(report, null, 2) + '\n');
+      return 0;
+    }
     if (name === 'model-run') {
       const stray = (['shape', 'tokens', 'steps', 'generation-dtype', 'head-chunks', 'backward-layers', 'suite', 'nats-cluster'] as const).find((f) => values[f] !== undefined);
       if (stray) throw new UsageError(`--${stray} is not a flag of bench model-run`, MODEL_RUN_USAGE);
