@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ValidationError } from '@acereason/protocol';
-import { benchLong, longStepFlops } from './long-bench.js';
+import { benchLong, longStepFlops, torchMode, torchStepFlops } from './long-bench.js';
 import { modelConfigFromHf } from '../model/hf-config.js';
 import { hfPreset } from '../model/hf-presets.js';
 
@@ -26,6 +26,15 @@ test('step FLOPs count the recomputation: the 28-layer Qwen3-0.6B step at 8K tok
   assert.ok(f > 6.9e13 && f < 7.4e13, String(f));
 });
 
+test('the PyTorch step FLOPs count eager attention over the full [T, T] and the recomputation when checkpointed', () => {
+  const c = modelConfigFromHf(hfPreset('Qwen3-0.6B'));
+  // 2 layers at 2K: 3 x 2 x 31.5M x 2048 = 3.9e11 layer matmuls; 2 x 6 x 2 x 16 x 128 x 2048^2 = 2.1e11 attention; head 1.9e12.
+  const eager = torchStepFlops({ ...c, numLayers: 2 }, 2048, false);
+  assert.ok(eager > 2.4e12 && eager < 2.6e12, String(eager));
+  const ck = torchStepFlops({ ...c, numLayers: 2 }, 2048, true);
+  assert.ok(Math.abs(ck - eager - (2 * 31_457_280 * 2048 + 2 * 2 * 2 * 16 * 128 * 2048 ** 2)) < 1e6, String(ck - eager));
+});
+
 test('bench long --head-chunks/--backward-layers: a truncated step reports its phases and peak memory, no step time or FLOP/s; bad values refused', async () => {
   const r = await benchLong({ quick: true, layers: 3, tokens: [64], steps: 1, threads: 1, probe: { headChunks: 1, backwardLayers: 1 } });
   const row = (r.rows as Record<string, unknown>[])[0] as Record<string, unknown>;
@@ -37,4 +46,15 @@ test('bench long --head-chunks/--backward-layers: a truncated step reports its p
   const mm = (r.flops as { ort_matmul_1024_gflops: { median: number; samples: number } }).ort_matmul_1024_gflops;
   assert.ok(mm.median > 0 && mm.samples === 2, JSON.stringify(mm));
   await assert.rejects(benchLong({ quick: true, tokens: [64], probe: { backwardLayers: 0 } }), (e: unknown) => e instanceof ValidationError && e.message.startsWith('--backward-layers'));
+});
+
+test('the PyTorch side runs eager where it fits, with per-layer activation checkpointing where only that fits, else is skipped', () => {
+  const c = modelConfigFromHf(hfPreset('Qwen3-0.6B'));
+  const budget = 18e9;
+  assert.deepEqual(torchMode({ ...c, numLayers: 2 }, 2048, budget), { checkpoint: false });
+  // 28 layers: eager keeps 28 layers of [16, T, T] scores; checkpointed, the static ~9.5 GB plus the logits fit at 1K and 2K.
+  assert.deepEqual(torchMode(c, 1024, budget), { checkpoint: true });
+  assert.deepEqual(torchMode(c, 2048, budget), { checkpoint: true });
+  const skip = torchMode(c, 8192, budget);
+  assert.ok('skip' in skip && /needs ~\d+(\.\d+)? GB with activation checkpointing \(budget 18 GB/.test(skip.skip), JSON.stringify(skip));
 });

@@ -1,4 +1,4 @@
-import { cpus } from 'node:os';
+import { cpus, totalmem } from 'node:os';
 import { ValidationError, benchHost } from '@acereason/protocol';
 import type { BenchReport } from '@acereason/protocol';
 import type { ResolvedModelConfig } from '../model/config.js';
@@ -43,10 +43,31 @@ export interface LongBenchOptions {
 /** The issue's table: the full model at 1K-8K tokens and a 2-layer slice at 8K-32K. */
 const DEFAULT_ROWS: [number, number][] = [[28, 1024], [28, 2048], [28, 4096], [28, 8192], [2, 8192], [2, 16384], [2, 32768]];
 
-/** PyTorch eager keeps every layer's [H, T, T] scores and probabilities and the [T, V] logits for its backward. */
-function torchBytes(c: ResolvedModelConfig, T: number): number {
+/**
+ * Estimated peak bytes of the PyTorch step: fp32 weights, gradients and both AdamW moments, the [T, V]
+ * logits (with log-softmax and their gradients), and per layer the [H, T, T] scores and probabilities
+ * plus the linear layers' activations, which eager keeps for every layer and activation
+ * checkpointing (`checkpointed`) for one layer at a time beside every layer's [T, D] input.
+ */
+export function torchBytes(c: ResolvedModelConfig, T: number, checkpointed: boolean): number {
   const params = paramSpecs(c).reduce((a, s) => a + numel(s.shape), 0);
-  return 16 * params + 4 * (c.numLayers * (3 * c.numHeads * T * T + 40 * T * c.hiddenSize) + 4 * T * c.vocabSize);
+  const layer = 3 * c.numHeads * T * T + 40 * T * c.hiddenSize;
+  const activations = checkpointed ? c.numLayers * T * c.hiddenSize + layer : c.numLayers * layer;
+  return 16 * params + 4 * (activations + 4 * T * c.vocabSize);
+}
+
+/** Where the PyTorch side fits: three quarters of this machine's memory (it runs first, while this process is small). */
+const TORCH_BUDGET_BYTES = 0.75 * totalmem();
+
+/**
+ * How the PyTorch side runs a row: eager where it fits (the fastest), else with every decoder layer
+ * under torch.utils.checkpoint (what a PyTorch user does when eager does not fit), else skipped.
+ */
+export function torchMode(c: ResolvedModelConfig, T: number, budget = TORCH_BUDGET_BYTES): { checkpoint: boolean } | { skip: string } {
+  if (torchBytes(c, T, false) <= budget) return { checkpoint: false };
+  const need = torchBytes(c, T, true);
+  if (need <= budget) return { checkpoint: true };
+  return { skip: `skipped: needs ~${round(need / 1e9, 2)} GB with activation checkpointing (budget ${round(budget / 1e9, 2)} GB: [T, V] logits and one layer's [H, T, T] attention)` };
 }
 
 /** FLOPs of one training step as run here, recomputation included (causal attention counted on its lower triangle). */
@@ -58,6 +79,18 @@ export function longStepFlops(c: ResolvedModelConfig, T: number): number {
   const layers = 4 * 2 * layerParams * T + c.numLayers * 9 * unit;
   const head = 3 * 2 * c.vocabSize * c.hiddenSize * T;
   return layers + head;
+}
+
+/**
+ * FLOPs of the PyTorch step as it runs: eager attention multiplies the full [T, T] (masked, not
+ * skipped); activation checkpointing adds one forward of every layer.
+ */
+export function torchStepFlops(c: ResolvedModelConfig, T: number, checkpointed: boolean): number {
+  let layerParams = 0;
+  for (const s of paramSpecs(c)) if (s.shape.length === 2 && s.name.startsWith('model.layers.')) layerParams += numel(s.shape);
+  const unit = 2 * c.numHeads * c.headDim * T * T; // one full [T, T] x [T, hd] product over all heads
+  const passes = checkpointed ? 4 : 3; // forward (+ recompute) + backward (2x)
+  return passes * 2 * layerParams * T + c.numLayers * (passes * 2) * unit + 3 * 2 * c.vocabSize * c.hiddenSize * T;
 }
 
 const median = (xs: readonly number[]): number => {
@@ -119,15 +152,20 @@ export async function benchLong(o: LongBenchOptions = {}): Promise<BenchReport> 
     const key = `L${layers}_T${T}`;
     const row: Record<string, unknown> = { layers, tokens: T };
     // PyTorch first, while this process is still small, so the two never hold their peaks at once.
-    const need = torchBytes(c, T);
+    const mode = torchMode(c, T);
     let torchStep: number | undefined;
     if (torchMissing !== undefined) row.pytorch = torchMissing;
-    else if (need > 12e9) row.pytorch = `skipped: needs ~${round(need / 1e9, 2)} GB (eager attention keeps [heads, T, T] per layer)`;
+    else if ('skip' in mode) row.pytorch = mode.skip;
     else {
-      const r = await runTorchLong({ model: c, tokens: T, steps, threads });
+      const r = await runTorchLong({ model: c, tokens: T, steps, threads, checkpoint: mode.checkpoint });
       const times = r.step_s as number[];
       torchStep = times[times.length - 1];
-      row.pytorch = { version: r.torch, step_s: times.map((x) => round(x)), tokens_per_s: round(T / (torchStep ?? NaN)), peak_rss_mb: round(Number(r.peak_rss_mb)) };
+      const mm = (r.matmul_1024_gflops as number[] | undefined) ?? [];
+      const gflops = torchStepFlops(c, T, mode.checkpoint) / (torchStep ?? NaN) / 1e9;
+      row.pytorch = {
+        version: r.torch, activation_checkpointing: mode.checkpoint, step_s: times.map((x) => round(x)), tokens_per_s: round(T / (torchStep ?? NaN)), peak_rss_mb: round(Number(r.peak_rss_mb)),
+        gflops: round(gflops), matmul_1024_gflops: { median: round(median(mm)), min: round(Math.min(...mm)), max: round(Math.max(...mm)) }, matmul_fraction: round(gflops / median(mm)),
+      };
     }
     const weights = layers === base.c.numLayers && o.quick !== true ? base.weights : undefined;
     const engine = await createOnnxEngine({ model: c, ...(weights ? { weights } : { seed: 1 }), threads, optimizer: { microBatchTokens: T, learningRate: 1e-6 } });
@@ -155,7 +193,12 @@ export async function benchLong(o: LongBenchOptions = {}): Promise<BenchReport> 
       else {
         const flops = longStepFlops(c, T) / step;
         Object.assign(row, { tokens_per_s: round(T / step), gflops: round(flops / 1e9), matmul_fraction: round(flops / mm) });
-        if (torchStep !== undefined) report.ratios[`train_tokens_per_s_${key}`] = round(torchStep / step);
+        if (torchStep !== undefined) {
+          report.ratios[`train_tokens_per_s_${key}`] = round(torchStep / step);
+          // What the GEMM libraries alone give: ONNX Runtime's 1024^3 MatMul over PyTorch's, each measured beside its own step.
+          const tmm = (row.pytorch as { matmul_1024_gflops: { median: number } }).matmul_1024_gflops.median;
+          report.ratios[`matmul_1024_${key}`] = round(mm / 1e9 / tmm);
+        }
       }
     } finally {
       await engine.dispose();
