@@ -3,7 +3,7 @@ import type { BenchOptions, BenchReport } from '@acereason/protocol';
 import { numberFlag, parseFlags } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 
-export const suites: Record<string, (opts: BenchOptions & { natsCluster?: number; threads?: number }) => Promise<BenchReport>> = {
+export const suites: Record<string, (opts: BenchOptions & { natsCluster?: number; threads?: number; candidates?: string[] }) => Promise<BenchReport>> = {
   transport: async (o) => (await import('@acereason/transport')).benchTransport(o),
   policy: async (o) => (await import('@acereason/policy')).benchPolicy(o),
   // The generation graphs with ONNX Runtime's contrib kernels against the standard-op graphs.
@@ -42,9 +42,9 @@ function table(report: BenchReport): string {
 const bench: Command = {
   name: 'bench',
   summary: 'run a benchmark suite and print its JSON: bench <suite> --json',
-  usage: `acereason bench <${Object.keys(suites).join('|')}> [--json] [--quick] [--threads N (policy)] [--suite FILE.jsonl (verify-math)] [--nats-cluster 3 (chaos)] [--shape qwen3-0.6b | --model DIR] [--layers N] [--tokens T[,T...]] [--steps N] [--generation-dtype float16|bfloat16] [--head-chunks N --backward-layers N (a truncated step: peak memory only)] (long)\n       ${MODEL_RUN_USAGE}\n       ${CHECKPOINT_USAGE}\n       ${OPTIMIZER_USAGE}\n       acereason bench compare A.json B.json [--tolerance 0.3] [--json]`,
+  usage: `acereason bench <${Object.keys(suites).join('|')}> [--json] [--quick] [--threads N (policy)] [--suite FILE.jsonl (verify-math)] [--nats-cluster 3 (chaos)] [--shape qwen3-0.6b | --model DIR] [--layers N] [--tokens T[,T...]] [--steps N] [--generation-dtype float16|bfloat16] [--candidates NAME[,NAME...] (fused-ops)] [--head-chunks N --backward-layers N (a truncated step: peak memory only)] (long)\n       ${MODEL_RUN_USAGE}\n       ${CHECKPOINT_USAGE}\n       ${OPTIMIZER_USAGE}\n       acereason bench compare A.json B.json [--tolerance 0.3] [--json]`,
   async run(args, ctx) {
-    const { values, positionals } = parseFlags(args, { json: { type: 'boolean' }, quick: { type: 'boolean' }, suite: { type: 'string' }, 'nats-cluster': { type: 'string' }, shape: { type: 'string' }, model: { type: 'string' }, layers: { type: 'string' }, tokens: { type: 'string' }, steps: { type: 'string' }, 'generation-dtype': { type: 'string' }, 'head-chunks': { type: 'string' }, 'backward-layers': { type: 'string' }, threads: { type: 'string' }, tolerance: { type: 'string' } }, this.usage);
+    const { values, positionals } = parseFlags(args, { json: { type: 'boolean' }, quick: { type: 'boolean' }, suite: { type: 'string' }, 'nats-cluster': { type: 'string' }, shape: { type: 'string' }, model: { type: 'string' }, layers: { type: 'string' }, tokens: { type: 'string' }, steps: { type: 'string' }, 'generation-dtype': { type: 'string' }, 'head-chunks': { type: 'string' }, 'backward-layers': { type: 'string' }, threads: { type: 'string' }, tolerance: { type: 'string' }, candidates: { type: 'string' } }, this.usage);
     const [name] = positionals;
     if (values.tolerance !== undefined && name !== 'compare') throw new UsageError('--tolerance is for bench compare', 'acereason bench compare A.json B.json [--tolerance 0.3]');
     if (name === 'compare') {
@@ -117,7 +117,9 @@ const bench: Command = {
     const natsCluster = numberFlag('--nats-cluster', values['nats-cluster'], { integer: true, min: 1, max: 7 }, this.usage);
     if (natsCluster !== undefined && name !== 'chaos') throw new UsageError('--nats-cluster is for the chaos suite', 'acereason bench chaos --nats-cluster 3 --json');
     if (natsCluster !== undefined && natsCluster % 2 === 0) throw new UsageError(`--nats-cluster ${natsCluster}: a JetStream cluster needs an odd number of nodes`, 'acereason bench chaos --nats-cluster 3 --json');
-    const report = await suite({ quick: values.quick === true, ...(natsCluster !== undefined ? { natsCluster } : {}), ...(threads !== undefined ? { threads } : {}) });
+    if (values.candidates !== undefined && name !== 'fused-ops') throw new UsageError('--candidates is for the fused-ops suite', 'acereason bench fused-ops --candidates rotary,gqa --json');
+    const candidates = values.candidates?.split(',');
+    const report = await suite({ quick: values.quick === true, ...(natsCluster !== undefined ? { natsCluster } : {}), ...(threads !== undefined ? { threads } : {}), ...(candidates !== undefined ? { candidates } : {}) });
     ctx.stdout.write(values.json ? JSON.stringify(report) + '\n' : table(report) + '\n' + JSON.stringify(report, null, 2) + '\n');
     return 0;
   },

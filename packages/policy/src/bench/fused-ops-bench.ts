@@ -1,6 +1,6 @@
 import { loadavg } from 'node:os';
 import type ort from 'onnxruntime-node';
-import { MIN_ROUNDS, alternateEach, benchHost, spread } from '@acereason/protocol';
+import { MIN_ROUNDS, ValidationError, alternateEach, benchHost, spread } from '@acereason/protocol';
 import type { BenchReport, Better, PairedReport } from '@acereason/protocol';
 import { modelConfigFromHf } from '../model/hf-config.js';
 import { hfPreset } from '../model/hf-presets.js';
@@ -28,7 +28,7 @@ import { decodeFeeds, embedFeed, inPlaceFetches, prefillFeeds } from './generati
  * (RotaryEmbedding), its cache with spare slots past the longest row (the standard side's cache
  * holds exactly the rows' tokens), fetching the new K/V as the engine does (`gqa`) or binding each
  * present cache to its past buffer (`gqa_bound`: the kernel writes in place, the binding copies
- * the bound outputs back). `gqa` adds the long figures: a 2,048-token prefill, decode after
+ * the bound outputs back). `gqa` adds the long figures: a 1,024-token prefill, decode after
  * 2,048 cached tokens, and decode of 8 rows holding 256, 512, ..., 2,048 tokens (the standard graph
  * attends over the whole cache with a mask, GroupQueryAttention reads each row to its length).
  */
@@ -36,6 +36,8 @@ export interface FusedOpsBenchOptions {
   quick?: boolean;
   layers?: number;
   rounds?: number;
+  /** Only these candidates (default all: skip_norm, rotary, both, gqa, gqa_bound). */
+  candidates?: readonly string[];
 }
 
 /** The candidates measured against the standard-op graph (same feeds, same outputs). */
@@ -49,12 +51,12 @@ export const GQA_CANDIDATE: FusedOps = { ...GENERATION_FUSED_OPS, gqa: true };
 /** How the GroupQueryAttention side fetches: the new K/V (as the engine does), or the present caches bound to the past buffers. */
 type GqaMode = 'new_kv' | 'bound';
 
-type Figure = 'prefill' | 'decode_b1' | 'decode_b8' | 'prefill_2k' | 'decode_b1_2k' | 'decode_b8_2k' | 'decode_b8_mixed_2k';
+type Figure = 'prefill' | 'decode_b1' | 'decode_b8' | 'prefill_1k' | 'decode_b1_2k' | 'decode_b8_2k' | 'decode_b8_mixed_2k';
 interface Case { rows: number; tokens: number; calls: number; std: Feeds; gqa: Feeds; decode: boolean }
 
-interface Plan { prompt: number; cache: number; steps: number; long: number }
-const FULL: Plan = { prompt: 128, cache: 256, steps: 8, long: 2048 };
-const QUICK: Plan = { prompt: 32, cache: 32, steps: 2, long: 128 };
+interface Plan { prompt: number; cache: number; steps: number; long: number; longPrompt: number }
+const FULL: Plan = { prompt: 128, cache: 256, steps: 8, long: 2048, longPrompt: 1024 };
+const QUICK: Plan = { prompt: 32, cache: 32, steps: 2, long: 128, longPrompt: 64 };
 /** Spare slots of the GroupQueryAttention side's cache past its longest row (the engine's cache grows by chunks of 64). */
 const SPARE = 64;
 
@@ -65,19 +67,23 @@ export async function generationSession(c: ResolvedModelConfig, w: ReturnType<ty
   return createSession(g, { executionProvider: 'cpu', threads: 1 }, external);
 }
 
-function cases(c: ResolvedModelConfig, p: Plan, e: Feeds, long: boolean): Partial<Record<Figure, Case>> {
+function cases(c: ResolvedModelConfig, p: Plan, e: Feeds, long: boolean): Partial<Record<Figure, Case>> & Record<'prefill' | 'decode_b1' | 'decode_b8', Case> {
   const prefill = (T: number): Case => ({ rows: 1, tokens: T, calls: 1, std: { ...prefillFeeds(c, 1, T), ...e }, gqa: { ...prefillFeeds(c, 1, T, true), ...e }, decode: false });
   const decode = (B: number, C: number, lens?: number[]): Case => ({
     rows: B, tokens: B * p.steps, calls: p.steps, decode: true,
     std: { ...decodeFeeds(c, B, C, false, lens), ...e },
     gqa: { ...decodeFeeds(c, B, C + SPARE, true, lens ?? Array<number>(B).fill(C)), ...e },
   });
-  const out: Partial<Record<Figure, Case>> = { prefill: prefill(p.prompt), decode_b1: decode(1, p.cache), decode_b8: decode(8, p.cache) };
+  const out: Partial<Record<Figure, Case>> & Record<'prefill' | 'decode_b1' | 'decode_b8', Case> = { prefill: prefill(p.prompt), decode_b1: decode(1, p.cache), decode_b8: decode(8, p.cache) };
   if (long) {
-    out.prefill_2k = prefill(p.long);
+    const b8 = decode(8, p.long);
+    out.prefill_1k = prefill(p.longPrompt);
     out.decode_b1_2k = decode(1, p.long);
-    out.decode_b8_2k = decode(8, p.long);
-    out.decode_b8_mixed_2k = decode(8, p.long, [...Array(8).keys()].map((b) => ((b + 1) * p.long) / 8));
+    out.decode_b8_2k = b8;
+    // The same cache contents as decode_b8_2k (shared buffers: less memory), other row lengths.
+    const mixed = decode(8, p.long, [...Array(8).keys()].map((b) => ((b + 1) * p.long) / 8));
+    const past = (f: Feeds): Feeds => Object.fromEntries(Object.entries(f).filter(([k]) => k.startsWith('past_')));
+    out.decode_b8_mixed_2k = { ...mixed, std: { ...mixed.std, ...past(b8.std) }, gqa: { ...mixed.gqa, ...past(b8.gqa) } };
   }
   return out;
 }
@@ -98,8 +104,8 @@ export async function benchFusedOps(opts: FusedOpsBenchOptions = {}): Promise<Be
   const report: BenchReport = { suite: 'fused-ops', host: benchHost(), ratios: {} };
   const started = performance.now();
   const e = embedFeed(c, w);
-  const short = cases(c, plan, e, false);
   const all = cases(c, plan, e, true);
+  const short: Partial<Record<Figure, Case>> = { prefill: all.prefill, decode_b1: all.decode_b1, decode_b8: all.decode_b8 };
   const wall: Record<string, Record<'fused' | 'standard', number[]>> = {};
   const newKv = ['logits', ...[...Array(layers).keys()].flatMap((i) => [`new_k_${i}`, `new_v_${i}`])];
   const runCase = async (s: OrtSession, k: Case, gqa: GqaMode | undefined): Promise<ort.InferenceSession.OnnxValueMapType> => {
@@ -121,7 +127,10 @@ export async function benchFusedOps(opts: FusedOpsBenchOptions = {}): Promise<Be
     ['gqa', GQA_CANDIDATE, GENERATION_FUSED_OPS, 'new_kv', all],
     ['gqa_bound', GQA_CANDIDATE, GENERATION_FUSED_OPS, 'bound', bound],
   ];
-  for (const [name, fused, baseFused, gqa, someFigs] of candidates) {
+  const names = candidates.map((x) => x[0]);
+  const unknown = (opts.candidates ?? []).find((n) => !names.includes(n));
+  if (unknown !== undefined) throw new ValidationError('candidates', `unknown candidate "${unknown}" (one of ${names.join(', ')})`);
+  for (const [name, fused, baseFused, gqa, someFigs] of candidates.filter((x) => opts.candidates === undefined || opts.candidates.includes(x[0]))) {
     const figs = someFigs as Record<Figure, Case>;
     const better = Object.fromEntries(Object.keys(figs).map((f) => [f, 'higher'])) as Record<Figure, Better>;
     const base = await generationSession(c, w, baseFused);
