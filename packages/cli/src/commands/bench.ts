@@ -8,7 +8,7 @@ export const suites: Record<string, (opts: BenchOptions & { natsCluster?: number
   policy: async (o) => (await import('@acereason/policy')).benchPolicy(o),
   // The generation graphs with ONNX Runtime's contrib kernels against the standard-op graphs.
   'fused-ops': async (o) => (await import('@acereason/policy')).benchFusedOps(o),
-  // The optimizer step alone (norm, clipping, AdamW) against PyTorch's; --layers 28 is ~12 GB a side (bigmem).
+  // The optimizer step alone (norm, clipping, AdamW) against PyTorch's; --layers 28 peaks at ~14.6 GB on the PyTorch side (bigmem).
   optimizer: async (o) => (await import('@acereason/policy')).benchOptimizer(o),
   // A full-size Qwen3-0.6B directory (~6 GB at its peak): run it under the shared memory lock.
   model: async (o) => (await import('@acereason/policy')).benchModel(o),

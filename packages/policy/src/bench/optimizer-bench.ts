@@ -15,10 +15,10 @@ const TORCH_SCRIPT = fileURLToPath(new URL('../../bench/torch_optim.py', import.
 
 export interface OptimizerBenchOptions {
   quick?: boolean;
-  /** Decoder layers of the Qwen3-0.6B parameter list (default 2; 28 is the whole model, ~12 GB per side). */
+  /** Decoder layers of the Qwen3-0.6B parameter list (default 2; 28 is the whole model: ~9.3 GB ours, ~14.6 GB PyTorch). */
   layers?: number;
   rounds?: number;
-  /** Measured steps per process, after one unmeasured step. */
+  /** Measured steps per process, after one unmeasured step (default 2; 1 above 4 layers). */
   steps?: number;
   threads?: number;
 }
@@ -43,7 +43,7 @@ const figures = (steps: Step[]): Record<keyof Step, ReturnType<typeof spread>> =
  * ours (AdamW in ONNX Runtime over the flat buffers) against PyTorch's clip_grad_norm_ +
  * torch.optim.AdamW (foreach=True and False both measured; the faster is the baseline), same thread
  * count, gradients large enough that clipping applies. Each side runs in its own process per round
- * (the 28-layer state is ~12 GB a side: both cannot be resident at once), the sides alternating
+ * (at 28 layers ~9.3 GB ours and ~14.6 GB PyTorch: both cannot be resident at once), the sides alternating
  * round by round; every process makes one unmeasured step (sessions, optimizer state) and then
  * `steps` measured ones.
  */
@@ -54,7 +54,8 @@ export async function benchOptimizer(o: OptimizerBenchOptions = {}): Promise<Ben
   if (!Number.isInteger(layers) || layers < 1 || layers > full.numLayers) throw new ValidationError('--layers', `must be an integer in [1, ${full.numLayers}], got ${layers}`);
   const c = quick ? { ...modelConfigFromHf(hfPreset('Qwen3-0.6B', { hidden_size: 64, intermediate_size: 128, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 16, vocab_size: 4096 })), numLayers: layers } : { ...full, numLayers: layers };
   const rounds = o.rounds ?? (quick ? 1 : MIN_ROUNDS);
-  const steps = o.steps ?? (quick ? 1 : 2);
+  // Past a few layers a step takes tens of seconds a side: one measured step per process keeps 5 rounds within minutes.
+  const steps = o.steps ?? (quick || layers > 4 ? 1 : 2);
   const threads = o.threads ?? cpus().length;
   const why = ensureTorch();
   if (why !== undefined) throw new AceReasonError(ErrorCodes.INTERNAL, `bench optimizer needs PyTorch: ${why}`, { retryable: false });
