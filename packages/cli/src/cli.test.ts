@@ -91,6 +91,19 @@ test('bench transport --json --quick prints one JSON object with ratios', async 
   assert.ok(report.ratios.jetstream_vs_core_nats_throughput && report.ratios.jetstream_vs_core_nats_throughput > 0);
 });
 
+test('bench checkpoint --json --quick reports both sides per round; a flag of another suite is a usage error', async () => {
+  const r = await cli(['bench', 'checkpoint', '--json', '--quick']);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout.trim()) as { suite: string; bytes_per_checkpoint: number; figures: Record<string, { rounds: [number, number][] }>; ratios: Record<string, number> };
+  assert.equal(report.suite, 'checkpoint');
+  assert.ok(report.bytes_per_checkpoint > 280e6, String(report.bytes_per_checkpoint));
+  for (const f of ['max_stall_ms', 'p99_stall_ms', 'mb_per_s']) assert.equal(report.figures[f]?.rounds.length, 2, f);
+  for (const k of ['checkpoint_max_event_loop_stall', 'checkpoint_p99_event_loop_stall', 'checkpoint_write_throughput']) assert.ok((report.ratios[k] ?? 0) > 0, k);
+  const bad = await cli(['bench', 'checkpoint', '--tokens', '2048']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--tokens is not a flag of bench checkpoint/);
+});
+
 test('verify math: JSON lines in, results out, a bad line reported with its number', async () => {
   const input = [
     JSON.stringify({ id: 'a', response: '<think>...</think> so \\boxed{\\frac{1}{2}}', answer: '0.5' }),
