@@ -15,7 +15,7 @@ const tensors = (): TensorSource[] => [
   { name: 'c', shape: [7, 11, 3], data: Float32Array.from({ length: 231 }, (_, i) => (i % 3 === 0 ? NaN : 1 / (i + 1))) },
 ];
 
-test('the async shard writer writes the same bytes as the synchronous one (F32 and BF16, one shard and several, chunks smaller than a tensor)', async () => {
+test('the async shard writer writes the same bytes as the synchronous one (F32 and BF16, one shard and several, chunks and staging smaller and larger than a tensor)', async () => {
   const root = mkdtempSync(join(tmpdir(), 'async-writer-'));
   try {
     for (const dtype of ['F32', 'BF16'] as const) {
@@ -26,10 +26,15 @@ test('the async shard writer writes the same bytes as the synchronous one (F32 a
         mkdirSync(async);
         const o = { dtype, prefix: 'optimizer', metadata: { step: '3' }, ...(maxShardBytes === undefined ? {} : { maxShardBytes }) };
         const a = writeSafetensorsShards(sync, tensors(), o);
-        const b = await writeSafetensorsShardsAsync(async, tensors(), { ...o, chunkBytes: 100 });
-        assert.deepEqual(b, a);
         assert.equal(a.length > 1, maxShardBytes !== undefined, a.join(' '));
-        for (const f of a) assert.deepEqual(readFileSync(join(async, f)), readFileSync(join(sync, f)), `${dtype} ${f}`);
+        // Chunks (and the staging buffer) smaller than the tensors, between them, and the default (every tensor staged).
+        for (const chunkBytes of [100, 1000, undefined]) {
+          rmSync(async, { recursive: true, force: true });
+          mkdirSync(async);
+          const b = await writeSafetensorsShardsAsync(async, tensors(), { ...o, ...(chunkBytes === undefined ? {} : { chunkBytes }) });
+          assert.deepEqual(b, a);
+          for (const f of a) assert.deepEqual(readFileSync(join(async, f)), readFileSync(join(sync, f)), `${dtype} ${f} chunk ${chunkBytes}`);
+        }
       }
     }
     const one = readSafetensors(readFileSync(join(root, 'async-F32-undefined', 'optimizer.safetensors')));

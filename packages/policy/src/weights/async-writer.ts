@@ -2,7 +2,7 @@
  * The writers of hf-dir-writer.ts and safetensors-writer.ts without blocking the event loop: the
  * same files byte for byte, written with positional FileHandle writes of at most one chunk at a
  * time (F32 chunks are views of the tensors, no copy; BF16 is converted into one reused chunk
- * buffer), fsynced, the folder built in a hidden sibling and renamed into place. A process that
+ * buffer; small tensors are gathered in one bounded staging buffer), fsynced, the folder built in a hidden sibling and renamed into place. A process that
  * serves while it writes (the learner during a checkpoint) keeps answering between chunks.
  */
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
@@ -24,6 +24,52 @@ async function writeAll(fh: Handle, buf: Uint8Array, position: number): Promise<
   while (done < buf.length) done += (await fh.write(buf, done, buf.length - done, position + done)).bytesWritten;
 }
 
+/** The staging buffer of a file write: at most this many bytes (or one chunk, if smaller). */
+const STAGE_BYTES = 8 * 2 ** 20;
+
+/**
+ * Sequential writes to a file through one bounded staging buffer: pieces smaller than it (norms,
+ * biases, headers: hundreds per checkpoint) are gathered into one write each time it fills, so
+ * they do not cost a trip to the thread pool apiece; a larger piece is written from where it is,
+ * after at most one buffer's worth of it topped up what was staged.
+ */
+class StagedWriter {
+  private readonly stage: Uint8Array;
+  private staged = 0;
+
+  constructor(private readonly fh: Handle, private pos: number, size: number) {
+    this.stage = new Uint8Array(size);
+  }
+
+  async write(b: Uint8Array): Promise<void> {
+    let off = 0;
+    while (off < b.length) {
+      if (this.staged === 0 && b.length - off >= this.stage.length) {
+        await writeAll(this.fh, b.subarray(off), this.pos);
+        this.pos += b.length - off;
+        return;
+      }
+      const n = Math.min(this.stage.length - this.staged, b.length - off);
+      this.stage.set(b.subarray(off, off + n), this.staged);
+      this.staged += n;
+      off += n;
+      if (this.staged === this.stage.length) await this.flush();
+    }
+  }
+
+  async flush(): Promise<void> {
+    if (this.staged === 0) return;
+    await writeAll(this.fh, this.stage.subarray(0, this.staged), this.pos);
+    this.pos += this.staged;
+    this.staged = 0;
+  }
+
+  /** Bytes handed to write() so far (written or staged). */
+  get position(): number {
+    return this.pos + this.staged;
+  }
+}
+
 function chunkElemsOf(o: AsyncWriteOptions): number {
   const bytes = o.chunkBytes ?? IO_CHUNK_BYTES;
   if (!Number.isInteger(bytes) || bytes < 4) throw new AceReasonError(ErrorCodes.INVALID, `chunkBytes: expected an integer of at least 4, got ${bytes}`, { field: 'chunkBytes' });
@@ -36,18 +82,16 @@ export async function writeSafetensorsFileAsync(path: string, tensors: readonly 
   const hb = safetensorsHeaderBytes(tensors, dtype, metadata);
   const fh = await open(path, 'w');
   try {
-    await writeAll(fh, hb, 0);
-    let pos = hb.length;
+    const out = new StagedWriter(fh, 0, Math.min(STAGE_BYTES, chunkElems * 4));
+    await out.write(hb);
     const conv = bf16Buffer(tensors, dtype, chunkElems);
     for (const t of tensors) {
-      // Each chunk is written before the next is made: the BF16 buffer is reused safely.
-      for (const chunk of tensorChunks(tensorValues(t), dtype, chunkElems, conv)) {
-        await writeAll(fh, chunk, pos);
-        pos += chunk.length;
-      }
+      // Each chunk is written (or staged) before the next is made: the BF16 buffer is reused safely.
+      for (const chunk of tensorChunks(tensorValues(t), dtype, chunkElems, conv)) await out.write(chunk);
     }
+    await out.flush();
     await fh.sync();
-    return pos;
+    return out.position;
   } finally {
     await fh.close();
   }
