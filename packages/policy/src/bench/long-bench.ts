@@ -70,10 +70,16 @@ export function torchMode(c: ResolvedModelConfig, T: number, budget = TORCH_BUDG
   return { skip: `skipped: needs ~${round(need / 1e9, 2)} GB with activation checkpointing (budget ${round(budget / 1e9, 2)} GB: [T, V] logits and one layer's [H, T, T] attention)` };
 }
 
+/** Parameters of every decoder layer's matmuls (the 2-D weights), over all layers. */
+function layerMatmulParams(c: ResolvedModelConfig): number {
+  let n = 0;
+  for (const s of paramSpecs(c)) if (s.shape.length === 2 && s.name.startsWith('model.layers.')) n += numel(s.shape);
+  return n;
+}
+
 /** FLOPs of one training step as run here, recomputation included (causal attention counted on its lower triangle). */
 export function longStepFlops(c: ResolvedModelConfig, T: number): number {
-  let layerParams = 0; // over all layers
-  for (const s of paramSpecs(c)) if (s.shape.length === 2 && s.name.startsWith('model.layers.')) layerParams += numel(s.shape);
+  const layerParams = layerMatmulParams(c);
   const unit = c.numHeads * c.headDim * T * (T + 1); // one causal [T, T] x [T, hd] product over all heads
   // Layers: forward, recompute, backward (2x) of the matmuls; attention: forward 2 units, recompute 2, backward 5.
   const layers = 4 * 2 * layerParams * T + c.numLayers * 9 * unit;
@@ -86,8 +92,7 @@ export function longStepFlops(c: ResolvedModelConfig, T: number): number {
  * skipped); activation checkpointing adds one forward of every layer.
  */
 export function torchStepFlops(c: ResolvedModelConfig, T: number, checkpointed: boolean): number {
-  let layerParams = 0;
-  for (const s of paramSpecs(c)) if (s.shape.length === 2 && s.name.startsWith('model.layers.')) layerParams += numel(s.shape);
+  const layerParams = layerMatmulParams(c);
   const unit = 2 * c.numHeads * c.headDim * T * T; // one full [T, T] x [T, hd] product over all heads
   const passes = checkpointed ? 4 : 3; // forward (+ recompute) + backward (2x)
   return passes * 2 * layerParams * T + c.numLayers * (passes * 2) * unit + 3 * 2 * c.vocabSize * c.hiddenSize * T;
