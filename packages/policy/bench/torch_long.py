@@ -8,7 +8,7 @@ every response token, backward, global-norm clipping, AdamW: the step `bench lon
 With "checkpoint", each decoder layer runs under torch.utils.checkpoint (its activations are
 recomputed in the backward, as a PyTorch user does when eager attention's [H, T, T] tensors of every
 layer do not fit); otherwise plain eager.
-Prints one JSON line: seconds of each step, this process's 1024^3 matmul GFLOP/s before and after
+Prints one JSON line: seconds of each step (wall, and CPU seconds of this process over all threads), this process's 1024^3 matmul GFLOP/s before and after
 each step, and the peak RSS of this process.
 """
 import json
@@ -98,9 +98,11 @@ def main():
         return h
 
     times = []
+    cpu = []
     mm = [matmul_gflops()]
     for _ in range(cfg["steps"]):
         t0 = time.perf_counter()
+        c0 = time.process_time()
         opt.zero_grad(set_to_none=True)
         h = F.embedding(ids, emb)
         for L in layers:
@@ -114,8 +116,9 @@ def main():
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
         mm.append(matmul_gflops())
-    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "checkpoint": bool(cfg.get("checkpoint")), "step_s": times, "matmul_1024_gflops": mm,
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "checkpoint": bool(cfg.get("checkpoint")), "step_s": times, "cpu_s": cpu, "matmul_1024_gflops": mm,
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 

@@ -31,7 +31,7 @@ export const suites: Record<string, (opts: BenchOptions & { natsCluster?: number
 
 const MODEL_RUN_USAGE = 'acereason bench model-run [--quick] [--layers N | --model DIR] [--json]';
 const CHECKPOINT_USAGE = 'acereason bench checkpoint [--quick] [--layers N] [--json]';
-const OPTIMIZER_USAGE = 'acereason bench optimizer [--quick] [--layers N (1-28, default 2)] [--threads N] [--json]';
+const OPTIMIZER_USAGE = 'acereason bench optimizer [--quick] [--layers N (1-28, default 2)] [--threads N] [--rounds N (default 5)] [--json]';
 
 function table(report: BenchReport): string {
   const lines = [`suite ${report.suite} on ${report.host.cpus} x ${report.host.cpuModel}, node ${report.host.node}`];
@@ -42,9 +42,9 @@ function table(report: BenchReport): string {
 const bench: Command = {
   name: 'bench',
   summary: 'run a benchmark suite and print its JSON: bench <suite> --json',
-  usage: `acereason bench <${Object.keys(suites).join('|')}> [--json] [--quick] [--threads N (policy)] [--suite FILE.jsonl (verify-math)] [--nats-cluster 3 (chaos)] [--shape qwen3-0.6b | --model DIR] [--layers N] [--tokens T[,T...]] [--steps N] [--generation-dtype float16|bfloat16] [--candidates NAME[,NAME...] (fused-ops)] [--head-chunks N --backward-layers N (a truncated step: peak memory only)] (long)\n       ${MODEL_RUN_USAGE}\n       ${CHECKPOINT_USAGE}\n       ${OPTIMIZER_USAGE}\n       acereason bench compare A.json B.json [--tolerance 0.3] [--json]`,
+  usage: `acereason bench <${Object.keys(suites).join('|')}> [--json] [--quick] [--threads N (policy)] [--suite FILE.jsonl (verify-math)] [--nats-cluster 3 (chaos)] [--shape qwen3-0.6b | --model DIR] [--layers N] [--tokens T[,T...]] [--steps N] [--generation-dtype float16|bfloat16] [--candidates NAME[,NAME...] (fused-ops)] [--head-chunks N --backward-layers N (a truncated step: peak memory only)] [--rounds N (the sides alternating in fresh processes)] (long)\n       ${MODEL_RUN_USAGE}\n       ${CHECKPOINT_USAGE}\n       ${OPTIMIZER_USAGE}\n       acereason bench compare A.json B.json [--tolerance 0.3] [--json]`,
   async run(args, ctx) {
-    const { values, positionals } = parseFlags(args, { json: { type: 'boolean' }, quick: { type: 'boolean' }, suite: { type: 'string' }, 'nats-cluster': { type: 'string' }, shape: { type: 'string' }, model: { type: 'string' }, layers: { type: 'string' }, tokens: { type: 'string' }, steps: { type: 'string' }, 'generation-dtype': { type: 'string' }, 'head-chunks': { type: 'string' }, 'backward-layers': { type: 'string' }, threads: { type: 'string' }, tolerance: { type: 'string' }, candidates: { type: 'string' } }, this.usage);
+    const { values, positionals } = parseFlags(args, { json: { type: 'boolean' }, quick: { type: 'boolean' }, suite: { type: 'string' }, 'nats-cluster': { type: 'string' }, shape: { type: 'string' }, model: { type: 'string' }, layers: { type: 'string' }, tokens: { type: 'string' }, steps: { type: 'string' }, 'generation-dtype': { type: 'string' }, 'head-chunks': { type: 'string' }, 'backward-layers': { type: 'string' }, threads: { type: 'string' }, tolerance: { type: 'string' }, candidates: { type: 'string' }, rounds: { type: 'string' } }, this.usage);
     const [name] = positionals;
     if (values.tolerance !== undefined && name !== 'compare') throw new UsageError('--tolerance is for bench compare', 'acereason bench compare A.json B.json [--tolerance 0.3]');
     if (name === 'compare') {
@@ -62,12 +62,13 @@ const bench: Command = {
       const stray = (['shape', 'model', 'tokens', 'steps', 'generation-dtype', 'head-chunks', 'backward-layers', 'suite', 'nats-cluster'] as const).find((f) => values[f] !== undefined);
       if (stray) throw new UsageError(`--${stray} is not a flag of bench optimizer`, OPTIMIZER_USAGE);
       const layers = numberFlag('--layers', values.layers, { integer: true, min: 1, max: 28 }, OPTIMIZER_USAGE);
-      const report = await (await import('@acereason/policy')).benchOptimizer({ quick: values.quick === true, ...(layers !== undefined ? { layers } : {}), ...(threads !== undefined ? { threads } : {}) });
+      const rounds = numberFlag('--rounds', values.rounds, { integer: true, min: 1, max: 100 }, OPTIMIZER_USAGE);
+      const report = await (await import('@acereason/policy')).benchOptimizer({ quick: values.quick === true, ...(layers !== undefined ? { layers } : {}), ...(rounds !== undefined ? { rounds } : {}), ...(threads !== undefined ? { threads } : {}) });
       ctx.stdout.write(values.json ? JSON.stringify(report) + '\n' : table(report) + '\n' + JSON.stringify(report, null, 2) + '\n');
       return 0;
     }
     if (name === 'model-run') {
-      const stray = (['shape', 'tokens', 'steps', 'generation-dtype', 'head-chunks', 'backward-layers', 'suite', 'nats-cluster'] as const).find((f) => values[f] !== undefined);
+      const stray = (['shape', 'tokens', 'steps', 'generation-dtype', 'head-chunks', 'backward-layers', 'suite', 'nats-cluster', 'rounds'] as const).find((f) => values[f] !== undefined);
       if (stray) throw new UsageError(`--${stray} is not a flag of bench model-run`, MODEL_RUN_USAGE);
       if (values.model !== undefined && values.layers !== undefined) throw new UsageError('--layers is for the random-weight model; a --model DIR runs as it is', MODEL_RUN_USAGE);
       const layers = numberFlag('--layers', values.layers, { integer: true, min: 1, max: 28 }, MODEL_RUN_USAGE);
@@ -76,14 +77,14 @@ const bench: Command = {
       return report.resume && (report.resume as { exact: boolean }).exact ? 0 : 1;
     }
     if (name === 'checkpoint') {
-      const stray = (['shape', 'model', 'tokens', 'steps', 'generation-dtype', 'head-chunks', 'backward-layers', 'suite', 'nats-cluster'] as const).find((f) => values[f] !== undefined);
+      const stray = (['shape', 'model', 'tokens', 'steps', 'generation-dtype', 'head-chunks', 'backward-layers', 'suite', 'nats-cluster', 'rounds'] as const).find((f) => values[f] !== undefined);
       if (stray) throw new UsageError(`--${stray} is not a flag of bench checkpoint`, CHECKPOINT_USAGE);
       const layers = numberFlag('--layers', values.layers, { integer: true, min: 1, max: 28 }, CHECKPOINT_USAGE);
       const report = await (await import('@acereason/learner')).benchCheckpoint({ quick: values.quick === true, ...(layers !== undefined ? { layers } : {}) });
       ctx.stdout.write(values.json ? JSON.stringify(report) + '\n' : table(report) + '\n' + JSON.stringify(report, null, 2) + '\n');
       return 0;
     }
-    const longFlags = ['shape', 'model', 'layers', 'tokens', 'steps', 'generation-dtype', 'head-chunks', 'backward-layers'] as const;
+    const longFlags = ['shape', 'model', 'layers', 'tokens', 'steps', 'generation-dtype', 'head-chunks', 'backward-layers', 'rounds'] as const;
     if (longFlags.some((f) => values[f] !== undefined) || name === 'long') {
       if (name !== 'long') throw new UsageError(`--${longFlags.find((f) => values[f] !== undefined) ?? 'shape'} is for bench long`, 'acereason bench long [--shape qwen3-0.6b | --model DIR] [--layers N] [--tokens T[,T...]] --json');
       const int = (flag: string, v: string): number => {
@@ -98,6 +99,7 @@ const bench: Command = {
         ...(values.layers !== undefined ? { layers: int('layers', values.layers) } : {}),
         ...(values.tokens !== undefined ? { tokens: values.tokens.split(',').map((t) => int('tokens', t)) } : {}),
         ...(values.steps !== undefined ? { steps: int('steps', values.steps) } : {}),
+        ...(values.rounds !== undefined ? { rounds: int('rounds', values.rounds) } : {}),
         ...(values['generation-dtype'] !== undefined ? { generationDtype: values['generation-dtype'] as 'float16' } : {}),
         ...(values['head-chunks'] !== undefined || values['backward-layers'] !== undefined
           ? { probe: { ...(values['head-chunks'] !== undefined ? { headChunks: int('head-chunks', values['head-chunks']) } : {}), ...(values['backward-layers'] !== undefined ? { backwardLayers: int('backward-layers', values['backward-layers']) } : {}) } }

@@ -58,3 +58,25 @@ test('the PyTorch side runs eager where it fits, with per-layer activation check
   const skip = torchMode(c, 8192, budget);
   assert.ok('skip' in skip && /needs ~\d+(\.\d+)? GB with activation checkpointing \(budget 18 GB/.test(skip.skip), JSON.stringify(skip));
 });
+
+test('bench long --rounds: the sides alternate in fresh processes, per side min / median / max and the median per-round ratio (wall and CPU clock)', async () => {
+  const r = await benchLong({ quick: true, torch: true, layers: 2, tokens: [64], threads: 1, rounds: 2 });
+  const row = (r.rows as Record<string, unknown>[])[0] as Record<string, unknown>;
+  assert.equal(row.rounds, 2);
+  const ours = row.ours as { per_round: unknown[]; tokens_per_s: { min: number; median: number; max: number }; tokens_per_cpu_s: { median: number }; peak_rss_mb: number };
+  const torch = row.pytorch as { per_round: unknown[]; activation_checkpointing: boolean; tokens_per_s: { median: number } };
+  assert.equal(ours.per_round.length, 2);
+  assert.equal(torch.per_round.length, 2);
+  assert.equal(torch.activation_checkpointing, false);
+  assert.ok(ours.tokens_per_s.min > 0 && ours.tokens_per_s.min <= ours.tokens_per_s.median && ours.tokens_per_s.median <= ours.tokens_per_s.max, JSON.stringify(ours.tokens_per_s));
+  assert.ok(ours.tokens_per_cpu_s.median > 0 && ours.peak_rss_mb > 0 && torch.tokens_per_s.median > 0);
+  const ratio = row.ratio as Record<string, { median: number; per_round: number[] }>;
+  assert.equal(ratio.tokens_per_s?.per_round.length, 2);
+  assert.ok(r.ratios.train_tokens_per_s_L2_T64! > 0 && r.ratios.train_tokens_per_cpu_s_L2_T64! > 0 && r.ratios.matmul_1024_L2_T64! > 0, JSON.stringify(r.ratios));
+});
+
+test('bench long --rounds refuses a truncated step and --steps (it times one full step per process)', async () => {
+  await assert.rejects(benchLong({ quick: true, tokens: [64], rounds: 2, probe: { headChunks: 1 } }), (e: unknown) => e instanceof ValidationError && e.message.startsWith('--rounds'));
+  await assert.rejects(benchLong({ quick: true, tokens: [64], rounds: 2, steps: 2 }), (e: unknown) => e instanceof ValidationError && e.message.startsWith('--rounds'));
+  await assert.rejects(benchLong({ quick: true, tokens: [64], rounds: 0 }), (e: unknown) => e instanceof ValidationError && e.message.startsWith('--rounds'));
+});

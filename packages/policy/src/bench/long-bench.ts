@@ -1,4 +1,4 @@
-import { cpus, totalmem } from 'node:os';
+import { cpus } from 'node:os';
 import { ValidationError, benchHost } from '@acereason/protocol';
 import type { BenchReport } from '@acereason/protocol';
 import type { ResolvedModelConfig } from '../model/config.js';
@@ -6,12 +6,15 @@ import { validateModelConfig } from '../model/config.js';
 import { modelConfigFromHf } from '../model/hf-config.js';
 import { hfPreset } from '../model/hf-presets.js';
 import type { NamedTensor } from '../model/params.js';
-import { numel, paramSpecs } from '../model/params.js';
 import { loadHfModelDir } from '../weights/hf-model-dir.js';
 import { createOnnxEngine } from '../engine/onnx-engine.js';
-import { ortMatmulFlops } from './flops.js';
 import { ensureTorch } from './torch-ref.js';
 import { runTorchLong } from './torch-long.js';
+import { measureOursRow } from './long-ours.js';
+import { roundsRow } from './long-rounds.js';
+import { longStepFlops, torchMode, torchStepFlops } from './long-model.js';
+
+export { longStepFlops, torchBytes, torchMode, torchStepFlops } from './long-model.js';
 import { generationDrift } from './dtype-drift.js';
 import type { GenerationDtype } from '../graphs/half.js';
 
@@ -25,11 +28,18 @@ export interface LongBenchOptions {
   tokens?: number[];
   /** Timed steps per row (the first includes session set-up; the report gives the last). */
   steps?: number;
+  /**
+   * Alternate the sides in fresh processes for this many rounds, one step per process (long-rounds.ts):
+   * per side min / median / max and the median per-round ratio with its range. Full steps only.
+   */
+  rounds?: number;
   threads?: number;
   /** A small shape (d=256, vocab 4,096) and no PyTorch; one 512-token row unless `tokens` are given. */
   quick?: boolean;
   /** Skip PyTorch. */
   noTorch?: boolean;
+  /** Run PyTorch on the quick shape too (which skips it by default). */
+  torch?: boolean;
   /**
    * Measurement of a step too long to finish: stop the LM head after this many chunks and the
    * backward after this many (top) layers (the forward, clipping and AdamW still run whole). The
@@ -42,61 +52,6 @@ export interface LongBenchOptions {
 
 /** The issue's table: the full model at 1K-8K tokens and a 2-layer slice at 8K-32K. */
 const DEFAULT_ROWS: [number, number][] = [[28, 1024], [28, 2048], [28, 4096], [28, 8192], [2, 8192], [2, 16384], [2, 32768]];
-
-/**
- * Estimated peak bytes of the PyTorch step: fp32 weights, gradients and both AdamW moments, the [T, V]
- * logits (with log-softmax and their gradients), and per layer the [H, T, T] scores and probabilities
- * plus the linear layers' activations, which eager keeps for every layer and activation
- * checkpointing (`checkpointed`) for one layer at a time beside every layer's [T, D] input.
- */
-export function torchBytes(c: ResolvedModelConfig, T: number, checkpointed: boolean): number {
-  const params = paramSpecs(c).reduce((a, s) => a + numel(s.shape), 0);
-  const layer = 3 * c.numHeads * T * T + 40 * T * c.hiddenSize;
-  const activations = checkpointed ? c.numLayers * T * c.hiddenSize + layer : c.numLayers * layer;
-  return 16 * params + 4 * (activations + 4 * T * c.vocabSize);
-}
-
-/** Where the PyTorch side fits: three quarters of this machine's memory (it runs first, while this process is small). */
-const TORCH_BUDGET_BYTES = 0.75 * totalmem();
-
-/**
- * How the PyTorch side runs a row: eager where it fits (the fastest), else with every decoder layer
- * under torch.utils.checkpoint (what a PyTorch user does when eager does not fit), else skipped.
- */
-export function torchMode(c: ResolvedModelConfig, T: number, budget = TORCH_BUDGET_BYTES): { checkpoint: boolean } | { skip: string } {
-  if (torchBytes(c, T, false) <= budget) return { checkpoint: false };
-  const need = torchBytes(c, T, true);
-  if (need <= budget) return { checkpoint: true };
-  return { skip: `skipped: needs ~${round(need / 1e9, 2)} GB with activation checkpointing (budget ${round(budget / 1e9, 2)} GB: [T, V] logits and one layer's [H, T, T] attention)` };
-}
-
-/** Parameters of every decoder layer's matmuls (the 2-D weights), over all layers. */
-function layerMatmulParams(c: ResolvedModelConfig): number {
-  let n = 0;
-  for (const s of paramSpecs(c)) if (s.shape.length === 2 && s.name.startsWith('model.layers.')) n += numel(s.shape);
-  return n;
-}
-
-/** FLOPs of one training step as run here, recomputation included (causal attention counted on its lower triangle). */
-export function longStepFlops(c: ResolvedModelConfig, T: number): number {
-  const layerParams = layerMatmulParams(c);
-  const unit = c.numHeads * c.headDim * T * (T + 1); // one causal [T, T] x [T, hd] product over all heads
-  // Layers: forward, recompute, backward (2x) of the matmuls; attention: forward 2 units, recompute 2, backward 5.
-  const layers = 4 * 2 * layerParams * T + c.numLayers * 9 * unit;
-  const head = 3 * 2 * c.vocabSize * c.hiddenSize * T;
-  return layers + head;
-}
-
-/**
- * FLOPs of the PyTorch step as it runs: eager attention multiplies the full [T, T] (masked, not
- * skipped); activation checkpointing adds one forward of every layer.
- */
-export function torchStepFlops(c: ResolvedModelConfig, T: number, checkpointed: boolean): number {
-  const layerParams = layerMatmulParams(c);
-  const unit = 2 * c.numHeads * c.headDim * T * T; // one full [T, T] x [T, hd] product over all heads
-  const passes = checkpointed ? 4 : 3; // forward (+ recompute) + backward (2x)
-  return passes * 2 * layerParams * T + c.numLayers * (passes * 2) * unit + 3 * 2 * c.vocabSize * c.hiddenSize * T;
-}
 
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -119,7 +74,8 @@ function resolveModel(o: LongBenchOptions): { c: ResolvedModelConfig; weights?: 
  * `acereason bench long`: one training step (forward, PG loss over all response tokens, backward,
  * clipping, AdamW) on one sequence per length, with seconds, tokens/s and the process's peak RSS,
  * the same step in PyTorch where it fits, and the achieved FLOP/s against ONNX Runtime's own
- * 1024^3 MatMul in the same run.
+ * 1024^3 MatMul in the same run. With `rounds`, each row's sides alternate in fresh processes
+ * (long-rounds.ts).
  */
 export async function benchLong(o: LongBenchOptions = {}): Promise<BenchReport> {
   const threads = o.threads ?? cpus().length;
@@ -143,24 +99,30 @@ export async function benchLong(o: LongBenchOptions = {}): Promise<BenchReport> 
     if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new ValidationError(`--${k === 'headChunks' ? 'head-chunks' : 'backward-layers'}`, `must be an integer >= 1, got ${String(v)}`);
   }
   const truncated = o.probe !== undefined && (o.probe.headChunks !== undefined || o.probe.backwardLayers !== undefined);
-  // The MatMul reference is sampled before and after every step (interleaved with the work, so a
-  // change of the machine's load moves both) and reported as a median with its range.
+  if (o.rounds !== undefined) {
+    if (!Number.isInteger(o.rounds) || o.rounds < 1) throw new ValidationError('--rounds', `must be an integer >= 1, got ${String(o.rounds)}`);
+    if (truncated) throw new ValidationError('--rounds', 'times full steps: it does not go with --head-chunks / --backward-layers');
+    if (o.steps !== undefined) throw new ValidationError('--rounds', 'runs one step per process and round: it does not go with --steps');
+  }
   const matmulSamples: number[] = [];
-  const sampleMatmul = async (): Promise<void> => {
-    matmulSamples.push(await ortMatmulFlops(1024, threads, 3));
-  };
-  report.config = { model: base.name, threads, steps, rows, quick: o.quick === true, ...(truncated ? { probe: o.probe } : {}) };
-  const torchMissing = o.noTorch === true || o.quick === true ? 'skipped' : truncated ? 'skipped: truncated step' : ensureTorch();
+  report.config = { model: base.name, threads, ...(o.rounds !== undefined ? { rounds: o.rounds } : { steps }), rows, quick: o.quick === true, ...(truncated ? { probe: o.probe } : {}) };
+  const torchMissing = o.noTorch === true || (o.quick === true && o.torch !== true) ? 'skipped' : truncated ? 'skipped: truncated step' : ensureTorch();
   const results: Record<string, unknown>[] = [];
   for (const [layers, T] of rows) {
     const c = validateModelConfig({ ...base.c, ...quickShape, numLayers: layers });
     const key = `L${layers}_T${T}`;
+    const mode = torchMissing !== undefined ? { skip: torchMissing } : torchMode(c, T);
+    const full = layers === base.c.numLayers && o.quick !== true;
+    if (o.rounds !== undefined) {
+      const r = await roundsRow({ model: c, ...(full && o.model !== undefined ? { modelDir: o.model } : {}), tokens: T, threads, rounds: o.rounds, torch: mode }, key);
+      Object.assign(report.ratios, r.ratios);
+      results.push(r.row);
+      continue;
+    }
     const row: Record<string, unknown> = { layers, tokens: T };
     // PyTorch first, while this process is still small, so the two never hold their peaks at once.
-    const mode = torchMode(c, T);
     let torchStep: number | undefined;
-    if (torchMissing !== undefined) row.pytorch = torchMissing;
-    else if ('skip' in mode) row.pytorch = mode.skip;
+    if ('skip' in mode) row.pytorch = mode.skip;
     else {
       const r = await runTorchLong({ model: c, tokens: T, steps, threads, checkpoint: mode.checkpoint });
       const times = r.step_s as number[];
@@ -168,51 +130,34 @@ export async function benchLong(o: LongBenchOptions = {}): Promise<BenchReport> 
       const mm = (r.matmul_1024_gflops as number[] | undefined) ?? [];
       const gflops = torchStepFlops(c, T, mode.checkpoint) / (torchStep ?? NaN) / 1e9;
       row.pytorch = {
-        version: r.torch, activation_checkpointing: mode.checkpoint, step_s: times.map((x) => round(x)), tokens_per_s: round(T / (torchStep ?? NaN)), peak_rss_mb: round(Number(r.peak_rss_mb)),
+        version: r.torch, activation_checkpointing: mode.checkpoint, step_s: times.map((x) => round(x)), cpu_s: (r.cpu_s as number[]).map((x) => round(x)), tokens_per_s: round(T / (torchStep ?? NaN)), peak_rss_mb: round(Number(r.peak_rss_mb)),
         gflops: round(gflops), matmul_1024_gflops: { median: round(median(mm)), min: round(Math.min(...mm)), max: round(Math.max(...mm)) }, matmul_fraction: round(gflops / median(mm)),
       };
     }
-    const weights = layers === base.c.numLayers && o.quick !== true ? base.weights : undefined;
-    const engine = await createOnnxEngine({ model: c, ...(weights ? { weights } : { seed: 1 }), threads, optimizer: { microBatchTokens: T, learningRate: 1e-6 } });
-    try {
-      const tokens = Uint32Array.from({ length: T }, (_, i) => (i * 7919 + 13) % c.vocabSize);
-      const seq = { tokens, responseStart: 1, advantages: Float32Array.from({ length: T - 1 }, (_, i) => Math.sin(i)), oldLogprobs: new Float32Array(T - 1).fill(-6) };
-      const times: number[] = [];
-      const rowMatmul: number[] = [];
-      let phases: { phase: string; at_s: number; rss_mb: number; max_rss_mb: number }[] = [];
-      for (let s = 0; s < steps; s++) {
-        await sampleMatmul();
-        const t0 = performance.now();
-        phases = [];
-        const onPhase = (phase: string): void => {
-          phases.push({ phase, at_s: round((performance.now() - t0) / 1000), rss_mb: round(process.memoryUsage().rss / 2 ** 20), max_rss_mb: round(rssMb()) });
-        };
-        times.push((await engine.trainStep({ sequences: [seq], loss: { kind: 'pg', epsLow: 0.2, epsHigh: 0.28, aggregation: 'token-mean' } }, { ...o.probe, onPhase })).seconds);
-        await sampleMatmul();
-        rowMatmul.push(...matmulSamples.slice(-2));
+    const ours = await measureOursRow({ model: c, ...(full && base.weights ? { weights: base.weights } : {}), tokens: T, steps, threads, ...(o.probe ? { probe: o.probe } : {}) });
+    matmulSamples.push(...ours.matmul_flops);
+    const step = ours.step_s[ours.step_s.length - 1] as number;
+    const mm = median(ours.matmul_flops);
+    Object.assign(row, {
+      step_s: ours.step_s.map((x) => round(x)), cpu_s: ours.cpu_s.map((x) => round(x)), peak_rss_mb: ours.peak_rss_mb, phases: ours.phases,
+      ort_matmul_1024_gflops: { median: round(mm / 1e9), min: round(Math.min(...ours.matmul_flops) / 1e9), max: round(Math.max(...ours.matmul_flops) / 1e9) },
+    });
+    if (truncated) row.truncated = `head ${o.probe?.headChunks ?? 'all'} chunks, backward ${o.probe?.backwardLayers ?? 'all'} layers: peak memory only, not a step time`;
+    else {
+      const flops = longStepFlops(c, T) / step;
+      Object.assign(row, { tokens_per_s: round(T / step), gflops: round(flops / 1e9), matmul_fraction: round(flops / mm) });
+      if (torchStep !== undefined) {
+        report.ratios[`train_tokens_per_s_${key}`] = round(torchStep / step);
+        // What the GEMM libraries alone give: ONNX Runtime's 1024^3 MatMul over PyTorch's, each measured beside its own step.
+        const tmm = (row.pytorch as { matmul_1024_gflops: { median: number } }).matmul_1024_gflops.median;
+        report.ratios[`matmul_1024_${key}`] = round(mm / 1e9 / tmm);
       }
-      const step = times[times.length - 1] as number;
-      const mm = median(rowMatmul);
-      Object.assign(row, { step_s: times.map((x) => round(x)), peak_rss_mb: round(rssMb()), phases, ort_matmul_1024_gflops: { median: round(mm / 1e9), min: round(Math.min(...rowMatmul) / 1e9), max: round(Math.max(...rowMatmul) / 1e9) } });
-      if (truncated) row.truncated = `head ${o.probe?.headChunks ?? 'all'} chunks, backward ${o.probe?.backwardLayers ?? 'all'} layers: peak memory only, not a step time`;
-      else {
-        const flops = longStepFlops(c, T) / step;
-        Object.assign(row, { tokens_per_s: round(T / step), gflops: round(flops / 1e9), matmul_fraction: round(flops / mm) });
-        if (torchStep !== undefined) {
-          report.ratios[`train_tokens_per_s_${key}`] = round(torchStep / step);
-          // What the GEMM libraries alone give: ONNX Runtime's 1024^3 MatMul over PyTorch's, each measured beside its own step.
-          const tmm = (row.pytorch as { matmul_1024_gflops: { median: number } }).matmul_1024_gflops.median;
-          report.ratios[`matmul_1024_${key}`] = round(mm / 1e9 / tmm);
-        }
-      }
-    } finally {
-      await engine.dispose();
     }
     results.push(row);
   }
   report.rows = results;
-  report.flops = { ort_matmul_1024_gflops: { median: round(median(matmulSamples) / 1e9), min: round(Math.min(...matmulSamples) / 1e9), max: round(Math.max(...matmulSamples) / 1e9), samples: matmulSamples.length } };
-  report.notes = 'peak_rss_mb is the high-water mark of this process so far: run one row per process (--layers N --tokens T) to read each row alone';
+  if (matmulSamples.length > 0) report.flops = { ort_matmul_1024_gflops: { median: round(median(matmulSamples) / 1e9), min: round(Math.min(...matmulSamples) / 1e9), max: round(Math.max(...matmulSamples) / 1e9), samples: matmulSamples.length } };
+  report.notes = o.rounds !== undefined ? 'each side of each round ran in its own fresh process: peak_rss_mb is that process\'s high-water mark (the max over rounds)' : 'peak_rss_mb is the high-water mark of this process so far: run one row per process (--layers N --tokens T) to read each row alone';
   return report;
 }
 
