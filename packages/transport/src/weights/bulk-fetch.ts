@@ -2,8 +2,9 @@
  * Fetches one version's raw bytes from the learner's bulk endpoint (see bulk-server.ts). Over
  * plain HTTP the socket reads straight into the tensors' buffers (node's `onread`: no per-read
  * allocation, no copy in JavaScript, reads of megabytes rather than 64 KiB chunks), and each tensor
- * is hashed as its bytes land; over https node's client is used, with one copy per chunk. Every
- * sha256 and the version digest are checked before the snapshot is returned.
+ * is hashed as its bytes land (by a worker thread for large versions, see tensor-sink.ts); over
+ * https node's client is used, with one copy per chunk. Every sha256 and the version digest are
+ * checked before the snapshot is returned.
  */
 import { connect, type Socket } from 'node:net';
 import { request as httpsRequest } from 'node:https';
@@ -25,6 +26,8 @@ export interface BulkFetchOptions {
   idleTimeoutMs?: number;
   /** Sees the body's bytes in order as they land in the tensors' buffers (the host cache writes its copy from them). */
   onBytes?: (chunk: Uint8Array) => void;
+  /** Hash in a worker thread (default: for versions of OFF_THREAD_HASH_BYTES or more). */
+  offThreadHash?: boolean;
 }
 
 const HEAD_LIMIT = 64 * 1024;
@@ -88,17 +91,14 @@ function fetchPlain(url: URL, manifest: WeightManifest, sink: TensorSink, opts: 
       if (state === 'done') return;
       state = 'done';
       socket.destroy();
+      sink.abandon();
       reject(err);
     };
     const succeed = (): void => {
       if (state === 'done') return;
       state = 'done';
       socket.destroy();
-      try {
-        resolve(sink.finish());
-      } catch (err) {
-        reject(err);
-      }
+      sink.finish().then(resolve, reject);
     };
     const onHead = (): void => {
       const end = head.subarray(0, headLen).indexOf('\r\n\r\n');
@@ -196,8 +196,10 @@ async function fetchTls(url: URL, manifest: WeightManifest, sink: TensorSink, op
 /** GETs `url` (the manifest's bulk_url) and returns the verified snapshot. Transport failures are retryable UNAVAILABLE errors. */
 export function fetchWeightsBulk(url: string, manifest: WeightManifest, opts: BulkFetchOptions = {}): Promise<WeightSnapshot> {
   const u = new URL(url);
-  const sink = new TensorSink(manifest, opts.reuse, opts.onBytes);
-  if (u.protocol === 'http:') return fetchPlain(u, manifest, sink, opts);
-  if (u.protocol === 'https:') return fetchTls(u, manifest, sink, opts);
-  return Promise.reject(new AceReasonError(ErrorCodes.INVALID, `weights bulk URL ${url}: expected http: or https:`, { retryable: false }));
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return Promise.reject(new AceReasonError(ErrorCodes.INVALID, `weights bulk URL ${url}: expected http: or https:`, { retryable: false }));
+  const sink = new TensorSink(manifest, opts.reuse, { ...(opts.onBytes ? { onBytes: opts.onBytes } : {}), ...(opts.offThreadHash !== undefined ? { offThreadHash: opts.offThreadHash } : {}) });
+  return (u.protocol === 'http:' ? fetchPlain(u, manifest, sink, opts) : fetchTls(u, manifest, sink, opts)).catch((err: unknown) => {
+    sink.abandon();
+    throw err;
+  });
 }
