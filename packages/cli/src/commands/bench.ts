@@ -3,7 +3,7 @@ import type { BenchOptions, BenchReport } from '@acereason/protocol';
 import { numberFlag, parseFlags } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 
-export const suites: Record<string, (opts: BenchOptions & { natsCluster?: number; threads?: number; candidates?: string[] }) => Promise<BenchReport>> = {
+export const suites: Record<string, (opts: BenchOptions & { natsCluster?: number; threads?: number; candidates?: string[]; sizes?: string[]; methods?: string[] }) => Promise<BenchReport>> = {
   transport: async (o) => (await import('@acereason/transport')).benchTransport(o),
   policy: async (o) => (await import('@acereason/policy')).benchPolicy(o),
   // The generation graphs with ONNX Runtime's contrib kernels against the standard-op graphs.
@@ -19,7 +19,7 @@ export const suites: Record<string, (opts: BenchOptions & { natsCluster?: number
   // The weight-sync part of `loop` alone (the 1.2 GB size needs ~10 GB of memory at its peak).
   'weight-sync': async (o) => {
     const { benchHost } = await import('@acereason/protocol');
-    const ws = await (await import('@acereason/learner')).benchWeightSync({ quick: o.quick === true });
+    const ws = await (await import('@acereason/learner')).benchWeightSync({ quick: o.quick === true, ...(o.sizes ? { sizes: o.sizes } : {}), ...(o.methods ? { methods: o.methods as ('bulk' | 'single' | 'grpc' | 'objstore')[] } : {}) });
     return { suite: 'weight-sync', host: benchHost(), weight_sync: ws.figures, ratios: ws.ratios };
   },
   chaos: async (o) => (await import('../bench/chaos.js')).benchChaos(o),
@@ -42,9 +42,9 @@ function table(report: BenchReport): string {
 const bench: Command = {
   name: 'bench',
   summary: 'run a benchmark suite and print its JSON: bench <suite> --json',
-  usage: `acereason bench <${Object.keys(suites).join('|')}> [--json] [--quick] [--threads N (policy)] [--suite FILE.jsonl (verify-math)] [--nats-cluster 3 (chaos)] [--shape qwen3-0.6b | --model DIR] [--layers N] [--tokens T[,T...]] [--steps N] [--generation-dtype float16|bfloat16] [--candidates NAME[,NAME...] (fused-ops)] [--head-chunks N --backward-layers N (a truncated step: peak memory only)] [--rounds N (the sides alternating in fresh processes)] (long)\n       ${MODEL_RUN_USAGE}\n       ${CHECKPOINT_USAGE}\n       ${OPTIMIZER_USAGE}\n       acereason bench compare A.json B.json [--tolerance 0.3] [--json]`,
+  usage: `acereason bench <${Object.keys(suites).join('|')}> [--json] [--quick] [--threads N (policy)] [--suite FILE.jsonl (verify-math)] [--nats-cluster 3 (chaos)] [--shape qwen3-0.6b | --model DIR] [--layers N] [--tokens T[,T...]] [--steps N] [--generation-dtype float16|bfloat16] [--candidates NAME[,NAME...] (fused-ops)] [--sizes 10mb,100mb,1.2gb --methods bulk,objstore,single,grpc (weight-sync)] [--head-chunks N --backward-layers N (a truncated step: peak memory only)] [--rounds N (the sides alternating in fresh processes)] (long)\n       ${MODEL_RUN_USAGE}\n       ${CHECKPOINT_USAGE}\n       ${OPTIMIZER_USAGE}\n       acereason bench compare A.json B.json [--tolerance 0.3] [--json]`,
   async run(args, ctx) {
-    const { values, positionals } = parseFlags(args, { json: { type: 'boolean' }, quick: { type: 'boolean' }, suite: { type: 'string' }, 'nats-cluster': { type: 'string' }, shape: { type: 'string' }, model: { type: 'string' }, layers: { type: 'string' }, tokens: { type: 'string' }, steps: { type: 'string' }, 'generation-dtype': { type: 'string' }, 'head-chunks': { type: 'string' }, 'backward-layers': { type: 'string' }, threads: { type: 'string' }, tolerance: { type: 'string' }, candidates: { type: 'string' }, rounds: { type: 'string' } }, this.usage);
+    const { values, positionals } = parseFlags(args, { json: { type: 'boolean' }, quick: { type: 'boolean' }, suite: { type: 'string' }, 'nats-cluster': { type: 'string' }, shape: { type: 'string' }, model: { type: 'string' }, layers: { type: 'string' }, tokens: { type: 'string' }, steps: { type: 'string' }, 'generation-dtype': { type: 'string' }, 'head-chunks': { type: 'string' }, 'backward-layers': { type: 'string' }, threads: { type: 'string' }, tolerance: { type: 'string' }, candidates: { type: 'string' }, rounds: { type: 'string' }, sizes: { type: 'string' }, methods: { type: 'string' } }, this.usage);
     const [name] = positionals;
     if (values.tolerance !== undefined && name !== 'compare') throw new UsageError('--tolerance is for bench compare', 'acereason bench compare A.json B.json [--tolerance 0.3]');
     if (name === 'compare') {
@@ -121,7 +121,16 @@ const bench: Command = {
     if (natsCluster !== undefined && natsCluster % 2 === 0) throw new UsageError(`--nats-cluster ${natsCluster}: a JetStream cluster needs an odd number of nodes`, 'acereason bench chaos --nats-cluster 3 --json');
     if (values.candidates !== undefined && name !== 'fused-ops') throw new UsageError('--candidates is for the fused-ops suite', 'acereason bench fused-ops --candidates rotary,gqa --json');
     const candidates = values.candidates?.split(',');
-    const report = await suite({ quick: values.quick === true, ...(natsCluster !== undefined ? { natsCluster } : {}), ...(threads !== undefined ? { threads } : {}), ...(candidates !== undefined ? { candidates } : {}) });
+    if ((values.sizes !== undefined || values.methods !== undefined) && name !== 'weight-sync') throw new UsageError('--sizes and --methods are for the weight-sync suite', 'acereason bench weight-sync --sizes 1.2gb --methods single --json');
+    const listed = (flag: string, v: string | undefined, allowed: readonly string[]): string[] | undefined => {
+      const xs = v?.split(',').filter((x) => x !== '');
+      const bad = xs?.find((x) => !allowed.includes(x));
+      if (bad !== undefined || xs?.length === 0) throw new UsageError(`--${flag}: ${bad === undefined ? 'empty' : `"${bad}" is not one of ${allowed.join(', ')}`}`, 'acereason bench weight-sync --sizes 1.2gb --methods single --json');
+      return xs;
+    };
+    const sizes = listed('sizes', values.sizes, ['10mb', '100mb', '1.2gb']);
+    const methods = listed('methods', values.methods, ['bulk', 'objstore', 'single', 'grpc']);
+    const report = await suite({ quick: values.quick === true, ...(natsCluster !== undefined ? { natsCluster } : {}), ...(threads !== undefined ? { threads } : {}), ...(candidates !== undefined ? { candidates } : {}), ...(sizes ? { sizes } : {}), ...(methods ? { methods } : {}) });
     ctx.stdout.write(values.json ? JSON.stringify(report) + '\n' : table(report) + '\n' + JSON.stringify(report, null, 2) + '\n');
     return 0;
   },

@@ -26,7 +26,19 @@ export interface WeightSyncOptions {
   quick?: boolean;
   /** The 1.2 GB size (default in a full run): about 10 GB of memory at its peak. */
   big?: boolean;
+  /** Only these sizes (labels of WEIGHT_SYNC_SIZES; default all). */
+  sizes?: string[];
+  /** Only these methods (default all; a ratio needs both of its sides). */
+  methods?: SyncMethod[];
 }
+
+/** The sizes a full run measures, by label. */
+export const WEIGHT_SYNC_SIZES: Record<string, { bytes: number; reps: number }> = {
+  '10mb': { bytes: 10 * (1 << 20), reps: 7 },
+  '100mb': { bytes: 100 * (1 << 20), reps: 5 },
+  '1.2gb': { bytes: 1200 * (1 << 20), reps: 3 },
+};
+export const WEIGHT_SYNC_METHODS: readonly SyncMethod[] = ['bulk', 'objstore', 'single', 'grpc'];
 
 const ACTORS = 4;
 /** Must match the actor script's BIG_BYTES. */
@@ -122,10 +134,10 @@ const stat = (xs: number[]): { median: number; p99: number } => {
 };
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
-async function benchSize(ctx: Ctx, plan: SizePlan): Promise<{ figures: Record<string, unknown>; ratios: Record<string, number> }> {
+async function benchSize(ctx: Ctx, plan: SizePlan, only: readonly SyncMethod[]): Promise<{ figures: Record<string, unknown>; ratios: Record<string, number> }> {
   const shape = shapeForBytes(plan.bytes);
   const timeoutMs = 60_000 + (plan.bytes / MiB) * 1000;
-  const methods: SyncMethod[] = ['bulk', 'objstore', 'single', ...(plan.bytes <= GRPC_STREAM_MAX_BYTES ? ['grpc' as const] : [])];
+  const methods = WEIGHT_SYNC_METHODS.filter((m) => only.includes(m) && (m !== 'grpc' || plan.bytes <= GRPC_STREAM_MAX_BYTES));
   const rounds = new Map<SyncMethod, RoundResult[]>(methods.map((m) => [m, []]));
   const putMs: number[] = [];
   const versions: number[] = [];
@@ -140,7 +152,7 @@ async function benchSize(ctx: Ctx, plan: SizePlan): Promise<{ figures: Record<st
     tensors = snap.tensors.length;
     ctx.store.put(snap);
     const tp = performance.now();
-    await ctx.objects.putBlob({ name: objectName(version), options: { max_chunk_size: OBJ_CHUNK_BYTES } }, packObject(snap.manifest, snap.tensors));
+    if (methods.includes('objstore')) await ctx.objects.putBlob({ name: objectName(version), options: { max_chunk_size: OBJ_CHUNK_BYTES } }, packObject(snap.manifest, snap.tensors));
     const put = performance.now() - tp;
     // Rotate which method goes first so none always runs on a warmer (or busier) machine.
     const order = methods.map((_, k) => methods[(k + i) % methods.length] as SyncMethod);
@@ -178,10 +190,12 @@ async function benchSize(ctx: Ctx, plan: SizePlan): Promise<{ figures: Record<st
     };
   };
   const sides = Object.fromEntries(methods.map((m) => [m, side(m)])) as Record<SyncMethod, Record<string, unknown>>;
-  const putStat = stat(putMs);
-  const objstore = sides.objstore;
-  objstore.put_ms = putStat;
-  objstore.put_plus_sync_median_ms = round3(putStat.median + (objstore.median_ms as number));
+  const objstore = sides.objstore as Record<string, unknown> | undefined;
+  if (objstore) {
+    const putStat = stat(putMs);
+    objstore.put_ms = putStat;
+    objstore.put_plus_sync_median_ms = round3(putStat.median + (objstore.median_ms as number));
+  }
   const verified = (method: SyncMethod): Record<string, number[]> => {
     const out: Record<string, number[]> = {};
     for (const r of ctx.reports.all(method)) if (r.ok && versions.includes(r.version)) (out[r.actorId] ??= []).push(r.version);
@@ -195,10 +209,14 @@ async function benchSize(ctx: Ctx, plan: SizePlan): Promise<{ figures: Record<st
     const x = r.figures.ms.ratio;
     return { median: round3(x.median), min: round3(x.min), max: round3(x.max) };
   };
-  const vsObj = paired('objstore');
-  const ratios: Record<string, number> = { [`weight_sync_vs_objstore_${plan.label}`]: vsObj.median };
-  const ratioSpread: Record<string, unknown> = { vs_objstore: vsObj };
-  if (sides.grpc) {
+  const ratios: Record<string, number> = {};
+  const ratioSpread: Record<string, unknown> = {};
+  if (sides.objstore && sides.bulk) {
+    const vsObj = paired('objstore');
+    ratios[`weight_sync_vs_objstore_${plan.label}`] = vsObj.median;
+    ratioSpread.vs_objstore = vsObj;
+  }
+  if (sides.grpc && sides.bulk) {
     const vsGrpc = paired('grpc');
     ratios[`weight_sync_vs_grpc_stream_${plan.label}`] = vsGrpc.median;
     ratioSpread.vs_grpc_stream = vsGrpc;
@@ -230,9 +248,12 @@ function pidAlive(pid: number): boolean {
 }
 
 export async function benchWeightSync(opts: WeightSyncOptions = {}): Promise<{ figures: Record<string, unknown>; ratios: Record<string, number> }> {
+  const unknown = [...(opts.sizes ?? []).filter((l) => !(l in WEIGHT_SYNC_SIZES)), ...(opts.methods ?? []).filter((m) => !WEIGHT_SYNC_METHODS.includes(m))];
+  if (unknown.length > 0) throw new Error(`weight-sync bench: unknown size or method ${unknown.join(', ')} (sizes ${Object.keys(WEIGHT_SYNC_SIZES).join(', ')}; methods ${WEIGHT_SYNC_METHODS.join(', ')})`);
+  const methods = opts.methods ?? WEIGHT_SYNC_METHODS;
   const plans: SizePlan[] = opts.quick
     ? [{ label: '10mb', bytes: 10 * MiB, reps: 2 }]
-    : [{ label: '10mb', bytes: 10 * MiB, reps: 7 }, { label: '100mb', bytes: 100 * MiB, reps: 5 }, ...(opts.big === false ? [] : [{ label: '1.2gb', bytes: 1200 * MiB, reps: 3 }])];
+    : Object.entries(WEIGHT_SYNC_SIZES).filter(([l]) => (opts.sizes ? opts.sizes.includes(l) : l !== '1.2gb' || opts.big !== false)).map(([label, p]) => ({ label, ...p }));
   // Node's sha256 for the object store's own digest (nats.js defaults to a pure-JS one): a strong baseline.
   setSha256Backend('native');
   const runId = `benchws${process.pid}${Date.now().toString(36)}`;
@@ -269,7 +290,7 @@ export async function benchWeightSync(opts: WeightSyncOptions = {}): Promise<{ f
     await rep.untilReady(ACTORS, 30_000);
     const ctx: Ctx = { runId, bucket, nc, store, objects, grpcAddress: grpcServer.address, reports: rep, natsPid: nats.pid, version: 0 };
     for (const plan of plans) {
-      const r = await benchSize(ctx, plan);
+      const r = await benchSize(ctx, plan, methods);
       sizes[plan.label] = r.figures;
       Object.assign(ratios, r.ratios);
     }
@@ -296,6 +317,7 @@ export async function benchWeightSync(opts: WeightSyncOptions = {}): Promise<{ f
     'sizes and MB/s in MiB; aggregate_mb_per_s counts the bytes delivered to all actors',
     'the first version of each size is a warm-up and is not timed',
   ];
+  if (opts.sizes || opts.methods) notes.push(`partial run: sizes ${plans.map((p) => p.label).join(', ')}, methods ${methods.join(', ')}`);
   if (opts.quick) notes.push('quick run: 10 MB only, 2 repetitions; weight_sync_vs_objstore_100mb omitted');
   else if (opts.big === false) notes.push('1.2gb omitted (big: false)');
   return {
