@@ -51,3 +51,14 @@ test('weight sync (quick): actors verify every version by the bulk endpoint (sha
     for (const a of actors) assert.deepEqual(s.verified[method][a], s.versions, `${method} ${a}`);
   }
 });
+
+test('weight sync (quick, one method): only the one-actor side runs, no ratio without both sides; unknown sizes and methods are refused by name', { timeout: 120_000 }, async () => {
+  const out = JSON.parse(JSON.stringify(await benchWeightSync({ quick: true, methods: ['single'] }))) as { figures: { sizes: Record<string, Record<string, unknown>>; notes: string[] }; ratios: Record<string, number> };
+  const s = out.figures.sizes['10mb'] as Record<string, unknown> & { verified: Record<string, Record<string, number[]>>; versions: number[] };
+  assert.ok(s.single && !s.bulk && !s.objstore && !s.grpc, 'single alone');
+  assert.deepEqual(s.verified, { single: { 'actor-0': s.versions } });
+  assert.deepEqual(out.ratios, {});
+  assert.ok(out.figures.notes.some((n) => n.includes('methods single')));
+  await assert.rejects(benchWeightSync({ sizes: ['2gb'] }), /unknown size or method 2gb/);
+  await assert.rejects(benchWeightSync({ methods: ['carrier-pigeon' as 'bulk'] }), /unknown size or method carrier-pigeon/);
+});
