@@ -104,6 +104,18 @@ test('bench checkpoint --json --quick reports both sides per round; a flag of an
   assert.match(bad.stderr, /--tokens is not a flag of bench checkpoint/);
 });
 
+test('bench weight-sync --sizes/--methods: a value not among the sizes or methods, or the flags on another suite, is a usage error naming them', async () => {
+  const size = await cli(['bench', 'weight-sync', '--sizes', '10mb,2gb', '--json']);
+  assert.equal(size.code, 2);
+  assert.match(size.stderr, /--sizes: "2gb" is not one of 10mb, 100mb, 1\.2gb/);
+  const method = await cli(['bench', 'weight-sync', '--methods', 'pigeon', '--json']);
+  assert.equal(method.code, 2);
+  assert.match(method.stderr, /--methods: "pigeon" is not one of bulk, objstore, single, grpc/);
+  const other = await cli(['bench', 'transport', '--methods', 'single']);
+  assert.equal(other.code, 2);
+  assert.match(other.stderr, /--sizes and --methods are for the weight-sync suite/);
+});
+
 test('verify math: JSON lines in, results out, a bad line reported with its number', async () => {
   const input = [
     JSON.stringify({ id: 'a', response: '<think>...</think> so \\boxed{\\frac{1}{2}}', answer: '0.5' }),
