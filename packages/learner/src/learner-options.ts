@@ -31,4 +31,11 @@ export interface LearnerOptions {
 }
 
 /** What the learner itself counts (the rest of LearnerState belongs to its parts). */
-export type Progress = Pick<LearnerState, 'runId' | 'step' | 'evalRounds' | 'consumedGroups' | 'rejectedGroups' | 'createdAtMs'>;
+export type Progress = Pick<LearnerState, 'runId' | 'step' | 'consumedGroups' | 'rejectedGroups' | 'createdAtMs'>;
+
+/** The counters at start: the resumed checkpoint's, or a new run's. */
+export function initialProgress(config: RunConfig, s?: LearnerState): Progress {
+  return s
+    ? { runId: s.runId, step: s.step, consumedGroups: s.consumedGroups, rejectedGroups: s.rejectedGroups, createdAtMs: s.createdAtMs }
+    : { runId: config.runId, step: 0, consumedGroups: 0, rejectedGroups: 0, createdAtMs: Date.now() };
+}

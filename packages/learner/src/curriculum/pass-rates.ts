@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { KV } from '@nats-io/kv';
+import type { ScoredGroup } from '@acereason/protocol';
 import { retryTransient } from '@acereason/transport';
 
 export interface PassRecord {
@@ -77,6 +78,14 @@ export class PassRateTable {
     }
     return out;
   }
+}
+
+/** One pass record per group a step trained on, keyed by its prompt. */
+export function stepPassRecords(stage: string, step: number, groups: readonly ScoredGroup[]): { promptId: string; record: PassRecord }[] {
+  return groups.map((g) => ({
+    promptId: g.group.promptId,
+    record: { stage, step, version: g.group.policyVersion, attempts: g.results.length, passes: g.results.filter((r) => r.correct).length },
+  }));
 }
 
 /** Attempts and passes over the newest records, up to `window` attempts. */

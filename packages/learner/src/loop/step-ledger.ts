@@ -9,7 +9,7 @@
  */
 import { AceReasonError, ErrorCodes, type ScoredGroup } from '@acereason/protocol';
 import type { Logger } from '@acereason/transport';
-import type { AlgorithmConfig, StageConfig } from '../config/run-config.js';
+import type { AlgorithmConfig, RunConfig, StageConfig } from '../config/run-config.js';
 import type { Dataset } from '../data/dataset.js';
 import type { PublishedStep } from '../checkpoint/checkpoint.js';
 import { extraPrompts } from './informative.js';
@@ -18,6 +18,14 @@ import type { TaskPublisher } from './task-publisher.js';
 
 /** Rounds of over-sampling per step at most. */
 export const MAX_OVERSAMPLE_ROUNDS = 3;
+
+/**
+ * The groups the StepCollector may hold unacked at most: every step until the next checkpoint
+ * acks them plus the look-ahead, each over-sampled to the limit, and room for evals and early groups.
+ */
+export function maxHeldGroups(c: RunConfig): number {
+  return (c.checkpoint.everySteps + 1 + c.algorithm.maxStaleness) * Math.max(...c.stages.map((s) => s.batchPrompts)) * (MAX_OVERSAMPLE_ROUNDS + 1) + 256;
+}
 
 /** What an incoming training group is to the ledger. */
 export type Offer = 'accepted' | 'duplicate' | 'stale' | 'rejected' | 'early';

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { AceReasonError, ErrorCodes, SCHEMA_VERSION, type RolloutTask, type TaskIdentity } from '@acereason/protocol';
 import { encodePrompt, type ChatTemplate, type Tokenizer } from '@acereason/policy';
-import type { DatasetConfig, DatasetPrompt, StageConfig } from '../config/run-config.js';
+import type { DatasetConfig, DatasetPrompt, RunConfig, StageConfig } from '../config/run-config.js';
 import type { Prompt } from '../data/dataset.js';
 
 export interface TaskContext {
@@ -13,6 +13,12 @@ export interface TaskContext {
   tokenizer: Tokenizer;
   /** The model's chat template, for datasets prompted in chat mode. */
   chatTemplate?: ChatTemplate;
+}
+
+/** The task context of the run's stage `stageIndex` (an existing stage). */
+export function stageTaskContext(config: RunConfig, stageIndex: number, t: { tokenizer: Tokenizer; chatTemplate?: ChatTemplate | undefined }): TaskContext {
+  const stage = config.stages[stageIndex] as StageConfig;
+  return { runId: config.runId, seed: config.seed, stage, dataset: config.datasets[stage.dataset] as DatasetConfig, tokenizer: t.tokenizer, ...(t.chatTemplate ? { chatTemplate: t.chatTemplate } : {}) };
 }
 
 /** A problem's prompt token ids as the dataset's prompt setting says (see config/dataset-prompt.ts). */
