@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { seededUniform } from './seeded-uniform.js';
+import { seededNormal, seededUniform } from './seeded-uniform.js';
 
 test('seededUniform: a fixed stream per seed, [0, 1) half-open or (0, 1) open, the open one half a step above', () => {
   // The values the generator's former copies (weight init, gradcheck, verify-math, the demo sets) gave for seed 7.
@@ -17,4 +17,24 @@ test('seededUniform: a fixed stream per seed, [0, 1) half-open or (0, 1) open, t
     assert.equal(y - x, 0.5 / 4294967296);
   }
   assert.notEqual(seededUniform(1)(), seededUniform(2)());
+});
+
+test('seededNormal: a fixed N(0, scale^2) stream per seed over the open uniform stream', () => {
+  // The values the former copies (weight init, random model directories) gave for seed 7; weight init scales by 0.02.
+  const n = seededNormal(7);
+  assert.deepEqual([n(), n(), n()], [2.7593729831156204, -0.0680513561837266, -0.9459489607500458]);
+  const half = seededNormal(7, 0.5);
+  assert.deepEqual([half(), half()], [1.3796864915578102, -0.0340256780918633]);
+  const z = seededNormal(123);
+  let sum = 0;
+  let sq = 0;
+  const N = 100_000;
+  for (let i = 0; i < N; i++) {
+    const x = z();
+    assert.ok(Number.isFinite(x));
+    sum += x;
+    sq += x * x;
+  }
+  assert.ok(Math.abs(sum / N) < 0.02, `mean ${sum / N}`);
+  assert.ok(Math.abs(sq / N - 1) < 0.02, `variance ${sq / N}`);
 });

@@ -1,5 +1,5 @@
 import type { ResolvedModelConfig } from './config.js';
-import { seededUniform } from '@acereason/protocol';
+import { seededNormal } from '@acereason/protocol';
 
 /** One named parameter tensor, Hugging Face name and layout (Linear weights are [out, in]). */
 export interface ParamSpec {
@@ -52,11 +52,11 @@ export const numel = (shape: readonly number[]): number => shape.reduce((a, b) =
 
 /** Deterministic fresh weights (std 0.02 normal, as in the HF initialisers) from a seed; `alloc` gives each tensor's (zeroed) storage. */
 export function initWeights(c: ResolvedModelConfig, seed: number, alloc: (n: number, index: number) => Float32Array = (n) => new Float32Array(n)): NamedTensor[] {
-  const uniform = seededUniform((seed >>> 0) ^ 0x9e3779b9, 'open');
+  const normal = seededNormal((seed >>> 0) ^ 0x9e3779b9, 0.02);
   return paramSpecs(c).map((p, k) => {
     const data = alloc(numel(p.shape), k);
     if (p.init === 'ones') data.fill(1);
-    else if (p.init === 'normal') for (let i = 0; i < data.length; i++) data[i] = 0.02 * Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+    else if (p.init === 'normal') for (let i = 0; i < data.length; i++) data[i] = normal();
     return { name: p.name, dtype: 'F32', shape: [...p.shape], data };
   });
 }

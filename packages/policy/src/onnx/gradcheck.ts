@@ -5,7 +5,7 @@ import type { Value } from './graph.js';
 import { serializeModel } from './serialize.js';
 import { createSession, f64, outF64 } from '../runtime/session.js';
 import type { Feeds } from '../runtime/session.js';
-import { seededUniform } from '@acereason/protocol';
+import { seededNormal } from '@acereason/protocol';
 
 export interface GradCheckInput {
   name: string;
@@ -22,11 +22,10 @@ export interface GradCheckResult {
   checked: number;
 }
 
+/** `n` seeded N(0, scale^2) values (protocol's seededNormal). */
 export function randn(n: number, seed: number, scale = 1): Float64Array {
-  const r = seededUniform(seed);
-  const a = new Float64Array(n);
-  for (let i = 0; i < n; i++) a[i] = Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r()) * scale;
-  return a;
+  const normal = seededNormal(seed, scale);
+  return Float64Array.from({ length: n }, normal);
 }
 
 /**

@@ -3,7 +3,7 @@ import { numel, paramSpecs } from '../model/params.js';
 import type { Json } from './hf-files.js';
 import { writeHfModelDir } from './hf-dir-writer.js';
 import type { TensorSource, WriteDtype } from './safetensors-writer.js';
-import { seededUniform } from '@acereason/protocol';
+import { seededNormal } from '@acereason/protocol';
 
 export interface RandomModelDirOptions {
   seed?: number;
@@ -12,12 +12,6 @@ export interface RandomModelDirOptions {
   /** Std of matrices (default 0.02, as HF initialisers); norms are 1 + std*5*N(0,1), biases std*5*N(0,1). */
   std?: number;
   files?: Record<string, string | Uint8Array>;
-}
-
-/** A seeded stream of N(0, 1) values (mulberry32 + Box-Muller), one per tensor so tensors do not depend on order. */
-function normals(seed: number): () => number {
-  const u = seededUniform(seed, 'open');
-  return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
 }
 
 function hash(s: string): number {
@@ -39,7 +33,8 @@ export function writeRandomHfModelDir(dir: string, hfConfig: Json, o: RandomMode
     name: s.name,
     shape: s.shape,
     data: () => {
-      const n = normals(seed ^ hash(s.name));
+      // A stream per tensor, so tensors do not depend on order.
+      const n = seededNormal(seed ^ hash(s.name));
       const d = new Float32Array(numel(s.shape));
       if (s.init === 'ones') for (let i = 0; i < d.length; i++) d[i] = 1 + 5 * std * n();
       else if (s.init === 'zeros') for (let i = 0; i < d.length; i++) d[i] = 5 * std * n();
