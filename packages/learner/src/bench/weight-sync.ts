@@ -6,10 +6,9 @@
  * through the NATS object store (the baseline); also ours to one actor alone, and the older gRPC
  * chunk stream at the smaller sizes. Transport only: nothing is loaded into a model.
  */
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { codecs, pairFigures, summarize, SCHEMA_VERSION, WeightServiceDefinition } from '@acereason/protocol';
+import { codecs, pairFigures, SCHEMA_VERSION, WeightServiceDefinition } from '@acereason/protocol';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -18,6 +17,7 @@ import {
 } from '@acereason/transport';
 import { Objm, setSha256Backend, StorageType, type ObjectStore } from '@nats-io/obj';
 import { HeldReports } from './held-reports.js';
+import { pidAlive, processCpuMs, round3, stat } from './weight-sync-stats.js';
 import { shapeForBytes, syntheticWeights } from './synthetic-weights.js';
 import { benchSubjects, packObject, type SyncMethod } from './weight-sync-wire.js';
 
@@ -80,17 +80,6 @@ function announce(ctx: Ctx, method: SyncMethod, snap: WeightSnapshot): void {
 
 const objectName = (version: number): string => `weights-v${version}`;
 
-/** CPU time (ms) a process has used, from /proc; undefined where there is none. */
-function processCpuMs(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-  } catch {
-    return undefined;
-  }
-}
-const CLOCK_TICKS = 100;
 
 /**
  * One timed round: announce, then wait until every actor reports holding the version, verified.
@@ -128,11 +117,6 @@ async function round(ctx: Ctx, method: SyncMethod, snap: WeightSnapshot, timeout
   };
 }
 
-const stat = (xs: number[]): { median: number; p99: number } => {
-  const s = summarize(xs);
-  return { median: round3(s.median), p99: round3(s.p99) };
-};
-const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 async function benchSize(ctx: Ctx, plan: SizePlan, only: readonly SyncMethod[]): Promise<{ figures: Record<string, unknown>; ratios: Record<string, number> }> {
   const shape = shapeForBytes(plan.bytes);
@@ -237,15 +221,6 @@ function startActor(natsUrl: string, runId: string, actorId: string, grpcAddress
   return spawnChild({ name: `bench-${actorId}`, command: process.execPath, args: ['--expose-gc', script, natsUrl, runId, actorId, grpcAddress, bucket, cacheDir] });
 }
 
-function pidAlive(pid: number): boolean {
-  if (pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export async function benchWeightSync(opts: WeightSyncOptions = {}): Promise<{ figures: Record<string, unknown>; ratios: Record<string, number> }> {
   const unknown = [...(opts.sizes ?? []).filter((l) => !(l in WEIGHT_SYNC_SIZES)), ...(opts.methods ?? []).filter((m) => !WEIGHT_SYNC_METHODS.includes(m))];
