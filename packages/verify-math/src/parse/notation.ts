@@ -10,6 +10,9 @@ import { ParseFailure } from './tokens.js';
 
 const CLOSERS = new Set([')', ']', '}', '\\}', '\\rangle', '\\rfloor', '\\rceil', '|']);
 
+/** Delimiters that read as a function of what they enclose: opener -> [closer, function]. */
+const DELIMITED_FUNCTIONS: Record<string, [string, string]> = { '|': ['|', 'abs'], '\\lfloor': ['\\rfloor', 'floor'], '\\lceil': ['\\rceil', 'ceil'] };
+
 const NOT_A_BOUND = 'a sum or product needs _{k=lo}^{hi}';
 
 const INVERSE_TRIG: Record<string, string> = { sin: 'arcsin', cos: 'arccos', tan: 'arctan', cot: 'arccot', sec: 'arcsec', csc: 'arccsc' };
@@ -29,20 +32,13 @@ export function opPrimary(p: Grammar, v: string): Expr {
       p.expect('}');
       return e;
     }
-    case '|': {
-      const e = p.expr();
-      p.expect('|');
-      return { k: 'fn', name: 'abs', args: [e] };
-    }
-    case '\\lfloor': {
-      const e = p.expr();
-      p.expect('\\rfloor');
-      return { k: 'fn', name: 'floor', args: [e] };
-    }
+    case '|':
+    case '\\lfloor':
     case '\\lceil': {
+      const [close, name] = DELIMITED_FUNCTIONS[v] as [string, string];
       const e = p.expr();
-      p.expect('\\rceil');
-      return { k: 'fn', name: 'ceil', args: [e] };
+      p.expect(close);
+      return { k: 'fn', name, args: [e] };
     }
     case '\\frac': {
       const num = p.group();
