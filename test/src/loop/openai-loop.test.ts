@@ -95,6 +95,9 @@ test('kill -9 of a serve process mid-run: its actor retries and hands tasks back
     // Back, but on other weights (an older checkpoint it was configured with): a server left on an old version.
     await restart(0, older);
     await a.waitForOutput(/"msg":"rollout engine answers again"/, 60_000);
+    // actor-1 stays frozen until actor-0 has tried a handed-back task on the restarted server and
+    // found it on other weights (once actor-1 runs, it may take every task left).
+    await a.waitForOutput(/inference server no longer serves the loaded version/, 60_000);
     b.signal('SIGCONT');
   });
   assert.deepEqual(r.groups, [4, 4, 4], 'every step has each prompt\'s group once');
