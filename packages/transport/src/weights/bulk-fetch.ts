@@ -91,8 +91,7 @@ function fetchPlain(url: URL, manifest: WeightManifest, sink: TensorSink, opts: 
       if (state === 'done') return;
       state = 'done';
       socket.destroy();
-      sink.abandon();
-      reject(err);
+      reject(err); // fetchWeightsBulk abandons the sink's hashing on every rejection
     };
     const succeed = (): void => {
       if (state === 'done') return;
