@@ -42,6 +42,17 @@ function quantileMid(sorted: readonly number[]): number {
   return ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
 }
 
+/** A figure as a report gives it: `digits` significant digits. */
+export function significant(x: number, digits = 4): number {
+  return Number(x.toPrecision(digits));
+}
+
+/** A figure as a report gives it: rounded to `places` decimals. */
+export function toPlaces(x: number, places = 3): number {
+  const f = 10 ** places;
+  return Math.round(x * f) / f;
+}
+
 /** Describes the machine a benchmark ran on, for the report. */
 export function benchHost(): BenchHost {
   const c = cpus();

@@ -11,7 +11,7 @@ import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { benchHost, MIN_ROUNDS, pairFigures, spread, type BenchReport } from '@acereason/protocol';
+import { benchHost, MIN_ROUNDS, pairFigures, spread, type BenchReport, toPlaces } from '@acereason/protocol';
 import { hfPreset, modelConfigFromHf, paramSpecs, writeFolderAtomically, writeSafetensorsShards, writeSynced, type NamedTensor } from '@acereason/policy';
 import { folderBytes, saveCheckpoint, type CheckpointContents, type LearnerState } from '../checkpoint/checkpoint.js';
 
@@ -58,7 +58,7 @@ function saveCheckpointSync(root: string, c: CheckpointContents, keep: number): 
 }
 
 type Figures = 'max_stall_ms' | 'p99_stall_ms' | 'mb_per_s';
-const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+const round3 = (x: number): number => toPlaces(x, 3);
 
 /** One write, timed, with the event loop's delay histogram running through it (10 ms resolution). */
 async function measure(write: () => Promise<string> | string, root: string, bytes: { n: number }): Promise<Record<Figures, number>> {

@@ -1,6 +1,6 @@
 /** Small measuring helpers of the weight-sync benchmark: process CPU time, liveness, rounding. */
 import { readFileSync } from 'node:fs';
-import { summarize } from '@acereason/protocol';
+import { summarize, toPlaces } from '@acereason/protocol';
 
 /** CPU time (ms) a process has used, from /proc; undefined where there is none. */
 export function processCpuMs(pid: number): number | undefined {
@@ -18,7 +18,7 @@ export const stat = (xs: number[]): { median: number; p99: number } => {
   const s = summarize(xs);
   return { median: round3(s.median), p99: round3(s.p99) };
 };
-export const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+export const round3 = (x: number): number => toPlaces(x, 3);
 
 export function pidAlive(pid: number): boolean {
   if (pid <= 0) return false;

@@ -1,3 +1,4 @@
+import { significant } from '@acereason/protocol';
 import type { OnnxEngine } from '../engine/onnx-engine.js';
 import type { GenerateRequest } from '../engine/types.js';
 
@@ -58,6 +59,6 @@ export async function generationDrift(engine: OnnxEngine, o: DriftOptions): Prom
       n++;
     }
   });
-  const r = (x: number): number => Number(x.toPrecision(3));
+  const r = (x: number): number => significant(x, 3);
   return { dtype: engine.generationDtype, tokens: n, max_abs: r(max), mean_abs: r(sum / Math.max(1, n)), entropy_max_abs: r(emax), generate_s: r(generateS) };
 }

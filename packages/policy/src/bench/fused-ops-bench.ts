@@ -1,6 +1,6 @@
 import { loadavg } from 'node:os';
 import type ort from 'onnxruntime-node';
-import { MIN_ROUNDS, ValidationError, alternateEach, benchHost, spread } from '@acereason/protocol';
+import { MIN_ROUNDS, ValidationError, alternateEach, benchHost, spread, significant } from '@acereason/protocol';
 import type { BenchReport, Better, PairedReport } from '@acereason/protocol';
 import { modelConfigFromHf } from '../model/hf-config.js';
 import { hfPreset } from '../model/hf-presets.js';
@@ -164,5 +164,5 @@ export async function benchFusedOps(opts: FusedOpsBenchOptions = {}): Promise<Be
   return report;
 }
 
-const r4 = (x: number): number => Number(x.toPrecision(4));
+const r4 = (x: number): number => significant(x, 4);
 const r4s = (s: ReturnType<typeof spread>): { min: number; median: number; max: number } => ({ min: r4(s.min), median: r4(s.median), max: r4(s.max) });

@@ -1,5 +1,5 @@
 import { cpus } from 'node:os';
-import { ValidationError, benchHost } from '@acereason/protocol';
+import { ValidationError, benchHost, significant, spread } from '@acereason/protocol';
 import type { BenchReport } from '@acereason/protocol';
 import type { ResolvedModelConfig } from '../model/config.js';
 import { validateModelConfig } from '../model/config.js';
@@ -7,6 +7,7 @@ import { modelConfigFromHf } from '../model/hf-config.js';
 import { hfPreset } from '../model/hf-presets.js';
 import type { NamedTensor } from '../model/params.js';
 import { loadHfModelDir } from '../weights/hf-model-dir.js';
+import { planHfWeights } from '../weights/hf-dir-reader.js';
 import { createOnnxEngine } from '../engine/onnx-engine.js';
 import { ensureTorch } from './torch-ref.js';
 import { runTorchLong } from './torch-long.js';
@@ -53,16 +54,14 @@ export interface LongBenchOptions {
 /** The table: the full model at 1K-8K tokens and a 2-layer slice at 8K-32K. */
 const DEFAULT_ROWS: [number, number][] = [[28, 1024], [28, 2048], [28, 4096], [28, 8192], [2, 8192], [2, 16384], [2, 32768]];
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0 ? NaN : s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
-const round = (x: number, d = 3): number => Number(x.toPrecision(d + 1));
+const median = (xs: readonly number[]): number => spread(xs).median;
+const round = (x: number): number => significant(x);
 const rssMb = (): number => process.resourceUsage().maxRSS / 1024;
 
 function resolveModel(o: LongBenchOptions): { c: ResolvedModelConfig; weights?: NamedTensor[]; name: string } {
   if (o.model !== undefined) {
+    // With rounds each child process reads the weights itself: here the checked plan gives the config.
+    if (o.rounds !== undefined) return { c: planHfWeights(o.model).model, name: o.model };
     const dir = loadHfModelDir(o.model);
     return { c: dir.model, weights: dir.weights, name: o.model };
   }
@@ -125,12 +124,12 @@ export async function benchLong(o: LongBenchOptions = {}): Promise<BenchReport> 
     if ('skip' in mode) row.pytorch = mode.skip;
     else {
       const r = await runTorchLong({ model: c, tokens: T, steps, threads, checkpoint: mode.checkpoint });
-      const times = r.step_s as number[];
+      const times = r.step_s;
       torchStep = times[times.length - 1];
-      const mm = (r.matmul_1024_gflops as number[] | undefined) ?? [];
+      const mm = r.matmul_1024_gflops;
       const gflops = torchStepFlops(c, T, mode.checkpoint) / (torchStep ?? NaN) / 1e9;
       row.pytorch = {
-        version: r.torch, activation_checkpointing: mode.checkpoint, step_s: times.map((x) => round(x)), cpu_s: (r.cpu_s as number[]).map((x) => round(x)), tokens_per_s: round(T / (torchStep ?? NaN)), peak_rss_mb: round(Number(r.peak_rss_mb)),
+        version: r.torch, activation_checkpointing: mode.checkpoint, step_s: times.map((x) => round(x)), cpu_s: r.cpu_s.map((x) => round(x)), tokens_per_s: round(T / (torchStep ?? NaN)), peak_rss_mb: round(r.peak_rss_mb),
         gflops: round(gflops), matmul_1024_gflops: { median: round(median(mm)), min: round(Math.min(...mm)), max: round(Math.max(...mm)) }, matmul_fraction: round(gflops / median(mm)),
       };
     }

@@ -2,11 +2,10 @@
  * The pure model of a `bench long` row: the PyTorch side's memory (where it fits, and how it runs)
  * and each side's FLOPs per step, recomputation included.
  */
+import { significant } from '@acereason/protocol';
 import { totalmem } from 'node:os';
 import type { ResolvedModelConfig } from '../model/config.js';
 import { numel, paramSpecs } from '../model/params.js';
-
-const round = (x: number, d = 3): number => Number(x.toPrecision(d + 1));
 
 /**
  * Estimated peak bytes of the PyTorch step: fp32 weights, gradients and both AdamW moments, the [T, V]
@@ -32,7 +31,7 @@ export function torchMode(c: ResolvedModelConfig, T: number, budget = TORCH_BUDG
   if (torchBytes(c, T, false) <= budget) return { checkpoint: false };
   const need = torchBytes(c, T, true);
   if (need <= budget) return { checkpoint: true };
-  return { skip: `skipped: needs ~${round(need / 1e9, 2)} GB with activation checkpointing (budget ${round(budget / 1e9, 2)} GB: [T, V] logits and one layer's [H, T, T] attention)` };
+  return { skip: `skipped: needs ~${significant(need / 1e9, 3)} GB with activation checkpointing (budget ${significant(budget / 1e9, 3)} GB: [T, V] logits and one layer's [H, T, T] attention)` };
 }
 
 /** Parameters of every decoder layer's matmuls (the 2-D weights), over all layers. */

@@ -4,6 +4,7 @@
  * process's CPU seconds per step, its peak RSS and memory per phase, and ONNX Runtime's own 1024^3
  * MatMul sampled before and after every step (so a change of the machine's load moves both).
  */
+import { significant } from '@acereason/protocol';
 import type { ResolvedModelConfig } from '../model/config.js';
 import type { NamedTensor } from '../model/params.js';
 import { createOnnxEngine } from '../engine/onnx-engine.js';
@@ -31,7 +32,7 @@ export interface OursRow {
   matmul_flops: number[];
 }
 
-const round = (x: number, d = 3): number => Number(x.toPrecision(d + 1));
+const round = (x: number): number => significant(x);
 const rssMb = (): number => process.resourceUsage().maxRSS / 1024;
 
 export async function measureOursRow(o: OursRowOptions): Promise<OursRow> {

@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { AceReasonError, ErrorCodes, pairFigures, spread } from '@acereason/protocol';
+import { AceReasonError, ErrorCodes, pairFigures, spread, significant } from '@acereason/protocol';
 import type { ResolvedModelConfig } from '../model/config.js';
 import type { LongChildArgs } from './long-bench-child.js';
 import type { OursRow } from './long-ours.js';
@@ -18,7 +18,7 @@ import { runTorchLong } from './torch-long.js';
 
 const CHILD = fileURLToPath(new URL('./long-bench-child.js', import.meta.url));
 
-const round = (x: number, d = 3): number => Number(x.toPrecision(d + 1));
+const round = (x: number): number => significant(x);
 const median = (xs: readonly number[]): number => spread(xs).median;
 const rounded = (s: { min: number; median: number; max: number }): { min: number; median: number; max: number } => ({ min: round(s.min), median: round(s.median), max: round(s.max) });
 
@@ -82,9 +82,9 @@ export async function roundsRow(o: RoundsRowOptions, key: string): Promise<{ row
     ours.push({ step_s: step, cpu_s: a.cpu_s[0] as number, peak_rss_mb: a.peak_rss_mb, gflops: longStepFlops(c, T) / step / 1e9, matmul_gflops: median(a.matmul_flops) / 1e9 });
     if ('skip' in o.torch) continue;
     const b = await runTorchLong({ model: c, tokens: T, steps: 1, threads: o.threads, checkpoint: o.torch.checkpoint });
-    const tstep = (b.step_s as number[])[0] as number;
-    torchVersion = String(b.torch);
-    torch.push({ step_s: tstep, cpu_s: (b.cpu_s as number[])[0] as number, peak_rss_mb: Number(b.peak_rss_mb), gflops: torchStepFlops(c, T, o.torch.checkpoint) / tstep / 1e9, matmul_gflops: median(b.matmul_1024_gflops as number[]) });
+    const tstep = b.step_s[0] as number;
+    torchVersion = b.torch;
+    torch.push({ step_s: tstep, cpu_s: b.cpu_s[0] as number, peak_rss_mb: b.peak_rss_mb, gflops: torchStepFlops(c, T, o.torch.checkpoint) / tstep / 1e9, matmul_gflops: median(b.matmul_1024_gflops) });
   }
   load.push(round(loadavg()[0] ?? NaN));
   const row: Record<string, unknown> = { layers: c.numLayers, tokens: T, rounds: o.rounds, order: 'alternating: ours, pytorch, ours, pytorch, ... (a fresh process per side per round, one step each)', load_average: load, ours: sideSummary(ours, T) };

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MIN_ROUNDS, alternateEach, benchHost, pairFigures, spread } from '@acereason/protocol';
+import { MIN_ROUNDS, alternateEach, benchHost, pairFigures, spread, significant } from '@acereason/protocol';
 import { ValidationError } from '@acereason/protocol';
 import type { BenchReport, Better, PairedReport } from '@acereason/protocol';
 import { validateModelConfig } from '../model/config.js';
@@ -60,7 +60,7 @@ export type BenchClock = 'cpu' | 'wall';
 
 const rate = (m: Measurement, clock: BenchClock): number => m.work / (clock === 'cpu' ? m.cpuS : m.wallS);
 
-const r4 = (x: number): number => Number(x.toPrecision(4));
+const r4 = (x: number): number => significant(x, 4);
 const roundSpread = (s: { min: number; median: number; max: number }): { min: number; median: number; max: number } => ({ min: r4(s.min), median: r4(s.median), max: r4(s.max) });
 
 /** Each side's figures per round, as the alternation reports them. */

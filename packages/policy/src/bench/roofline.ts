@@ -3,7 +3,7 @@
  * side's own large-matmul FLOP/s measured in the same rounds. A side far below its own roofline
  * leaves its hardware idle (per-op overhead, copies, poor batching); `notes` says so in words.
  */
-import { spread } from '@acereason/protocol';
+import { spread, significant } from '@acereason/protocol';
 import type { ResolvedModelConfig } from '../model/config.js';
 import { decodeFlops, forwardFlops } from './flops.js';
 import type { Plan } from './policy-side.js';
@@ -14,7 +14,7 @@ export type SideFigures = Record<string, number[]>;
 /** Below this fraction of its own matmul FLOP/s a large workload is called out. */
 const FAR_BELOW = 0.1;
 
-const r3 = (x: number): number => Number(x.toPrecision(3));
+const r3 = (x: number): number => significant(x, 3);
 
 function sideRoofline(c: ResolvedModelConfig, p: Plan, f: SideFigures): Record<string, { gflops: number; fraction: number } | number> {
   const med = (k: string): number => spread(f[k] ?? []).median;
